@@ -1,0 +1,23 @@
+"""The dashboard's frame: page setup, the NHS look, the shared filters and the page router."""
+
+import streamlit as st
+
+from phb import ui
+
+st.set_page_config(
+    page_title="Personal health budget pilots",
+    page_icon=":material/account_balance_wallet:",
+    layout="wide",
+    initial_sidebar_state="expanded",
+)
+
+context = ui.frame()
+if context is None:
+    st.stop()
+
+pages = [
+    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
+]
+page = st.navigation(pages, position="sidebar")
+page.run()
+ui.footer(context)

@@ -1,0 +1,80 @@
+"""The command line: `python -m phb build | facts | generate`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+from phb import config
+from phb.warehouse import ContractError, build, connect, ensure_warehouse, run_query
+
+
+def _build(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="python -m phb build", description="Build the warehouse from the extract.")
+    ap.parse_args(argv)
+    cfg = config.settings()
+    try:
+        info = build(cfg.data_dir, cfg.warehouse)
+    except ContractError as exc:
+        print(exc, file=sys.stderr)
+        print("The warehouse was not changed.", file=sys.stderr)
+        return 1
+    print(f"Built {cfg.warehouse} from {cfg.data_dir}: data version {info.data_version}, "
+          f"data from {info.period_start} to {info.period_end}.")
+    return 0
+
+
+def _facts(argv: list[str]) -> int:
+    from phb.facts import facts
+    from phb.filters import parse_filters
+
+    ap = argparse.ArgumentParser(prog="python -m phb facts", description="Print the headline figures as JSON.")
+    ap.add_argument("--sites", help="site codes separated by commas, e.g. DOR,STP (default: all sites)")
+    ap.add_argument("--from", dest="date_from", help="first day of the period, YYYY-MM-DD (default: start of data)")
+    ap.add_argument("--to", dest="date_to", help="last day of the period, YYYY-MM-DD (default: end of data)")
+    ap.add_argument("--management", help="management options separated by commas (default: all)")
+    args = ap.parse_args(argv)
+    cfg = config.settings()
+    try:
+        ready = ensure_warehouse(cfg)
+    except ContractError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    if ready.problem:
+        print(f"Warning: {ready.problem}\nUsing the previous warehouse ({ready.info.data_version}).", file=sys.stderr)
+    with connect(cfg.warehouse) as con:
+        names = dict(run_query(con, "sites")[["site_code", "site_name"]].itertuples(index=False))
+    filters, problems = parse_filters(
+        sites=args.sites, date_from=args.date_from, date_to=args.date_to, management=args.management,
+        site_names=names, period=(ready.info.period_start, ready.info.period_end),
+    )
+    if problems:
+        for p in problems:
+            print(f"python -m phb facts: {p}", file=sys.stderr)
+        return 2
+    print(json.dumps(facts(cfg.warehouse, ready.info, filters), indent=2, ensure_ascii=False))
+    return 0
+
+
+def _generate(argv: list[str]) -> int:
+    from phb.generate import main
+
+    return main(argv)
+
+
+COMMANDS = {"build": _build, "facts": _facts, "generate": _generate}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Dispatch to a subcommand."""
+    argv = sys.argv[1:] if argv is None else argv
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if not argv or argv[0] not in COMMANDS:
+        print("usage: python -m phb {build,facts,generate} [options]\n"
+              "  build     check the extract in PHB_DATA (default data/) and build the warehouse\n"
+              "  facts     print the headline figures as JSON (--sites, --from, --to)\n"
+              "  generate  write a synthetic extract (--out, --seed, --scale, --effect)", file=sys.stderr)
+        return 2
+    return COMMANDS[argv[0]](argv[1:])

@@ -1,0 +1,44 @@
+"""Paths and settings, from the environment with defaults relative to the project."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+QUERIES_DIR = PROJECT_ROOT / "queries"
+DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
+DEFAULT_WAREHOUSE = PROJECT_ROOT / ".warehouse" / "phb.duckdb"
+
+# 2011/12 reference costs (PILOT_FACTS): the unit cost used where an admission has no cost.
+DEFAULT_UNIT_COSTS_GBP = {"mental_health": 334.0, "general_acute": 400.0}
+PRICE_BASE = "2011/12 prices"
+
+SOURCE_NOTE = "Source: PHB mental health pilot extract"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the extract is read from and where the warehouse lives."""
+
+    data_dir: Path
+    warehouse: Path
+
+
+def settings(env: dict[str, str] | None = None) -> Settings:
+    """Settings from PHB_DATA and PHB_WAREHOUSE, defaulting to data/ and .warehouse/."""
+    env = os.environ if env is None else env
+    data_dir = Path(env.get("PHB_DATA") or DEFAULT_DATA_DIR).expanduser().resolve()
+    warehouse = env.get("PHB_WAREHOUSE")
+    if warehouse:
+        path = Path(warehouse).expanduser().resolve()
+    elif data_dir == DEFAULT_DATA_DIR:
+        path = DEFAULT_WAREHOUSE
+    else:
+        # Another extract gets its own warehouse beside the default one, never overwriting it.
+        import hashlib
+
+        tag = hashlib.sha256(str(data_dir).encode()).hexdigest()[:10]
+        path = DEFAULT_WAREHOUSE.with_name(f"phb-{tag}.duckdb")
+    return Settings(data_dir=data_dir, warehouse=path)

@@ -1,0 +1,36 @@
+"""The headline figures as one JSON-ready dict, computed by the same code the pages use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from phb import overview
+from phb.filters import Filters
+from phb.warehouse import WarehouseInfo, connect, run_query
+
+
+def site_names(con) -> dict[str, str]:
+    """Site code to site name, in code order."""
+    frame = run_query(con, "sites")
+    return dict(zip(frame["site_code"], frame["site_name"]))
+
+
+def facts(warehouse: Path, info: WarehouseInfo, filters: Filters) -> dict:
+    """Every headline figure for a selection, after disclosure control."""
+    with connect(warehouse) as con:
+        names = site_names(con)
+        data = overview.load(con, filters)
+    figures = overview.headline(data)
+    return {
+        "data_version": info.data_version,
+        "built_at": info.built_at,
+        "synthetic": info.synthetic,
+        "data_period": {"from": info.period_start.isoformat(), "to": info.period_end.isoformat()},
+        "filters": {
+            "sites": list(filters.sites) if filters.sites else list(names),
+            "from": filters.date_from.isoformat(),
+            "to": filters.date_to.isoformat(),
+            "management": list(filters.management) if filters.management else "all",
+        },
+        **figures,
+    }

@@ -1,0 +1,118 @@
+"""The shared filters (sites, period, management option): parsed, checked and described.
+
+The app (from the URL) and the command line (from flags) both go through `parse_filters`, so a
+bad value gets the same plain message wherever it comes from, and the rest of the selection
+stands.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Iterable
+
+from phb import contract
+from phb.formatting import day
+
+
+@dataclass(frozen=True)
+class Filters:
+    """A selection: sites (None for all), the period, management options (None for all)."""
+
+    sites: tuple[str, ...] | None
+    date_from: date
+    date_to: date
+    management: tuple[str, ...] | None = None
+
+    def params(self) -> dict:
+        """The bound parameters every filtered query takes."""
+        return {
+            "sites": list(self.sites) if self.sites else None,
+            "date_from": self.date_from,
+            "date_to": self.date_to,
+            "management": list(self.management) if self.management else None,
+        }
+
+
+def _split(value: str | Iterable[str] | None) -> list[str]:
+    if value is None:
+        return []
+    items = [value] if isinstance(value, str) else list(value)
+    return [part.strip() for item in items for part in str(item).split(",") if part.strip()]
+
+
+def _parse_date(text: str, name: str, problems: list[str]) -> date | None:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        problems.append(f"The {name} date '{text}' is not a date written as YYYY-MM-DD.")
+        return None
+
+
+def parse_filters(
+    *,
+    sites: str | Iterable[str] | None,
+    date_from: str | None,
+    date_to: str | None,
+    management: str | Iterable[str] | None,
+    site_names: dict[str, str],
+    period: tuple[date, date],
+) -> tuple[Filters, list[str]]:
+    """Filters from text values, with a plain message for each value that was not understood.
+
+    A value that is not understood is left out (an unknown site) or falls back to its default
+    (a bad date), and the message says so; the other filters keep their values.
+    """
+    problems: list[str] = []
+    codes = [s.upper() for s in _split(sites)]
+    unknown = [s for s in codes if s not in site_names]
+    if unknown:
+        problems.append(
+            f"Unknown site code{'s' if len(unknown) > 1 else ''} {', '.join(repr(s) for s in unknown)}: "
+            f"the pilot sites are {', '.join(sorted(site_names))}. "
+            + ("Showing the other sites chosen." if len(unknown) < len(codes) else "Showing all sites.")
+        )
+    chosen = tuple(dict.fromkeys(s for s in codes if s in site_names))
+
+    options = _split(management)
+    bad = [m for m in options if m not in contract.MANAGEMENT_OPTIONS]
+    if bad:
+        problems.append(
+            f"Unknown management option {', '.join(repr(m) for m in bad)}: the options are "
+            f"{', '.join(contract.MANAGEMENT_OPTIONS)}."
+        )
+    mgmt = tuple(m for m in contract.MANAGEMENT_OPTIONS if m in options)
+
+    start, end = period
+    lo = _parse_date(date_from, "start", problems) if date_from else None
+    hi = _parse_date(date_to, "end", problems) if date_to else None
+    lo, hi = lo or start, hi or end
+    if lo > hi:
+        problems.append(f"The period starts ({day(lo)}) after it ends ({day(hi)}): showing the whole data period.")
+        lo, hi = start, end
+    if lo < start or hi > end:
+        clipped_lo, clipped_hi = max(lo, start), min(hi, end)
+        if clipped_lo > clipped_hi:
+            problems.append(
+                f"The period {day(lo)} to {day(hi)} is outside the data ({day(start)} to {day(end)}): "
+                "showing the whole data period."
+            )
+            clipped_lo, clipped_hi = start, end
+        lo, hi = clipped_lo, clipped_hi
+
+    all_sites = set(chosen) == set(site_names) or not chosen
+    all_mgmt = set(mgmt) == set(contract.MANAGEMENT_OPTIONS) or not mgmt
+    return Filters(None if all_sites else chosen, lo, hi, None if all_mgmt else mgmt), problems
+
+
+def describe(filters: Filters, site_names: dict[str, str]) -> str:
+    """The active filters in one plain sentence, for pages and exports."""
+    sites = "All seven pilot sites" if filters.sites is None else ", ".join(site_names[s] for s in filters.sites)
+    if filters.sites is None and len(site_names) != 7:
+        sites = f"All {len(site_names)} sites"
+    mgmt = (
+        "all management options"
+        if filters.management is None
+        else " and ".join(contract.LABELS[m].lower() + "s" for m in filters.management)
+    )
+    return f"{sites}; {day(filters.date_from)} to {day(filters.date_to)}; {mgmt}."

@@ -1,0 +1,60 @@
+"""Numbers as people read them in a brief: 1,240; £1.2m; 4.8%; 12 Mar 2016."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+from phb.disclosure import SUPPRESSED
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def count(value) -> str:
+    """A (disclosure-controlled) count: 1,240, or * where suppressed."""
+    if value == SUPPRESSED:
+        return SUPPRESSED
+    if _blank(value):
+        return "–"
+    return f"{int(value):,}"
+
+
+def money(value) -> str:
+    """Pounds for a brief: £850, £12,400, £1.2m."""
+    if value == SUPPRESSED:
+        return SUPPRESSED
+    if _blank(value):
+        return "–"
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    if value >= 1_000_000:
+        return f"{sign}£{value / 1_000_000:,.1f}m"
+    if value >= 10_000:
+        return f"{sign}£{round(value, -2):,.0f}"
+    return f"{sign}£{value:,.0f}"
+
+
+def pct(value, places: int = 1) -> str:
+    """A percentage: 4.8%."""
+    if value == SUPPRESSED:
+        return SUPPRESSED
+    if _blank(value):
+        return "–"
+    return f"{value:.{places}f}%"
+
+
+def interval(ci, places: int = 1, unit: str = "%") -> str:
+    """An interval: 3.9% to 5.9%."""
+    if ci == SUPPRESSED:
+        return SUPPRESSED
+    if ci is None:
+        return "–"
+    low, high = ci
+    return f"{low:.{places}f}{unit} to {high:.{places}f}{unit}"
+
+
+def day(value: date) -> str:
+    """A date as written in a brief: 1 Jul 2014."""
+    return f"{value.day} {value:%b %Y}"

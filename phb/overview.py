@@ -1,0 +1,164 @@
+"""The Overview's figures: headline numbers per site and for all sites, and its three charts.
+
+Everything returned here has been through disclosure control, so the page, the facts command
+and any export show the same, safe, figures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from phb import disclosure
+from phb.filters import Filters
+from phb.stats import wilson_ci
+from phb.warehouse import run_query
+
+COUNTS = ("referred", "offered", "budgets_in_place", "budgets_at_pilot_end", "planned_budgets", "eligible_population")
+
+
+@dataclass(frozen=True)
+class OverviewData:
+    """The unrounded result sets the Overview is made from."""
+
+    sites: pd.DataFrame
+    spend: pd.DataFrame
+    admissions: pd.DataFrame
+    budgets_monthly: pd.DataFrame
+    admissions_monthly: pd.DataFrame
+
+
+def load(con: duckdb.DuckDBPyConnection, filters: Filters) -> OverviewData:
+    """Run the Overview's queries for a selection."""
+    params = filters.params()
+    return OverviewData(
+        sites=run_query(con, "site_summary", **params),
+        spend=run_query(con, "spend_by_site_category", **params),
+        admissions=run_query(con, "admissions_windows_by_site", **params),
+        budgets_monthly=run_query(con, "budgets_in_place_monthly", **params),
+        admissions_monthly=run_query(con, "emergency_admissions_monthly", **params),
+    )
+
+
+def _block(sites: pd.DataFrame, spend: pd.Series | None, adm: pd.DataFrame) -> dict:
+    """Headline figures for a set of site rows (one site, or all selected), disclosure-controlled."""
+    raw = {c: int(sites[c].sum()) for c in COUNTS}
+    block = {c: disclosure.count(raw[c]) for c in COUNTS}
+    block["uptake_pct"] = disclosure.percent(raw["budgets_at_pilot_end"], raw["eligible_population"])
+    ci = wilson_ci(raw["budgets_at_pilot_end"], raw["eligible_population"]) if raw["eligible_population"] else None
+    block["uptake_ci"] = disclosure.interval(ci, raw["budgets_at_pilot_end"], scale=100, places=1)
+    block["budgets_pct_of_plan"] = disclosure.percent(raw["budgets_at_pilot_end"], raw["planned_budgets"], places=0)
+    if spend is None or spend.empty:
+        block["spend_gbp"] = 0.0
+        block["refunds_gbp"] = 0.0
+    else:
+        block["spend_gbp"] = disclosure.by_people(round(float(spend["net_gbp"]), 2), spend["people"])
+        block["refunds_gbp"] = disclosure.by_people(round(float(spend["refunds_gbp"]), 2), spend["people"])
+    for grp, prefix in (("budget_holders", "emergency_admissions"), ("comparison", "comparison_admissions")):
+        rows = adm[adm["grp"] == grp]
+        block[f"{prefix}_pre"] = disclosure.count(int(rows["emergency_pre"].sum()))
+        block[f"{prefix}_post"] = disclosure.count(int(rows["emergency_post"].sum()))
+    block["budget_holders_followed"] = disclosure.count(int(adm.loc[adm["grp"] == "budget_holders", "people"].sum()))
+    block["comparison_people"] = disclosure.count(int(adm.loc[adm["grp"] == "comparison", "people"].sum()))
+    return block
+
+
+def headline(data: OverviewData) -> dict:
+    """Headline figures for all selected sites together and for each site."""
+    spend = data.spend
+    overall = spend[spend["site_code"].isna() & spend["category"].isna()]
+    per_site = spend[spend["site_code"].notna() & spend["category"].isna()].set_index("site_code")
+    result = {"all_sites": _block(data.sites, overall.iloc[0] if len(overall) else None, data.admissions), "sites": {}}
+    for _, site in data.sites.iterrows():
+        code = site["site_code"]
+        result["sites"][code] = _block(
+            data.sites[data.sites["site_code"] == code],
+            per_site.loc[code] if code in per_site.index else None,
+            data.admissions[data.admissions["site_code"] == code],
+        )
+    return result
+
+
+def budgets_over_time(data: OverviewData, site_names: dict[str, str]) -> pd.DataFrame:
+    """Budgets in place at each month end by site, rounded; suppressed months are blank."""
+    frame = data.budgets_monthly.copy()
+    frame["shown"] = frame["budgets_in_place"].map(disclosure.count)
+    frame["budgets"] = frame["shown"].map(disclosure.numeric)
+    frame["label"] = frame["shown"].map(lambda v: "fewer than 8" if v == disclosure.SUPPRESSED else f"{int(v):,}")
+    frame["site"] = frame["site_code"].map(site_names)
+    return frame[["on_date", "site_code", "site", "budgets", "label"]]
+
+
+def spend_by_category(data: OverviewData) -> pd.DataFrame:
+    """Spending by category for the selection; a category with fewer than 8 people is withheld."""
+    spend = data.spend
+    rows = spend[spend["site_code"].isna() & spend["category"].notna()].copy()
+    rows["shown"] = [disclosure.by_people(v, n) for v, n in zip(rows["net_gbp"], rows["people"])]
+    rows["spend_gbp"] = rows["shown"].map(disclosure.numeric)
+    rows["people_shown"] = rows["people"].map(disclosure.count)
+    return rows[["category", "spend_gbp", "shown", "people_shown"]].reset_index(drop=True)
+
+
+def admissions_by_month(data: OverviewData) -> pd.DataFrame:
+    """Emergency admissions by month and group, rounded; suppressed months are blank."""
+    frame = data.admissions_monthly.copy()
+    frame["shown"] = frame["admissions"].map(disclosure.count)
+    frame["admissions"] = frame["shown"].map(disclosure.numeric)
+    frame["label"] = frame["shown"].map(lambda v: "fewer than 8" if v == disclosure.SUPPRESSED else f"{int(v):,}")
+    return frame[["month", "grp", "admissions", "label"]]
+
+
+def _change(before, after) -> float | None:
+    """Percentage change between two shown counts, or None where either is withheld or zero."""
+    if disclosure.SUPPRESSED in (before, after) or not before:
+        return None
+    return 100 * (after - before) / before
+
+
+def budgets_title(block: dict, frame: pd.DataFrame, on: str) -> str:
+    """The finding of the budgets chart, in plain words."""
+    shown = block["budgets_in_place"]
+    if shown == 0:
+        return "No budgets were in place in this period"
+    latest = frame[frame["on_date"] == frame["on_date"].max()].dropna(subset=["budgets"])
+    total = "fewer than 8" if shown == disclosure.SUPPRESSED else f"{shown:,}"
+    if latest.empty or len(frame["site"].unique()) == 1:
+        return f"{total} budgets in place on {on}"
+    top = latest.sort_values("budgets", ascending=False).iloc[0]["site"]
+    return f"{total} budgets in place on {on}; {top} holds the most"
+
+
+def spend_title(frame: pd.DataFrame) -> str:
+    """The finding of the spending chart, in plain words."""
+    shown = frame.dropna(subset=["spend_gbp"])
+    if shown.empty:
+        return "No spending to show for this selection"
+    total = shown["spend_gbp"].sum()
+    top = shown.sort_values("spend_gbp", ascending=False).iloc[0]
+    share = 100 * top["spend_gbp"] / total if total > 0 else 0
+    return f"{contract_label(top['category'])} takes the largest share of spending ({share:.0f}%)"
+
+
+def contract_label(code: str) -> str:
+    """The plain name of a coded value."""
+    from phb.contract import LABELS
+
+    return LABELS.get(code, code)
+
+
+def admissions_title(block: dict) -> str:
+    """The finding of the admissions chart: the before and after change for each group."""
+    holders = _change(block["emergency_admissions_pre"], block["emergency_admissions_post"])
+    comparison = _change(block["comparison_admissions_pre"], block["comparison_admissions_post"])
+    if holders is None or comparison is None:
+        return "Emergency admissions by month (too few to compare before and after)"
+
+    def words(change: float) -> str:
+        return f"fell {-change:.0f}%" if change < 0 else f"rose {change:.0f}%" if change > 0 else "did not change"
+
+    return (
+        f"In the year after the index date, emergency admissions {words(holders)} for budget holders "
+        f"and {words(comparison)} for the comparison group"
+    )

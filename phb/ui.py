@@ -1,0 +1,193 @@
+"""The Streamlit edge: the warehouse for this session, the shared filters, banner and footer.
+
+The only module of the package that imports Streamlit. Pages call `page_context()` for what the
+frame set up, and `show_chart` to draw a chart.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import altair as alt
+import streamlit as st
+
+from phb import config, contract, disclosure, facts
+from phb.filters import Filters, describe, parse_filters
+from phb.formatting import day
+from phb.warehouse import ContractError, WarehouseInfo, connect, ensure_warehouse
+
+log = logging.getLogger(__name__)
+
+CONTEXT_KEY = "_phb_context"
+SEEDED_KEY = "_phb_filters_seeded"
+URL_PROBLEMS_KEY = "_phb_url_problems"
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """What every page needs: the warehouse, what it holds, the site names and the filters."""
+
+    warehouse: Path
+    info: WarehouseInfo
+    site_names: dict[str, str]
+    filters: Filters
+
+
+def _fingerprint(data_dir: Path) -> tuple:
+    """Names, sizes and modification times of the extract's files: cheap to read on every run."""
+    if not data_dir.is_dir():
+        return ()
+    return tuple(sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in data_dir.iterdir() if p.is_file()))
+
+
+@st.cache_resource(show_spinner="Building the warehouse from the pilot extract…")
+def _ready(data_dir: str, warehouse: str, fingerprint: tuple):
+    """Build or reuse the warehouse; runs again only when the extract's files change."""
+    return ensure_warehouse(config.Settings(Path(data_dir), Path(warehouse)))
+
+
+@st.cache_data(show_spinner=False)
+def _site_names(warehouse: str, version: str) -> dict[str, str]:
+    with connect(Path(warehouse)) as con:
+        return facts.site_names(con)
+
+
+def _seed_from_url(info: WarehouseInfo, names: dict[str, str]) -> None:
+    """On a session's first run, set the filter widgets from the URL, saying what was not understood."""
+    qp = st.query_params
+    filters, problems = parse_filters(
+        sites=qp.get_all("site") or None,
+        date_from=qp.get("from"),
+        date_to=qp.get("to"),
+        management=qp.get_all("management") or None,
+        site_names=names,
+        period=(info.period_start, info.period_end),
+    )
+    st.session_state["f_sites"] = list(filters.sites or [])
+    st.session_state["f_from"] = filters.date_from
+    st.session_state["f_to"] = filters.date_to
+    st.session_state["f_management"] = list(filters.management or [])
+    st.session_state[URL_PROBLEMS_KEY] = [f"The link's filters: {p}" for p in problems]
+    st.session_state[SEEDED_KEY] = True
+
+
+def _write_url(filters: Filters, info: WarehouseInfo) -> None:
+    """Put the selection in the URL (defaults left out), so a copied link reopens this view."""
+    wanted: dict[str, str | list[str]] = {}
+    if filters.sites:
+        wanted["site"] = list(filters.sites)
+    if filters.date_from != info.period_start:
+        wanted["from"] = filters.date_from.isoformat()
+    if filters.date_to != info.period_end:
+        wanted["to"] = filters.date_to.isoformat()
+    if filters.management:
+        wanted["management"] = list(filters.management)
+    current = {k: (st.query_params.get_all(k) if k in ("site", "management") else st.query_params.get(k))
+               for k in st.query_params}
+    if current != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def _sidebar_filters(info: WarehouseInfo, names: dict[str, str]) -> Filters:
+    """The shared filters in the sidebar; returns the checked selection."""
+    if not st.session_state.get(SEEDED_KEY):
+        _seed_from_url(info, names)
+    with st.sidebar:
+        st.header("Filters")
+        sites = st.multiselect(
+            "Pilot sites", options=list(names), format_func=names.get, key="f_sites",
+            placeholder="All seven sites" if len(names) == 7 else "All sites",
+            help="Leave empty to show every site.",
+        )
+        lo, hi = info.period_start, info.period_end
+        date_from = st.date_input("From", min_value=lo, max_value=hi, key="f_from", format="DD/MM/YYYY")
+        date_to = st.date_input("To", min_value=lo, max_value=hi, key="f_to", format="DD/MM/YYYY",
+                                help="Budgets in place are counted on this day.")
+        management = st.multiselect(
+            "Management option", options=list(contract.MANAGEMENT_OPTIONS),
+            format_func=lambda m: contract.LABELS[m], key="f_management", placeholder="All options",
+            help="Applies to budget holders and their spending; referrals and the comparison group are not "
+            "filtered by it.",
+        )
+    filters, problems = parse_filters(
+        sites=sites, date_from=_iso(date_from), date_to=_iso(date_to), management=management,
+        site_names=names, period=(lo, hi),
+    )
+    for p in st.session_state.pop(URL_PROBLEMS_KEY, []) + problems:
+        st.warning(p, icon=":material/link_off:")
+    _write_url(filters, info)
+    return filters
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if isinstance(value, date) else None
+
+
+def frame() -> PageContext | None:
+    """Set up every page: the warehouse, the banner, the filters. None if there is no data at all."""
+    cfg = config.settings()
+    try:
+        ready = _ready(str(cfg.data_dir), str(cfg.warehouse), _fingerprint(cfg.data_dir))
+    except ContractError as exc:
+        st.error(
+            f"The pilot extract in {cfg.data_dir} could not be loaded, and there is no earlier warehouse "
+            "to fall back on. Put right what is listed below, then reload the page.",
+            icon=":material/error:",
+        )
+        st.markdown("\n".join(f"- {p}" for p in exc.problems))
+        return None
+    info = ready.info
+    if ready.problem:
+        st.warning(
+            f"The extract in {cfg.data_dir} has changed but could not be loaded, so this page shows the "
+            f"previous version ({info.data_version}, built {info.built_at}). What is wrong:\n\n"
+            + "\n".join(f"- {p}" for p in ready.problem.problems),
+            icon=":material/warning:",
+        )
+    if info.synthetic:
+        synthetic_banner()
+    names = _site_names(str(cfg.warehouse), info.data_version)
+    filters = _sidebar_filters(info, names)
+    context = PageContext(cfg.warehouse, info, names, filters)
+    st.session_state[CONTEXT_KEY] = context
+    return context
+
+
+def synthetic_banner() -> None:
+    """The banner every page carries when the data is synthetic."""
+    st.info(
+        "**Synthetic data: not real patients.** No person-level data from the pilots is public. Every "
+        "figure here comes from a generated data set built to match what is published about the seven "
+        "pilot sites, with stated assumptions where nothing is published.",
+        icon=":material/science:",
+    )
+
+
+def page_context() -> PageContext:
+    """The context the frame set up for this run."""
+    return st.session_state[CONTEXT_KEY]
+
+
+def active_filters(context: PageContext) -> None:
+    """State the active filters on the page."""
+    st.caption(f"**Showing:** {describe(context.filters, context.site_names)}")
+
+
+def footer(context: PageContext) -> None:
+    """Source, data version, build time and disclosure note, at the foot of every page."""
+    info = context.info
+    kind = "Synthetic data generated for demonstration: not real patients. " if info.synthetic else ""
+    st.divider()
+    st.caption(
+        f"{kind}{config.SOURCE_NOTE}, {day(info.period_start)} to {day(info.period_end)}. "
+        f"Data version {info.data_version}, built {info.built_at}. {disclosure.NOTE} "
+        f"Page produced {day(datetime.now().date())}."
+    )
+
+
+def show_chart(chart: alt.Chart, alt_text: str) -> None:
+    """Draw a chart in the NHS theme (not Streamlit's), full width."""
+    st.altair_chart(chart, theme=None, width="stretch", alt=alt_text)

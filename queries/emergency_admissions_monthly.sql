@@ -1,0 +1,26 @@
+-- Emergency admissions by month admitted, for budget holders and the comparison group.
+-- Parameters: $sites (list or null), $date_from, $date_to (date), $management (list or null;
+-- applies to budget holders only).
+-- Sources: admissions_monthly (built at load).
+with selected as (
+    select *
+    from admissions_monthly
+    where admission_method = 'emergency'
+        and grp in ('budget_holders', 'comparison')
+        and month between date_trunc('month', $date_from::date) and $date_to
+        and ($sites is null or list_contains($sites, site_code))
+        and (grp = 'comparison' or $management is null or list_contains($management, management_option))
+),
+
+final as (
+    select
+        month,
+        grp,
+        sum(admissions) as admissions,
+        sum(bed_days) as bed_days
+    from selected
+    group by month, grp
+)
+
+select * from final
+order by month, grp

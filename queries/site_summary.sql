@@ -1,0 +1,67 @@
+-- One row per selected site: plan, eligible population, people referred and offered in the
+-- period, budgets in place on the last day of the period and at the site's pilot end.
+-- Parameters: $sites (list of site codes, null for all), $date_from, $date_to (date),
+-- $management (list of management options, null for all; applies to budgets only).
+-- Sources: sites, people.
+with selected_sites as (
+    select *
+    from sites
+    where $sites is null or list_contains($sites, site_code)
+),
+
+pathway as (
+    select
+        site_code,
+        count(*) filter (where referred_on between $date_from and $date_to) as referred,
+        count(*) filter (where offered_on between $date_from and $date_to) as offered
+    from people
+    where arm = 'phb'
+    group by site_code
+),
+
+holders as (
+    select
+        p.site_code,
+        p.budget_start,
+        p.budget_end,
+        s.pilot_end
+    from people as p
+    inner join sites as s on s.site_code = p.site_code
+    where p.outcome = 'budget_in_place'
+        and ($management is null or list_contains($management, p.management_option))
+),
+
+budgets as (
+    select
+        site_code,
+        -- in place on a date: started on or before it, not ended on or before it
+        count(*) filter (
+            where budget_start <= $date_to and (budget_end is null or budget_end > $date_to)
+        ) as budgets_in_place,
+        count(*) filter (
+            where budget_start <= least(pilot_end, $date_to::date)
+                and (budget_end is null or budget_end > least(pilot_end, $date_to::date))
+        ) as budgets_at_pilot_end
+    from holders
+    group by site_code
+),
+
+final as (
+    select
+        s.site_code,
+        s.site_name,
+        s.go_live,
+        s.pilot_end,
+        s.eligible_population,
+        s.planned_budgets,
+        coalesce(p.referred, 0) as referred,
+        coalesce(p.offered, 0) as offered,
+        coalesce(b.budgets_in_place, 0) as budgets_in_place,
+        coalesce(b.budgets_at_pilot_end, 0) as budgets_at_pilot_end
+    from selected_sites as s
+    left join pathway as p on p.site_code = s.site_code
+    left join budgets as b on b.site_code = s.site_code
+)
+
+select * from final
+order by site_code

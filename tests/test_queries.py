@@ -1,0 +1,177 @@
+"""Every query file, run against the tiny hand-written extract, with expected values worked out by
+hand from tests/fixtures/tiny (an apostrophe in a site name, blank cells, a site with 3 budget
+holders, an open hospital stay, a refund)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+import pytest
+
+from phb.config import QUERIES_DIR
+from phb.warehouse import QueryParameterError, run_query
+
+FULL = {"sites": None, "date_from": date(2013, 7, 1), "date_to": date(2016, 6, 30), "management": None}
+DATA_END = date(2016, 6, 30)
+
+
+def penny(amount: float):
+    """Money compared to the penny."""
+    return pytest.approx(amount, abs=0.005)
+
+
+def year_later(d: date) -> date:
+    """Twelve calendar months on (no fixture date falls on 29 February)."""
+    return d.replace(year=d.year + 1)
+
+
+def covered_days(start: date, end: date) -> int:
+    """Days of [start, end) inside the data period, 1 Jul 2013 to 30 Jun 2016 inclusive."""
+    lo, hi = max(start, date(2013, 7, 1)), min(end, DATA_END + timedelta(days=1))
+    return max((hi - lo).days, 0)
+
+
+def check_sites(con):
+    frame = run_query(con, "sites")
+    assert frame["site_code"].tolist() == ["AAA", "BBB"]
+    assert frame["site_name"].tolist() == ["St Mary's Vale", "Brookside"]
+
+
+def check_site_summary(con):
+    frame = run_query(con, "site_summary", **FULL).set_index("site_code")
+    # AAA: 12 on the pathway, A11 never offered; A04 ended Feb 2015, so 8 of 9 holders remain.
+    assert frame.loc["AAA", ["referred", "offered", "budgets_in_place", "budgets_at_pilot_end"]].tolist() == [12, 11, 8, 8]
+    # BBB: B03 ended 31 Jan 2016, before both the pilot end (29 Feb 2016) and the end of the data.
+    assert frame.loc["BBB", ["referred", "offered", "budgets_in_place", "budgets_at_pilot_end"]].tolist() == [4, 4, 2, 2]
+    assert frame.loc["BBB", ["eligible_population", "planned_budgets"]].tolist() == [800, 5]
+
+    early = run_query(con, "site_summary", **{**FULL, "sites": ["BBB"], "date_to": date(2015, 6, 30)})
+    assert early["site_code"].tolist() == ["BBB"]
+    assert early.loc[0, ["referred", "budgets_in_place", "budgets_at_pilot_end"]].tolist() == [4, 3, 3]
+
+    notional = run_query(
+        con, "site_summary", **{**FULL, "sites": ["AAA"], "date_to": date(2015, 1, 31), "management": ["notional"]}
+    )
+    # notional budgets in place on 31 Jan 2015: A01, A04 (ends 1 Feb), A05; referrals are not filtered
+    assert notional.loc[0, ["referred", "budgets_in_place"]].tolist() == [8, 3]
+
+
+def check_spend_by_site_category(con):
+    frame = run_query(con, "spend_by_site_category", **FULL)
+    overall = frame[frame["site_code"].isna() & frame["category"].isna()].iloc[0]
+    assert overall["net_gbp"] == penny(4760.84)  # 3,331.34 + 1,450.00 - 20.50 refund
+    assert overall["refunds_gbp"] == penny(-20.50)
+    assert overall["people"] == 12
+    cell = frame[(frame["site_code"] == "AAA") & (frame["category"] == "physical_activity")].iloc[0]
+    assert (cell["spend_gbp"], cell["refunds_gbp"], cell["net_gbp"], cell["people"]) == (
+        penny(220.49), penny(-20.50), penny(199.99), 2)
+    talking = frame[frame["site_code"].isna() & (frame["category"] == "talking_therapy")].iloc[0]
+    assert (talking["net_gbp"], talking["people"]) == (penny(980.00), 3)
+    bbb = frame[(frame["site_code"] == "BBB") & frame["category"].isna()].iloc[0]
+    assert (bbb["net_gbp"], bbb["people"]) == (penny(1450.00), 3)
+
+    to_2014 = run_query(con, "spend_by_site_category", **{**FULL, "sites": ["AAA"], "date_to": date(2014, 12, 31)})
+    total = to_2014[to_2014["site_code"].isna() & to_2014["category"].isna()].iloc[0]
+    assert (total["net_gbp"], total["people"]) == (penny(1910.75), 5)
+
+
+def check_admissions_windows_by_site(con):
+    frame = run_query(con, "admissions_windows_by_site", **FULL).set_index(["site_code", "grp"])
+    assert frame.loc[("AAA", "budget_holders"), ["people", "emergency_pre", "emergency_post"]].tolist() == [9, 2, 1]
+    assert frame.loc[("AAA", "comparison"), ["people", "emergency_pre", "emergency_post"]].tolist() == [2, 1, 2]
+    assert frame.loc[("BBB", "budget_holders"), ["people", "emergency_pre", "emergency_post"]].tolist() == [3, 0, 0]
+    holders = {"A01": "2014-08-15", "A02": "2014-09-01", "A03": "2014-10-01", "A04": "2014-11-01",
+               "A05": "2014-12-01", "A06": "2015-01-05", "A07": "2015-03-01", "A08": "2015-05-01",
+               "A09": "2015-08-01"}
+    index = [date.fromisoformat(d) for d in holders.values()]
+    pre = sum(covered_days(d.replace(year=d.year - 1), d) for d in index) / 365.25
+    post = sum(covered_days(d, year_later(d)) for d in index) / 365.25
+    assert frame.loc[("AAA", "budget_holders"), "years_pre"] == pytest.approx(pre)
+    assert frame.loc[("AAA", "budget_holders"), "years_post"] == pytest.approx(post)
+    # C04's year before 1 Mar 2014 starts before the data do: only 1 Jul 2013 to 28 Feb 2014 counts
+    c04 = covered_days(date(2013, 3, 1), date(2014, 3, 1))
+    c03 = covered_days(date(2013, 11, 1), date(2014, 11, 1))
+    assert c04 == 243
+    assert frame.loc[("BBB", "comparison"), "years_pre"] == pytest.approx((c04 + c03) / 365.25)
+
+    dp = run_query(con, "admissions_windows_by_site", **{**FULL, "management": ["direct_payment"]})
+    dp = dp.set_index(["site_code", "grp"])
+    # direct payments: A02 (one admission before), A06, B01; the comparison group is not filtered
+    assert dp.loc[("AAA", "budget_holders"), ["people", "emergency_pre", "emergency_post"]].tolist() == [2, 1, 0]
+    assert dp.loc[("AAA", "comparison"), "people"] == 2
+
+
+def check_budgets_in_place_monthly(con):
+    frame = run_query(con, "budgets_in_place_monthly", **FULL)
+    jan = frame[frame["on_date"] == pd.Timestamp(2015, 1, 31)].set_index("site_code")["budgets_in_place"]
+    assert jan.to_dict() == {"AAA": 6, "BBB": 2}
+    last = frame[frame["on_date"] == frame["on_date"].max()]
+    assert last["on_date"].iloc[0] == pd.Timestamp(2016, 6, 30)
+    assert last.set_index("site_code")["budgets_in_place"].to_dict() == {"AAA": 8, "BBB": 2}
+    part = run_query(con, "budgets_in_place_monthly", **{**FULL, "sites": ["AAA"], "date_to": date(2015, 2, 15)})
+    # the final, part month is counted on the period's last day; A04 ended on 1 Feb 2015
+    assert part.iloc[-1][["on_date", "budgets_in_place"]].tolist() == [pd.Timestamp(2015, 2, 15), 5]
+
+
+def check_emergency_admissions_monthly(con):
+    frame = run_query(con, "emergency_admissions_monthly", **FULL)
+    holders = frame[frame["grp"] == "budget_holders"]
+    assert holders["month"].dt.strftime("%Y-%m").tolist() == ["2013-07", "2013-10", "2014-03", "2014-12", "2016-06"]
+    comparison = frame[frame["grp"] == "comparison"].set_index(frame[frame["grp"] == "comparison"]["month"].dt.strftime("%Y-%m"))
+    assert comparison["admissions"].to_dict() == {"2014-01": 1, "2015-02": 1, "2015-03": 1}
+    # the open stay from 1 Mar 2015 counts to the end of the data
+    assert comparison.loc["2015-03", "bed_days"] == (DATA_END - date(2015, 3, 1)).days == 487
+    # H09 belongs to a person who declined a budget: in neither group
+    assert frame["admissions"].sum() == 8
+
+
+CHECKS = {
+    "sites": check_sites,
+    "site_summary": check_site_summary,
+    "spend_by_site_category": check_spend_by_site_category,
+    "admissions_windows_by_site": check_admissions_windows_by_site,
+    "budgets_in_place_monthly": check_budgets_in_place_monthly,
+    "emergency_admissions_monthly": check_emergency_admissions_monthly,
+}
+
+
+def test_every_query_file_has_a_check():
+    """A new query file without a hand-worked check fails here."""
+    assert sorted(p.stem for p in QUERIES_DIR.glob("*.sql")) == sorted(CHECKS)
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_query_returns_hand_worked_values(con, name):
+    """Each query's result against values worked out by hand from the tiny extract."""
+    CHECKS[name](con)
+
+
+def test_build_models_hold_hand_worked_values(con):
+    """The summary tables built at load: windows, bed days and costs at the default unit costs."""
+    windows = con.execute("select * from person_windows order by person_id").df().set_index("person_id")
+    assert windows.loc["C01", ["emergency_pre", "emergency_post", "bed_days_pre", "bed_days_post"]].tolist() == [
+        1, 1, 31, 487]
+    assert windows.loc["A01", ["emergency_pre", "emergency_post", "bed_days_pre", "bed_days_post"]].tolist() == [
+        1, 1, 10, 0]
+    assert "A10" not in windows.index  # declined: in neither group
+    cost = con.execute(
+        "select month, setting, cost_gbp from admissions_monthly where grp = 'budget_holders' order by month"
+    ).df()
+    by_month = dict(zip(cost["month"].dt.strftime("%Y-%m"), cost["cost_gbp"]))
+    assert by_month["2014-03"] == 10 * 334  # H01: 10 days in mental health, cost blank
+    assert by_month["2014-12"] == 350  # H02: cost given
+    assert by_month["2014-05"] == 3 * 400  # H04: elective, 3 days general acute
+
+
+def test_a_value_with_an_apostrophe_is_bound_not_spliced(con):
+    """A site code like O'BRIEN finds nothing rather than breaking the SQL (evidence#3118)."""
+    frame = run_query(con, "site_summary", **{**FULL, "sites": ["O'BRIEN", "'; drop table sites; --"]})
+    assert frame.empty
+    assert len(run_query(con, "sites")) == 2
+
+
+def test_run_query_refuses_missing_parameters(con):
+    """A query called without one of its parameters is an error naming it."""
+    with pytest.raises(QueryParameterError, match="date_to"):
+        run_query(con, "site_summary", sites=None, date_from=date(2014, 1, 1), management=None)
