@@ -18,6 +18,9 @@ TINT = "#F0F4F5"
 GREY = "#AEB7BD"
 SITE_COLOURS = ("#005EB8", "#00A499", "#AE2573", "#ED8B00", "#009639", "#41B6E6", "#330072")
 GROUP_COLOURS = {"Budget holders": NHS_BLUE, "Comparison group": "#ED8B00"}
+PLOT_HEIGHT = 240
+# The height is the plot's own, so titles and legends add to it rather than squeeze it.
+PLOT_ONLY = alt.AutoSizeParams(type="fit-x", contains="padding")
 FONT = "Arial, 'Helvetica Neue', Helvetica, sans-serif"
 
 
@@ -29,15 +32,38 @@ def nhs_theme() -> alt.theme.ThemeConfig:
             "font": FONT,
             "background": "#FFFFFF",
             "view": {"stroke": None},
-            "title": {"color": TEXT, "fontSize": 16, "fontWeight": "bold", "anchor": "start",
-                      "subtitleColor": SECONDARY_TEXT, "subtitleFontSize": 13, "offset": 12},
-            "axis": {"labelColor": SECONDARY_TEXT, "titleColor": TEXT, "labelFontSize": 12,
-                     "titleFontSize": 13, "titleFontWeight": "normal", "gridColor": "#E8EDEE",
-                     "domainColor": GREY, "tickColor": GREY, "labelLimit": 260},
+            "title": {
+                "color": TEXT,
+                "fontSize": 15,
+                "limit": 0,
+                "fontWeight": "bold",
+                "anchor": "start",
+                "subtitleColor": SECONDARY_TEXT,
+                "subtitleFontSize": 12,
+                "offset": 12,
+            },
+            "axis": {
+                "labelColor": SECONDARY_TEXT,
+                "titleColor": TEXT,
+                "labelFontSize": 12,
+                "titleFontSize": 13,
+                "titleFontWeight": "normal",
+                "gridColor": "#E8EDEE",
+                "domainColor": GREY,
+                "tickColor": GREY,
+                "labelLimit": 260,
+            },
             "axisX": {"grid": False},
-            "legend": {"labelColor": TEXT, "titleColor": TEXT, "labelFontSize": 12, "titleFontSize": 12,
-                       "orient": "bottom", "direction": "horizontal", "titleFontWeight": "normal",
-                       "labelLimit": 220},
+            "legend": {
+                "labelColor": TEXT,
+                "titleColor": TEXT,
+                "labelFontSize": 12,
+                "titleFontSize": 12,
+                "orient": "bottom",
+                "direction": "horizontal",
+                "titleFontWeight": "normal",
+                "labelLimit": 220,
+            },
             "range": {"category": list(SITE_COLOURS)},
             "line": {"strokeWidth": 2.5},
             "bar": {"color": NHS_BLUE},
@@ -45,7 +71,7 @@ def nhs_theme() -> alt.theme.ThemeConfig:
     }
 
 
-def finding_title(text: str, subtitle: str, width: int = 52) -> alt.Title:
+def finding_title(text: str, subtitle: str, width: int = 34) -> alt.Title:
     """A chart title stating the finding, wrapped so it fits a narrow chart."""
     import textwrap
 
@@ -66,7 +92,9 @@ def budgets_over_time(frame: pd.DataFrame, site_names: dict[str, str], title: st
         .encode(
             x=alt.X("on_date:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0, tickCount=6)),
             y=alt.Y("budgets:Q", title="Budgets in place"),
-            color=alt.Color("site:N", title="Site", scale=site_colour_scale(site_names)),
+            color=alt.Color(
+                "site:N", title=None, scale=site_colour_scale(site_names), legend=alt.Legend(columns=2, labelLimit=150)
+            ),
             tooltip=[
                 alt.Tooltip("site:N", title="Site"),
                 alt.Tooltip("on_date:T", title="On", format="%d %b %Y"),
@@ -74,7 +102,7 @@ def budgets_over_time(frame: pd.DataFrame, site_names: dict[str, str], title: st
             ],
         )
     )
-    return line.properties(title=finding_title(title, subtitle), height=280)
+    return line.properties(title=finding_title(title, subtitle), height=PLOT_HEIGHT, autosize=PLOT_ONLY)
 
 
 def spend_by_category(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
@@ -87,7 +115,11 @@ def spend_by_category(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Cha
         alt.Chart(data)
         .mark_bar(color=NHS_BLUE)
         .encode(
-            x=alt.X("spend_gbp:Q", title="Spending (£)", axis=alt.Axis(format="~s", labelExpr="'£' + datum.label")),
+            x=alt.X(
+                "spend_gbp:Q",
+                title="Spending (£)",
+                axis=alt.Axis(format="~s", labelExpr="datum.value == 0 ? '£0' : '£' + datum.label"),
+            ),
             y=alt.Y("category_name:N", title=None, sort="-x"),
             tooltip=[
                 alt.Tooltip("category_name:N", title="Category"),
@@ -95,7 +127,7 @@ def spend_by_category(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Cha
             ],
         )
     )
-    return bars.properties(title=finding_title(title, subtitle), height=280)
+    return bars.properties(title=finding_title(title, subtitle), height=PLOT_HEIGHT, autosize=PLOT_ONLY)
 
 
 def admissions_by_month(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
@@ -114,9 +146,9 @@ def admissions_by_month(frame: pd.DataFrame, title: str, subtitle: str) -> alt.C
             ),
             tooltip=[
                 alt.Tooltip("group:N", title="Group"),
-                alt.Tooltip("month:T", title="Month", format="%B %Y"),
+                alt.Tooltip("month:T", title="From", format="%B %Y"),
                 alt.Tooltip("label:N", title="Emergency admissions"),
             ],
         )
     )
-    return line.properties(title=finding_title(title, subtitle), height=280)
+    return line.properties(title=finding_title(title, subtitle), height=PLOT_HEIGHT, autosize=PLOT_ONLY)

@@ -21,8 +21,10 @@ def _build(argv: list[str]) -> int:
         print(exc, file=sys.stderr)
         print("The warehouse was not changed.", file=sys.stderr)
         return 1
-    print(f"Built {cfg.warehouse} from {cfg.data_dir}: data version {info.data_version}, "
-          f"data from {info.period_start} to {info.period_end}.")
+    print(
+        f"Built {cfg.warehouse} from {cfg.data_dir}: data version {info.data_version}, "
+        f"data from {info.period_start} to {info.period_end}."
+    )
     return 0
 
 
@@ -47,8 +49,12 @@ def _facts(argv: list[str]) -> int:
     with connect(cfg.warehouse) as con:
         names = dict(run_query(con, "sites")[["site_code", "site_name"]].itertuples(index=False))
     filters, problems = parse_filters(
-        sites=args.sites, date_from=args.date_from, date_to=args.date_to, management=args.management,
-        site_names=names, period=(ready.info.period_start, ready.info.period_end),
+        sites=args.sites,
+        date_from=args.date_from,
+        date_to=args.date_to,
+        management=args.management,
+        site_names=names,
+        period=(ready.info.period_start, ready.info.period_end),
     )
     if problems:
         for p in problems:
@@ -72,9 +78,12 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if not argv or argv[0] not in COMMANDS:
-        print("usage: python -m phb {build,facts,generate} [options]\n"
-              "  build     check the extract in PHB_DATA (default data/) and build the warehouse\n"
-              "  facts     print the headline figures as JSON (--sites, --from, --to)\n"
-              "  generate  write a synthetic extract (--out, --seed, --scale, --effect)", file=sys.stderr)
+        print(
+            "usage: python -m phb {build,facts,generate} [options]\n"
+            "  build     check the extract in PHB_DATA (default data/) and build the warehouse\n"
+            "  facts     print the headline figures as JSON (--sites, --from, --to)\n"
+            "  generate  write a synthetic extract (--out, --seed, --scale, --effect)",
+            file=sys.stderr,
+        )
         return 2
     return COMMANDS[argv[0]](argv[1:])

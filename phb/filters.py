@@ -7,9 +7,9 @@ stands.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Iterable
 
 from phb import contract
 from phb.formatting import day

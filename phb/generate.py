@@ -45,9 +45,7 @@ WITHDRAWN_AFTER_OFFER_SHARE = 0.5
 EARLY_IN_PLANNING_PLAN_AGREED_SHARE = 0.5
 
 # Budgets.
-BUDGET_MEDIAN_GBP = (
-    2300.0  # overall median about 2,000 once recovery budgets are included
-)
+BUDGET_MEDIAN_GBP = 2300.0  # overall median about 2,000 once recovery budgets are included
 BUDGET_LOG_SD = 0.85
 BUDGET_CAP_GBP = 25000.0
 BUDGET_FLOOR_GBP = 450.0
@@ -76,9 +74,7 @@ EMERGENCY_RATE_MEAN = 0.5  # per person-year
 EMERGENCY_RATE_SHAPE = 1.5
 RTM_MULTIPLIER = 1.8
 SITE_EFFECT_JITTER_SD = 0.05
-ELECTIVE_RATE_RATIO = (
-    0.12  # elective rate as a share of the person's emergency baseline
-)
+ELECTIVE_RATE_RATIO = 0.12  # elective rate as a share of the person's emergency baseline
 OTHER_RATE_RATIO = 0.06
 MENTAL_HEALTH_SHARE = {"emergency": 0.70, "elective": 0.20, "other": 0.50}
 MH_LOS_MEDIAN_DAYS = 23.0
@@ -363,46 +359,32 @@ def add_months(dates: np.ndarray, months: int | np.ndarray) -> np.ndarray:
     month_start = dates.astype("datetime64[M]")
     day = (dates - month_start.astype("datetime64[D]")).astype(np.int64)
     target = month_start + np.asarray(months, dtype=np.int64)
-    length = (
-        (target + 1).astype("datetime64[D]") - target.astype("datetime64[D]")
-    ).astype(np.int64)
+    length = ((target + 1).astype("datetime64[D]") - target.astype("datetime64[D]")).astype(np.int64)
     return target.astype("datetime64[D]") + np.minimum(day, length - 1)
 
 
-def _gamma_days(
-    rng: np.random.Generator, spec: tuple[float, float, float], n: int
-) -> np.ndarray:
+def _gamma_days(rng: np.random.Generator, spec: tuple[float, float, float], n: int) -> np.ndarray:
     """Draw whole-day delays: a minimum plus a gamma tail."""
     minimum, shape, scale = spec
     return (minimum + np.rint(rng.gamma(shape, scale, n))).astype(np.int64)
 
 
-def _choice(
-    rng: np.random.Generator, values: tuple[str, ...], shares: tuple[float, ...], n: int
-) -> np.ndarray:
+def _choice(rng: np.random.Generator, values: tuple[str, ...], shares: tuple[float, ...], n: int) -> np.ndarray:
     """Draw n values with the given shares, as an object array of strings."""
     p = np.asarray(shares, dtype=float)
-    return np.asarray(values, dtype=object)[
-        rng.choice(len(values), size=n, p=p / p.sum())
-    ]
+    return np.asarray(values, dtype=object)[rng.choice(len(values), size=n, p=p / p.sum())]
 
 
-def _demographics(
-    rng: np.random.Generator, site: SiteSpec, n: int
-) -> dict[str, np.ndarray]:
+def _demographics(rng: np.random.Generator, site: SiteSpec, n: int) -> dict[str, np.ndarray]:
     """Draw age band, sex, ethnicity, IMD quintile (some blank) and primary need."""
     imd = rng.choice(5, size=n, p=np.asarray(IMD_SHARES) / sum(IMD_SHARES)) + 1
     imd_blank = rng.random(n) < IMD_BLANK_SHARE
     return {
         "age_band": _choice(rng, contract.AGE_BANDS, AGE_SHARES[site.age_profile], n),
         "sex": _choice(rng, contract.SEXES, SEX_SHARES, n),
-        "ethnicity": _choice(
-            rng, contract.ETHNICITIES, ETHNICITY_SHARES[site.ethnicity_profile], n
-        ),
+        "ethnicity": _choice(rng, contract.ETHNICITIES, ETHNICITY_SHARES[site.ethnicity_profile], n),
         "imd_quintile": np.where(imd_blank, np.nan, imd.astype(float)),
-        "primary_need": _choice(
-            rng, contract.PRIMARY_NEEDS, NEED_SHARES[site.need_profile], n
-        ),
+        "primary_need": _choice(rng, contract.PRIMARY_NEEDS, NEED_SHARES[site.need_profile], n),
     }
 
 
@@ -452,9 +434,7 @@ def _empty_dates(n: int) -> np.ndarray:
     return np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
 
 
-def _pathway_outcomes(
-    rng: np.random.Generator, late: np.ndarray, holder: np.ndarray
-) -> np.ndarray:
+def _pathway_outcomes(rng: np.random.Generator, late: np.ndarray, holder: np.ndarray) -> np.ndarray:
     """Assign outcomes: holders have budgets; others decline, withdraw or are still planning."""
     n = len(late)
     outcome = np.full(n, "budget_in_place", dtype=object)
@@ -463,9 +443,7 @@ def _pathway_outcomes(
         (~late & ~holder, EARLY_OUTCOME_SHARES),
     ):
         names = tuple(sorted(shares))
-        outcome[mask] = _choice(
-            rng, names, tuple(shares[k] for k in names), int(mask.sum())
-        )
+        outcome[mask] = _choice(rng, names, tuple(shares[k] for k in names), int(mask.sum()))
     return outcome
 
 
@@ -494,9 +472,7 @@ def _pathway_people(
     started = planned + _gamma_days(rng, START_DELAY, n)
     late = started > end
     # Offers that would land after the pilot are brought inside it, so every offer is in the pilot.
-    inside = referred + np.floor(
-        rng.random(n) * ((end - referred).astype(np.int64) + 1)
-    ).astype(np.int64)
+    inside = referred + np.floor(rng.random(n) * ((end - referred).astype(np.int64) + 1)).astype(np.int64)
     offered = np.where(offered > end, inside, offered)
 
     log_odds = _log_odds(demo)
@@ -505,13 +481,9 @@ def _pathway_people(
     holder = (~late) & (rng.random(n) < p_holder)
     outcome = _pathway_outcomes(rng, late, holder)
 
-    withdrawn_early = (outcome == "withdrawn") & (
-        rng.random(n) >= WITHDRAWN_AFTER_OFFER_SHARE
-    )
+    withdrawn_early = (outcome == "withdrawn") & (rng.random(n) >= WITHDRAWN_AFTER_OFFER_SHARE)
     keep_plan = holder | (
-        (outcome == "in_planning")
-        & (planned <= end)
-        & (late | (rng.random(n) < EARLY_IN_PLANNING_PLAN_AGREED_SHARE))
+        (outcome == "in_planning") & (planned <= end) & (late | (rng.random(n) < EARLY_IN_PLANNING_PLAN_AGREED_SHARE))
     )
     offered_on = np.where(withdrawn_early, np.datetime64("NaT"), offered)
     plan_on = np.where(keep_plan, planned, np.datetime64("NaT"))
@@ -564,18 +536,14 @@ def _budget_ends(
     return ends
 
 
-def _comparison_people(
-    rng: np.random.Generator, site: SiteSpec, holder_starts: np.ndarray
-) -> dict[str, np.ndarray]:
+def _comparison_people(rng: np.random.Generator, site: SiteSpec, holder_starts: np.ndarray) -> dict[str, np.ndarray]:
     """About two comparison people per budget holder, indexed like the site's budget starts."""
     n = round(COMPARISON_PER_HOLDER * len(holder_starts))
     go, end = _site_dates(site)
     demo = _demographics(rng, site, n)
     if n:
         drawn = np.sort(holder_starts)[rng.integers(0, len(holder_starts), n)]
-        jitter = np.rint(rng.normal(0.0, COMPARISON_INDEX_JITTER_SD_DAYS, n)).astype(
-            np.int64
-        )
+        jitter = np.rint(rng.normal(0.0, COMPARISON_INDEX_JITTER_SD_DAYS, n)).astype(np.int64)
         index = np.clip(drawn + jitter, go, end)
     else:
         index = _empty_dates(0)
@@ -621,15 +589,11 @@ def _build_people(
     return {key: value[order] for key, value in people.items()}, info
 
 
-def _site_effects(
-    rng: np.random.Generator, effect: float
-) -> dict[str, tuple[float, float]]:
+def _site_effects(rng: np.random.Generator, effect: float) -> dict[str, tuple[float, float]]:
     """Per-site true effect: effect x exp(jitter), jitter centred so its mean log is zero."""
     jitter = rng.normal(0.0, SITE_EFFECT_JITTER_SD, len(SITES))
     jitter -= jitter.mean()
-    return {
-        s.code: (effect * float(np.exp(j)), float(j)) for s, j in zip(SITES, jitter)
-    }
+    return {s.code: (effect * float(np.exp(j)), float(j)) for s, j in zip(SITES, jitter)}
 
 
 def _repeat_index(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -659,22 +623,16 @@ def _emergency_events(
     bounds = np.clip(bounds, first, last + 1)
     holder = people["outcome"] == "budget_in_place"
     after = np.where(holder, effects, 1.0)
-    multipliers = np.stack(
-        [np.ones(n), np.full(n, RTM_MULTIPLIER), after, after], axis=1
-    )
+    multipliers = np.stack([np.ones(n), np.full(n, RTM_MULTIPLIER), after, after], axis=1)
     lengths = np.diff(bounds, axis=1)
     counts = rng.poisson(base[:, None] * multipliers * lengths / DAYS_PER_YEAR)
     rows, _ = _repeat_index(counts.ravel())
     person, segment = np.divmod(rows, 4)
-    days = bounds[person, segment] + np.floor(
-        rng.random(len(rows)) * lengths[person, segment]
-    )
+    days = bounds[person, segment] + np.floor(rng.random(len(rows)) * lengths[person, segment])
     return person, days.astype(np.int64)
 
 
-def _flat_events(
-    rng: np.random.Generator, rates: np.ndarray, period: tuple[int, int]
-) -> tuple[np.ndarray, np.ndarray]:
+def _flat_events(rng: np.random.Generator, rates: np.ndarray, period: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """Admissions at a constant rate over the whole data period."""
     first, last = period
     length = last + 1 - first
@@ -692,15 +650,11 @@ def _length_of_stay(rng: np.random.Generator, mental_health: np.ndarray) -> np.n
     return np.where(mental_health, np.maximum(mh, 1), acute).astype(np.int64)
 
 
-def _drop_overlaps(
-    person: np.ndarray, admitted: np.ndarray, discharged: np.ndarray
-) -> np.ndarray:
+def _drop_overlaps(person: np.ndarray, admitted: np.ndarray, discharged: np.ndarray) -> np.ndarray:
     """Keep-mask dropping admissions that start while the person is still in hospital."""
     keep = np.ones(len(person), dtype=bool)
     last_person, busy_until = -1, 0
-    for i, (p, a, d) in enumerate(
-        zip(person.tolist(), admitted.tolist(), discharged.tolist())
-    ):
+    for i, (p, a, d) in enumerate(zip(person.tolist(), admitted.tolist(), discharged.tolist())):
         if p == last_person and a <= busy_until:
             keep[i] = False
             continue
@@ -722,9 +676,7 @@ def _build_admissions(
     for site in SITES:
         multiplier[sites == site.code] = site.emergency_rate_multiplier
         site_effect[sites == site.code] = effects[site.code][0]
-    base = rng.gamma(
-        EMERGENCY_RATE_SHAPE, EMERGENCY_RATE_MEAN / EMERGENCY_RATE_SHAPE, len(sites)
-    )
+    base = rng.gamma(EMERGENCY_RATE_SHAPE, EMERGENCY_RATE_MEAN / EMERGENCY_RATE_SHAPE, len(sites))
     base *= multiplier
     groups = [
         (
@@ -754,29 +706,21 @@ def _build_admissions(
     discharged = admitted + stay
     keep = _drop_overlaps(person, admitted, discharged)
     open_stay = discharged > last
-    unit = np.where(
-        mental_health, UNIT_COST_GBP["mental_health"], UNIT_COST_GBP["general_acute"]
-    )
+    unit = np.where(mental_health, UNIT_COST_GBP["mental_health"], UNIT_COST_GBP["general_acute"])
     cost = np.round(np.maximum(stay, 1) * unit * noise, 2)
     cost = np.where(cost_blank | open_stay, np.nan, cost)
     rows = {
         "person_id": people["person_id"][person],
         "admitted_on": admitted.astype("datetime64[D]"),
-        "discharged_on": np.where(
-            open_stay, np.datetime64("NaT"), discharged.astype("datetime64[D]")
-        ),
+        "discharged_on": np.where(open_stay, np.datetime64("NaT"), discharged.astype("datetime64[D]")),
         "admission_method": method,
-        "setting": np.where(mental_health, "mental_health", "general_acute").astype(
-            object
-        ),
+        "setting": np.where(mental_health, "mental_health", "general_acute").astype(object),
         "cost_gbp": cost,
     }
     rows = {k: v[keep] for k, v in rows.items()}
     final = np.lexsort((rows["person_id"].astype(str), rows["admitted_on"]))
     rows = {k: v[final] for k, v in rows.items()}
-    rows["admission_id"] = np.array(
-        [f"A{i:07d}" for i in range(1, len(final) + 1)], dtype=object
-    )
+    rows["admission_id"] = np.array([f"A{i:07d}" for i in range(1, len(final) + 1)], dtype=object)
     return rows
 
 
@@ -789,9 +733,7 @@ def _category_mix(site: SiteSpec, option: str) -> np.ndarray:
     return mix / mix.sum()
 
 
-def _person_category_probs(
-    rng: np.random.Generator, sites: np.ndarray, options: np.ndarray
-) -> np.ndarray:
+def _person_category_probs(rng: np.random.Generator, sites: np.ndarray, options: np.ndarray) -> np.ndarray:
     """Each holder's own category shares, concentrated on a few around the site-option mix."""
     expected = np.zeros((len(sites), len(contract.SPEND_CATEGORIES)))
     for site in SITES:
@@ -804,11 +746,7 @@ def _person_category_probs(
 
 def _description_pool(templates: tuple[str, ...]) -> np.ndarray:
     """Every template filled with every name, in a fixed order."""
-    filled = [
-        t.format(name=n) if "{name}" in t else t
-        for t in templates
-        for n in DESCRIPTION_NAMES
-    ]
+    filled = [t.format(name=n) if "{name}" in t else t for t in templates for n in DESCRIPTION_NAMES]
     return np.array(filled, dtype=object)
 
 
@@ -822,13 +760,8 @@ def _descriptions(
     n = len(categories)
     out = np.full(n, "", dtype=object)
     pick = rng.random(n)
-    groups = [
-        (categories == i) & ~refund & ~recovery
-        for i in range(len(contract.SPEND_CATEGORIES))
-    ]
-    pools = [
-        _description_pool(DESCRIPTION_TEMPLATES[c]) for c in contract.SPEND_CATEGORIES
-    ]
+    groups = [(categories == i) & ~refund & ~recovery for i in range(len(contract.SPEND_CATEGORIES))]
+    pools = [_description_pool(DESCRIPTION_TEMPLATES[c]) for c in contract.SPEND_CATEGORIES]
     groups += [refund, recovery & ~refund]
     pools += [
         _description_pool(REFUND_TEMPLATES),
@@ -850,16 +783,10 @@ def _build_spend(
     last = np.where(np.isnat(ended), data_end, ended - 1).astype("datetime64[D]")
     recovery = people["recovery"][holder]
     sites = people["site_code"][holder].astype(str)
-    utilisation = np.array(
-        [{s.code: s.utilisation for s in SITES}[c] for c in sites.tolist()]
-    )
-    probs = _person_category_probs(
-        rng, sites, people["management_option"][holder].astype(str)
-    )
+    utilisation = np.array([{s.code: s.utilisation for s in SITES}[c] for c in sites.tolist()])
+    probs = _person_category_probs(rng, sites, people["management_option"][holder].astype(str))
 
-    months = (last.astype("datetime64[M]") - start.astype("datetime64[M]")).astype(
-        np.int64
-    ) + 1
+    months = (last.astype("datetime64[M]") - start.astype("datetime64[M]")).astype(np.int64) + 1
     months = np.where(recovery, 1, months)
     row, k = _repeat_index(months)
     jitter = rng.integers(0, SPEND_PAYMENT_JITTER_DAYS, len(row))
@@ -869,9 +796,7 @@ def _build_spend(
         start[row] + np.minimum(recovery_day, (last - start)[row].astype(np.int64)),
         add_months(start[row], k) + jitter,
     )
-    keep = (paid <= last[row]) & (
-        (k == 0) | (rng.random(len(row)) >= SPEND_SKIP_MONTH_SHARE)
-    )
+    keep = (paid <= last[row]) & ((k == 0) | (rng.random(len(row)) >= SPEND_SKIP_MONTH_SHARE))
     row, paid = row[keep], paid[keep]
 
     years = ((last - start).astype(np.int64) + 1) / DAYS_PER_YEAR
@@ -892,14 +817,10 @@ def _build_spend(
 
     order = np.lexsort((people["person_id"][holder][row].astype(str), paid))
     return {
-        "spend_id": np.array(
-            [f"S{i:07d}" for i in range(1, len(row) + 1)], dtype=object
-        ),
+        "spend_id": np.array([f"S{i:07d}" for i in range(1, len(row) + 1)], dtype=object),
         "person_id": people["person_id"][holder][row][order],
         "paid_on": paid[order].astype("datetime64[D]"),
-        "category": np.asarray(contract.SPEND_CATEGORIES, dtype=object)[category][
-            order
-        ],
+        "category": np.asarray(contract.SPEND_CATEGORIES, dtype=object)[category][order],
         "amount_gbp": amount[order],
         "description": description[order],
     }
@@ -911,9 +832,7 @@ def _site_rows(scale: float) -> dict[str, np.ndarray]:
     return {
         "site_code": np.array([s.code for s in SITES], dtype=object),
         "site_name": np.array([s.name for s in SITES], dtype=object),
-        "lead_organisation": np.array(
-            [s.lead_organisation for s in SITES], dtype=object
-        ),
+        "lead_organisation": np.array([s.lead_organisation for s in SITES], dtype=object),
         "region": np.array([s.region for s in SITES], dtype=object),
         "ccg_codes": np.array([";".join(s.ccg_codes) for s in SITES], dtype=object),
         "go_live": np.array([d[0] for d in dates], dtype="datetime64[D]"),
@@ -922,18 +841,14 @@ def _site_rows(scale: float) -> dict[str, np.ndarray]:
             [max(1, round(s.eligible_population * scale)) for s in SITES],
             dtype=np.int64,
         ),
-        "planned_budgets": np.array(
-            [round(s.planned_budgets * scale) for s in SITES], dtype=np.int64
-        ),
+        "planned_budgets": np.array([round(s.planned_budgets * scale) for s in SITES], dtype=np.int64),
     }
 
 
 def _format_column(values: np.ndarray, kind: str) -> np.ndarray:
     """Render one column as CSV text: ISO dates, 2-decimal money, blanks for missing."""
     if kind == "date":
-        text = np.datetime_as_string(values.astype("datetime64[D]"), unit="D").astype(
-            object
-        )
+        text = np.datetime_as_string(values.astype("datetime64[D]"), unit="D").astype(object)
         return np.where(np.isnat(values), "", text)
     if kind == "decimal":
         values = values.astype(float)
@@ -943,23 +858,14 @@ def _format_column(values: np.ndarray, kind: str) -> np.ndarray:
         values = values.astype(float)
         text = np.char.mod("%d", np.nan_to_num(values).astype(np.int64)).astype(object)
         return np.where(np.isnan(values), "", text)
-    return np.array(
-        ["" if v is None else str(v) for v in values.tolist()], dtype=object
-    )
+    return np.array(["" if v is None else str(v) for v in values.tolist()], dtype=object)
 
 
 def _write_table(out: Path, name: str, rows: dict[str, np.ndarray]) -> int:
     """Write one contract table as CSV in contract column order; return its row count."""
     columns = contract.TABLES[name]
-    frame = pd.DataFrame(
-        {
-            c.name: pd.Series(_format_column(rows[c.name], c.type), dtype=object)
-            for c in columns
-        }
-    )
-    frame.to_csv(
-        out / f"{name}.csv", index=False, lineterminator="\n", encoding="utf-8"
-    )
+    frame = pd.DataFrame({c.name: pd.Series(_format_column(rows[c.name], c.type), dtype=object) for c in columns})
+    frame.to_csv(out / f"{name}.csv", index=False, lineterminator="\n", encoding="utf-8")
     return len(frame)
 
 
@@ -1005,12 +911,8 @@ def _site_manifest(
             "true_effect_log_jitter": _rounded(effects[s.code][1]),
             "emergency_rate_multiplier": s.emergency_rate_multiplier,
             "age_profile": dict(zip(contract.AGE_BANDS, AGE_SHARES[s.age_profile])),
-            "ethnicity_profile": dict(
-                zip(contract.ETHNICITIES, ETHNICITY_SHARES[s.ethnicity_profile])
-            ),
-            "primary_need_profile": dict(
-                zip(contract.PRIMARY_NEEDS, NEED_SHARES[s.need_profile])
-            ),
+            "ethnicity_profile": dict(zip(contract.ETHNICITIES, ETHNICITY_SHARES[s.ethnicity_profile])),
+            "primary_need_profile": dict(zip(contract.PRIMARY_NEEDS, NEED_SHARES[s.need_profile])),
         }
     return out
 
@@ -1100,9 +1002,7 @@ def generate(
     _validate(out, seed, scale, effect)
     scale, effect, seed = float(scale), float(effect), int(seed)
     out.mkdir(parents=True, exist_ok=True)
-    people_rng, effect_rng, admissions_rng, spend_rng = np.random.default_rng(
-        seed
-    ).spawn(4)
+    people_rng, effect_rng, admissions_rng, spend_rng = np.random.default_rng(seed).spawn(4)
     period = _data_period()
     sites = _site_rows(scale)
     people, info = _build_people(people_rng, scale, period[1])
@@ -1144,12 +1044,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Write a synthetic personal health budget pilot extract (all figures are "
         "assumptions, not published data).",
     )
-    parser.add_argument(
-        "--out", type=Path, required=True, help="folder to write the extract to"
-    )
-    parser.add_argument(
-        "--seed", type=int, default=DEFAULT_SEED, help="random seed (default 2014)"
-    )
+    parser.add_argument("--out", type=Path, required=True, help="folder to write the extract to")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (default 2014)")
     parser.add_argument(
         "--scale",
         type=float,

@@ -101,13 +101,40 @@ def spend_by_category(data: OverviewData) -> pd.DataFrame:
     return rows[["category", "spend_gbp", "shown", "people_shown"]].reset_index(drop=True)
 
 
-def admissions_by_month(data: OverviewData) -> pd.DataFrame:
-    """Emergency admissions by month and group, rounded; suppressed months are blank."""
-    frame = data.admissions_monthly.copy()
+def admissions_by_month(data: OverviewData, filters: Filters) -> pd.DataFrame:
+    """Emergency admissions by month and group, rounded; by quarter where any month would be
+    suppressed, so the lines are not broken by gaps. Points still suppressed are blank. Months or
+    quarters that the period covers only in part are left out, so they do not look like a fall."""
+    frame = data.admissions_monthly[["month", "grp", "admissions"]].copy()
+    frame["period"] = "month"
+    suppressed = frame["admissions"].map(disclosure.count) == disclosure.SUPPRESSED
+    freq = "Q" if suppressed.any() else "M"
+    if freq == "Q":
+        frame["month"] = frame["month"].dt.to_period("Q").dt.start_time
+        frame = frame.groupby(["month", "grp"], as_index=False)["admissions"].sum()
+        frame["period"] = "quarter"
+    spans = frame["month"].dt.to_period(freq)
+    whole = (spans.dt.start_time >= pd.Timestamp(filters.date_from)) & (
+        spans.dt.end_time.dt.normalize() <= pd.Timestamp(filters.date_to)
+    )
+    frame = frame[whole]
     frame["shown"] = frame["admissions"].map(disclosure.count)
     frame["admissions"] = frame["shown"].map(disclosure.numeric)
     frame["label"] = frame["shown"].map(lambda v: "fewer than 8" if v == disclosure.SUPPRESSED else f"{int(v):,}")
-    return frame[["month", "grp", "admissions", "label"]]
+    return frame[["month", "grp", "admissions", "label", "period"]]
+
+
+def admissions_subtitle(frame: pd.DataFrame) -> str:
+    """Says whether the chart counts by month or by quarter."""
+    if len(frame) and (frame["period"] == "quarter").all():
+        return "Emergency admissions by quarter admitted"
+    return "Emergency admissions by month admitted"
+
+
+def change_words(before, after) -> str | None:
+    """A shown change such as '-59%', or None where it cannot be worked out safely."""
+    change = _change(before, after)
+    return None if change is None else f"{change:+.0f}% in the year after"
 
 
 def _change(before, after) -> float | None:
@@ -153,12 +180,9 @@ def admissions_title(block: dict) -> str:
     holders = _change(block["emergency_admissions_pre"], block["emergency_admissions_post"])
     comparison = _change(block["comparison_admissions_pre"], block["comparison_admissions_post"])
     if holders is None or comparison is None:
-        return "Emergency admissions by month (too few to compare before and after)"
+        return "Emergency admissions (too few to compare before and after)"
 
     def words(change: float) -> str:
-        return f"fell {-change:.0f}%" if change < 0 else f"rose {change:.0f}%" if change > 0 else "did not change"
+        return f"{change:+.0f}%" if change else "no change"
 
-    return (
-        f"In the year after the index date, emergency admissions {words(holders)} for budget holders "
-        f"and {words(comparison)} for the comparison group"
-    )
+    return f"Emergency admissions: budget holders {words(holders)}, comparison group {words(comparison)}"

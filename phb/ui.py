@@ -85,8 +85,10 @@ def _write_url(filters: Filters, info: WarehouseInfo) -> None:
         wanted["to"] = filters.date_to.isoformat()
     if filters.management:
         wanted["management"] = list(filters.management)
-    current = {k: (st.query_params.get_all(k) if k in ("site", "management") else st.query_params.get(k))
-               for k in st.query_params}
+    current = {
+        k: (st.query_params.get_all(k) if k in ("site", "management") else st.query_params.get(k))
+        for k in st.query_params
+    }
     if current != wanted:
         st.query_params.from_dict(wanted)
 
@@ -98,23 +100,39 @@ def _sidebar_filters(info: WarehouseInfo, names: dict[str, str]) -> Filters:
     with st.sidebar:
         st.header("Filters")
         sites = st.multiselect(
-            "Pilot sites", options=list(names), format_func=names.get, key="f_sites",
+            "Pilot sites",
+            options=list(names),
+            format_func=names.get,
+            key="f_sites",
             placeholder="All seven sites" if len(names) == 7 else "All sites",
             help="Leave empty to show every site.",
         )
         lo, hi = info.period_start, info.period_end
         date_from = st.date_input("From", min_value=lo, max_value=hi, key="f_from", format="DD/MM/YYYY")
-        date_to = st.date_input("To", min_value=lo, max_value=hi, key="f_to", format="DD/MM/YYYY",
-                                help="Budgets in place are counted on this day.")
+        date_to = st.date_input(
+            "To",
+            min_value=lo,
+            max_value=hi,
+            key="f_to",
+            format="DD/MM/YYYY",
+            help="Budgets in place are counted on this day.",
+        )
         management = st.multiselect(
-            "Management option", options=list(contract.MANAGEMENT_OPTIONS),
-            format_func=lambda m: contract.LABELS[m], key="f_management", placeholder="All options",
+            "Management option",
+            options=list(contract.MANAGEMENT_OPTIONS),
+            format_func=lambda m: contract.LABELS[m],
+            key="f_management",
+            placeholder="All options",
             help="Applies to budget holders and their spending; referrals and the comparison group are not "
             "filtered by it.",
         )
     filters, problems = parse_filters(
-        sites=sites, date_from=_iso(date_from), date_to=_iso(date_to), management=management,
-        site_names=names, period=(lo, hi),
+        sites=sites,
+        date_from=_iso(date_from),
+        date_to=_iso(date_to),
+        management=management,
+        site_names=names,
+        period=(lo, hi),
     )
     for p in st.session_state.pop(URL_PROBLEMS_KEY, []) + problems:
         st.warning(p, icon=":material/link_off:")
@@ -167,8 +185,17 @@ def synthetic_banner() -> None:
 
 
 def page_context() -> PageContext:
-    """The context the frame set up for this run."""
-    return st.session_state[CONTEXT_KEY]
+    """The context the frame set up for this run.
+
+    A page run without the frame (Streamlit's pages/ folder mode, which a fresh server can use for
+    its very first request to a deep link) sets the frame up itself rather than failing.
+    """
+    context = st.session_state.get(CONTEXT_KEY)
+    if context is None:
+        context = frame()
+        if context is None:
+            st.stop()
+    return context
 
 
 def active_filters(context: PageContext) -> None:

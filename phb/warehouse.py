@@ -128,7 +128,9 @@ def _load_raw(con: duckdb.DuckDBPyConnection, table: str, path: Path, sheet: str
     where = path.name if sheet is None or path.stem == table else f"{path.name}, sheet '{sheet}'"
     try:
         if path.suffix == ".csv":
-            rel = con.sql("select * from read_csv($path, all_varchar = true, header = true)", params={"path": str(path)})
+            rel = con.sql(
+                "select * from read_csv($path, all_varchar = true, header = true)", params={"path": str(path)}
+            )
             frame = None
         elif path.suffix == ".parquet":
             rel = con.sql("select * from read_parquet($path)", params={"path": str(path)})
@@ -169,7 +171,9 @@ def _load_raw(con: duckdb.DuckDBPyConnection, table: str, path: Path, sheet: str
 
 
 def _examples(rows: list[tuple], where: str, key: str, message: str) -> str:
-    shown = ", ".join(f"row {r[0]} ({key} {r[1]!r})" if r[1] is not None else f"row {r[0]}" for r in rows[:MAX_EXAMPLES])
+    shown = ", ".join(
+        f"row {r[0]} ({key} {r[1]!r})" if r[1] is not None else f"row {r[0]}" for r in rows[:MAX_EXAMPLES]
+    )
     more = f" and {len(rows) - MAX_EXAMPLES:,} more" if len(rows) > MAX_EXAMPLES else ""
     return f"{where}: {message}: {shown}{more}."
 
@@ -215,9 +219,7 @@ def _check_types(con: duckdb.DuckDBPyConnection, table: str, where: str) -> list
                 )
             )
         for condition, message, params in checks:
-            rows = con.execute(
-                f"select _row, {_q(key)} from {raw} where {condition} order by _row", params
-            ).fetchall()
+            rows = con.execute(f"select _row, {_q(key)} from {raw} where {condition} order by _row", params).fetchall()
             if rows:
                 problems.append(_examples(rows, where, key, message))
     return problems
@@ -243,7 +245,10 @@ RULES: dict[str, tuple[tuple[str, str], ...]] = {
         ("arm = 'phb' and referred_on is null", "'referred_on' is required for people on the budget pathway"),
         ("offered_on < referred_on", "'offered_on' is before 'referred_on'"),
         ("plan_agreed_on < offered_on", "'plan_agreed_on' is before 'offered_on'"),
-        ("outcome = 'budget_in_place' and budget_start is null", "'budget_start' is required when a budget is in place"),
+        (
+            "outcome = 'budget_in_place' and budget_start is null",
+            "'budget_start' is required when a budget is in place",
+        ),
         ("budget_start < plan_agreed_on", "'budget_start' is before 'plan_agreed_on'"),
         ("budget_end <= budget_start", "'budget_end' must be after 'budget_start'"),
         (
@@ -268,7 +273,7 @@ RULES: dict[str, tuple[tuple[str, str], ...]] = {
             "'person_id' does not hold a budget",
         ),
         (
-            "paid_on < (select p.budget_start from people p where p.person_id = spend.person_id)",
+            "exists (select 1 from people p where p.person_id = spend.person_id and spend.paid_on < p.budget_start)",
             "'paid_on' is before the person's budget started",
         ),
         ("amount_gbp = 0", "'amount_gbp' must not be zero"),
@@ -286,9 +291,7 @@ def _check_rules(con: duckdb.DuckDBPyConnection, wheres: dict[str, str]) -> list
         key = contract.KEYS[table]
         rows_by_rule = []
         for condition, message in rules:
-            rows = con.execute(
-                f"select _row, {_q(key)} from {_q(table)} where {condition} order by _row"
-            ).fetchall()
+            rows = con.execute(f"select _row, {_q(key)} from {_q(table)} where {condition} order by _row").fetchall()
             rows_by_rule.append((rows, message))
         dupes = con.execute(
             f"select min(_row), {_q(key)} from {_q(table)} group by {_q(key)} having count(*) > 1 order by 1"
@@ -314,8 +317,13 @@ def _check_nhs_numbers(con: duckdb.DuckDBPyConnection, wheres: dict[str, str]) -
             if bad:
                 rows = [(r, None) for r, _ in bad]
                 problems.append(
-                    _examples(rows, wheres[table], col, f"'{col}' holds what looks like a real NHS number; "
-                              "an extract must be pseudonymised, so it is refused (values not shown)")
+                    _examples(
+                        rows,
+                        wheres[table],
+                        col,
+                        f"'{col}' holds what looks like a real NHS number; "
+                        "an extract must be pseudonymised, so it is refused (values not shown)",
+                    )
                 )
     return problems
 
@@ -358,14 +366,19 @@ def build(data_dir: Path, warehouse: Path, unit_costs: dict[str, float] | None =
         raise
     con.close()
     os.replace(tmp, warehouse)
-    log.info("built warehouse %s from %s (version %s) in %.0f ms", warehouse, data_dir, version,
-             (time.perf_counter() - started) * 1000)
+    log.info(
+        "built warehouse %s from %s (version %s) in %.0f ms",
+        warehouse,
+        data_dir,
+        version,
+        (time.perf_counter() - started) * 1000,
+    )
     return info
 
 
 def _build_models(con: duckdb.DuckDBPyConnection, unit_costs: dict[str, float]) -> None:
     """Create the summary tables pages read, each from queries/build/<name>.sql."""
-    (start, end), = con.execute(_period_sql()).fetchall()
+    ((start, end),) = con.execute(_period_sql()).fetchall()
     params = {
         "period_start": start,
         "period_end": end,
@@ -398,7 +411,7 @@ def _write_meta(con: duckdb.DuckDBPyConnection, data_dir: Path, version: str) ->
             synthetic = bool(json.loads(manifest_path.read_text()).get("synthetic", False))
         except (json.JSONDecodeError, AttributeError):
             synthetic = False
-    (start, end), = con.execute(_period_sql()).fetchall()
+    ((start, end),) = con.execute(_period_sql()).fetchall()
     info = WarehouseInfo(
         data_version=version,
         built_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -490,8 +503,13 @@ def run_query(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pd.Da
         raise QueryParameterError(f"query {name} needs {', '.join(sorted(missing))}")
     started = time.perf_counter()
     frame = con.cursor().execute(sql, {k: params[k] for k in wanted}).df()
-    log.info("query %s %s: %d rows in %.1f ms", name, {k: params[k] for k in sorted(wanted)}, len(frame),
-             (time.perf_counter() - started) * 1000)
+    log.info(
+        "query %s %s: %d rows in %.1f ms",
+        name,
+        {k: params[k] for k in sorted(wanted)},
+        len(frame),
+        (time.perf_counter() - started) * 1000,
+    )
     return frame
 
 

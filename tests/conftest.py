@@ -33,3 +33,23 @@ def extract(tmp_path) -> Path:
     folder = tmp_path / "extract"
     shutil.copytree(TINY, folder)
     return folder
+
+
+@pytest.fixture(autouse=True)
+def _navigation_not_pages_folder(monkeypatch):
+    """Run AppTest as the real server runs this app: with st.navigation, not the pages/ folder.
+
+    AppTest resets PagesManager.uses_pages_directory before every run, and a folder named pages/
+    then sets it, so from the second run on it would execute a page without the frame (app.py)
+    and lose the sidebar filters. The live server clears the flag for good once st.navigation
+    runs; this does the same for each AppTest run.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)

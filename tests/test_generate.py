@@ -17,10 +17,7 @@ SMALL_SITES = ("STP", "SWK", "SKC", "KIN")
 
 def _read(folder: Path) -> dict[str, pd.DataFrame]:
     """Read the four tables as text, blanks as empty strings."""
-    return {
-        name: pd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False)
-        for name in contract.TABLES
-    }
+    return {name: pd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False) for name in contract.TABLES}
 
 
 def _dates(series: pd.Series) -> pd.Series:
@@ -69,13 +66,9 @@ def assert_contract_valid(folder: Path) -> None:
             if column.type == "date":
                 _dates(values)
             if column.type == "decimal":
-                assert values[values != ""].str.fullmatch(r"-?\d+\.\d{2}").all(), (
-                    column.name
-                )
+                assert values[values != ""].str.fullmatch(r"-?\d+\.\d{2}").all(), column.name
 
-    sites, people, spend, admissions = (
-        tables[k] for k in ("sites", "people", "spend", "admissions")
-    )
+    sites, people, spend, admissions = (tables[k] for k in ("sites", "people", "spend", "admissions"))
     assert sites["site_code"].str.fullmatch(r"[A-Z0-9]{2,8}").all()
     assert (_dates(sites["pilot_end"]) > _dates(sites["go_live"])).all()
     assert (sites["eligible_population"].astype(int) > 0).all()
@@ -101,15 +94,11 @@ def assert_contract_valid(folder: Path) -> None:
     for column in ("budget_start", "management_option", "annual_budget_gbp"):
         assert (people.loc[holder, column] != "").all(), column
         assert (people.loc[~holder, column] == "").all(), column
-    assert (
-        people.loc[holder, "index_date"] == people.loc[holder, "budget_start"]
-    ).all()
+    assert (people.loc[holder, "index_date"] == people.loc[holder, "budget_start"]).all()
     assert index.notna()[~pathway].all()
     assert index.isna()[pathway & ~holder].all()
     assert (people.loc[holder, "annual_budget_gbp"].astype(float) >= 0).all()
-    pilot_end = people["site_code"].map(
-        _dates(sites.set_index("site_code")["pilot_end"])
-    )
+    pilot_end = people["site_code"].map(_dates(sites.set_index("site_code")["pilot_end"]))
     assert (start[holder] <= pilot_end[holder]).all()
 
     holders = people[holder].set_index("person_id")
@@ -211,9 +200,7 @@ def test_pathway_converts_about_half_of_referrals(
     """Referral-to-budget conversion sits in the assumed 45-65% band at every site."""
     people = _read(default_extract[0])["people"]
     pathway = people[people["arm"] == "phb"]
-    conversion = (
-        (pathway["outcome"] == "budget_in_place").groupby(pathway["site_code"]).mean()
-    )
+    conversion = (pathway["outcome"] == "budget_in_place").groupby(pathway["site_code"]).mean()
     assert conversion.between(0.38, 0.72).all(), conversion.to_dict()
     assert set(pathway["outcome"]) == {
         "budget_in_place",
@@ -223,9 +210,7 @@ def test_pathway_converts_about_half_of_referrals(
     }
 
 
-def test_manifest_records_run_and_regenerates_identically(
-    default_extract: tuple[Path, dict], tmp_path: Path
-) -> None:
+def test_manifest_records_run_and_regenerates_identically(default_extract: tuple[Path, dict], tmp_path: Path) -> None:
     """The manifest holds seed, scale, effect and the synthetic flag, and reproduces the files."""
     folder, returned = default_extract
     manifest = json.loads((folder / "MANIFEST.json").read_text(encoding="utf-8"))
@@ -263,9 +248,7 @@ def _emergency_counts(people: pd.DataFrame, admissions: pd.DataFrame) -> pd.Data
     pre = (admitted >= index - year) & (admitted < index)
     post = (admitted >= index) & (admitted < index + year)
     group = emergency["person_id"].map(indexed["arm"])
-    return pd.DataFrame(
-        {"pre": pre.groupby(group).sum(), "post": post.groupby(group).sum()}
-    )
+    return pd.DataFrame({"pre": pre.groupby(group).sum(), "post": post.groupby(group).sum()})
 
 
 def test_budget_effect_is_recoverable_from_admissions(tmp_path: Path) -> None:
@@ -287,9 +270,7 @@ def test_budget_effect_is_recoverable_from_admissions(tmp_path: Path) -> None:
         ["--scale", "1"],
     ],
 )
-def test_cli_rejects_bad_arguments(
-    argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_cli_rejects_bad_arguments(argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Bad scale, effect or a missing --out gives exit code 2 and writes nothing."""
     monkeypatch.chdir(tmp_path)
     assert main(argv) == 2
@@ -303,9 +284,7 @@ def test_cli_rejects_an_existing_file_as_out(tmp_path: Path) -> None:
     assert main(["--out", str(target)]) == 2
 
 
-def test_cli_writes_extract_and_prints_one_line(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_cli_writes_extract_and_prints_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The CLI writes all files and prints a one-line summary."""
     assert main(["--out", str(tmp_path / "out"), "--seed", "3", "--scale", "0.3"]) == 0
     assert all((tmp_path / "out" / name).exists() for name in FILES)
@@ -319,3 +298,11 @@ def test_generate_rejects_bad_arguments(tmp_path: Path) -> None:
         generate(tmp_path, scale=0)
     with pytest.raises(ValueError, match="effect"):
         generate(tmp_path, effect=3.01)
+
+
+def test_bundled_data_regenerates_identically_from_its_manifest(tmp_path: Path) -> None:
+    """The committed data/ is exactly what its MANIFEST.json's seed, scale and effect produce."""
+    bundled = Path(__file__).resolve().parent.parent / "data"
+    manifest = json.loads((bundled / "MANIFEST.json").read_text(encoding="utf-8"))
+    generate(tmp_path, seed=manifest["seed"], scale=manifest["scale"], effect=manifest["effect"])
+    assert _file_bytes(tmp_path) == _file_bytes(bundled)

@@ -41,9 +41,19 @@ def check_sites(con):
 def check_site_summary(con):
     frame = run_query(con, "site_summary", **FULL).set_index("site_code")
     # AAA: 12 on the pathway, A11 never offered; A04 ended Feb 2015, so 8 of 9 holders remain.
-    assert frame.loc["AAA", ["referred", "offered", "budgets_in_place", "budgets_at_pilot_end"]].tolist() == [12, 11, 8, 8]
+    assert frame.loc["AAA", ["referred", "offered", "budgets_in_place", "budgets_at_pilot_end"]].tolist() == [
+        12,
+        11,
+        8,
+        8,
+    ]
     # BBB: B03 ended 31 Jan 2016, before both the pilot end (29 Feb 2016) and the end of the data.
-    assert frame.loc["BBB", ["referred", "offered", "budgets_in_place", "budgets_at_pilot_end"]].tolist() == [4, 4, 2, 2]
+    assert frame.loc["BBB", ["referred", "offered", "budgets_in_place", "budgets_at_pilot_end"]].tolist() == [
+        4,
+        4,
+        2,
+        2,
+    ]
     assert frame.loc["BBB", ["eligible_population", "planned_budgets"]].tolist() == [800, 5]
 
     early = run_query(con, "site_summary", **{**FULL, "sites": ["BBB"], "date_to": date(2015, 6, 30)})
@@ -65,7 +75,11 @@ def check_spend_by_site_category(con):
     assert overall["people"] == 12
     cell = frame[(frame["site_code"] == "AAA") & (frame["category"] == "physical_activity")].iloc[0]
     assert (cell["spend_gbp"], cell["refunds_gbp"], cell["net_gbp"], cell["people"]) == (
-        penny(220.49), penny(-20.50), penny(199.99), 2)
+        penny(220.49),
+        penny(-20.50),
+        penny(199.99),
+        2,
+    )
     talking = frame[frame["site_code"].isna() & (frame["category"] == "talking_therapy")].iloc[0]
     assert (talking["net_gbp"], talking["people"]) == (penny(980.00), 3)
     bbb = frame[(frame["site_code"] == "BBB") & frame["category"].isna()].iloc[0]
@@ -81,9 +95,17 @@ def check_admissions_windows_by_site(con):
     assert frame.loc[("AAA", "budget_holders"), ["people", "emergency_pre", "emergency_post"]].tolist() == [9, 2, 1]
     assert frame.loc[("AAA", "comparison"), ["people", "emergency_pre", "emergency_post"]].tolist() == [2, 1, 2]
     assert frame.loc[("BBB", "budget_holders"), ["people", "emergency_pre", "emergency_post"]].tolist() == [3, 0, 0]
-    holders = {"A01": "2014-08-15", "A02": "2014-09-01", "A03": "2014-10-01", "A04": "2014-11-01",
-               "A05": "2014-12-01", "A06": "2015-01-05", "A07": "2015-03-01", "A08": "2015-05-01",
-               "A09": "2015-08-01"}
+    holders = {
+        "A01": "2014-08-15",
+        "A02": "2014-09-01",
+        "A03": "2014-10-01",
+        "A04": "2014-11-01",
+        "A05": "2014-12-01",
+        "A06": "2015-01-05",
+        "A07": "2015-03-01",
+        "A08": "2015-05-01",
+        "A09": "2015-08-01",
+    }
     index = [date.fromisoformat(d) for d in holders.values()]
     pre = sum(covered_days(d.replace(year=d.year - 1), d) for d in index) / 365.25
     post = sum(covered_days(d, year_later(d)) for d in index) / 365.25
@@ -118,7 +140,9 @@ def check_emergency_admissions_monthly(con):
     frame = run_query(con, "emergency_admissions_monthly", **FULL)
     holders = frame[frame["grp"] == "budget_holders"]
     assert holders["month"].dt.strftime("%Y-%m").tolist() == ["2013-07", "2013-10", "2014-03", "2014-12", "2016-06"]
-    comparison = frame[frame["grp"] == "comparison"].set_index(frame[frame["grp"] == "comparison"]["month"].dt.strftime("%Y-%m"))
+    comparison = frame[frame["grp"] == "comparison"].set_index(
+        frame[frame["grp"] == "comparison"]["month"].dt.strftime("%Y-%m")
+    )
     assert comparison["admissions"].to_dict() == {"2014-01": 1, "2015-02": 1, "2015-03": 1}
     # the open stay from 1 Mar 2015 counts to the end of the data
     assert comparison.loc["2015-03", "bed_days"] == (DATA_END - date(2015, 3, 1)).days == 487
@@ -151,9 +175,17 @@ def test_build_models_hold_hand_worked_values(con):
     """The summary tables built at load: windows, bed days and costs at the default unit costs."""
     windows = con.execute("select * from person_windows order by person_id").df().set_index("person_id")
     assert windows.loc["C01", ["emergency_pre", "emergency_post", "bed_days_pre", "bed_days_post"]].tolist() == [
-        1, 1, 31, 487]
+        1,
+        1,
+        31,
+        487,
+    ]
     assert windows.loc["A01", ["emergency_pre", "emergency_post", "bed_days_pre", "bed_days_post"]].tolist() == [
-        1, 1, 10, 0]
+        1,
+        1,
+        10,
+        0,
+    ]
     assert "A10" not in windows.index  # declined: in neither group
     cost = con.execute(
         "select month, setting, cost_gbp from admissions_monthly where grp = 'budget_holders' order by month"

@@ -1,0 +1,121 @@
+"""The app as Streamlit runs it (AppTest): every page, the filters in the URL, bad links and
+bad extracts, and the Overview agreeing with `python -m phb facts`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from phb import formatting as fmt
+from tests.conftest import TINY
+from tests.test_facts import run_facts
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))
+
+
+@pytest.fixture
+def tiny_env(monkeypatch, tmp_path):
+    monkeypatch.setenv("PHB_DATA", str(TINY))
+    monkeypatch.setenv("PHB_WAREHOUSE", str(tmp_path / "w.duckdb"))
+    return tmp_path
+
+
+def app(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    return at
+
+
+def url(at: AppTest) -> dict[str, list[str]]:
+    """The app's query parameters, every value as a list."""
+    return {k: v if isinstance(v, list) else [v] for k, v in at.query_params.items()}
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_on_the_bundled_data_without_exception(page):
+    """Each page renders on the bundled synthetic data, with the banner and a footer."""
+    at = app()
+    at.run()
+    if page != "pages/overview.py":
+        at.switch_page(page).run()
+    assert not at.exception
+    assert any("Synthetic data: not real patients" in i.value for i in at.info)
+    assert any("Data version" in c.value for c in at.caption)
+
+
+def test_overview_agrees_with_facts(tiny_env):
+    """The page shows the same disclosure-controlled figures as `python -m phb facts`."""
+    facts = json.loads(run_facts(tiny_env).stdout)["all_sites"]
+    at = app()
+    at.run()
+    assert not at.exception
+    shown = metrics(at)
+    assert shown["People referred"] == fmt.count(facts["referred"]) == "15"
+    assert shown["Budgets in place on 30 Jun 2016"] == fmt.count(facts["budgets_in_place"])
+    assert shown["Uptake at pilot end"] == fmt.pct(facts["uptake_pct"]) == "0.6%"
+    assert shown["Total spending"] == fmt.money(facts["spend_gbp"]) == "£4,761"
+    assert shown["Emergency admissions, budget holders"] == "* → *"
+    assert not at.info  # the tiny extract has no manifest: it is not synthetic, so no banner
+
+
+def test_filters_in_the_url_select_the_view_and_are_stated(tiny_env):
+    """?site=BBB&to=2015-06-30 opens BBB up to that day, says so, and keeps the URL."""
+    at = app({"site": "BBB", "to": "2015-06-30"})
+    at.run()
+    assert not at.exception
+    assert at.multiselect(key="f_sites").value == ["BBB"]
+    assert "Brookside; 1 Jul 2013 to 30 Jun 2015" in " ".join(c.value for c in at.caption)
+    assert metrics(at)["People referred"] == "*"
+    assert url(at) == {"site": ["BBB"], "to": ["2015-06-30"]}
+
+
+def test_a_bad_link_says_what_is_wrong_and_shows_the_rest(tiny_env):
+    """An unknown site and a bad date in the URL are named; the good parts still apply."""
+    at = app({"site": ["AAA", "NOPE"], "from": "2014-31-01"})
+    at.run()
+    assert not at.exception
+    warnings = " ".join(w.value for w in at.warning)
+    assert "Unknown site code 'NOPE'" in warnings
+    assert "The start date '2014-31-01' is not a date" in warnings
+    assert at.multiselect(key="f_sites").value == ["AAA"]
+
+
+def test_changing_a_filter_updates_the_figures_and_the_url(tiny_env):
+    """Choosing a site in the sidebar narrows the figures and writes the site to the URL."""
+    at = app()
+    at.run()
+    at.multiselect(key="f_sites").set_value(["AAA"]).run()
+    assert metrics(at)["People referred"] == "10"
+    assert url(at) == {"site": ["AAA"]}
+
+
+def test_a_period_with_nothing_in_it_says_so(tiny_env):
+    """A period with no referrals, budgets or spending gets a plain note, not an error."""
+    at = app({"from": "2013-07-01", "to": "2013-07-31"})
+    at.run()
+    assert not at.exception
+    assert any("Nothing happened in this selection" in i.value for i in at.info)
+
+
+def test_a_broken_extract_with_no_earlier_warehouse_explains_itself(monkeypatch, tmp_path):
+    """The page lists what is wrong with the extract instead of failing."""
+    broken = tmp_path / "broken"
+    shutil.copytree(TINY, broken)
+    (broken / "spend.csv").write_text((TINY / "spend.csv").read_text().replace("2014-08-20", "20/08/2014"))
+    monkeypatch.setenv("PHB_DATA", str(broken))
+    monkeypatch.setenv("PHB_WAREHOUSE", str(tmp_path / "w.duckdb"))
+    at = app()
+    at.run()
+    assert not at.exception
+    assert "could not be loaded" in at.error[0].value
+    assert "spend.csv: 'paid_on' is not a date written as YYYY-MM-DD: row 2" in " ".join(m.value for m in at.markdown)

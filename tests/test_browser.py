@@ -1,0 +1,130 @@
+"""The dashboard in a real browser: headless Chromium (Debian's) driven by Playwright.
+
+Skipped, saying why, where no Chromium is installed; CI installs Debian's chromium so they run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists() and not shutil.which("chromium"),
+        reason=f"no Chromium at {CHROMIUM}: install Debian's chromium (apt-get install chromium)",
+    ),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The app on the bundled data, as the README starts it, with a warehouse of its own."""
+    warehouse = tmp_path_factory.mktemp("browser") / "phb.duckdb"
+    env = {**os.environ, "PHB_WAREHOUSE": str(warehouse)}
+    env.pop("PHB_DATA", None)
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless=true",
+            f"--server.port={port}",
+            "--browser.gatherUsageStats=false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2):
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.terminate()
+        pytest.fail("the app did not start within 60 s")
+    yield url, env
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"), args=CHROMIUM_ARGS
+        )
+        yield browser.new_page(viewport={"width": 1400, "height": 1000})
+        browser.close()
+
+
+def metric_value(page, label: str) -> str:
+    box = page.locator("[data-testid='stMetric']", has_text=label).first
+    return box.locator("[data-testid='stMetricValue']").inner_text().strip()
+
+
+def test_overview_shows_the_same_people_referred_as_facts(server, page):
+    """The Overview opens on the bundled data and its headline figure matches `python -m phb facts`."""
+    url, env = server
+    page.goto(url + "/", timeout=90_000)
+    page.wait_for_selector("[data-testid='stMetricValue']", timeout=90_000)
+    facts = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "phb", "facts"], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+        ).stdout
+    )
+    assert metric_value(page, "People referred") == f"{facts['all_sites']['referred']:,}"
+    assert page.get_by_text("Synthetic data: not real patients").first.is_visible()
+    page.wait_for_function(
+        'document.querySelectorAll(\'[data-testid="stVegaLiteChart"] canvas, '
+        '[data-testid="stVegaLiteChart"] svg\').length >= 3',
+        timeout=30_000,
+    )
+
+
+def test_a_copied_link_reopens_the_same_selection(server, page):
+    """Opening ?site=STP shows Stockport alone and says so on the page."""
+    url, _ = server
+    page.goto(url + "/?site=STP", timeout=90_000)
+    page.wait_for_selector("[data-testid='stMetricValue']", timeout=90_000)
+    page.get_by_text("Showing:").first.wait_for(timeout=30_000)
+    assert "Stockport;" in page.locator("[data-testid='stCaptionContainer']", has_text="Showing:").first.inner_text()
+    assert "site=STP" in page.url

@@ -1,0 +1,114 @@
+"""`python -m phb facts`: the Overview's figures as JSON, after disclosure control, worked out by
+hand from the tiny extract (see tests/test_queries.py for the raw counts)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TINY
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_facts(tmp_path: Path, *args: str, data: Path = TINY) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PHB_DATA": str(data), "PHB_WAREHOUSE": str(tmp_path / "w.duckdb")}
+    return subprocess.run(
+        [sys.executable, "-m", "phb", "facts", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.fixture(scope="module")
+def all_facts(tmp_path_factory) -> dict:
+    result = run_facts(tmp_path_factory.mktemp("facts"))
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_facts_all_sites_block_matches_hand_worked_figures(all_facts):
+    """16 referred shows as 15; 10 budgets at pilot end of 1,800 eligible is 0.6%; small counts are '*'."""
+    block = all_facts["all_sites"]
+    assert (block["referred"], block["offered"], block["budgets_in_place"]) == (15, 15, 10)
+    assert (block["planned_budgets"], block["eligible_population"]) == (15, 1800)
+    assert block["uptake_pct"] == 0.6  # from rounded counts: 10 / 1,800
+    low, high = block["uptake_ci"]  # Wilson on the unrounded 10 of 1,800
+    assert (low, high) == (0.3, 1.0)
+    assert block["spend_gbp"] == 4760.84  # 12 people contribute: shown to the penny
+    assert [
+        block[k]
+        for k in (
+            "emergency_admissions_pre",
+            "emergency_admissions_post",
+            "comparison_admissions_pre",
+            "comparison_admissions_post",
+        )
+    ] == ["*", "*", "*", "*"]
+
+
+def test_facts_suppress_a_site_with_three_budget_holders(all_facts):
+    """BBB has 3 budget holders and 4 referrals: counts are '*', its spend is withheld, zero stays 0."""
+    bbb = all_facts["sites"]["BBB"]
+    assert [bbb[k] for k in ("referred", "budgets_in_place", "uptake_pct", "uptake_ci", "spend_gbp")] == ["*"] * 5
+    assert bbb["emergency_admissions_pre"] == 0
+    assert all_facts["sites"]["AAA"]["spend_gbp"] == 3310.84
+
+
+def test_facts_header_states_version_period_filters_and_synthetic(all_facts):
+    """The JSON says what data it came from and which filters it used."""
+    assert all_facts["synthetic"] is False
+    assert all_facts["filters"] == {
+        "sites": ["AAA", "BBB"],
+        "from": "2013-07-01",
+        "to": "2016-06-30",
+        "management": "all",
+    }
+    assert len(all_facts["data_version"]) == 12
+
+
+def test_no_count_from_one_to_seven_leaves_in_the_facts(all_facts):
+    """Walk every number in the JSON: no whole count of 1 to 7 appears."""
+
+    def numbers(node, path=""):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                yield from numbers(v, f"{path}.{k}")
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                yield from numbers(v, f"{path}[{i}]")
+        elif isinstance(node, int) and not isinstance(node, bool):
+            yield path, node
+
+    small = [(p, n) for p, n in numbers(all_facts) if 1 <= n <= 7]
+    assert small == []
+
+
+def test_facts_with_sites_and_dates(tmp_path):
+    """--sites and --to narrow the figures: AAA up to 31 Jan 2015 has 6 budgets in place (shown '*')."""
+    result = run_facts(tmp_path, "--sites", "aaa", "--to", "2015-01-31")
+    assert result.returncode == 0, result.stderr
+    facts = json.loads(result.stdout)
+    assert facts["filters"]["sites"] == ["AAA"] and facts["filters"]["to"] == "2015-01-31"
+    assert list(facts["sites"]) == ["AAA"]
+    assert facts["all_sites"]["budgets_in_place"] == "*"
+    assert facts["all_sites"]["referred"] == 10  # A01-A07 and A10 (8) were referred by then, shown as 10
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--sites", "AAA,XYZ"], "Unknown site code 'XYZ'"),
+        (["--from", "2015-02-30"], "The start date '2015-02-30' is not a date"),
+        (["--from", "2016-01-01", "--to", "2015-01-01"], "starts (1 Jan 2016) after it ends (1 Jan 2015)"),
+    ],
+)
+def test_facts_refuses_bad_filters_with_a_plain_message(tmp_path, args, message):
+    """A bad filter stops the command with exit code 2 and says what is wrong."""
+    result = run_facts(tmp_path, *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert result.stdout == ""

@@ -1,0 +1,204 @@
+"""Building the warehouse: contract checks that name what is wrong and where, atomic swaps,
+rebuilds when the extract changes, and the other file formats the contract allows."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from phb.config import Settings, settings
+from phb.warehouse import ContractError, build, content_hash, ensure_warehouse, read_info, run_query
+from tests.conftest import TINY
+
+
+def rewrite(path: Path, change) -> None:
+    """Apply `change(rows)` to a CSV's rows (dicts) and write it back."""
+    with path.open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        fields, rows = reader.fieldnames, list(reader)
+    rows = change(rows) or rows
+    fields = list(rows[0].keys()) if rows else fields
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def set_value(key: str, column: str, value: str):
+    def change(rows):
+        for row in rows:
+            if key in row.values():
+                row[column] = value
+
+    return change
+
+
+def problems_of(extract: Path, tmp_path: Path) -> str:
+    with pytest.raises(ContractError) as caught:
+        build(extract, tmp_path / "w.duckdb")
+    return "\n".join(caught.value.problems)
+
+
+@pytest.mark.parametrize(
+    ("file", "change", "expected"),
+    [
+        (
+            "people.csv",
+            set_value("A03", "budget_start", "2014-13-01"),
+            "people.csv: 'budget_start' is not a date written as YYYY-MM-DD: row 4 (person_id 'A03')",
+        ),
+        ("people.csv", set_value("A03", "arm", "PHB"), "people.csv: 'arm' is not one of: phb, comparison: row 4"),
+        ("people.csv", set_value("A05", "site_code", "ZZZ"), "'site_code' is not a site in the sites table: row 6"),
+        ("people.csv", set_value("C01", "outcome", "declined"), "the comparison group must have outcome 'not_offered'"),
+        (
+            "people.csv",
+            set_value("A02", "budget_start", ""),
+            "'budget_start' is required when a budget is in place: row 3 (person_id 'A02')",
+        ),
+        (
+            "people.csv",
+            set_value("A02", "annual_budget_gbp", "12.345"),
+            "'annual_budget_gbp' is not an amount in pounds with up to two decimals: row 3",
+        ),
+        (
+            "people.csv",
+            set_value("A02", "person_id", "A01"),
+            "'person_id' appears more than once: row 2 (person_id 'A01')",
+        ),
+        ("people.csv", set_value("A02", "person_id", "943 476 5919"), "holds what looks like a real NHS number"),
+        (
+            "spend.csv",
+            set_value("S03", "paid_on", "2014-08-01"),
+            "spend.csv: 'paid_on' is before the person's budget started",
+        ),
+        (
+            "spend.csv",
+            set_value("S03", "person_id", "A10"),
+            "'person_id' does not hold a budget: row 4 (spend_id 'S03')",
+        ),
+        ("spend.csv", set_value("S03", "amount_gbp", "0"), "'amount_gbp' must not be zero"),
+        ("admissions.csv", set_value("H01", "discharged_on", "2014-02-01"), "'discharged_on' is before 'admitted_on'"),
+        ("sites.csv", set_value("AAA", "pilot_end", "2014-01-01"), "sites.csv: 'pilot_end' must be after 'go_live'"),
+        ("sites.csv", set_value("AAA", "eligible_population", "1e3"), "'eligible_population' is not a whole number"),
+    ],
+)
+def test_build_refuses_a_broken_extract_naming_file_row_and_rule(extract, tmp_path, file, change, expected):
+    """Each broken rule is reported with its file, row and key, in plain words."""
+    rewrite(extract / file, change)
+    assert expected in problems_of(extract, tmp_path)
+
+
+def test_build_refuses_a_missing_table_and_an_unknown_column(extract, tmp_path):
+    """A missing table, a missing column and a column outside the contract are each named."""
+    (extract / "admissions.csv").unlink()
+    assert "No 'admissions' table" in problems_of(extract, tmp_path)
+    (extract / "admissions.csv").write_text((TINY / "admissions.csv").read_text())
+
+    def add_column(rows):
+        for row in rows:
+            row["nhs_number"] = ""
+            row.pop("sex")
+
+    rewrite(extract / "people.csv", add_column)
+    found = problems_of(extract, tmp_path)
+    assert "people.csv has no column 'sex'" in found
+    assert "people.csv has a column 'nhs_number' that the data contract does not allow" in found
+
+
+def test_the_nhs_number_itself_is_never_echoed(extract, tmp_path):
+    """The refusal names the row, not the number."""
+    rewrite(extract / "people.csv", set_value("A02", "person_id", "9434765919"))
+    found = problems_of(extract, tmp_path)
+    assert "9434765919" not in found
+    assert "row 3" in found
+
+
+def test_a_failed_build_leaves_the_working_warehouse_untouched(extract, tmp_path):
+    """Atomic swap: after a failed rebuild the old file is byte-identical and still answers queries."""
+    target = tmp_path / "w.duckdb"
+    build(extract, target)
+    before = target.read_bytes()
+    rewrite(extract / "spend.csv", set_value("S01", "amount_gbp", "lots"))
+    with pytest.raises(ContractError):
+        build(extract, target)
+    assert target.read_bytes() == before
+    assert not list(tmp_path.glob(".w.duckdb.building-*"))
+    with duckdb.connect(str(target), read_only=True) as con:
+        assert len(run_query(con, "sites")) == 2
+
+
+def test_ensure_warehouse_rebuilds_when_the_extract_changes_and_keeps_the_old_one_when_it_breaks(extract, tmp_path):
+    """A changed extract is rebuilt; a broken change keeps the last good warehouse and says why."""
+    cfg = Settings(extract, tmp_path / "w.duckdb")
+    first = ensure_warehouse(cfg)
+    assert first.problem is None
+    assert ensure_warehouse(cfg).info.built_at == first.info.built_at  # unchanged: no rebuild
+
+    rewrite(extract / "sites.csv", set_value("BBB", "planned_budgets", "6"))
+    second = ensure_warehouse(cfg)
+    assert second.info.data_version == content_hash(extract) != first.info.data_version
+
+    rewrite(extract / "sites.csv", set_value("BBB", "planned_budgets", "six"))
+    third = ensure_warehouse(cfg)
+    assert third.info.data_version == second.info.data_version
+    assert "'planned_budgets' is not a whole number" in "\n".join(third.problem.problems)
+
+
+def test_ensure_warehouse_with_no_earlier_warehouse_raises_the_problems(extract, tmp_path):
+    """With nothing to fall back on, the contract problems are raised for the caller to show."""
+    rewrite(extract / "sites.csv", set_value("BBB", "go_live", "soon"))
+    with pytest.raises(ContractError, match="'go_live' is not a date"):
+        ensure_warehouse(Settings(extract, tmp_path / "w.duckdb"))
+
+
+@pytest.mark.parametrize("kind", ["xlsx_workbook", "xlsx_per_table", "parquet"])
+def test_excel_and_parquet_extracts_build_the_same_warehouse_as_csv(tmp_path, tiny_warehouse, kind):
+    """The contract allows CSV, Excel and Parquet: all three give the same figures."""
+    folder = tmp_path / kind
+    folder.mkdir()
+    tables = {
+        name: pd.read_csv(TINY / f"{name}.csv", dtype=str, keep_default_na=False)
+        for name in ("sites", "people", "spend", "admissions")
+    }
+    if kind == "xlsx_workbook":
+        with pd.ExcelWriter(folder / "extract.xlsx") as writer:
+            for name, frame in tables.items():
+                frame.to_excel(writer, sheet_name=name, index=False)
+    elif kind == "xlsx_per_table":
+        for name, frame in tables.items():
+            frame.to_excel(folder / f"{name}.xlsx", sheet_name=name, index=False)
+    else:
+        for name, frame in tables.items():
+            frame.replace("", None).to_parquet(folder / f"{name}.parquet")
+    build(folder, tmp_path / "other.duckdb")
+    with (
+        duckdb.connect(str(tmp_path / "other.duckdb"), read_only=True) as other,
+        duckdb.connect(str(tiny_warehouse), read_only=True) as csv_built,
+    ):
+        for table in ("people", "spend", "admissions", "person_windows"):
+            sql = (
+                f"select * exclude (_row) from {table} order by all"
+                if table != "person_windows"
+                else "select * from person_windows order by all"
+            )
+            pd.testing.assert_frame_equal(other.execute(sql).df(), csv_built.execute(sql).df())
+
+
+def test_settings_follow_phb_data_and_phb_warehouse(tmp_path):
+    """PHB_DATA and PHB_WAREHOUSE point everything at another extract and warehouse."""
+    cfg = settings({"PHB_DATA": str(tmp_path), "PHB_WAREHOUSE": str(tmp_path / "x.duckdb")})
+    assert (cfg.data_dir, cfg.warehouse) == (tmp_path, tmp_path / "x.duckdb")
+    other = settings({"PHB_DATA": str(tmp_path)})
+    assert other.warehouse != settings({}).warehouse  # another extract never overwrites the default warehouse
+
+
+def test_meta_records_version_period_and_whether_synthetic(tiny_warehouse):
+    """The warehouse says what it was built from: the tiny extract has no manifest, so not synthetic."""
+    info = read_info(tiny_warehouse)
+    assert info.data_version == content_hash(TINY)
+    assert (str(info.period_start), str(info.period_end)) == ("2013-07-01", "2016-06-30")
+    assert info.synthetic is False
