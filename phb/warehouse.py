@@ -29,7 +29,7 @@ from phb.config import DEFAULT_UNIT_COSTS_GBP, QUERIES_DIR, Settings
 log = logging.getLogger(__name__)
 
 DATA_SUFFIXES = (".csv", ".parquet", ".xlsx")
-BUILD_MODELS = ("person_windows", "spend_monthly", "admissions_monthly")
+BUILD_MODELS = ("spend_lines", "spend_monthly", "person_windows", "admissions_monthly")
 MAX_EXAMPLES = 5
 
 
@@ -154,7 +154,6 @@ def _load_raw(con: duckdb.DuckDBPyConnection, table: str, path: Path, sheet: str
     if problems:
         return problems
 
-    first_row = 2  # the header is row 1 in a spreadsheet or CSV file
     select = ", ".join(f"nullif(trim(cast({_q(c)} as varchar)), '') as {_q(c)}" for c in expected)
     if frame is not None:
         con.register("_excel_frame", frame.astype(object).where(frame.notna(), None))
@@ -162,9 +161,9 @@ def _load_raw(con: duckdb.DuckDBPyConnection, table: str, path: Path, sheet: str
     else:
         con.register("_file_rel", rel)
         source = "_file_rel"
+    # _row is the row as a spreadsheet numbers it: the header is row 1
     con.execute(
-        f"create or replace table {_q('raw_' + table)} as "
-        f"select row_number() over () + {first_row - 1} as _row, {select} from {source}"
+        f"create or replace table {_q('raw_' + table)} as select row_number() over () + 1 as _row, {select} from {source}"
     )
     con.unregister(source)
     return []
@@ -341,6 +340,7 @@ def build(data_dir: Path, warehouse: Path, unit_costs: dict[str, float] | None =
     tmp = warehouse.with_name(f".{warehouse.name}.building-{os.getpid()}")
     tmp.unlink(missing_ok=True)
     con = duckdb.connect(str(tmp))
+    con.execute("set enable_progress_bar = false")
     try:
         wheres = {t: p.name if s is None or p.stem == t else f"{p.name}, sheet '{s}'" for t, (p, s) in files.items()}
         problems: list[str] = []

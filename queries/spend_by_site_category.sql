@@ -3,29 +3,32 @@
 -- `people` counts the budget holders contributing to each row (for disclosure control).
 -- Refunds and recoveries (negative lines) are summed apart from spending.
 -- Parameters: $sites (list or null), $date_from, $date_to (date), $management (list or null).
--- Sources: spend, people.
-with lines as (
+-- Sources: spend_lines (built at load).
+with per_person as (
+    -- one row per person and category first, so the subtotals count people over fewer rows
     select
-        p.site_code,
-        s.category,
-        s.person_id,
-        s.amount_gbp
-    from spend as s
-    inner join people as p on p.person_id = s.person_id
-    where s.paid_on between $date_from and $date_to
-        and ($sites is null or list_contains($sites, p.site_code))
-        and ($management is null or list_contains($management, p.management_option))
+        site_code,
+        category,
+        person_key,
+        coalesce(sum(amount_gbp) filter (where amount_gbp > 0), 0) as spend_gbp,
+        coalesce(sum(amount_gbp) filter (where amount_gbp < 0), 0) as refunds_gbp,
+        sum(amount_gbp) as net_gbp
+    from spend_lines
+    where paid_on between $date_from and $date_to
+        and ($sites is null or list_contains($sites, site_code))
+        and ($management is null or list_contains($management, management_option))
+    group by site_code, category, person_key
 ),
 
 final as (
     select
         site_code,
         category,
-        coalesce(sum(amount_gbp) filter (where amount_gbp > 0), 0) as spend_gbp,
-        coalesce(sum(amount_gbp) filter (where amount_gbp < 0), 0) as refunds_gbp,
-        sum(amount_gbp) as net_gbp,
-        count(distinct person_id) as people
-    from lines
+        sum(spend_gbp) as spend_gbp,
+        sum(refunds_gbp) as refunds_gbp,
+        sum(net_gbp) as net_gbp,
+        count(distinct person_key) as people
+    from per_person
     group by grouping sets ((site_code, category), (site_code), (category), ())
 )
 

@@ -128,3 +128,21 @@ def test_a_copied_link_reopens_the_same_selection(server, page):
     page.get_by_text("Showing:").first.wait_for(timeout=30_000)
     assert "Stockport;" in page.locator("[data-testid='stCaptionContainer']", has_text="Showing:").first.inner_text()
     assert "site=STP" in page.url
+
+
+def test_choosing_a_site_in_the_sidebar_updates_the_page_and_the_link(server, page):
+    """Picking Dorset in the sidebar narrows the figures and puts site=DOR in the address bar."""
+    url, _ = server
+    page.goto(url + "/", timeout=90_000)
+    page.wait_for_selector("[data-testid='stMetricValue']", timeout=90_000)
+    before = metric_value(page, "People referred")
+    sites = page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").first
+    sites.click()
+    page.get_by_role("option", name="Dorset").click()
+    page.keyboard.press("Escape")
+    page.wait_for_url("**site=DOR**", timeout=30_000)
+    page.wait_for_function(
+        "document.querySelector('[data-testid=\"stApp\"][data-test-script-state=\"notRunning\"]')", timeout=30_000
+    )
+    assert "Dorset;" in page.locator("[data-testid='stCaptionContainer']", has_text="Showing:").first.inner_text()
+    assert metric_value(page, "People referred") != before
