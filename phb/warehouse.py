@@ -163,7 +163,8 @@ def _load_raw(con: duckdb.DuckDBPyConnection, table: str, path: Path, sheet: str
         source = "_file_rel"
     # _row is the row as a spreadsheet numbers it: the header is row 1
     con.execute(
-        f"create or replace table {_q('raw_' + table)} as select row_number() over () + 1 as _row, {select} from {source}"
+        f"create or replace table {_q('raw_' + table)} as "
+        f"select row_number() over () + 1 as _row, {select} from {source}"
     )
     con.unregister(source)
     return []
