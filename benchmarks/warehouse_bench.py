@@ -21,8 +21,13 @@ from phb.generate import generate
 from phb.overview import load
 from phb.warehouse import build, connect, run_query
 
-QUERIES = ("site_summary", "spend_by_site_category", "admissions_windows_by_site", "budgets_in_place_monthly",
-           "emergency_admissions_monthly")
+QUERIES = (
+    "site_summary",
+    "spend_by_site_category",
+    "admissions_windows_by_site",
+    "budgets_in_place_monthly",
+    "emergency_admissions_monthly",
+)
 
 
 def timed(fn, repeat: int) -> float:
@@ -46,8 +51,10 @@ def main() -> None:
         print(f"scale {args.scale:g}: generated {manifest['row_counts']} in {time.perf_counter() - start:.1f} s")
         start = time.perf_counter()
         info = build(folder, warehouse)
-        print(f"build (checks + summary tables): {time.perf_counter() - start:.2f} s, "
-              f"warehouse {warehouse.stat().st_size / 1e6:.1f} MB")
+        print(
+            f"build (checks + summary tables): {time.perf_counter() - start:.2f} s, "
+            f"warehouse {warehouse.stat().st_size / 1e6:.1f} MB"
+        )
         whole = Filters(None, info.period_start, info.period_end)
         one = Filters(("STP",), date(2014, 6, 1), date(2016, 3, 31))
         with connect(warehouse) as con:

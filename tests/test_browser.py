@@ -142,7 +142,7 @@ def test_choosing_a_site_in_the_sidebar_updates_the_page_and_the_link(server, pa
     page.keyboard.press("Escape")
     page.wait_for_url("**site=DOR**", timeout=30_000)
     page.wait_for_function(
-        "document.querySelector('[data-testid=\"stApp\"][data-test-script-state=\"notRunning\"]')", timeout=30_000
+        'document.querySelector(\'[data-testid="stApp"][data-test-script-state="notRunning"]\')', timeout=30_000
     )
     assert "Dorset;" in page.locator("[data-testid='stCaptionContainer']", has_text="Showing:").first.inner_text()
     assert metric_value(page, "People referred") != before
