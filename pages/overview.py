@@ -83,7 +83,9 @@ d3.metric(
 left, middle, right = st.columns(3)
 with left:
     frame = overview.budgets_over_time(data, context.site_names)
-    ui.show_chart(
+    ui.show_chart_or_say_why(
+        frame["budgets"],
+        "Too few budgets in place to show over time for this selection.",
         charts.budgets_over_time(
             frame,
             context.site_names,
@@ -94,20 +96,24 @@ with left:
     )
 with middle:
     frame = overview.spend_by_category(data)
-    ui.show_chart(
+    ui.show_chart_or_say_why(
+        frame["spend_gbp"],
+        "No spending to show for this selection (or fewer than 8 people in every category).",
         charts.spend_by_category(
-            frame, overview.spend_title(frame), "Spending in the period by category, net of refunds"
+            frame, overview.spend_title(frame, block["spend_gbp"]), "Spending in the period by category, net of refunds"
         ),
         "Bar chart of spending by category",
     )
 with right:
     frame = overview.admissions_by_month(data, context.filters)
-    ui.show_chart(
+    ui.show_chart_or_say_why(
+        frame["admissions"],
+        "Too few emergency admissions to show by month or quarter for this selection.",
         charts.admissions_by_month(frame, overview.admissions_title(block), overview.admissions_subtitle(frame)),
         "Line chart of emergency admissions by month for budget holders and the comparison group",
     )
     st.caption(
-        "Title: the change in emergency admissions from the year before each person's index date (budget "
+        "Emergency admissions change: from the year before each person's index date (budget "
         "start, or a comparable date) to the year after. Quarters are shown where some months have too few "
         "admissions to publish; a month or quarter the period covers only in part is left out."
     )

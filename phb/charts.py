@@ -78,10 +78,12 @@ def finding_title(text: str, subtitle: str, width: int = 34) -> alt.Title:
     return alt.Title(textwrap.wrap(text, width) or [""], subtitle=textwrap.wrap(subtitle, width + 10))
 
 
-def site_colour_scale(site_names: dict[str, str]) -> alt.Scale:
-    """A fixed colour per site (by code order), the same on every chart whatever is selected."""
-    names = list(site_names.values())
-    return alt.Scale(domain=names, range=list(SITE_COLOURS[: len(names)]))
+def site_colour_scale(site_names: dict[str, str], shown: list[str] | None = None) -> alt.Scale:
+    """A fixed colour per site (by code order), the same on every chart whatever is selected;
+    only the sites `shown` (names) enter the legend."""
+    colours = dict(zip(site_names.values(), SITE_COLOURS))
+    names = [n for n in site_names.values() if shown is None or n in shown]
+    return alt.Scale(domain=names, range=[colours[n] for n in names])
 
 
 def budgets_over_time(frame: pd.DataFrame, site_names: dict[str, str], title: str, subtitle: str) -> alt.Chart:
@@ -93,7 +95,10 @@ def budgets_over_time(frame: pd.DataFrame, site_names: dict[str, str], title: st
             x=alt.X("on_date:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0, tickCount=6)),
             y=alt.Y("budgets:Q", title="Budgets in place"),
             color=alt.Color(
-                "site:N", title=None, scale=site_colour_scale(site_names), legend=alt.Legend(columns=2, labelLimit=150)
+                "site:N",
+                title=None,
+                scale=site_colour_scale(site_names, frame["site"].unique().tolist()),
+                legend=alt.Legend(columns=2, labelLimit=150),
             ),
             tooltip=[
                 alt.Tooltip("site:N", title="Site"),
@@ -110,24 +115,34 @@ def spend_by_category(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Cha
     data = frame.assign(
         category_name=frame["category"].map(contract.LABELS),
         spend_label=frame["spend_gbp"].map(lambda v: "withheld (fewer than 8 people)" if pd.isna(v) else f"£{v:,.0f}"),
+        sort_value=frame["spend_gbp"].fillna(-1),
     )
-    bars = (
-        alt.Chart(data)
-        .mark_bar(color=NHS_BLUE)
-        .encode(
-            x=alt.X(
-                "spend_gbp:Q",
-                title="Spending (£)",
-                axis=alt.Axis(format="~s", labelExpr="datum.value == 0 ? '£0' : '£' + datum.label"),
-            ),
-            y=alt.Y("category_name:N", title=None, sort="-x"),
-            tooltip=[
-                alt.Tooltip("category_name:N", title="Category"),
-                alt.Tooltip("spend_label:N", title="Spending, net of refunds"),
-            ],
+    base = alt.Chart(data).encode(
+        # an explicit order: a sort by field is lost when the bars and the notes share the axis
+        y=alt.Y(
+            "category_name:N",
+            title=None,
+            sort=data.sort_values("sort_value", ascending=False)["category_name"].tolist(),
+        ),
+        tooltip=[
+            alt.Tooltip("category_name:N", title="Category"),
+            alt.Tooltip("spend_label:N", title="Spending, net of refunds"),
+        ],
+    )
+    bars = base.mark_bar(color=NHS_BLUE).encode(
+        x=alt.X(
+            "spend_gbp:Q",
+            title="Spending (£)",
+            axis=alt.Axis(format="~s", labelExpr="datum.value == 0 ? '£0' : '£' + datum.label"),
         )
     )
-    return bars.properties(title=finding_title(title, subtitle), height=PLOT_HEIGHT, autosize=PLOT_ONLY)
+    # A withheld category says so, rather than looking like no spending at all.
+    withheld = (
+        base.transform_filter("!isValid(datum.spend_gbp)")
+        .mark_text(align="left", dx=4, color=SECONDARY_TEXT, fontSize=11)
+        .encode(x=alt.datum(0), text=alt.value("withheld: fewer than 8 people"))
+    )
+    return (bars + withheld).properties(title=finding_title(title, subtitle), height=PLOT_HEIGHT, autosize=PLOT_ONLY)
 
 
 def admissions_by_month(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:

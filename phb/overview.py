@@ -157,15 +157,16 @@ def budgets_title(block: dict, frame: pd.DataFrame, on: str) -> str:
     return f"{total} budgets in place on {on}; {top} holds the most"
 
 
-def spend_title(frame: pd.DataFrame) -> str:
-    """The finding of the spending chart, in plain words."""
+def spend_title(frame: pd.DataFrame, total) -> str:
+    """The finding of the spending chart: the largest category and its share of all spending."""
     shown = frame.dropna(subset=["spend_gbp"])
     if shown.empty:
         return "No spending to show for this selection"
-    total = shown["spend_gbp"].sum()
     top = shown.sort_values("spend_gbp", ascending=False).iloc[0]
-    share = 100 * top["spend_gbp"] / total if total > 0 else 0
-    return f"{contract_label(top['category'])} takes the largest share of spending ({share:.0f}%)"
+    name = contract_label(top["category"])
+    if total in (None, disclosure.SUPPRESSED) or total <= 0:
+        return f"{name} takes the most spending"
+    return f"{name} takes the largest share of spending ({100 * top['spend_gbp'] / total:.0f}%)"
 
 
 def contract_label(code: str) -> str:

@@ -218,3 +218,11 @@ def footer(context: PageContext) -> None:
 def show_chart(chart: alt.Chart, alt_text: str) -> None:
     """Draw a chart in the NHS theme (not Streamlit's), full width."""
     st.altair_chart(chart, theme=None, width="stretch", alt=alt_text)
+
+
+def show_chart_or_say_why(values, why: str, chart: alt.Chart, alt_text: str) -> None:
+    """Draw the chart if it has anything to draw; otherwise say why there is nothing."""
+    if values.notna().any():
+        show_chart(chart, alt_text)
+    else:
+        st.info(why, icon=":material/visibility_off:")

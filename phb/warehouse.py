@@ -55,6 +55,16 @@ class WarehouseInfo:
     period_start: date
     period_end: date
     source: str
+    build_signature: str = ""
+
+
+def build_signature() -> str:
+    """A hash of how a warehouse is built (contract version and summary-table SQL), so a warehouse
+    built by older code is rebuilt even when the extract has not changed."""
+    digest = hashlib.sha256(f"contract {contract.CONTRACT_VERSION}\0".encode())
+    for name in BUILD_MODELS:
+        digest.update(name.encode() + b"\0" + (QUERIES_DIR / "build" / f"{name}.sql").read_bytes())
+    return digest.hexdigest()[:12]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -420,11 +430,12 @@ def _write_meta(con: duckdb.DuckDBPyConnection, data_dir: Path, version: str) ->
         period_start=start,
         period_end=end,
         source=str(data_dir),
+        build_signature=build_signature(),
     )
     con.execute(
         "create table meta as select $data_version as data_version, $built_at as built_at, "
         "$synthetic as synthetic, $period_start::date as period_start, $period_end::date as period_end, "
-        "$source as source, $contract_version as contract_version",
+        "$source as source, $build_signature as build_signature, $contract_version as contract_version",
         {**info.__dict__, "contract_version": contract.CONTRACT_VERSION},
     )
     return info
@@ -437,7 +448,7 @@ def read_info(warehouse: Path) -> WarehouseInfo | None:
     try:
         with duckdb.connect(str(warehouse), read_only=True) as con:
             row = con.execute(
-                "select data_version, built_at, synthetic, period_start, period_end, source from meta"
+                "select data_version, built_at, synthetic, period_start, period_end, source, build_signature from meta"
             ).fetchone()
     except duckdb.Error:
         return None
@@ -455,18 +466,23 @@ class Ready:
 def ensure_warehouse(cfg: Settings) -> Ready:
     """Build the warehouse if it is missing or older than the extract; keep the old one on failure."""
     version = content_hash(cfg.data_dir) if cfg.data_dir.is_dir() else None
+    signature = build_signature()
+
+    def current(info: WarehouseInfo | None) -> bool:
+        return info is not None and info.data_version == version and info.build_signature == signature
+
     info = read_info(cfg.warehouse)
-    if info is not None and info.data_version == version:
+    if current(info):
         return Ready(info)
     cfg.warehouse.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(cfg.warehouse) + ".lock", timeout=600):
         info = read_info(cfg.warehouse)  # another process may have built it while we waited
-        if info is not None and info.data_version == version:
+        if current(info):
             return Ready(info)
         try:
             return Ready(build(cfg.data_dir, cfg.warehouse))
         except ContractError as exc:
-            if info is None:
+            if info is None or info.build_signature != signature:
                 raise
             log.warning("kept the previous warehouse %s: %s", info.data_version, exc)
             return Ready(info, exc)

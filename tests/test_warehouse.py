@@ -11,7 +11,15 @@ import pandas as pd
 import pytest
 
 from phb.config import Settings, settings
-from phb.warehouse import ContractError, build, content_hash, ensure_warehouse, read_info, run_query
+from phb.warehouse import (
+    ContractError,
+    build,
+    build_signature,
+    content_hash,
+    ensure_warehouse,
+    read_info,
+    run_query,
+)
 from tests.conftest import TINY
 
 
@@ -202,3 +210,16 @@ def test_meta_records_version_period_and_whether_synthetic(tiny_warehouse):
     assert info.data_version == content_hash(TINY)
     assert (str(info.period_start), str(info.period_end)) == ("2013-07-01", "2016-06-30")
     assert info.synthetic is False
+
+
+def test_a_warehouse_built_by_older_code_is_rebuilt_even_when_the_extract_is_unchanged(extract, tmp_path):
+    """Changing how the warehouse is built (its summary-table SQL) forces a rebuild on next start."""
+    cfg = Settings(extract, tmp_path / "w.duckdb")
+    ensure_warehouse(cfg)
+    with duckdb.connect(str(cfg.warehouse)) as con:
+        con.execute("update meta set build_signature = 'older-code'")
+        con.execute("drop table spend_lines")
+    ready = ensure_warehouse(cfg)
+    assert ready.info.build_signature == build_signature()
+    with duckdb.connect(str(cfg.warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from spend_lines").fetchone() == (15,)
