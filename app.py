@@ -17,6 +17,7 @@ if context is None:
 
 pages = [
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
+    st.Page("pages/uptake.py", title="Budget uptake", icon=":material/trending_up:", url_path="uptake"),
 ]
 page = st.navigation(pages, position="sidebar")
 page.run()

@@ -167,3 +167,200 @@ def admissions_by_month(frame: pd.DataFrame, title: str, subtitle: str) -> alt.C
         )
     )
     return line.properties(title=finding_title(title, subtitle), height=PLOT_HEIGHT, autosize=PLOT_ONLY)
+
+
+OPTION_COLOURS = {"Notional budget": NHS_BLUE, "Third-party budget": "#00A499", "Direct payment": "#ED8B00"}
+
+
+def pathway_funnel(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
+    """The pathway steps as horizontal bars, each labelled with its count and share of referrals."""
+    data = frame.assign(
+        text=[
+            lab if pd.isna(p) else f"{lab} ({p:.0f}% of referred)"
+            for lab, p in zip(frame["label"], frame["pct_of_referred"])
+        ]
+    )
+    order = data.sort_values("order")["step"].tolist()
+    base = alt.Chart(data).encode(
+        y=alt.Y("step:N", title=None, sort=order, axis=alt.Axis(labelFontSize=13)),
+        tooltip=[alt.Tooltip("step:N", title="Step"), alt.Tooltip("text:N", title="People")],
+    )
+    bars = base.mark_bar(color=NHS_BLUE, height=26).encode(x=alt.X("people:Q", title="People", axis=None))
+    labels = base.mark_text(align="left", dx=6, color=TEXT, fontSize=13).encode(
+        x=alt.X("people:Q"), text=alt.Text("text:N")
+    )
+    return (bars + labels).properties(title=finding_title(title, subtitle, width=90), height=180, autosize=PLOT_ONLY)
+
+
+def budgets_against_plan(
+    frame: pd.DataFrame, targets: pd.DataFrame, panels: list[str], title: str, subtitle: str
+) -> alt.Chart:
+    """Small multiples: budgets in place over time per panel, the plan drawn as a dashed target
+    line with a diamond at the pilot end. Each panel has its own scale so small sites can be read."""
+    data = frame.merge(targets, on="site", how="left")
+    base = alt.Chart(data).encode(
+        x=alt.X("on_date:T", title=None, axis=alt.Axis(format="%b %y", labelAngle=0, tickCount=4)),
+    )
+    line = base.mark_line(color=NHS_BLUE, point=alt.OverlayMarkDef(size=12, color=NHS_BLUE)).encode(
+        y=alt.Y("budgets:Q", title="Budgets in place"),
+        tooltip=[
+            alt.Tooltip("site:N", title="Site"),
+            alt.Tooltip("on_date:T", title="On", format="%d %b %Y"),
+            alt.Tooltip("label:N", title="Budgets in place"),
+        ],
+    )
+    target = (
+        alt.Chart(data).mark_rule(color="#AE2573", strokeDash=[6, 4], strokeWidth=1.5).encode(y=alt.Y("max(plan):Q"))
+    )
+    diamond = (
+        alt.Chart(data)
+        .mark_point(shape="diamond", size=90, filled=True, color="#AE2573")
+        .encode(
+            x=alt.X("max(pilot_end):T"),
+            y=alt.Y("max(plan):Q"),
+            tooltip=[alt.Tooltip("max(plan):Q", title="Planned budgets by pilot end")],
+        )
+    )
+    return (
+        alt.layer(line, target, diamond)
+        .properties(width=165, height=130)
+        .facet(
+            facet=alt.Facet("site:N", title=None, sort=panels, header=alt.Header(labelFontSize=13, labelColor=TEXT)),
+            columns=4,
+        )
+        .resolve_scale(y="independent")
+        .properties(title=finding_title(title, subtitle, width=80))
+    )
+
+
+def uptake_by_site(frame: pd.DataFrame, overall_pct: float | None, title: str, subtitle: str) -> alt.Chart:
+    """Uptake per site with its 95% interval, sorted, and the all-sites rate as a dashed line."""
+    data = frame.assign(
+        ci_text=[
+            "withheld" if pd.isna(lo) else f"{lo:.2f}% to {hi:.2f}%" for lo, hi in zip(frame["low"], frame["high"])
+        ],
+        rate_text=["withheld" if pd.isna(r) else f"{r:.2f}%" for r in frame["uptake_pct"]],
+        budgets_text=[str(b) if b != "*" else "fewer than 8" for b in frame["budgets"]],
+    )
+    order = data["site"].tolist()
+    base = alt.Chart(data).encode(
+        y=alt.Y("site:N", title=None, sort=order, axis=alt.Axis(labelFontSize=13)),
+        tooltip=[
+            alt.Tooltip("site:N", title="Site"),
+            alt.Tooltip("rate_text:N", title="Uptake at pilot end"),
+            alt.Tooltip("ci_text:N", title="95% interval"),
+            alt.Tooltip("budgets_text:N", title="Budgets at pilot end"),
+            alt.Tooltip("eligible:N", title="Eligible population"),
+        ],
+    )
+    interval = base.mark_rule(color=SECONDARY_TEXT, strokeWidth=2).encode(
+        x=alt.X(
+            "low:Q",
+            title="Uptake: budgets at pilot end as % of the eligible population",
+            axis=alt.Axis(tickCount=6, labelExpr="datum.label + '%'"),
+        ),
+        x2="high:Q",
+    )
+    point = base.mark_point(filled=True, size=110, color=NHS_BLUE).encode(x="uptake_pct:Q")
+    layers = [interval, point]
+    if overall_pct is not None:
+        reference = (
+            alt.Chart(pd.DataFrame({"rate": [overall_pct], "text": [f"All selected sites {overall_pct:.1f}%"]}))
+            .mark_rule(color=TEXT, strokeDash=[5, 4])
+            .encode(x="rate:Q")
+        )
+        note = reference.mark_text(align="left", dx=4, dy=-6, color=TEXT, fontSize=12).encode(
+            text="text:N", y=alt.value(0)
+        )
+        layers += [reference, note]
+    return alt.layer(*layers).properties(
+        title=finding_title(title, subtitle, width=80), height=max(60, 34 * len(data)), autosize=PLOT_ONLY
+    )
+
+
+def management_shares(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
+    """How budgets are held: a 100% bar per site, counts in the tooltip."""
+    data = frame.assign(
+        share_text=["withheld" if pd.isna(s) else f"{s:.0f}%" for s in frame["share_pct"]],
+        option_order=frame["option"].map({name: i for i, name in enumerate(OPTION_COLOURS)}),
+    )
+    order = list(dict.fromkeys(data["site"]))
+    bars = (
+        alt.Chart(data)
+        .mark_bar(height=22)
+        .encode(
+            y=alt.Y("site:N", title=None, sort=order, axis=alt.Axis(labelFontSize=13, labelLimit=260)),
+            x=alt.X("share_pct:Q", title="Share of budgets set up in the period (%)", scale=alt.Scale(domain=[0, 100])),
+            color=alt.Color(
+                "option:N",
+                title=None,
+                scale=alt.Scale(domain=list(OPTION_COLOURS), range=list(OPTION_COLOURS.values())),
+            ),
+            order=alt.Order("option_order:Q"),
+            tooltip=[
+                alt.Tooltip("site:N", title="Site"),
+                alt.Tooltip("sites_in_bar:N", title="Sites"),
+                alt.Tooltip("option:N", title="Held as"),
+                alt.Tooltip("share_text:N", title="Share"),
+                alt.Tooltip("budgets:N", title="Budgets"),
+            ],
+        )
+    )
+    return bars.properties(
+        title=finding_title(title, subtitle, width=80), height=max(60, 32 * len(order)), autosize=PLOT_ONLY
+    )
+
+
+def reach(frame: pd.DataFrame, overall_pct: float | None, title: str, subtitle: str) -> alt.Chart:
+    """Conversion from referral to budget by group, one panel per characteristic, with intervals;
+    groups that differ from the rest beyond chance are coloured and say so in the tooltip."""
+    data = frame.assign(
+        finding=[
+            ("Lower than the rest, beyond chance" if d == "lower" else "Higher than the rest, beyond chance")
+            if flag
+            else "Not different beyond chance"
+            for flag, d in zip(frame["differs"], frame["direction"])
+        ],
+        rate_text=["withheld" if pd.isna(r) else f"{r:.0f}%" for r in frame["conversion_pct"]],
+        ci_text=[
+            "withheld" if pd.isna(lo) else f"{lo:.0f}% to {hi:.0f}%" for lo, hi in zip(frame["low"], frame["high"])
+        ],
+        referred_text=[str(v) if v != "*" else "fewer than 8" for v in frame["referred"]],
+    )
+    colours = {
+        "Lower than the rest, beyond chance": "#AE2573",
+        "Higher than the rest, beyond chance": "#009639",
+        "Not different beyond chance": SECONDARY_TEXT,
+    }
+    panels = []
+    for characteristic in dict.fromkeys(data["characteristic"]):
+        part = data[data["characteristic"] == characteristic]
+        base = alt.Chart(part).encode(
+            y=alt.Y("group:N", title=None, sort=part["group"].tolist(), axis=alt.Axis(labelLimit=200)),
+            tooltip=[
+                alt.Tooltip("group:N", title=characteristic),
+                alt.Tooltip("rate_text:N", title="Referred who have a budget"),
+                alt.Tooltip("ci_text:N", title="95% interval"),
+                alt.Tooltip("referred_text:N", title="People referred"),
+                alt.Tooltip("finding:N", title="Against everyone else"),
+            ],
+        )
+        x = alt.X("conversion_pct:Q", title="Referred who have a budget (%)", scale=alt.Scale(domain=[0, 100]))
+        interval = base.mark_rule(strokeWidth=2, color=GREY).encode(x=alt.X("low:Q", title=None), x2="high:Q")
+        point = base.mark_point(filled=True, size=90).encode(
+            x=x,
+            color=alt.Color(
+                "finding:N", title=None, scale=alt.Scale(domain=list(colours), range=list(colours.values()))
+            ),
+            shape=alt.Shape("finding:N", title=None),
+        )
+        layers = [interval, point]
+        if overall_pct is not None:
+            layers.append(
+                alt.Chart(pd.DataFrame({"rate": [overall_pct]}))
+                .mark_rule(color=TEXT, strokeDash=[5, 4])
+                .encode(x="rate:Q")
+            )
+        panels.append(alt.layer(*layers).properties(title=characteristic, width=300, height=22 * len(part)))
+    rows = [alt.hconcat(*panels[i : i + 2]) for i in range(0, len(panels), 2)]
+    return alt.vconcat(*rows).properties(title=finding_title(title, subtitle, width=80))

@@ -192,9 +192,13 @@ def page_context() -> PageContext:
     """
     context = st.session_state.get(CONTEXT_KEY)
     if context is None:
-        context = frame()
-        if context is None:
-            st.stop()
+        # Streamlit ran this page without app.py: a fresh server answers its first request for a
+        # deep link (/uptake) in its pages/ folder mode. Switch to the st.navigation mode app.py
+        # uses (as st.navigation itself would) and run again, this time through the frame.
+        from streamlit.runtime.pages_manager import PagesManager
+
+        PagesManager.uses_pages_directory = False
+        st.rerun()
     return context
 
 

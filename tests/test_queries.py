@@ -4,6 +4,7 @@ holders, an open hospital stay, a refund)."""
 
 from __future__ import annotations
 
+import statistics
 from datetime import date, timedelta
 
 import pandas as pd
@@ -150,6 +151,55 @@ def check_emergency_admissions_monthly(con):
     assert frame["admissions"].sum() == 8
 
 
+def check_pathway_by_site(con):
+    frame = run_query(con, "pathway_by_site", sites=None, date_from=FULL["date_from"], date_to=FULL["date_to"])
+    rows = {("all" if pd.isna(r["site_code"]) else r["site_code"]): r for _, r in frame.iterrows()}
+    steps = ["referred", "offered", "plan_agreed", "budget_in_place", "declined", "withdrawn", "in_planning"]
+    # AAA: A11 never offered; A10 declined, A11 withdrew, A12 still planning; nine budgets
+    assert rows["AAA"][steps].tolist() == [12, 11, 10, 9, 1, 1, 1]
+    assert rows["BBB"][steps].tolist() == [4, 4, 3, 3, 1, 0, 0]
+    assert rows["all"][steps].tolist() == [16, 15, 13, 12, 2, 1, 1]
+    referral_to_budget = {
+        "A01": ("2014-07-10", "2014-08-15"), "A02": ("2014-07-15", "2014-09-01"), "A03": ("2014-08-01", "2014-10-01"),
+        "A04": ("2014-09-01", "2014-11-01"), "A05": ("2014-10-01", "2014-12-01"), "A06": ("2014-11-01", "2015-01-05"),
+        "A07": ("2015-01-01", "2015-03-01"), "A08": ("2015-03-01", "2015-05-01"), "A09": ("2015-06-01", "2015-08-01"),
+        "B01": ("2014-09-10", "2014-10-15"), "B02": ("2014-10-01", "2014-12-01"), "B03": ("2015-01-10", "2015-03-01"),
+    }  # fmt: skip
+    days = {k: (date.fromisoformat(b) - date.fromisoformat(a)).days for k, (a, b) in referral_to_budget.items()}
+    assert rows["AAA"]["median_days_to_budget"] == statistics.median(v for k, v in days.items() if k < "B")
+    assert rows["BBB"]["median_days_to_budget"] == statistics.median(v for k, v in days.items() if k >= "B") == 50
+    assert rows["all"]["median_days_to_budget"] == statistics.median(days.values())
+
+    early = run_query(con, "pathway_by_site", sites=["AAA"], date_from=FULL["date_from"], date_to=date(2014, 12, 31))
+    aaa = early[early["site_code"] == "AAA"].iloc[0]
+    # referred by 31 Dec 2014: A01-A06 and A10; A06's budget starts on 5 Jan 2015, so at the period's end
+    # A06 is still in planning
+    assert aaa[steps].tolist() == [7, 7, 6, 5, 1, 0, 1]
+
+
+def check_management_by_site(con):
+    frame = run_query(con, "management_by_site", **FULL)
+    got = {(r.site_code, r.management_option): r.budgets for r in frame.itertuples()}
+    assert got == {
+        ("AAA", "notional"): 5, ("AAA", "direct_payment"): 2, ("AAA", "third_party"): 2,
+        ("BBB", "direct_payment"): 1, ("BBB", "notional"): 2,
+    }  # fmt: skip
+    early = run_query(con, "management_by_site", **{**FULL, "date_to": date(2014, 10, 31), "management": ["notional"]})
+    assert {(r.site_code, r.budgets) for r in early.itertuples()} == {("AAA", 1)}  # A01 only
+
+
+def check_conversion_by_group(con):
+    frame = run_query(con, "conversion_by_group", sites=None, date_from=FULL["date_from"], date_to=FULL["date_to"])
+    got = {(r.characteristic, r.grp): (r.referred, r.budgets) for r in frame.itertuples()}
+    assert got[("sex", "female")] == (8, 5)  # A01 A03 A07 A09 A11 A12 B02 B04; budgets A01 A03 A07 A09 B02
+    assert got[("sex", "male")] == (6, 5)
+    assert got[("imd_quintile", "not_recorded")] == (1, 1)  # A09's blank quintile
+    assert got[("primary_need", "substance_misuse")] == (1, 1)
+    for characteristic in ("age_band", "sex", "ethnicity", "imd_quintile", "primary_need"):
+        rows = frame[frame["characteristic"] == characteristic]
+        assert (rows["referred"].sum(), rows["budgets"].sum()) == (16, 12)
+
+
 CHECKS = {
     "sites": check_sites,
     "site_summary": check_site_summary,
@@ -157,6 +207,9 @@ CHECKS = {
     "admissions_windows_by_site": check_admissions_windows_by_site,
     "budgets_in_place_monthly": check_budgets_in_place_monthly,
     "emergency_admissions_monthly": check_emergency_admissions_monthly,
+    "pathway_by_site": check_pathway_by_site,
+    "management_by_site": check_management_by_site,
+    "conversion_by_group": check_conversion_by_group,
 }
 
 

@@ -1,0 +1,162 @@
+"""Budget uptake: the pathway, progress against plan, uptake rates, how budgets are held, who is reached."""
+
+import streamlit as st
+
+from phb import charts, disclosure, ui, uptake
+from phb import formatting as fmt
+from phb.warehouse import connect
+
+
+@st.cache_data(show_spinner=False)
+def _load(warehouse: str, version: str, filters) -> uptake.UptakeData:
+    with connect(warehouse) as con:
+        return uptake.load(con, filters)
+
+
+context = ui.page_context()
+names = context.site_names
+st.title("Budget uptake")
+ui.active_filters(context)
+data = _load(str(context.warehouse), context.info.data_version, context.filters)
+
+# The pathway ---------------------------------------------------------------------------------
+st.header("From referral to budget in place")
+steps = uptake.pathway_steps(data)
+if steps.empty or steps["people"].fillna(0).sum() == 0:
+    st.info(
+        "Nobody was referred in this period at the sites chosen. Widen the period or choose other sites.",
+        icon=":material/filter_alt_off:",
+    )
+else:
+    ui.show_chart_or_say_why(
+        steps["people"],
+        "Too few people referred to show the pathway for this selection.",
+        charts.pathway_funnel(
+            steps,
+            uptake.pathway_title(data),
+            "People referred in the period, by the furthest step reached by its last day; all selected sites",
+        ),
+        "Bar chart of people at each step of the budget pathway",
+    )
+    table = uptake.pathway_table(data, names)
+    shown = table.assign(
+        **{
+            "Referred": table["referred"].map(fmt.count),
+            "Offered": [
+                f"{fmt.count(c)} ({fmt.pct(p, 0)})" for c, p in zip(table["offered"], table["offered_pct_of_referred"])
+            ],
+            "Plan agreed": [
+                f"{fmt.count(c)} ({fmt.pct(p, 0)})"
+                for c, p in zip(table["plan_agreed"], table["plan_agreed_pct_of_offered"])
+            ],
+            "Budget in place": [
+                f"{fmt.count(c)} ({fmt.pct(p, 0)})"
+                for c, p in zip(table["budget_in_place"], table["budget_in_place_pct_of_plan_agreed"])
+            ],
+            "Referral to budget": table["budget_pct_of_referred"].map(lambda p: fmt.pct(p, 0)),
+            "Declined": table["declined"].map(fmt.count),
+            "Withdrew": table["withdrawn"].map(fmt.count),
+            "Still in planning": table["in_planning"].map(fmt.count),
+            "Median days to budget": table["median_days_to_budget"].map(
+                lambda d: d if d == disclosure.SUPPRESSED else ("–" if d is None else f"{d:.0f}")
+            ),
+        }
+    )
+    st.dataframe(
+        shown[
+            [
+                "Site",
+                "Referred",
+                "Offered",
+                "Plan agreed",
+                "Budget in place",
+                "Referral to budget",
+                "Declined",
+                "Withdrew",
+                "Still in planning",
+                "Median days to budget",
+            ]
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+    st.caption(
+        "People referred in the period. Each step shows the people who reached it by the period's last day and, in "
+        "brackets, the share of those at the step before. Declined and withdrew are final recorded outcomes. "
+        "Median days from referral to budget start, withheld where fewer than 8 people have a budget. "
+        + disclosure.NOTE
+    )
+
+# Against plan ---------------------------------------------------------------------------------
+st.header("Budgets in place against plan")
+progress = uptake.plan_progress(data, names)
+frame, targets = uptake.budgets_against_plan(data, names)
+panels = [uptake.ALL_SITES] * (len(progress) > 1) + progress.sort_values("site_code")["site"].tolist()
+ui.show_chart_or_say_why(
+    frame["budgets"],
+    "No budgets were in place in this period at the sites chosen.",
+    charts.budgets_against_plan(
+        frame,
+        targets,
+        panels,
+        uptake.plan_title(progress),
+        "Budgets in place at each month end (blue); the dashed line and diamond mark each site's plan by its "
+        "pilot end. Each panel has its own scale.",
+    ),
+    "Small multiple line charts of budgets in place over time against each site's plan",
+)
+
+# Uptake rates -----------------------------------------------------------------------------------
+st.header("Uptake of the eligible population")
+rates, overall = uptake.uptake_by_site(data, names)
+overall_rate = None if overall["uptake_pct"] in (None, disclosure.SUPPRESSED) else overall["uptake_pct"]
+ui.show_chart_or_say_why(
+    rates["uptake_pct"],
+    "Too few budgets to show uptake for this selection.",
+    charts.uptake_by_site(
+        rates,
+        overall_rate if len(rates) > 1 else None,
+        uptake.uptake_title(rates, overall),
+        "Budgets in place at each site's pilot end as a share of its eligible population, with 95% Wilson "
+        "intervals; a site is above or below beyond chance when its interval does not cross the dashed line",
+    ),
+    "Dot chart of uptake per site with confidence intervals",
+)
+
+# How budgets are held -----------------------------------------------------------------------------
+st.header("How budgets are held")
+shares = uptake.management_shares(data, names)
+ui.show_chart_or_say_why(
+    shares["share_pct"],
+    "No budgets were set up in this period at the sites chosen.",
+    charts.management_shares(
+        shares,
+        uptake.management_title(shares),
+        "Budgets set up in the period by management option. Sites with an option of fewer than 8 budgets are "
+        "combined; hover for counts.",
+    ),
+    "Stacked bar chart of the share of budgets by management option for each site",
+)
+
+# Who is reached ----------------------------------------------------------------------------------
+st.header("Who is reached")
+groups = uptake.reach(data)
+block = uptake.pathway_blocks(data).get(None)
+overall_conv = None if block is None else block["budget_pct_of_referred"]
+ui.show_chart_or_say_why(
+    groups["conversion_pct"],
+    "Too few people referred to compare groups for this selection.",
+    charts.reach(
+        groups,
+        overall_conv if overall_conv not in (None, disclosure.SUPPRESSED) else None,
+        uptake.reach_title(groups),
+        "Share of people referred in the period who have a budget, by group, with 95% Wilson intervals; the dashed "
+        "line is everyone referred. Each group is tested against everyone else referred (Fisher's exact test, "
+        "Holm-adjusted for the number of groups).",
+    ),
+    "Dot charts of conversion from referral to budget by age, sex, ethnicity, deprivation and primary need",
+)
+for sentence in uptake.reach_statements(groups):
+    st.markdown(f"- {sentence}")
+if len(groups) and not groups["differs"].any():
+    st.markdown("- No group's conversion differs from everyone else's beyond what chance would explain.")

@@ -1,0 +1,487 @@
+"""Budget uptake: the pathway, progress against plan, uptake rates, how budgets are held and who
+is reached. Every frame returned for display has been through disclosure control; intervals and
+tests are worked out on the unrounded counts and withheld where their count is suppressed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from phb import contract, disclosure
+from phb.filters import Filters
+from phb.stats import compare_to_rest, wilson_ci
+from phb.warehouse import run_query
+
+STEPS = (
+    ("referred", "Referred"),
+    ("offered", "Offered a budget"),
+    ("plan_agreed", "Plan agreed"),
+    ("budget_in_place", "Budget in place"),
+)
+EXITS = (("declined", "Declined"), ("withdrawn", "Withdrew"), ("in_planning", "Still in planning"))
+CHARACTERISTICS = {
+    "age_band": "Age band",
+    "sex": "Sex",
+    "ethnicity": "Ethnicity",
+    "imd_quintile": "Deprivation quintile",
+    "primary_need": "Primary need",
+}
+GROUP_LABELS = {
+    "female": "Female", "male": "Male", "other": "Other", "not_stated": "Not stated",
+    "white": "White", "mixed": "Mixed", "asian": "Asian", "black": "Black",
+    "1": "1 (most deprived)", "2": "2", "3": "3", "4": "4", "5": "5 (least deprived)", "not_recorded": "Not recorded",
+    "psychosis": "Psychosis", "mood": "Mood disorder", "anxiety": "Anxiety", "personality": "Personality disorder",
+    "substance_misuse": "Substance misuse",
+}  # fmt: skip
+NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven")
+ALL_SITES = "All selected sites"
+SMALLER_SITES = "Smaller sites combined"
+
+
+@dataclass(frozen=True)
+class UptakeData:
+    """The unrounded result sets the Uptake page is made from."""
+
+    pathway: pd.DataFrame
+    sites: pd.DataFrame
+    monthly: pd.DataFrame
+    management: pd.DataFrame
+    groups: pd.DataFrame
+
+
+def load(con: duckdb.DuckDBPyConnection, filters: Filters) -> UptakeData:
+    """Run the Uptake page's queries for a selection."""
+    params = filters.params()
+    pathway_params = {k: params[k] for k in ("sites", "date_from", "date_to")}
+    return UptakeData(
+        pathway=run_query(con, "pathway_by_site", **pathway_params),
+        sites=run_query(con, "site_summary", **params),
+        monthly=run_query(con, "budgets_in_place_monthly", **params),
+        management=run_query(con, "management_by_site", **params),
+        groups=run_query(con, "conversion_by_group", **pathway_params),
+    )
+
+
+def _words(n: int) -> str:
+    return NUMBER_WORDS[n] if n < len(NUMBER_WORDS) else str(n)
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+# ---------------------------------------------------------------------------------------------
+# The pathway
+
+
+def pathway_block(row: pd.Series) -> dict:
+    """One site's (or all sites') pathway as it may be shown: counts, step conversions, median days."""
+    block = {key: disclosure.count(int(row[key])) for key, _ in STEPS + EXITS}
+    previous = "referred"
+    for key, _ in STEPS[1:]:
+        block[f"{key}_pct_of_{previous}"] = disclosure.percent(row[key], row[previous])
+        previous = key
+    block["budget_pct_of_referred"] = disclosure.percent(row["budget_in_place"], row["referred"])
+    days = row["median_days_to_budget"]
+    block["median_days_to_budget"] = disclosure.by_people(None if pd.isna(days) else days, row["budget_in_place"])
+    return block
+
+
+def pathway_blocks(data: UptakeData) -> dict[str, dict]:
+    """Pathway blocks keyed by site code, with None for all selected sites."""
+    return {
+        (None if pd.isna(row["site_code"]) else row["site_code"]): pathway_block(row)
+        for _, row in data.pathway.iterrows()
+    }
+
+
+def pathway_table(data: UptakeData, site_names: dict[str, str]) -> pd.DataFrame:
+    """A row per site and one for all selected sites: counts and conversions, ready to show."""
+    rows = []
+    for code, block in pathway_blocks(data).items():
+        rows.append({"Site": ALL_SITES if code is None else site_names[code], **block})
+    return pd.DataFrame(rows)
+
+
+def pathway_steps(data: UptakeData) -> pd.DataFrame:
+    """All selected sites: each step's shown count and its share of the people referred."""
+    blocks = pathway_blocks(data)
+    block = blocks.get(None)
+    if block is None:
+        return pd.DataFrame(columns=["step", "order", "people", "label", "pct_of_referred"])
+    rows = []
+    for order, (key, label) in enumerate(STEPS):
+        shown = block[key]
+        pct = disclosure.percent(
+            data.pathway.loc[data.pathway["site_code"].isna(), key].iloc[0],
+            data.pathway.loc[data.pathway["site_code"].isna(), "referred"].iloc[0],
+            places=0,
+        )
+        rows.append(
+            {
+                "step": label,
+                "order": order,
+                "people": disclosure.numeric(shown),
+                "label": "fewer than 8" if shown == disclosure.SUPPRESSED else f"{shown:,}",
+                "pct_of_referred": disclosure.numeric(pct),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def pathway_title(data: UptakeData) -> str:
+    """The pathway's finding: overall conversion and the step where most people are lost."""
+    block = pathway_blocks(data).get(None)
+    if block is None or block["referred"] == 0:
+        return "Nobody was referred in this period"
+    overall = block["budget_pct_of_referred"]
+    if overall == disclosure.SUPPRESSED:
+        return "Too few people were referred in this period to describe the pathway"
+    losses = []
+    previous = "referred"
+    for key, label in STEPS[1:]:
+        before, after = block[previous], block[key]
+        if disclosure.SUPPRESSED not in (before, after):
+            losses.append((before - after, dict(STEPS)[previous], label))
+        previous = key
+    text = f"{overall:.0f}% of people referred have a budget in place"
+    if losses:
+        lost, frm, to = max(losses)
+        if lost > 0:
+            text += f"; most are lost between '{frm.lower()}' and '{to.lower()}'"
+    return text
+
+
+# ---------------------------------------------------------------------------------------------
+# Progress against plan
+
+
+def plan_progress(data: UptakeData, site_names: dict[str, str]) -> pd.DataFrame:
+    """Each site's budgets at pilot end against its plan, from the shown (rounded) counts."""
+    rows = []
+    for _, site in data.sites.iterrows():
+        shown = disclosure.count(int(site["budgets_at_pilot_end"]))
+        plan = disclosure.count(int(site["planned_budgets"]))
+        pct = disclosure.percent(site["budgets_at_pilot_end"], site["planned_budgets"], places=0)
+        if pct == disclosure.SUPPRESSED or pct is None:
+            status = "below half of plan" if plan not in (0, disclosure.SUPPRESSED) and plan >= 16 else "too few to say"
+        elif pct >= 100:
+            status = "passed plan"
+        elif pct >= 50:
+            status = "half of plan or more"
+        else:
+            status = "below half of plan"
+        rows.append(
+            {
+                "site_code": site["site_code"],
+                "site": site_names[site["site_code"]],
+                "pilot_end": site["pilot_end"],
+                "budgets": shown,
+                "plan": plan,
+                "pct_of_plan": pct,
+                "status": status,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def plan_title(progress: pd.DataFrame) -> str:
+    """E.g. 'Dorset and Devon passed their plans; four sites are below half of theirs'."""
+    if progress.empty:
+        return "No sites selected"
+    passed = progress.loc[progress["status"] == "passed plan", "site"].tolist()
+    below = progress.loc[progress["status"] == "below half of plan", "site"].tolist()
+    if len(progress) == 1:
+        row = progress.iloc[0]
+        if row["pct_of_plan"] in (None, disclosure.SUPPRESSED):
+            return f"{row['site']}: {row['status']}"
+        return f"{row['site']} reached {row['pct_of_plan']:.0f}% of its plan by pilot end"
+    parts = []
+    if passed:
+        parts.append(f"{_and(passed)} passed {'its plan' if len(passed) == 1 else 'their plans'}")
+    if below:
+        many = len(below) > 1
+        parts.append(
+            f"{_words(len(below))} site{'s' if many else ''} {'are' if many else 'is'} below half of "
+            f"{'theirs' if many else 'its'}"
+            if passed
+            else f"{_and(below)} {'are' if many else 'is'} below half of plan"
+        )
+    if not parts:
+        return "Every site reached at least half of its plan, none passed it"
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:]
+
+
+def budgets_against_plan(data: UptakeData, site_names: dict[str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Budgets in place at each month end per site and for all selected sites (rounded), and each
+    panel's target: the planned budgets at pilot end."""
+    monthly = data.monthly.copy()
+    monthly["site"] = monthly["site_code"].map(site_names)
+    total = monthly.groupby("on_date", as_index=False)["budgets_in_place"].sum().assign(site=ALL_SITES)
+    frame = pd.concat([total, monthly[["on_date", "site", "budgets_in_place"]]], ignore_index=True)
+    frame["shown"] = frame["budgets_in_place"].map(disclosure.count)
+    frame["budgets"] = frame["shown"].map(disclosure.numeric)
+    frame["label"] = frame["shown"].map(lambda v: "fewer than 8" if v == disclosure.SUPPRESSED else f"{int(v):,}")
+    targets = data.sites.assign(site=data.sites["site_code"].map(site_names))
+    targets = pd.concat(
+        [
+            pd.DataFrame(
+                [
+                    {
+                        "site": ALL_SITES,
+                        "pilot_end": targets["pilot_end"].max(),
+                        "planned_budgets": int(targets["planned_budgets"].sum()),
+                    }
+                ]
+            ),
+            targets[["site", "pilot_end", "planned_budgets"]],
+        ],
+        ignore_index=True,
+    )
+    targets["plan"] = targets["planned_budgets"].map(lambda n: disclosure.numeric(disclosure.count(int(n))))
+    return frame[["on_date", "site", "budgets", "label"]], targets[["site", "pilot_end", "plan"]]
+
+
+# ---------------------------------------------------------------------------------------------
+# Uptake rates
+
+
+def uptake_by_site(data: UptakeData, site_names: dict[str, str]) -> tuple[pd.DataFrame, dict]:
+    """Uptake at pilot end per site (% of eligible population, from rounded counts) with its
+    Wilson interval (unrounded, withheld where the count is suppressed), and the all-sites rate."""
+    rows = []
+    for _, site in data.sites.iterrows():
+        x, n = int(site["budgets_at_pilot_end"]), int(site["eligible_population"])
+        ci = disclosure.interval(wilson_ci(x, n), x, scale=100, places=2)
+        rate = disclosure.percent(x, n, places=2)
+        rows.append(
+            {
+                "site_code": site["site_code"],
+                "site": site_names[site["site_code"]],
+                "budgets": disclosure.count(x),
+                "eligible": disclosure.count(n),
+                "uptake_pct": disclosure.numeric(rate),
+                "low": disclosure.numeric(ci[0]) if isinstance(ci, list) else float("nan"),
+                "high": disclosure.numeric(ci[1]) if isinstance(ci, list) else float("nan"),
+            }
+        )
+    frame = pd.DataFrame(rows)
+    x, n = int(data.sites["budgets_at_pilot_end"].sum()), int(data.sites["eligible_population"].sum())
+    overall = {
+        "uptake_pct": disclosure.percent(x, n, places=2),
+        "ci": disclosure.interval(wilson_ci(x, n) if n else None, x, scale=100, places=2),
+    }
+    if not frame.empty:
+        frame = frame.sort_values("uptake_pct", ascending=False, na_position="last").reset_index(drop=True)
+    return frame, overall
+
+
+def uptake_title(frame: pd.DataFrame, overall: dict) -> str:
+    """Which sites are above or below the all-sites rate beyond chance (their interval excludes it)."""
+    shown = frame.dropna(subset=["uptake_pct"])
+    if shown.empty or overall["uptake_pct"] in (None, disclosure.SUPPRESSED):
+        return "Too few budgets to compare uptake"
+    if len(frame) == 1:
+        return f"Uptake at pilot end: {shown.iloc[0]['uptake_pct']:.1f}% of the eligible population"
+    rate = overall["uptake_pct"]
+    above = shown.loc[shown["low"] > rate, "site"].tolist()
+    below = shown.loc[shown["high"] < rate, "site"].tolist()
+    if not above and not below:
+        return f"No site's uptake differs from the all-sites {rate:.1f}% beyond chance"
+
+    def who(names: list[str]) -> str:
+        if len(names) <= 2:
+            return _and(names)
+        return f"{_words(len(names)).capitalize()} sites"
+
+    parts = []
+    if above:
+        parts.append(f"{who(above)} {'is' if len(above) == 1 else 'are'} above")
+    if below:
+        # after a long list of sites above, the sites below are counted rather than named
+        name = who(below) if not above or len(below) <= 2 else _words(len(below))
+        parts.append(f"{name} {'is' if len(below) == 1 else 'are'} below")
+    return " and ".join(parts) + f" the all-sites uptake of {rate:.1f}%, beyond chance"
+
+
+# ---------------------------------------------------------------------------------------------
+# How budgets are held
+
+
+def management_shares(data: UptakeData, site_names: dict[str, str]) -> pd.DataFrame:
+    """Shares of budgets set up in the period by management option, per site. Sites where any
+    option would be suppressed are pooled as 'Smaller sites combined' so few cells are withheld;
+    a bar with a cell still suppressed after pooling has all its shares withheld."""
+    counts = data.management.pivot_table(
+        index="site_code", columns="management_option", values="budgets", aggfunc="sum", fill_value=0
+    ).reindex(columns=list(contract.MANAGEMENT_OPTIONS), fill_value=0)
+    small = [c for c, row in counts.iterrows() if any(disclosure.count(int(v)) == disclosure.SUPPRESSED for v in row)]
+    bars = {site_names[c]: (row, site_names[c]) for c, row in counts.iterrows() if c not in small}
+    if len(small) == 1:
+        bars[site_names[small[0]]] = (counts.loc[small[0]], site_names[small[0]])
+    elif small:
+        bars[SMALLER_SITES] = (counts.loc[small].sum(), ", ".join(site_names[c] for c in small))
+    if len(counts) > 1:
+        bars[ALL_SITES] = (counts.sum(), "all selected")
+    rows = []
+    for bar, (row, members) in bars.items():
+        shown = {opt: disclosure.count(int(row[opt])) for opt in contract.MANAGEMENT_OPTIONS}
+        # secondary suppression: with one option withheld, the others' shares would give it away
+        usable = 0 if disclosure.SUPPRESSED in shown.values() else sum(shown.values())
+        for opt, value in shown.items():
+            rows.append(
+                {
+                    "site": bar,
+                    "sites_in_bar": members,
+                    "option": contract.LABELS[opt],
+                    "budgets": "fewer than 8" if value == disclosure.SUPPRESSED else f"{value:,}",
+                    "share_pct": float("nan")
+                    if value == disclosure.SUPPRESSED or not usable
+                    else round(100 * value / usable, 1),
+                }
+            )
+    return pd.DataFrame(rows, columns=["site", "sites_in_bar", "option", "budgets", "share_pct"])
+
+
+def management_block(data: UptakeData, site: str | None) -> dict:
+    """Counts and shares of budgets set up in the period by management option, for facts."""
+    rows = data.management if site is None else data.management[data.management["site_code"] == site]
+    raw = {opt: int(rows.loc[rows["management_option"] == opt, "budgets"].sum()) for opt in contract.MANAGEMENT_OPTIONS}
+    total = sum(raw.values())
+    # secondary suppression: with one option withheld, the others' shares would give it away
+    any_withheld = any(disclosure.count(v) == disclosure.SUPPRESSED for v in raw.values())
+    return {
+        opt: {
+            "budgets": disclosure.count(raw[opt]),
+            "share_pct": disclosure.SUPPRESSED if any_withheld else disclosure.percent(raw[opt], total),
+        }
+        for opt in contract.MANAGEMENT_OPTIONS
+    }
+
+
+def management_title(frame: pd.DataFrame) -> str:
+    """The most common option overall, and any site where another option leads."""
+    if frame.empty:
+        return "No budgets were set up in this period"
+    overall = frame[frame["site"] == ALL_SITES] if (frame["site"] == ALL_SITES).any() else frame
+    top = overall.dropna(subset=["share_pct"]).sort_values("share_pct", ascending=False)
+    if top.empty:
+        return "Too few budgets to show how they are held"
+    lead = top.iloc[0]
+    text = f"{lead['option']}s are the most common way to hold a budget ({lead['share_pct']:.0f}%)"
+    others = []
+    for site, rows in frame[frame["site"] != ALL_SITES].groupby("site", sort=False):
+        best = rows.dropna(subset=["share_pct"]).sort_values("share_pct", ascending=False)
+        if len(best) and best.iloc[0]["option"] != lead["option"] and site != SMALLER_SITES:
+            others.append(f"{site} mostly uses {best.iloc[0]['option'].lower()}s")
+    if others and (frame["site"] == ALL_SITES).any():
+        text += "; " + "; ".join(others[:2])
+    return text
+
+
+# ---------------------------------------------------------------------------------------------
+# Who is reached
+
+
+def reach(data: UptakeData) -> pd.DataFrame:
+    """Conversion from referral to budget for each group of each characteristic, with a Wilson
+    interval and whether it differs from everyone else referred beyond chance (Fisher's exact
+    test against the rest, Holm-adjusted across all the groups shown)."""
+    frame = data.groups.copy()
+    if frame.empty:
+        return pd.DataFrame(
+            columns=[
+                "characteristic",
+                "group",
+                "referred",
+                "budgets",
+                "conversion_pct",
+                "low",
+                "high",
+                "p_adjusted",
+                "differs",
+                "direction",
+            ]
+        )
+    totals = frame.groupby("characteristic")[["referred", "budgets"]].transform("sum")
+    tests = compare_to_rest(frame["budgets"], frame["referred"], totals["budgets"], totals["referred"])
+    rows = []
+    for i, row in frame.iterrows():
+        x, n = int(row["budgets"]), int(row["referred"])
+        shown_x, shown_n = disclosure.count(x), disclosure.count(n)
+        withheld = disclosure.SUPPRESSED in (shown_x, shown_n)
+        ci = None if withheld or n == 0 else wilson_ci(x, n)
+        rest_x, rest_n = int(totals.loc[i, "budgets"]) - x, int(totals.loc[i, "referred"]) - n
+        rows.append(
+            {
+                "characteristic": CHARACTERISTICS[row["characteristic"]],
+                "group": GROUP_LABELS.get(row["grp"], row["grp"]),
+                "referred": shown_n,
+                "budgets": shown_x,
+                "conversion_pct": disclosure.numeric(disclosure.percent(x, n)),
+                "low": float("nan") if ci is None else round(100 * ci[0], 1),
+                "high": float("nan") if ci is None else round(100 * ci[1], 1),
+                "rest_pct": disclosure.numeric(disclosure.percent(rest_x, rest_n)),
+                "p_adjusted": float("nan") if withheld else tests.loc[i, "p_adjusted"],
+                "differs": (not withheld) and bool(tests.loc[i, "p_adjusted"] < 0.05),
+                "direction": "higher" if x / max(n, 1) > rest_x / max(rest_n, 1) else "lower",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+PHRASES = {
+    "Age band": "aged {g}",
+    "Sex": "recorded as {g}",
+    "Ethnicity": "of {g} ethnicity",
+    "Deprivation quintile": "in deprivation quintile {g}",
+    "Primary need": "whose primary need is {g}",
+}
+
+
+def group_phrase(characteristic: str, group: str) -> str:
+    """A group in words: 'aged 18-24', 'of Black ethnicity', 'whose primary need is substance misuse'."""
+    if characteristic == "Deprivation quintile" and group.startswith("1"):
+        return "from the most deprived areas"
+    if characteristic == "Deprivation quintile" and group.startswith("5"):
+        return "from the least deprived areas"
+    if characteristic == "Ethnicity":
+        return PHRASES[characteristic].format(g=group)
+    return PHRASES[characteristic].format(g=group.lower())
+
+
+def reach_statements(frame: pd.DataFrame) -> list[str]:
+    """A plain sentence for each group whose conversion differs from the rest beyond chance."""
+    out = []
+    for _, row in frame[frame["differs"]].iterrows():
+        out.append(
+            f"People {group_phrase(row['characteristic'], row['group'])}: {row['conversion_pct']:.0f}% of those "
+            f"referred have a budget, {row['direction']} than the {row['rest_pct']:.0f}% of everyone else referred "
+            f"(beyond chance: Holm-adjusted p = {row['p_adjusted']:.3f})."
+        )
+    return out
+
+
+def reach_title(frame: pd.DataFrame) -> str:
+    """The finding of the 'who is reached' chart."""
+    differs = frame[frame["differs"]] if len(frame) else frame
+    if frame.empty:
+        return "Nobody was referred in this period"
+    if differs.empty:
+        return "No group's chance of getting a budget differs from the rest beyond chance"
+    lower = differs[differs["direction"] == "lower"]
+    chosen, word = (lower, "less") if len(lower) else (differs, "more")
+    groups = [group_phrase(c, g) for c, g in zip(chosen["characteristic"], chosen["group"])]
+    return f"People {_and(groups[:3])} are {word} likely to get a budget once referred"
+
+
+def facts_blocks(data: UptakeData) -> dict[str | None, dict]:
+    """The Uptake page's headline figures per site (and None for all sites), for `phb facts`."""
+    out = {}
+    for code, block in pathway_blocks(data).items():
+        out[code] = {"pathway": block, "management": management_block(data, code)}
+    return out
