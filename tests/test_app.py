@@ -41,15 +41,32 @@ def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
+TITLES = {
+    "pages/overview.py": "Personal health budgets in the mental health pilots",
+    "pages/uptake.py": "Budget uptake",
+}
+SELECTIONS = {
+    "everything": {},
+    "one small site": {"site": "STP"},
+    "two sites, direct payments": {"site": ["DOR", "KIN"], "management": "direct_payment"},
+    "a period with nothing in it": {"from": "2013-06-02", "to": "2013-06-30"},
+    "the pilot's first quarter": {"from": "2014-06-01", "to": "2014-08-31"},
+}
+
+
+@pytest.mark.parametrize("selection", SELECTIONS)
 @pytest.mark.parametrize("page", PAGES)
-def test_every_page_runs_on_the_bundled_data_without_exception(page):
-    """Each page renders on the bundled synthetic data, with the banner and a footer."""
-    at = app()
+def test_every_page_runs_on_the_bundled_data_for_any_selection(page, selection):
+    """Each page renders on the bundled synthetic data for each selection, with banner, filters and footer."""
+    at = app(SELECTIONS[selection])
     at.run()
     if page != "pages/overview.py":
         at.switch_page(page).run()
     assert not at.exception
+    assert not at.error
+    assert at.title[0].value == TITLES[page]
     assert any("Synthetic data: not real patients" in i.value for i in at.info)
+    assert any("Showing:" in c.value for c in at.caption)
     assert any("Data version" in c.value for c in at.caption)
 
 

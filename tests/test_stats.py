@@ -1,8 +1,9 @@
 """Statistical methods against published worked examples."""
 
+import pandas as pd
 import pytest
 
-from phb.stats import wilson_ci
+from phb.stats import compare_to_rest, holm, wilson_ci
 
 
 @pytest.mark.parametrize(
@@ -29,3 +30,16 @@ def test_wilson_ci_refuses_impossible_counts(x, n):
     """A count outside 0..n is an error, not a number."""
     with pytest.raises(ValueError):
         wilson_ci(x, n)
+
+
+def test_fisher_exact_against_the_rest_matches_the_lady_tasting_tea():
+    """Fisher (1935), The Design of Experiments: 3 of 4 cups right, table [[3, 1], [1, 3]], two-sided
+    p = 34/70 = 0.4857. Here: a group of 4 with 3 budgets against the rest of 8 with 4 in all."""
+    result = compare_to_rest(pd.Series([3]), pd.Series([4]), pd.Series([4]), pd.Series([8]))
+    assert result.loc[0, "p"] == pytest.approx(34 / 70, abs=1e-9)
+
+
+def test_holm_adjustment_matches_a_worked_example():
+    """Holm (1979) step-down: p = (0.01, 0.04, 0.03, 0.005) gives (0.03, 0.06, 0.06, 0.02):
+    sorted, 0.005 x 4 = 0.02, 0.01 x 3 = 0.03, 0.03 x 2 = 0.06, 0.04 x 1 = 0.04 raised to 0.06."""
+    assert holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])

@@ -1,0 +1,103 @@
+"""Every chart builder renders a valid Vega-Lite spec through to_dict(), in the NHS theme, and the
+data it embeds (which a browser can read) holds no unrounded or suppressed count."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from phb import charts, disclosure, overview, uptake
+from phb.filters import Filters
+from phb.warehouse import build, connect
+from tests.test_uptake import DATA
+
+
+@pytest.fixture(scope="module")
+def frames(tmp_path_factory):
+    warehouse = tmp_path_factory.mktemp("charts") / "w.duckdb"
+    info = build(DATA, warehouse)
+    with connect(warehouse) as con:
+        names = {r[0]: r[1] for r in con.execute("select site_code, site_name from sites order by 1").fetchall()}
+        filters = Filters(None, info.period_start, info.period_end)
+        ov = overview.load(con, filters)
+        up = uptake.load(con, filters)
+    block = overview.headline(ov)["all_sites"]
+    plan_frame, targets = uptake.budgets_against_plan(up, names)
+    rates, overall = uptake.uptake_by_site(up, names)
+    return {
+        "budgets_over_time": charts.budgets_over_time(overview.budgets_over_time(ov, names), names, "t", "s"),
+        "spend_by_category": charts.spend_by_category(overview.spend_by_category(ov), "t", "s"),
+        "admissions_by_month": charts.admissions_by_month(overview.admissions_by_month(ov, filters), "t", "s"),
+        "pathway_funnel": charts.pathway_funnel(uptake.pathway_steps(up), "t", "s"),
+        "budgets_against_plan": charts.budgets_against_plan(plan_frame, targets, list(names.values()), "t", "s"),
+        "uptake_by_site": charts.uptake_by_site(rates, overall["uptake_pct"], "t", "s"),
+        "management_shares": charts.management_shares(uptake.management_shares(up, names), "t", "s"),
+        "reach": charts.reach(uptake.reach(up), 55.0, "t", "s"),
+        "_block": block,
+    }
+
+
+BUILDERS = [
+    "budgets_over_time",
+    "spend_by_category",
+    "admissions_by_month",
+    "pathway_funnel",
+    "budgets_against_plan",
+    "uptake_by_site",
+    "management_shares",
+    "reach",
+]
+
+
+def test_every_builder_is_covered():
+    """A new chart builder in phb/charts.py must be added here."""
+    built = {
+        name
+        for name, fn in vars(charts).items()
+        if callable(fn)
+        and getattr(fn, "__module__", "") == charts.__name__
+        and name not in {"nhs_theme", "finding_title", "site_colour_scale"}
+    }
+    assert built == set(BUILDERS)
+
+
+@pytest.mark.parametrize("name", BUILDERS)
+def test_chart_renders_a_valid_vega_lite_spec(frames, name):
+    """to_dict() validates the spec against the Vega-Lite schema, with the NHS theme applied."""
+    spec = frames[name].to_dict(validate=True)
+    assert spec["config"]["font"].startswith("Arial")
+    assert spec.get("title") or spec.get("spec", {}).get("title")
+
+
+@pytest.mark.parametrize("name", BUILDERS)
+def test_embedded_chart_data_holds_no_small_count(frames, name):
+    """Whole numbers of 1 to 7 never appear in the data sent to the browser (unless they are not counts:
+    percentages, intervals and money are allowed to be any value, so only count-like columns are checked)."""
+    spec = frames[name].to_dict()
+    count_like = {"budgets", "people", "admissions", "plan", "referred", "eligible", "budgets_in_place"}
+    for rows in spec.get("datasets", {}).values():
+        for row in rows:
+            for key, value in row.items():
+                if key in count_like and isinstance(value, (int, float)) and value == value:
+                    assert not 1 <= value <= 7, (name, key, value)
+                    assert value % 5 == 0, (name, key, value)
+                if isinstance(value, str) and key in count_like:
+                    assert value in (disclosure.SUPPRESSED, "fewer than 8") or int(value.replace(",", "")) % 5 == 0
+
+
+def test_site_colours_are_fixed_whatever_is_selected():
+    """Stockport keeps its colour when it is drawn alone."""
+    names = {"DEV": "Devon", "DOR": "Dorset", "STP": "Stockport"}
+    alone = charts.site_colour_scale(names, ["Stockport"]).to_dict()
+    together = charts.site_colour_scale(names).to_dict()
+    assert alone["range"] == [together["range"][2]] == [charts.SITE_COLOURS[2]]
+
+
+def test_period_edges_left_out_of_the_admissions_chart(frames):
+    """A month or quarter only partly inside the period is not drawn (it would look like a fall)."""
+    spec = frames["admissions_by_month"].to_dict()
+    months = [row["month"] for rows in spec["datasets"].values() for row in rows]
+    # the bundled data run from 2 Jun 2013 to 13 Apr 2017: whole quarters are Jul 2013 to Jan-Mar 2017
+    assert date.fromisoformat(min(months)[:10]) == date(2013, 7, 1)
+    assert date.fromisoformat(max(months)[:10]) == date(2017, 1, 1)
