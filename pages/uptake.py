@@ -111,8 +111,10 @@ st.header("Uptake of the eligible population")
 rates, overall = uptake.uptake_by_site(data, names)
 overall_rate = None if overall["uptake_pct"] in (None, disclosure.SUPPRESSED) else overall["uptake_pct"]
 ui.show_chart_or_say_why(
-    rates["uptake_pct"],
-    "Too few budgets to show uptake for this selection.",
+    rates["uptake_pct"].where(overall["budgets"] != 0),
+    "No budgets were in place by the pilot end (or the end of the period, if earlier) at the sites chosen."
+    if overall["budgets"] == 0
+    else "Too few budgets to show uptake for this selection.",
     charts.uptake_by_site(
         rates,
         overall_rate if len(rates) > 1 else None,
@@ -128,7 +130,7 @@ st.header("How budgets are held")
 shares = uptake.management_shares(data, names)
 ui.show_chart_or_say_why(
     shares["share_pct"],
-    "No budgets were set up in this period at the sites chosen.",
+    uptake.management_empty_reason(shares),
     charts.management_shares(
         shares,
         uptake.management_title(shares),
@@ -158,5 +160,5 @@ ui.show_chart_or_say_why(
 )
 for sentence in uptake.reach_statements(groups):
     st.markdown(f"- {sentence}")
-if len(groups) and not groups["differs"].any():
+if groups["conversion_pct"].notna().any() and not groups["differs"].any():
     st.markdown("- No group's conversion differs from everyone else's beyond what chance would explain.")

@@ -100,8 +100,11 @@ def pathway_blocks(data: UptakeData) -> dict[str, dict]:
 
 def pathway_table(data: UptakeData, site_names: dict[str, str]) -> pd.DataFrame:
     """A row per site and one for all selected sites: counts and conversions, ready to show."""
+    blocks = pathway_blocks(data)
     rows = []
-    for code, block in pathway_blocks(data).items():
+    for code, block in blocks.items():
+        if code is None and len(blocks) == 2:
+            continue  # one site: its own row says it all
         rows.append({"Site": ALL_SITES if code is None else site_names[code], **block})
     return pd.DataFrame(rows)
 
@@ -221,8 +224,10 @@ def budgets_against_plan(data: UptakeData, site_names: dict[str, str]) -> tuple[
     panel's target: the planned budgets at pilot end."""
     monthly = data.monthly.copy()
     monthly["site"] = monthly["site_code"].map(site_names)
-    total = monthly.groupby("on_date", as_index=False)["budgets_in_place"].sum().assign(site=ALL_SITES)
-    frame = pd.concat([total, monthly[["on_date", "site", "budgets_in_place"]]], ignore_index=True)
+    parts = [monthly[["on_date", "site", "budgets_in_place"]]]
+    if len(data.sites) > 1:
+        parts.insert(0, monthly.groupby("on_date", as_index=False)["budgets_in_place"].sum().assign(site=ALL_SITES))
+    frame = pd.concat(parts, ignore_index=True)
     frame["shown"] = frame["budgets_in_place"].map(disclosure.count)
     frame["budgets"] = frame["shown"].map(disclosure.numeric)
     frame["label"] = frame["shown"].map(lambda v: "fewer than 8" if v == disclosure.SUPPRESSED else f"{int(v):,}")
@@ -345,6 +350,16 @@ def management_shares(data: UptakeData, site_names: dict[str, str]) -> pd.DataFr
                 }
             )
     return pd.DataFrame(rows, columns=["site", "sites_in_bar", "option", "budgets", "share_pct"])
+
+
+def management_empty_reason(frame: pd.DataFrame) -> str:
+    """Why the management chart has nothing to draw."""
+    if frame.empty:
+        return "No budgets were set up in this period at the sites chosen."
+    return (
+        "Too few budgets in at least one management option to show shares safely for this selection; "
+        "choose more sites or a longer period."
+    )
 
 
 def management_block(data: UptakeData, site: str | None) -> dict:
