@@ -277,6 +277,7 @@ def uptake_by_site(data: UptakeData, site_names: dict[str, str]) -> tuple[pd.Dat
     frame = pd.DataFrame(rows)
     x, n = int(data.sites["budgets_at_pilot_end"].sum()), int(data.sites["eligible_population"].sum())
     overall = {
+        "budgets": disclosure.count(x),
         "uptake_pct": disclosure.percent(x, n, places=2),
         "ci": disclosure.interval(wilson_ci(x, n) if n else None, x, scale=100, places=2),
     }
