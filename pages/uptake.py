@@ -111,7 +111,7 @@ st.header("Uptake of the eligible population")
 rates, overall = uptake.uptake_by_site(data, names)
 overall_rate = None if overall["uptake_pct"] in (None, disclosure.SUPPRESSED) else overall["uptake_pct"]
 ui.show_chart_or_say_why(
-    rates["uptake_pct"].where(overall["budgets"] != 0),
+    rates["uptake_pct"] if overall["budgets"] != 0 else rates["uptake_pct"].iloc[:0],
     "No budgets were in place by the pilot end (or the end of the period, if earlier) at the sites chosen."
     if overall["budgets"] == 0
     else "Too few budgets to show uptake for this selection.",
