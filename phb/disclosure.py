@@ -77,3 +77,25 @@ def numeric(value: Any) -> float:
     if _missing(value) or value == SUPPRESSED:
         return math.nan
     return float(value)
+
+
+def complementary(shown: list, values: list, people: list) -> list:
+    """Secondary suppression for parts of a total that is shown: where any part is withheld, withhold
+    further parts, smallest first, until at least two are withheld and together they rest on at least
+    8 people, so no withheld part can be worked out by subtracting the others from the total.
+
+    `shown` are the parts after the primary rule, `values` their unrounded values (to pick the
+    smallest) and `people` how many people each part rests on. Where parts can share people (a
+    person who buys in two categories) the people are counted once per part, so the check is
+    generous there; parts that are sites never share people.
+    """
+    out = list(shown)
+    withheld = [i for i, v in enumerate(out) if v == SUPPRESSED]
+    if not withheld:
+        return out
+    candidates = sorted((i for i, v in enumerate(out) if v not in (SUPPRESSED, None)), key=lambda i: abs(values[i]))
+    while candidates and (len(withheld) < 2 or sum(int(people[i]) for i in withheld) < THRESHOLD):
+        i = candidates.pop(0)
+        out[i] = SUPPRESSED
+        withheld.append(i)
+    return out

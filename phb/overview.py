@@ -55,7 +55,8 @@ def _block(sites: pd.DataFrame, spend: pd.Series | None, adm: pd.DataFrame) -> d
         block["refunds_gbp"] = 0.0
     else:
         block["spend_gbp"] = disclosure.by_people(round(float(spend["net_gbp"]), 2), spend["people"])
-        block["refunds_gbp"] = disclosure.by_people(round(float(spend["refunds_gbp"]), 2), spend["people"])
+        refunds = round(float(spend["refunds_gbp"]), 2)
+        block["refunds_gbp"] = 0.0 if refunds == 0 else disclosure.by_people(refunds, spend["refund_people"])
     for grp, prefix in (("budget_holders", "emergency_admissions"), ("comparison", "comparison_admissions")):
         rows = adm[adm["grp"] == grp]
         block[f"{prefix}_pre"] = disclosure.count(int(rows["emergency_pre"].sum()))
@@ -78,7 +79,26 @@ def headline(data: OverviewData) -> dict:
             per_site.loc[code] if code in per_site.index else None,
             data.admissions[data.admissions["site_code"] == code],
         )
+    _protect_site_money(result, per_site)
     return result
+
+
+def _protect_site_money(result: dict, per_site: pd.DataFrame) -> None:
+    """Site money figures are parts of the all-sites figure shown beside them: suppress further
+    sites where one is withheld, so it cannot be found by subtraction."""
+    codes = [c for c in result["sites"] if c in per_site.index]
+    if len(codes) < 2:
+        return
+    for key, value_col, people_col in (
+        ("spend_gbp", "net_gbp", "people"),
+        ("refunds_gbp", "refunds_gbp", "refund_people"),
+    ):
+        shown = [result["sites"][c][key] for c in codes]
+        protected = disclosure.complementary(
+            shown, [float(per_site.loc[c, value_col]) for c in codes], [int(per_site.loc[c, people_col]) for c in codes]
+        )
+        for code, value in zip(codes, protected):
+            result["sites"][code][key] = value
 
 
 def budgets_over_time(data: OverviewData, site_names: dict[str, str]) -> pd.DataFrame:
@@ -95,10 +115,11 @@ def spend_by_category(data: OverviewData) -> pd.DataFrame:
     """Spending by category for the selection; a category with fewer than 8 people is withheld."""
     spend = data.spend
     rows = spend[spend["site_code"].isna() & spend["category"].notna()].copy()
-    rows["shown"] = [disclosure.by_people(v, n) for v, n in zip(rows["net_gbp"], rows["people"])]
-    rows["spend_gbp"] = rows["shown"].map(disclosure.numeric)
-    rows["people_shown"] = rows["people"].map(disclosure.count)
-    return rows[["category", "spend_gbp", "shown", "people_shown"]].reset_index(drop=True)
+    shown = [disclosure.by_people(v, n) for v, n in zip(rows["net_gbp"], rows["people"])]
+    # the categories are parts of the total shown on the page: protect a withheld one from subtraction
+    shown = disclosure.complementary(shown, rows["net_gbp"].astype(float).tolist(), rows["people"].tolist())
+    rows["spend_gbp"] = [disclosure.numeric(v) for v in shown]
+    return rows[["category", "spend_gbp"]].reset_index(drop=True)
 
 
 def admissions_by_month(data: OverviewData, filters: Filters) -> pd.DataFrame:

@@ -7,6 +7,7 @@ frame set up, and `show_chart` to draw a chart.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -34,6 +35,11 @@ class PageContext:
     info: WarehouseInfo
     site_names: dict[str, str]
     filters: Filters
+
+
+def plain(text: str) -> str:
+    """Text from a URL or an extract, escaped so Markdown shows it as typed (no links, no formatting)."""
+    return re.sub(r"([\\`*_\[\](){}<>#+!|~$:])", r"\\\1", str(text))
 
 
 def _fingerprint(data_dir: Path) -> tuple:
@@ -135,7 +141,7 @@ def _sidebar_filters(info: WarehouseInfo, names: dict[str, str]) -> Filters:
         period=(lo, hi),
     )
     for p in st.session_state.pop(URL_PROBLEMS_KEY, []) + problems:
-        st.warning(p, icon=":material/link_off:")
+        st.warning(plain(p), icon=":material/link_off:")
     _write_url(filters, info)
     return filters
 
@@ -155,14 +161,14 @@ def frame() -> PageContext | None:
             "to fall back on. Put right what is listed below, then reload the page.",
             icon=":material/error:",
         )
-        st.markdown("\n".join(f"- {p}" for p in exc.problems))
+        st.markdown("\n".join(f"- {plain(p)}" for p in exc.problems))
         return None
     info = ready.info
     if ready.problem:
         st.warning(
             f"The extract in {cfg.data_dir} has changed but could not be loaded, so this page shows the "
             f"previous version ({info.data_version}, built {info.built_at}). What is wrong:\n\n"
-            + "\n".join(f"- {p}" for p in ready.problem.problems),
+            + "\n".join(f"- {plain(p)}" for p in ready.problem.problems),
             icon=":material/warning:",
         )
     if info.synthetic:

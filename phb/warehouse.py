@@ -7,12 +7,14 @@ warehouse already in use. Queries live in `queries/*.sql` and take only bound `$
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import logging
 import os
 import re
 import time
+import zipfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
@@ -103,7 +105,10 @@ def extract_files(data_dir: Path) -> dict[str, tuple[Path, str | None]]:
 def _sheet_names(book: Path) -> list[str]:
     from openpyxl import load_workbook
 
-    wb = load_workbook(book, read_only=True)
+    try:
+        wb = load_workbook(book, read_only=True)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise ContractError([_read_error(book.name, exc)]) from exc
     try:
         return list(wb.sheetnames)
     finally:
@@ -133,13 +138,39 @@ def _q(identifier: str) -> str:
     return f'"{identifier}"'
 
 
+def _csv_header(path: Path) -> list[str]:
+    """The header row of a CSV file (UTF-8, with or without a byte-order mark)."""
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        return next(csv.reader(fh), [])
+
+
+def _read_error(where: str, exc: Exception) -> str:
+    """A plain message for a file that cannot be read, never echoing its contents."""
+    text = str(exc)
+    ragged = re.search(r"Line: (\d+).*?Expected Number of Columns: (\d+) Found: (\d+)", text, re.S)
+    if ragged:
+        line, expected, found = ragged.groups()
+        return f"{where}: row {line} has {found} values where the header has {expected}."
+    if isinstance(exc, UnicodeDecodeError):
+        return f"{where} is not a UTF-8 text file."
+    if isinstance(exc, zipfile.BadZipFile) or "zip" in text.lower():
+        return f"{where} is not a readable Excel workbook."
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return f"{where} could not be read ({first[:160]})."
+
+
 def _load_raw(con: duckdb.DuckDBPyConnection, table: str, path: Path, sheet: str | None) -> list[str]:
     """Load one table as text into raw_<table>, with its source row number; return problems."""
     where = path.name if sheet is None or path.stem == table else f"{path.name}, sheet '{sheet}'"
     try:
         if path.suffix == ".csv":
+            header = _csv_header(path)
+            # the header is known, so the file is read exactly as the contract says: comma separated,
+            # double quotes, every value as text, and a row with too few or too many values refused
             rel = con.sql(
-                "select * from read_csv($path, all_varchar = true, header = true)", params={"path": str(path)}
+                "select * from read_csv($path, header = true, auto_detect = false, delim = ',', quote = '\"', "
+                "escape = '\"', strict_mode = true, columns = $columns)",
+                params={"path": str(path), "columns": {name: "VARCHAR" for name in header}},
             )
             frame = None
         elif path.suffix == ".parquet":
@@ -149,8 +180,8 @@ def _load_raw(con: duckdb.DuckDBPyConnection, table: str, path: Path, sheet: str
             frame = pd.read_excel(path, sheet_name=sheet, dtype=str, engine="openpyxl")
             frame = frame.apply(lambda c: c.str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", r"\1", regex=True))
             rel = None
-    except (duckdb.Error, ValueError, OSError) as exc:
-        return [f"{where} could not be read: {exc}"]
+    except (duckdb.Error, ValueError, OSError, KeyError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
+        return [_read_error(where, exc)]
 
     columns = list(frame.columns) if frame is not None else list(rel.columns)
     expected = [c.name for c in contract.TABLES[table]]
@@ -172,11 +203,15 @@ def _load_raw(con: duckdb.DuckDBPyConnection, table: str, path: Path, sheet: str
         con.register("_file_rel", rel)
         source = "_file_rel"
     # _row is the row as a spreadsheet numbers it: the header is row 1
-    con.execute(
-        f"create or replace table {_q('raw_' + table)} as "
-        f"select row_number() over () + 1 as _row, {select} from {source}"
-    )
-    con.unregister(source)
+    try:
+        con.execute(
+            f"create or replace table {_q('raw_' + table)} as "
+            f"select row_number() over () + 1 as _row, {select} from {source}"
+        )
+    except duckdb.Error as exc:  # the file is read here, so a ragged row shows up here
+        return [_read_error(where, exc)]
+    finally:
+        con.unregister(source)
     return []
 
 
@@ -199,22 +234,33 @@ def _check_types(con: duckdb.DuckDBPyConnection, table: str, where: str) -> list
         if col.required:
             checks.append((f"{c} is null", f"'{col.name}' is blank", {}))
         if col.type == "date":
+            is_date = (
+                f"regexp_full_match({c}, '\\d{{4}}-\\d{{2}}-\\d{{2}}') and try_strptime({c}, '%Y-%m-%d') is not null"
+            )
+            checks.append(
+                (f"{c} is not null and not ({is_date})", f"'{col.name}' is not a date written as YYYY-MM-DD", {})
+            )
             checks.append(
                 (
-                    f"{c} is not null and (not regexp_full_match({c}, '\\d{{4}}-\\d{{2}}-\\d{{2}}') "
-                    f"or try_strptime({c}, '%Y-%m-%d') is null)",
-                    f"'{col.name}' is not a date written as YYYY-MM-DD",
-                    {},
+                    f"{c} is not null and ({is_date}) and cast(try_strptime({c}, '%Y-%m-%d') as date) "
+                    "not between date '2000-01-01' and $today",
+                    f"'{col.name}' is before 2000 or after today",
+                    {"today": date.today()},
                 )
             )
         elif col.type == "integer":
             checks.append(
-                (f"{c} is not null and not regexp_full_match({c}, '-?\\d+')", f"'{col.name}' is not a whole number", {})
+                (
+                    f"{c} is not null and (not regexp_full_match({c}, '-?\\d+') or try_cast({c} as integer) is null)",
+                    f"'{col.name}' is not a whole number (or is too large)",
+                    {},
+                )
             )
         elif col.type == "decimal":
             checks.append(
                 (
-                    f"{c} is not null and not regexp_full_match({c}, '-?\\d+(\\.\\d{{1,2}})?')",
+                    f"{c} is not null and (not regexp_full_match({c}, '-?\\d+(\\.\\d{{1,2}})?') "
+                    f"or try_cast({c} as decimal(18, 2)) is null)",
                     f"'{col.name}' is not an amount in pounds with up to two decimals",
                     {},
                 )
@@ -251,6 +297,7 @@ RULES: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "people": (
         ("site_code not in (select site_code from sites)", "'site_code' is not a site in the sites table"),
+        ("imd_quintile not between 1 and 5", "'imd_quintile' must be 1 (most deprived) to 5"),
         ("arm = 'comparison' and outcome <> 'not_offered'", "the comparison group must have outcome 'not_offered'"),
         ("arm = 'phb' and referred_on is null", "'referred_on' is required for people on the budget pathway"),
         ("offered_on < referred_on", "'offered_on' is before 'referred_on'"),
@@ -368,9 +415,16 @@ def build(data_dir: Path, warehouse: Path, unit_costs: dict[str, float] | None =
         problems = _check_rules(con, wheres)
         if problems:
             raise ContractError(problems)
+        if con.execute(_period_sql()).fetchone()[0] is None:
+            raise ContractError(["The extract holds no dates (no referrals, budgets, payments or admissions)."])
         _build_models(con, unit_costs or DEFAULT_UNIT_COSTS_GBP)
         info = _write_meta(con, data_dir, version)
         con.execute("checkpoint")
+    except duckdb.Error as exc:
+        # anything the checks above did not foresee still leaves the working warehouse alone
+        con.close()
+        tmp.unlink(missing_ok=True)
+        raise ContractError([_read_error("The extract", exc)]) from exc
     except BaseException:
         con.close()
         tmp.unlink(missing_ok=True)

@@ -1,6 +1,7 @@
 -- Spending paid in the period by site and category, with subtotals: one row per site and
 -- category, per site (category null), per category (site null) and overall (both null).
--- `people` counts the budget holders contributing to each row (for disclosure control).
+-- `people` counts the budget holders contributing to each row, `refund_people` those with a refund
+-- or recovery (for disclosure control).
 -- Refunds and recoveries (negative lines) are summed apart from spending.
 -- Parameters: $sites (list or null), $date_from, $date_to (date), $management (list or null).
 -- Sources: spend_lines (built at load).
@@ -27,7 +28,8 @@ final as (
         sum(spend_gbp) as spend_gbp,
         sum(refunds_gbp) as refunds_gbp,
         sum(net_gbp) as net_gbp,
-        count(distinct person_key) as people
+        count(distinct person_key) as people,
+        count(distinct person_key) filter (where refunds_gbp < 0) as refund_people
     from per_person
     group by grouping sets ((site_code, category), (site_code), (category), ())
 )

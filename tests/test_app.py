@@ -137,3 +137,12 @@ def test_a_broken_extract_with_no_earlier_warehouse_explains_itself(monkeypatch,
     assert not at.exception
     assert "could not be loaded" in at.error[0].value
     assert "spend.csv: 'paid_on' is not a date written as YYYY-MM-DD: row 2" in " ".join(m.value for m in at.markdown)
+
+
+def test_text_from_the_link_is_shown_as_typed_not_as_markdown(tiny_env):
+    """A crafted link cannot put a clickable link or formatting into the page's warning."""
+    at = app({"management": "[Session expired - sign in](https://evil.example/login)"})
+    at.run()
+    warning = " ".join(w.value for w in at.warning)
+    assert "\\[Session expired - sign in\\]\\(https\\://evil.example/login\\)" in warning
+    assert "](https://" not in warning

@@ -42,3 +42,18 @@ def test_interval_is_withheld_when_its_count_is_suppressed():
     """An interval would give away a suppressed count, so it goes too."""
     assert disclosure.interval((0.01, 0.02), 5, scale=100) == "*"
     assert disclosure.interval((0.01234, 0.02345), 50, scale=100) == [1.2, 2.3]
+
+
+def test_complementary_suppression_withholds_the_next_smallest_part():
+    """One part withheld beside a shown total: the smallest other part goes too (sites never share people)."""
+    shown = ["*", 5000.0, 900.0, 12000.0]
+    values = [300.0, 5000.0, 900.0, 12000.0]
+    people = [3, 40, 9, 80]
+    assert disclosure.complementary(shown, values, people) == ["*", 5000.0, "*", 12000.0]
+
+
+def test_complementary_suppression_goes_on_until_eight_people_are_behind_the_withheld_parts():
+    """Two withheld parts from 3 and 2 people still total only 5 people: a third part is withheld."""
+    shown = ["*", "*", 900.0, 5000.0]
+    assert disclosure.complementary(shown, [10.0, 20.0, 900.0, 5000.0], [3, 2, 9, 40]) == ["*", "*", "*", 5000.0]
+    assert disclosure.complementary([1.0, 2.0], [1.0, 2.0], [9, 9]) == [1.0, 2.0]  # nothing withheld: unchanged

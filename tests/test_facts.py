@@ -55,7 +55,18 @@ def test_facts_suppress_a_site_with_three_budget_holders(all_facts):
     bbb = all_facts["sites"]["BBB"]
     assert [bbb[k] for k in ("referred", "budgets_in_place", "uptake_pct", "uptake_ci", "spend_gbp")] == ["*"] * 5
     assert bbb["emergency_admissions_pre"] == 0
-    assert all_facts["sites"]["AAA"]["spend_gbp"] == 3310.84
+
+
+def test_a_shown_total_does_not_give_away_a_withheld_site(all_facts):
+    """BBB's spend is withheld; the all-sites total is shown, so AAA's £3,310.84 is withheld too,
+    or BBB's would be the total minus AAA's."""
+    assert all_facts["all_sites"]["spend_gbp"] == 4760.84
+    assert [all_facts["sites"][s]["spend_gbp"] for s in ("AAA", "BBB")] == ["*", "*"]
+
+
+def test_refunds_are_withheld_by_the_people_who_had_them(all_facts):
+    """The only refund (-£20.50) is one person's: withheld, though 12 people spent."""
+    assert all_facts["all_sites"]["refunds_gbp"] == "*"
 
 
 def test_facts_header_states_version_period_filters_and_synthetic(all_facts):
@@ -112,3 +123,20 @@ def test_facts_refuses_bad_filters_with_a_plain_message(tmp_path, args, message)
     assert result.returncode == 2
     assert message in result.stderr
     assert result.stdout == ""
+
+
+def test_every_money_figure_shown_rests_on_at_least_eight_people(all_facts):
+    """For each block, a shown spend or refund total is backed by 8 or more people, counted
+    independently from spend.csv; anything from fewer is '*'."""
+    import pandas as pd
+
+    spend = pd.read_csv(TINY / "spend.csv").merge(pd.read_csv(TINY / "people.csv")[["person_id", "site_code"]])
+    blocks = {"all_sites": (all_facts["all_sites"], spend)}
+    blocks |= {s: (b, spend[spend["site_code"] == s]) for s, b in all_facts["sites"].items()}
+    checked = 0
+    for name, (block, lines) in blocks.items():
+        for key, rows in (("spend_gbp", lines), ("refunds_gbp", lines[lines["amount_gbp"] < 0])):
+            if block[key] not in ("*", 0, 0.0):
+                assert rows["person_id"].nunique() >= 8, (name, key)
+                checked += 1
+    assert checked >= 1  # the all-sites spend, from 12 people, is shown

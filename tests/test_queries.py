@@ -260,3 +260,35 @@ def test_run_query_refuses_missing_parameters(con):
     """A query called without one of its parameters is an error naming it."""
     with pytest.raises(QueryParameterError, match="date_to"):
         run_query(con, "site_summary", sites=None, date_from=date(2014, 1, 1), management=None)
+
+
+def test_a_budget_ending_on_the_day_is_not_in_place_that_day(con):
+    """B03's budget ends on 31 Jan 2016: in place on the 30th, not on the 31st (contract definition)."""
+    bbb = {**FULL, "sites": ["BBB"]}
+    on_30th = run_query(con, "site_summary", **{**bbb, "date_to": date(2016, 1, 30)})
+    on_31st = run_query(con, "site_summary", **{**bbb, "date_to": date(2016, 1, 31)})
+    assert (on_30th.loc[0, "budgets_in_place"], on_31st.loc[0, "budgets_in_place"]) == (3, 2)
+    monthly = run_query(con, "budgets_in_place_monthly", **{**bbb, "date_to": date(2016, 1, 31)})
+    assert monthly.iloc[-1][["on_date", "budgets_in_place"]].tolist() == [pd.Timestamp(2016, 1, 31), 2]
+
+
+def test_window_edges_and_a_29_february_index_date(extract, tmp_path):
+    """Pre runs from the index date minus 12 calendar months to the day before; post from the index
+    date to the day before plus 12 months. 29 Feb 2016 plus or minus 12 months is 28 Feb."""
+    from phb.warehouse import build, connect
+
+    with (extract / "people.csv").open("a") as fh:
+        fh.write("C05,AAA,comparison,25-34,male,white,2,mood,,,,not_offered,,,,,2016-02-29\n")
+    with (extract / "admissions.csv").open("a") as fh:
+        for i, day in enumerate(["2013-08-14", "2013-08-15", "2015-08-14", "2015-08-15"]):  # A01, index 15 Aug 2014
+            fh.write(f"E{i},A01,{day},{day},emergency,general_acute,\n")
+        for i, day in enumerate(["2015-02-27", "2015-02-28", "2017-02-27", "2017-02-28"]):  # C05, index 29 Feb 2016
+            fh.write(f"F{i},C05,{day},{day},emergency,general_acute,\n")
+    build(extract, tmp_path / "edges.duckdb")
+    with connect(tmp_path / "edges.duckdb") as edges:
+        windows = edges.execute("select * from person_windows").df().set_index("person_id")
+    # A01 had H01 (pre) and H02 (post); 15 Aug 2013 joins pre, 14 Aug 2015 joins post; the others fall outside
+    assert windows.loc["A01", ["emergency_pre", "emergency_post"]].tolist() == [2, 2]
+    # C05: 28 Feb 2015 is the first day of pre, 27 Feb 2017 the last day of post
+    assert windows.loc["C05", ["emergency_pre", "emergency_post"]].tolist() == [1, 1]
+    assert windows.loc["C05", "years_pre"] == pytest.approx((date(2016, 2, 29) - date(2015, 2, 28)).days / 365.25)

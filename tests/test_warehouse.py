@@ -92,6 +92,18 @@ def problems_of(extract: Path, tmp_path: Path) -> str:
         ("admissions.csv", set_value("H01", "discharged_on", "2014-02-01"), "'discharged_on' is before 'admitted_on'"),
         ("sites.csv", set_value("AAA", "pilot_end", "2014-01-01"), "sites.csv: 'pilot_end' must be after 'go_live'"),
         ("sites.csv", set_value("AAA", "eligible_population", "1e3"), "'eligible_population' is not a whole number"),
+        (
+            "sites.csv",
+            set_value("AAA", "eligible_population", "99999999999"),
+            "'eligible_population' is not a whole number (or is too large): row 2 (site_code 'AAA')",
+        ),
+        ("spend.csv", set_value("S01", "amount_gbp", "123456789012345678901.00"), "'amount_gbp' is not an amount"),
+        ("people.csv", set_value("A01", "imd_quintile", "9"), "'imd_quintile' must be 1 (most deprived) to 5: row 2"),
+        (
+            "admissions.csv",
+            set_value("H01", "admitted_on", "2041-03-01"),
+            "'admitted_on' is before 2000 or after today",
+        ),
     ],
 )
 def test_build_refuses_a_broken_extract_naming_file_row_and_rule(extract, tmp_path, file, change, expected):
@@ -223,3 +235,26 @@ def test_a_warehouse_built_by_older_code_is_rebuilt_even_when_the_extract_is_unc
     assert ready.info.build_signature == build_signature()
     with duckdb.connect(str(cfg.warehouse), read_only=True) as con:
         assert con.execute("select count(*) from spend_lines").fetchone() == (15,)
+
+
+def test_a_row_with_too_few_values_is_named_without_echoing_it(extract, tmp_path):
+    """A ragged CSV row is reported by its row number; its contents (which may be personal) are not shown."""
+    with (extract / "admissions.csv").open("a") as fh:
+        fh.write("H99,A01,2014-01-01\n")
+    found = problems_of(extract, tmp_path)
+    assert found == "admissions.csv: row 12 has 3 values where the header has 7."
+
+
+def test_a_broken_workbook_is_named(extract, tmp_path):
+    """An .xlsx that is not a workbook gets a plain message, not a traceback."""
+    (extract / "admissions.csv").unlink()
+    (extract / "admissions.xlsx").write_bytes(b"this is not a workbook")
+    assert "admissions.xlsx is not a readable Excel workbook." in problems_of(extract, tmp_path)
+
+
+def test_an_extract_with_no_dates_is_refused(extract, tmp_path):
+    """Sites alone, with empty people, spend and admissions tables, cannot make a warehouse."""
+    for name in ("people", "spend", "admissions"):
+        path = extract / f"{name}.csv"
+        path.write_text(path.read_text().splitlines()[0] + "\n")
+    assert "The extract holds no dates" in problems_of(extract, tmp_path)
