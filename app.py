@@ -18,6 +18,7 @@ if context is None:
 pages = [
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
     st.Page("pages/uptake.py", title="Budget uptake", icon=":material/trending_up:", url_path="uptake"),
+    st.Page("pages/spending.py", title="Spending", icon=":material/payments:", url_path="spending"),
 ]
 page = st.navigation(pages, position="sidebar")
 page.run()

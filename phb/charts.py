@@ -364,3 +364,153 @@ def reach(frame: pd.DataFrame, overall_pct: float | None, title: str, subtitle: 
         panels.append(alt.layer(*layers).properties(title=characteristic, width=300, height=22 * len(part)))
     rows = [alt.hconcat(*panels[i : i + 2]) for i in range(0, len(panels), 2)]
     return alt.vconcat(*rows).properties(title=finding_title(title, subtitle, width=80))
+
+
+CATEGORY_COLOURS = (
+    "#005EB8", "#00A499", "#AE2573", "#ED8B00", "#009639", "#41B6E6", "#330072", "#8A1538", "#768692", "#FFB81C",
+)  # fmt: skip
+
+
+def share_grid(frame: pd.DataFrame, rows: str, title: str, subtitle: str, row_title: str) -> alt.Chart:
+    """A grid of shares (rows by category) shaded by size and labelled in each cell; withheld cells
+    are marked so they do not read as zero."""
+    data = frame.assign(
+        text=["*" if pd.isna(v) else f"{v:.0f}%" for v in frame["share_pct"]],
+        tip=["withheld (fewer than 8 people)" if pd.isna(v) else f"{v:.1f}%" for v in frame["share_pct"]],
+    )
+    base = alt.Chart(data).encode(
+        x=alt.X("category:N", title=None, axis=alt.Axis(labelAngle=-35, labelLimit=160, orient="top")),
+        y=alt.Y(f"{rows}:N", title=None, sort=list(dict.fromkeys(data[rows])), axis=alt.Axis(labelLimit=220)),
+        tooltip=[
+            alt.Tooltip(f"{rows}:N", title=row_title),
+            alt.Tooltip("category:N", title="Category"),
+            alt.Tooltip("tip:N", title="Share of spending"),
+        ],
+    )
+    cells = base.mark_rect(stroke="#FFFFFF", strokeWidth=2).encode(
+        color=alt.Color(
+            "share_pct:Q",
+            title="Share of spending (%)",
+            scale=alt.Scale(scheme="blues", domainMin=0),
+            legend=alt.Legend(orient="right", direction="vertical", gradientLength=120),
+        )
+    )
+    labels = base.mark_text(fontSize=12).encode(
+        text="text:N",
+        color=alt.condition("datum.share_pct > 25", alt.value("#FFFFFF"), alt.value(TEXT)),
+    )
+    height = 30 * data[rows].nunique()
+    return (cells + labels).properties(
+        title=finding_title(title, subtitle, width=90), height=height, autosize=PLOT_ONLY
+    )
+
+
+def spend_over_time(frame: pd.DataFrame, grain: str, title: str, subtitle: str) -> alt.Chart:
+    """Spending per month or quarter, stacked by category."""
+    palette = dict(zip([contract.LABELS[c] for c in contract.SPEND_CATEGORIES], CATEGORY_COLOURS))
+    palette["All categories"] = NHS_BLUE
+    present = set(frame["name"])
+    names = [n for n in palette if n in present]
+    bars = (
+        alt.Chart(frame.dropna(subset=["spend_gbp"]))
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "period_start:T",
+                title=None,
+                timeUnit="yearmonth" if grain == "month" else "yearquarter",
+                axis=alt.Axis(format="%b %Y" if grain == "month" else "Q%q %Y", labelAngle=0, tickCount=8),
+            ),
+            y=alt.Y(
+                "sum(spend_gbp):Q",
+                title=f"Spending per {grain} (£)",
+                axis=alt.Axis(format="~s", labelExpr="datum.value == 0 ? '£0' : '£' + datum.label"),
+            ),
+            color=alt.Color(
+                "name:N",
+                title=None,
+                scale=alt.Scale(domain=names, range=list(CATEGORY_COLOURS)),
+                legend=alt.Legend(columns=5, labelLimit=200),
+            ),
+            order=alt.Order("category:N"),
+            tooltip=[
+                alt.Tooltip("period_start:T", title="From", format="%B %Y"),
+                alt.Tooltip("name:N", title="Category"),
+                alt.Tooltip("sum(spend_gbp):Q", title="Spending (£)", format=",.0f"),
+            ],
+        )
+    )
+    return bars.properties(title=finding_title(title, subtitle, width=90), height=PLOT_HEIGHT, autosize=PLOT_ONLY)
+
+
+def per_holder(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
+    """The middle half of spending per holder (quartile to quartile) with the median marked, per
+    site; no whiskers or points, which would be single people."""
+    data = frame.assign(
+        q1_text=[("withheld" if pd.isna(v) else f"£{v:,.0f}") for v in frame["q1"]],
+        median_text=[("withheld (fewer than 8 holders)" if pd.isna(v) else f"£{v:,.0f}") for v in frame["median"]],
+        q3_text=[("withheld" if pd.isna(v) else f"£{v:,.0f}") for v in frame["q3"]],
+        holders_text=[("fewer than 8" if v == "*" else f"{v:,}") for v in frame["holders"]],
+    )
+    base = alt.Chart(data).encode(
+        y=alt.Y("site:N", title=None, sort=data["site"].tolist(), axis=alt.Axis(labelFontSize=13)),
+        tooltip=[
+            alt.Tooltip("site:N", title="Site"),
+            alt.Tooltip("median_text:N", title="Median per holder"),
+            alt.Tooltip("q1_text:N", title="Lower quartile"),
+            alt.Tooltip("q3_text:N", title="Upper quartile"),
+            alt.Tooltip("holders_text:N", title="Budget holders"),
+        ],
+    )
+    box = base.mark_bar(height=16, color="#A7C6ED").encode(
+        x=alt.X(
+            "q1:Q",
+            title="Spending per budget holder in the period (£)",
+            axis=alt.Axis(format="~s", labelExpr="datum.value == 0 ? '£0' : '£' + datum.label"),
+        ),
+        x2="q3:Q",
+    )
+    median = base.mark_tick(color=NHS_BLUE, thickness=3, size=22).encode(x="median:Q")
+    return (box + median).properties(
+        title=finding_title(title, subtitle, width=90), height=34 * len(data), autosize=PLOT_ONLY
+    )
+
+
+FLAG_COLOURS = {
+    "large underspend": "#ED8B00",
+    "within range": NHS_BLUE,
+    "large overspend": "#AE2573",
+}
+
+
+def utilisation(frame: pd.DataFrame, low: float, high: float, title: str, subtitle: str) -> alt.Chart:
+    """Utilisation per site (and option), with the under- and overspend thresholds marked."""
+    data = frame.dropna(subset=["utilisation_pct"]).assign(
+        text=lambda d: [f"{v:.0f}%" for v in d["utilisation_pct"]],
+        holders_text=lambda d: [("fewer than 8" if v == "*" else f"{v:,}") for v in d["holders"]],
+    )
+    order = data["name"].tolist()
+    base = alt.Chart(data).encode(
+        y=alt.Y("name:N", title=None, sort=order, axis=alt.Axis(labelFontSize=13, labelLimit=220)),
+        tooltip=[
+            alt.Tooltip("name:N", title="Site or option"),
+            alt.Tooltip("text:N", title="Spent of pro rata budget"),
+            alt.Tooltip("flag:N", title="Flag"),
+            alt.Tooltip("holders_text:N", title="Budget holders"),
+        ],
+    )
+    bars = base.mark_bar(height=18).encode(
+        x=alt.X("utilisation_pct:Q", title="Spending as % of annual budgets pro rata to time in place"),
+        color=alt.Color(
+            "flag:N", title=None, scale=alt.Scale(domain=list(FLAG_COLOURS), range=list(FLAG_COLOURS.values()))
+        ),
+    )
+    labels = base.mark_text(align="left", dx=4, color=TEXT).encode(x="utilisation_pct:Q", text="text:N")
+    limits = (
+        alt.Chart(pd.DataFrame({"x": [low, 100, high]}))
+        .mark_rule(strokeDash=[4, 4], color=SECONDARY_TEXT)
+        .encode(x="x:Q")
+    )
+    return (bars + labels + limits).properties(
+        title=finding_title(title, subtitle, width=50), height=30 * len(data), autosize=PLOT_ONLY
+    )

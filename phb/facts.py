@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from phb import overview, uptake
+from phb import overview, spending, uptake
 from phb.filters import Filters
 from phb.warehouse import WarehouseInfo, connect, run_query
 
@@ -20,12 +20,16 @@ def facts(warehouse: Path, info: WarehouseInfo, filters: Filters) -> dict:
     with connect(warehouse) as con:
         names = site_names(con)
         data = overview.load(con, filters)
-        uptake_data = uptake.load(con, filters)
+        extras = [
+            uptake.facts_blocks(uptake.load(con, filters)),
+            spending.facts_blocks(spending.load(con, filters, info.period_end)),
+        ]
     figures = overview.headline(data)
-    for code, extra in uptake.facts_blocks(uptake_data).items():
-        block = figures["all_sites"] if code is None else figures["sites"].get(code)
-        if block is not None:
-            block.update(extra)
+    for blocks in extras:
+        for code, extra in blocks.items():
+            block = figures["all_sites"] if code is None else figures["sites"].get(code)
+            if block is not None:
+                block.update(extra)
     return {
         "data_version": info.data_version,
         "built_at": info.built_at,

@@ -45,6 +45,7 @@ def metrics(at: AppTest) -> dict[str, str]:
 TITLES = {
     "pages/overview.py": "Personal health budgets in the mental health pilots",
     "pages/uptake.py": "Budget uptake",
+    "pages/spending.py": "Spending",
 }
 SELECTIONS = {
     "everything": {},

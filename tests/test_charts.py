@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from phb import charts, disclosure, overview, uptake
+from phb import charts, disclosure, overview, spending, uptake
 from phb.filters import Filters
 from phb.warehouse import build, connect
 from tests.test_uptake import DATA
@@ -22,6 +22,7 @@ def frames(tmp_path_factory):
         filters = Filters(None, info.period_start, info.period_end)
         ov = overview.load(con, filters)
         up = uptake.load(con, filters)
+        sp = spending.load(con, filters, info.period_end)
     block = overview.headline(ov)["all_sites"]
     plan_frame, targets = uptake.budgets_against_plan(up, names)
     rates, overall = uptake.uptake_by_site(up, names)
@@ -34,6 +35,10 @@ def frames(tmp_path_factory):
         "uptake_by_site": charts.uptake_by_site(rates, overall["uptake_pct"], "t", "s"),
         "management_shares": charts.management_shares(uptake.management_shares(up, names), "t", "s"),
         "reach": charts.reach(uptake.reach(up), 55.0, "t", "s"),
+        "share_grid": charts.share_grid(spending.site_category_grid(sp, names), "site", "t", "s", "Site"),
+        "spend_over_time": charts.spend_over_time(*spending.over_time(sp, filters), "t", "s"),
+        "per_holder": charts.per_holder(spending.per_holder(sp, names), "t", "s"),
+        "utilisation": charts.utilisation(spending.utilisation(sp, names), 80, 110, "t", "s"),
         "_block": block,
     }
 
@@ -47,6 +52,10 @@ BUILDERS = [
     "uptake_by_site",
     "management_shares",
     "reach",
+    "share_grid",
+    "spend_over_time",
+    "per_holder",
+    "utilisation",
 ]
 
 
@@ -75,7 +84,7 @@ def test_embedded_chart_data_holds_no_small_count(frames, name):
     """Whole numbers of 1 to 7 never appear in the data sent to the browser (unless they are not counts:
     percentages, intervals and money are allowed to be any value, so only count-like columns are checked)."""
     spec = frames[name].to_dict()
-    count_like = {"budgets", "people", "admissions", "plan", "referred", "eligible", "budgets_in_place"}
+    count_like = {"budgets", "people", "admissions", "plan", "referred", "eligible", "budgets_in_place", "holders"}
     for rows in spec.get("datasets", {}).values():
         for row in rows:
             for key, value in row.items():

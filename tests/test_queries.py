@@ -200,6 +200,62 @@ def check_conversion_by_group(con):
         assert (rows["referred"].sum(), rows["budgets"].sum()) == (16, 12)
 
 
+def check_spend_over_time(con):
+    frame = run_query(con, "spend_over_time", **FULL, grain="quarter")
+    totals = frame[frame["category"].isna()].set_index(
+        frame[frame["category"].isna()]["period_start"].dt.strftime("%Y-%m")
+    )
+    # Jul-Sep 2014: S01, S02 (A01, talking therapies) and S03 (A02): £620.50 from 2 people
+    assert (totals.loc["2014-07", "net_gbp"], totals.loc["2014-07", "people"]) == (penny(620.50), 2)
+    # Oct-Dec 2014: S04-S07 and S13, S14: £2,090.25 from 6 people
+    assert (totals.loc["2014-10", "net_gbp"], totals.loc["2014-10", "people"]) == (penny(2090.25), 6)
+    assert totals["net_gbp"].sum() == penny(4760.84)
+    q3 = frame[(frame["period_start"] == pd.Timestamp(2014, 7, 1)) & frame["category"].notna()]
+    assert dict(zip(q3["category"], q3["net_gbp"])) == {
+        "physical_activity": penny(120.50),
+        "talking_therapy": penny(500.00),
+    }
+    months = run_query(con, "spend_over_time", **FULL, grain="month")
+    nov = months[(months["period_start"] == pd.Timestamp(2015, 11, 1)) & months["category"].isna()]
+    assert nov["net_gbp"].tolist() == [penny(-20.50)]  # the month of A02's refund alone
+
+
+def check_holder_spend_by_site(con):
+    frame = run_query(con, "holder_spend_by_site", **FULL, period_end=DATA_END)
+    aaa = frame[frame["site_code"] == "AAA"].iloc[0]
+    # net spend per AAA holder: 45.60, 75, 99.99, 180, 400 (A02: 120.50 + 300 - 20.50), 400, 410.25, 500, 1,200
+    per_holder = [45.60, 75.00, 99.99, 180.00, 400.00, 400.00, 410.25, 500.00, 1200.00]
+    assert aaa["holders"] == 9
+    assert aaa["median_gbp"] == penny(statistics.median(per_holder))
+    # quantile_cont: linear between order statistics, positions 2 and 6 of 0..8
+    assert (aaa["q1_gbp"], aaa["q3_gbp"]) == (penny(99.99), penny(410.25))
+    budgets = {
+        "A01": (2000, "2014-08-15", None), "A02": (3000, "2014-09-01", None), "A03": (1500.5, "2014-10-01", None),
+        "A04": (400, "2014-11-01", "2015-02-01"), "A05": (2500, "2014-12-01", None),
+        "A06": (1800, "2015-01-05", None), "A07": (2200, "2015-03-01", None), "A08": (5000, "2015-05-01", None),
+        "A09": (900, "2015-08-01", None),
+    }  # fmt: skip
+    pro_rata = 0.0
+    for annual, start, end in budgets.values():
+        last = date.fromisoformat(end) - timedelta(days=1) if end else DATA_END  # in place up to the day before the end
+        pro_rata += annual * ((last - date.fromisoformat(start)).days + 1) / 365.25
+    assert aaa["pro_rata_budget_gbp"] == pytest.approx(pro_rata)
+    assert aaa["net_gbp"] == penny(sum(per_holder))
+    dp = frame[frame["management_option"] == "direct_payment"].iloc[0]
+    assert (dp["holders"], dp["net_gbp"]) == (3, penny(999.99))  # A02, A06, B01
+    early = run_query(con, "holder_spend_by_site", **{**FULL, "date_to": date(2014, 9, 30)}, period_end=DATA_END)
+    assert early[early["site_code"] == "AAA"]["holders"].tolist() == [2]  # A01 and A02 had budgets by then
+
+
+def check_spend_by_management_category(con):
+    frame = run_query(con, "spend_by_management_category", **FULL)
+    dp = frame[frame["management_option"] == "direct_payment"]
+    total = dp[dp["category"].isna()].iloc[0]
+    assert (total["net_gbp"], total["people"]) == (penny(999.99), 3)  # A02, A06, B01
+    physical = dp[dp["category"] == "physical_activity"].iloc[0]
+    assert (physical["net_gbp"], physical["people"]) == (penny(199.99), 2)
+
+
 CHECKS = {
     "sites": check_sites,
     "site_summary": check_site_summary,
@@ -210,6 +266,9 @@ CHECKS = {
     "pathway_by_site": check_pathway_by_site,
     "management_by_site": check_management_by_site,
     "conversion_by_group": check_conversion_by_group,
+    "spend_over_time": check_spend_over_time,
+    "holder_spend_by_site": check_holder_spend_by_site,
+    "spend_by_management_category": check_spend_by_management_category,
 }
 
 

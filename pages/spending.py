@@ -1,0 +1,190 @@
+"""Spending: what budgets buy, by category, site and management option."""
+
+import pandas as pd
+import streamlit as st
+
+from phb import charts, disclosure, spending, ui
+from phb import formatting as fmt
+from phb.warehouse import connect
+
+
+@st.cache_data(show_spinner=False)
+def _load(warehouse: str, version: str, filters, period_end) -> spending.SpendingData:
+    with connect(warehouse) as con:
+        return spending.load(con, filters, period_end)
+
+
+context = ui.page_context()
+names = context.site_names
+st.title("Spending")
+ui.active_filters(context)
+data = _load(str(context.warehouse), context.info.data_version, context.filters, context.info.period_end)
+block = spending.facts_blocks(data)[None]["spending"]
+
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("Total spending", fmt.money(block["total_gbp"]), help="Paid from budgets in the period, net of refunds.")
+c2.metric(
+    "Refunds and recoveries",
+    fmt.money(block["refunds_gbp"]),
+    help="Money returned to budgets in the period (negative lines), already taken off the total.",
+)
+c3.metric(
+    "Median spending per holder",
+    fmt.money(block.get("per_holder_median_gbp")),
+    help="Half of budget holders spent less than this in the period, half more. Withheld under 8 holders.",
+)
+c4.metric(
+    "Budgets spent",
+    fmt.pct(block.get("utilisation_pct"), 0),
+    help="Spending as a share of annual budgets pro rata to the time each budget was in place in the period.",
+)
+
+# What budgets buy --------------------------------------------------------------------------------
+st.header("What budgets buy")
+cats = spending.category_totals(data)
+top = cats.dropna(subset=["share_pct"]).head(1)
+cat_title = (
+    f"{top['name'].iloc[0]} takes the largest share of spending ({top['share_pct'].iloc[0]:.0f}%)"
+    if len(top)
+    else "What budgets buy"
+)
+left, right = st.columns([3, 2])
+with left:
+    ui.show_chart_or_say_why(
+        cats["spend_gbp"],
+        "No spending to show for this selection (or fewer than 8 people in every category).",
+        charts.spend_by_category(
+            cats[["category", "spend_gbp"]], cat_title, "Spending in the period by category, net of refunds"
+        ),
+        "Bar chart of spending by category",
+    )
+with right:
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "Category": cats["name"],
+                "Spending": cats["spend"].map(fmt.money),
+                "Share": cats["share_pct"].map(lambda v: "*" if pd.isna(v) else fmt.pct(v, 0)),
+                "People": cats["people"].map(fmt.count),
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+# By site ----------------------------------------------------------------------------------------
+st.header("What each site buys")
+grid = spending.site_category_grid(data, names)
+ui.show_chart_or_say_why(
+    grid["share_pct"],
+    "Too few people at the sites chosen to split spending by category.",
+    charts.share_grid(
+        grid,
+        "site",
+        spending.grid_title(grid),
+        "Each site's spending in the period by category, as a "
+        "share of the site's total; * marks a cell withheld because fewer than 8 people are behind it "
+        "(or to protect one that is)",
+        "Site",
+    ),
+    "Grid of each site's spending shares by category",
+)
+
+# Over time ---------------------------------------------------------------------------------------
+st.header("Spending over time")
+timeline, grain = spending.over_time(data, context.filters)
+ui.show_chart_or_say_why(
+    timeline["spend_gbp"],
+    "Too little spending in this period to show over time.",
+    charts.spend_over_time(
+        timeline, grain, spending.over_time_title(timeline, grain), spending.over_time_note(timeline, grain)
+    ),
+    "Stacked bar chart of spending over time by category",
+)
+
+# Per holder and utilisation ----------------------------------------------------------------------
+st.header("Spending per budget holder")
+holders = spending.per_holder(data, names)
+ui.show_chart_or_say_why(
+    holders["median"],
+    "Fewer than 8 budget holders in this selection: spending per holder is withheld.",
+    charts.per_holder(
+        holders,
+        "Spending per budget holder: the middle half of holders, with the median marked",
+        "Bars run from the lower to the upper quartile of spending per holder in the period; withheld where a site "
+        "has fewer than 8 holders. Individual holders are never shown.",
+    ),
+    "Chart of the median and quartiles of spending per budget holder by site",
+)
+
+st.header("How much of their budgets holders spent")
+use = spending.utilisation(data, names)
+left, right = st.columns(2)
+with left:
+    sites_use = use[use["by"].isin(["Site", spending.ALL])]
+    ui.show_chart_or_say_why(
+        sites_use["utilisation_pct"],
+        "Too few budget holders to show utilisation.",
+        charts.utilisation(
+            sites_use,
+            spending.UNDERSPEND_PCT,
+            spending.OVERSPEND_PCT,
+            spending.utilisation_title(use),
+            f"By site. Dashed lines at {spending.UNDERSPEND_PCT}%, 100% and {spending.OVERSPEND_PCT}%: "
+            "below or above the outer lines is flagged.",
+        ),
+        "Bar chart of budget utilisation by site",
+    )
+with right:
+    options_use = use[use["by"] == "Management option"]
+    ui.show_chart_or_say_why(
+        options_use["utilisation_pct"],
+        "Too few budget holders to show utilisation by management option.",
+        charts.utilisation(
+            options_use,
+            spending.UNDERSPEND_PCT,
+            spending.OVERSPEND_PCT,
+            "Utilisation by management option",
+            "How each way of holding a budget was used",
+        ),
+        "Bar chart of budget utilisation by management option",
+    )
+st.caption(
+    "Utilisation: spending paid in the period over each holder's annual budget pro rata to the days the "
+    "budget was in place in the period (an open budget runs to the end of the data). Withheld under 8 holders."
+)
+
+# Management option against category --------------------------------------------------------------
+st.header("Do direct payments buy different things?")
+mix = spending.management_vs_category(data)
+ui.show_chart_or_say_why(
+    mix["share_pct"],
+    "Too few people to compare management options for this selection.",
+    charts.share_grid(
+        mix,
+        "option",
+        spending.management_title(mix),
+        "Each management option's spending in the period by category, as a share of its own total",
+        "Management option",
+    ),
+    "Grid of spending shares by category for each management option",
+)
+
+# Refunds ----------------------------------------------------------------------------------------------
+st.header("Refunds and recoveries")
+back = spending.refunds(data, names)
+st.dataframe(
+    pd.DataFrame(
+        {
+            "Site": back["site"],
+            "Refunds and recoveries": back["refunds"].map(fmt.money),
+            "People with a refund": back["people"].map(fmt.count),
+        }
+    ),
+    hide_index=True,
+    width="stretch",
+)
+st.caption(
+    "Money returned to budgets (negative spending lines), shown here rather than only netted off the totals "
+    "above. " + disclosure.NOTE + " A site's figure is also withheld where it would give away another's."
+)

@@ -1,0 +1,393 @@
+"""Spending: what budgets buy, by category, site and management option; spend per holder and
+budget utilisation; refunds and recoveries. Every figure returned for display has been through
+disclosure control (money from fewer than 8 people withheld, with complementary suppression where
+a withheld part sits beside its shown total). The free-text description never leaves the warehouse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+from phb import contract, disclosure
+from phb.filters import Filters
+from phb.warehouse import run_query
+
+UNDERSPEND_PCT = 80  # utilisation below this is flagged as a large underspend
+OVERSPEND_PCT = 110  # and above this as a large overspend
+ALL = "All selected"
+MOST_WITHHELD = 0.2  # the share of quarter-by-category cells that may be left out before categories are merged
+
+
+@dataclass(frozen=True)
+class SpendingData:
+    """The unrounded result sets the Spending page is made from."""
+
+    by_site_category: pd.DataFrame
+    by_month: pd.DataFrame
+    by_quarter: pd.DataFrame
+    holders: pd.DataFrame
+    by_management: pd.DataFrame
+
+
+def load(con: duckdb.DuckDBPyConnection, filters: Filters, period_end: date) -> SpendingData:
+    """Run the Spending page's queries for a selection."""
+    params = filters.params()
+    return SpendingData(
+        by_site_category=run_query(con, "spend_by_site_category", **params),
+        by_month=run_query(con, "spend_over_time", **params, grain="month"),
+        by_quarter=run_query(con, "spend_over_time", **params, grain="quarter"),
+        holders=run_query(con, "holder_spend_by_site", **params, period_end=period_end),
+        by_management=run_query(con, "spend_by_management_category", **params),
+    )
+
+
+def _money(value) -> float:
+    return round(float(value), 2)
+
+
+def _protected(frame: pd.DataFrame, value_col: str = "net_gbp", people_col: str = "people") -> list:
+    """Money per row withheld under 8 people, with complementary suppression across the rows."""
+    shown = [disclosure.by_people(_money(v), n) for v, n in zip(frame[value_col], frame[people_col])]
+    return disclosure.complementary(shown, frame[value_col].astype(float).tolist(), frame[people_col].tolist())
+
+
+# ---------------------------------------------------------------------------------------------
+# By category
+
+
+def category_totals(data: SpendingData) -> pd.DataFrame:
+    """Spending by category for the selection: amount (net of refunds) and share of the total."""
+    frame = data.by_site_category
+    rows = frame[frame["site_code"].isna() & frame["category"].notna()].reset_index(drop=True)
+    overall = frame[frame["site_code"].isna() & frame["category"].isna()]
+    total = (
+        disclosure.by_people(_money(overall["net_gbp"].iloc[0]), overall["people"].iloc[0]) if len(overall) else None
+    )
+    shown = _protected(rows) if len(rows) else []
+    return pd.DataFrame(
+        {
+            "category": rows["category"],
+            "name": rows["category"].map(contract.LABELS),
+            "spend": shown,
+            "spend_gbp": [disclosure.numeric(v) for v in shown],
+            "share_pct": [
+                float("nan")
+                if v == disclosure.SUPPRESSED or total in (None, disclosure.SUPPRESSED) or total <= 0
+                else round(100 * v / total, 1)
+                for v in shown
+            ],
+            "people": rows["people"].map(disclosure.count),
+        }
+    ).sort_values("spend_gbp", ascending=False, na_position="last")
+
+
+def total_block(data: SpendingData, site: str | None) -> dict:
+    """Total spending, refunds and spending per category for one site or all, for facts."""
+    frame = data.by_site_category
+    scope = frame["site_code"].isna() if site is None else frame["site_code"] == site
+    overall = frame[scope & frame["category"].isna()]
+    cats = frame[scope & frame["category"].notna()].reset_index(drop=True)
+    if overall.empty:
+        return {"total_gbp": 0.0, "refunds_gbp": 0.0, "by_category_gbp": {c: 0.0 for c in contract.SPEND_CATEGORIES}}
+    row = overall.iloc[0]
+    refunds = _money(row["refunds_gbp"])
+    by_cat = dict(zip(cats["category"], _protected(cats)))
+    return {
+        "total_gbp": disclosure.by_people(_money(row["net_gbp"]), row["people"]),
+        "refunds_gbp": 0.0 if refunds == 0 else disclosure.by_people(refunds, row["refund_people"]),
+        "by_category_gbp": {c: by_cat.get(c, 0.0) for c in contract.SPEND_CATEGORIES},
+    }
+
+
+def site_category_grid(data: SpendingData, site_names: dict[str, str]) -> pd.DataFrame:
+    """Each site's spending split by category, as shares of the site's total (cells from fewer than
+    8 people withheld, and a second cell with them so the first cannot be worked out)."""
+    frame = data.by_site_category
+    rows = []
+    for code, part in frame[frame["site_code"].notna()].groupby("site_code", sort=True):
+        cats = part[part["category"].notna()].reset_index(drop=True)
+        total = part[part["category"].isna()]
+        total_shown = disclosure.by_people(_money(total["net_gbp"].iloc[0]), total["people"].iloc[0])
+        for category, value in zip(cats["category"], _protected(cats)):
+            ok = value != disclosure.SUPPRESSED and total_shown not in (None, disclosure.SUPPRESSED) and total_shown > 0
+            rows.append(
+                {
+                    "site": site_names[code],
+                    "category": contract.LABELS[category],
+                    "share_pct": round(100 * value / total_shown, 1) if ok else float("nan"),
+                    "spend_text": "withheld (fewer than 8 people)" if not ok else f"£{value:,.0f}",
+                }
+            )
+    return pd.DataFrame(rows, columns=["site", "category", "share_pct", "spend_text"])
+
+
+def grid_title(grid: pd.DataFrame) -> str:
+    """The site whose largest category share stands out most from the others' average."""
+    shown = grid.dropna(subset=["share_pct"])
+    if shown.empty or shown["site"].nunique() < 2:
+        return "What each site's budgets buy"
+    mean = shown.groupby("category")["share_pct"].mean()
+    shown = shown.assign(gap=shown["share_pct"] - shown["category"].map(mean))
+    top = shown.sort_values("gap", ascending=False).iloc[0]
+    return (
+        f"{top['site']} spends {top['share_pct']:.0f}% on {top['category'].lower()}, against "
+        f"{mean[top['category']]:.0f}% across the sites shown"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Over time
+
+
+def over_time(data: SpendingData, filters: Filters) -> tuple[pd.DataFrame, str]:
+    """Spending per month by category; per quarter where months would withhold cells; per quarter
+    for all categories together where more than a fifth of quarter cells would be withheld. Months
+    or quarters the period covers only in part are left out (they would look like a fall). Returns
+    the frame and the grain."""
+    choices = (
+        ("month", data.by_month, True),
+        ("quarter", data.by_quarter, True),
+        ("quarter", data.by_quarter, False),
+    )
+    for grain, frame, by_category in choices:
+        frame = frame[frame["category"].notna() if by_category else frame["category"].isna()]
+        spans = frame["period_start"].dt.to_period("M" if grain == "month" else "Q")
+        whole = (spans.dt.start_time >= pd.Timestamp(filters.date_from)) & (
+            spans.dt.end_time.dt.normalize() <= pd.Timestamp(filters.date_to)
+        )
+        frame = frame[whole]
+        shown = [disclosure.by_people(_money(v), n) for v, n in zip(frame["net_gbp"], frame["people"])]
+        withheld = shown.count(disclosure.SUPPRESSED)
+        if withheld == 0 or (grain == "quarter" and by_category and withheld <= MOST_WITHHELD * len(shown)):
+            break
+    out = frame.assign(
+        category=frame["category"].fillna("all"),
+        name=frame["category"].map(contract.LABELS).fillna("All categories"),
+        spend_gbp=[disclosure.numeric(v) for v in shown],
+    )
+    return out[["period_start", "category", "name", "spend_gbp"]], grain
+
+
+def over_time_note(frame: pd.DataFrame, grain: str) -> str:
+    """How the spending is grouped and how many cells were left out, in words."""
+    missing = int(frame["spend_gbp"].isna().sum())
+    if (frame["category"] == "all").all():
+        lead = f"By {grain} paid, all categories together (too few people to split by category)."
+        if not missing:
+            return lead
+        return f"{lead} {missing} {grain}{'s' if missing > 1 else ''} with fewer than 8 people paid left out."
+    if not missing:
+        return f"By {grain} paid. No cell is withheld."
+    cells, verb = ("cells", "are") if missing > 1 else ("cell", "is")
+    return (
+        f"By {grain} paid. {missing} {grain}-and-category {cells} with fewer than 8 people paid {verb} left out, "
+        "so those bars are a little short."
+    )
+
+
+def over_time_title(frame: pd.DataFrame, grain: str) -> str:
+    """The busiest period and the category that grew most from the first to the last full period."""
+    shown = frame.dropna(subset=["spend_gbp"])
+    if shown.empty:
+        return "Too little spending to show over time"
+    totals = shown.groupby("period_start")["spend_gbp"].sum()
+    peak = totals.idxmax()
+    label = f"{peak:%B %Y}" if grain == "month" else f"the quarter from {peak:%B %Y}"
+    return f"Spending peaked in {label} at £{totals.max():,.0f}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Per holder and utilisation
+
+
+def per_holder(data: SpendingData, site_names: dict[str, str]) -> pd.DataFrame:
+    """Median and quartiles of spending per holder, per site and for all selected holders;
+    withheld where fewer than 8 holders (never a point per person)."""
+    frame = data.holders[data.holders["management_option"].isna()]
+    if frame["site_code"].notna().sum() == 1:
+        frame = frame[frame["site_code"].notna()]  # one site: its own row says it all
+    rows = []
+    for _, row in frame.iterrows():
+        n = int(row["holders"])
+        rows.append(
+            {
+                "site": ALL if pd.isna(row["site_code"]) else site_names[row["site_code"]],
+                "holders": disclosure.count(n),
+                **{
+                    k: disclosure.numeric(disclosure.by_people(_money(row[f"{k}_gbp"]), n))
+                    for k in ("q1", "median", "q3")
+                },
+            }
+        )
+    return pd.DataFrame(rows, columns=["site", "holders", "q1", "median", "q3"])
+
+
+def utilisation(data: SpendingData, site_names: dict[str, str]) -> pd.DataFrame:
+    """Spending as a share of annual budgets pro rata to the time in place, by site, by
+    management option and for all; withheld under 8 holders; large under- and overspends flagged."""
+    rows = []
+    one_site = data.holders["site_code"].notna().sum() == 1
+    for _, row in data.holders.iterrows():
+        if one_site and pd.isna(row["site_code"]) and pd.isna(row["management_option"]):
+            continue  # one site: its own row says it all
+        if pd.notna(row["site_code"]):
+            by, name = "Site", site_names[row["site_code"]]
+        elif pd.notna(row["management_option"]):
+            by, name = "Management option", contract.LABELS[row["management_option"]]
+        else:
+            by, name = ALL, ALL
+        n = int(row["holders"])
+        pct = float("nan")
+        if n >= disclosure.THRESHOLD and row["pro_rata_budget_gbp"] > 0:
+            pct = round(100 * float(row["net_gbp"]) / float(row["pro_rata_budget_gbp"]), 1)
+        flag = (
+            (
+                "large underspend"
+                if pct < UNDERSPEND_PCT
+                else "large overspend"
+                if pct > OVERSPEND_PCT
+                else "within range"
+            )
+            if pct == pct
+            else "withheld (fewer than 8 holders)"
+        )
+        rows.append({"by": by, "name": name, "holders": disclosure.count(n), "utilisation_pct": pct, "flag": flag})
+    return pd.DataFrame(rows, columns=["by", "name", "holders", "utilisation_pct", "flag"])
+
+
+def utilisation_title(frame: pd.DataFrame) -> str:
+    """Overall utilisation and the sites flagged."""
+    overall = frame[frame["by"] == ALL]
+    if overall.empty:  # one site: its own row is the whole
+        overall = frame[frame["by"] == "Site"]
+    if overall.empty or pd.isna(overall["utilisation_pct"].iloc[0]):
+        return "Too few budget holders to show how much of their budgets was spent"
+    sites = frame[frame["by"] == "Site"]
+    under = sites.loc[sites["flag"] == "large underspend", "name"].tolist()
+    over = sites.loc[sites["flag"] == "large overspend", "name"].tolist()
+    text = f"Holders spent {overall['utilisation_pct'].iloc[0]:.0f}% of their budgets"
+    if under:
+        text += f"; {', '.join(under)} {'is' if len(under) == 1 else 'are'} under {UNDERSPEND_PCT}%"
+    if over:
+        text += f"; {', '.join(over)} {'is' if len(over) == 1 else 'are'} over {OVERSPEND_PCT}%"
+    return text
+
+
+# ---------------------------------------------------------------------------------------------
+# Management option against category
+
+
+def management_vs_category(data: SpendingData) -> pd.DataFrame:
+    """Each management option's spending split by category (shares of its own total)."""
+    frame = data.by_management
+    rows = []
+    for option, part in frame.groupby("management_option", sort=False):
+        cats = part[part["category"].notna()].reset_index(drop=True)
+        total = part[part["category"].isna()]
+        total_shown = disclosure.by_people(_money(total["net_gbp"].iloc[0]), total["people"].iloc[0])
+        for category, value in zip(cats["category"], _protected(cats)):
+            ok = value != disclosure.SUPPRESSED and total_shown not in (None, disclosure.SUPPRESSED) and total_shown > 0
+            rows.append(
+                {
+                    "option": contract.LABELS[option],
+                    "category": contract.LABELS[category],
+                    "share_pct": round(100 * value / total_shown, 1) if ok else float("nan"),
+                }
+            )
+    return pd.DataFrame(rows, columns=["option", "category", "share_pct"])
+
+
+def management_title(frame: pd.DataFrame) -> str:
+    """The category where direct payments and notional budgets differ most, in percentage points."""
+    wide = frame.pivot_table(index="category", columns="option", values="share_pct")
+    dp, nb = contract.LABELS["direct_payment"], contract.LABELS["notional"]
+    if dp not in wide or nb not in wide or wide[[dp, nb]].dropna().empty:
+        return "What each management option buys"
+    both = wide[[dp, nb]].dropna()
+    gap = (both[dp] - both[nb]).abs().idxmax()
+    return f"Direct payments put {both.loc[gap, dp]:.0f}% into {gap.lower()}, notional budgets {both.loc[gap, nb]:.0f}%"
+
+
+# ---------------------------------------------------------------------------------------------
+# Refunds and recoveries
+
+
+def refunds(data: SpendingData, site_names: dict[str, str]) -> pd.DataFrame:
+    """Refunds and recoveries (negative lines) per site and in all, withheld where fewer than 8
+    people had one, with complementary suppression across the sites."""
+    frame = data.by_site_category
+    sites = frame[frame["site_code"].notna() & frame["category"].isna()].reset_index(drop=True)
+    overall = frame[frame["site_code"].isna() & frame["category"].isna()]
+    shown = (
+        disclosure.complementary(
+            [
+                disclosure.by_people(_money(v), n) if v else 0.0
+                for v, n in zip(sites["refunds_gbp"], sites["refund_people"])
+            ],
+            sites["refunds_gbp"].astype(float).tolist(),
+            sites["refund_people"].tolist(),
+        )
+        if len(sites) > 1
+        else [
+            disclosure.by_people(_money(v), n) if v else 0.0
+            for v, n in zip(sites["refunds_gbp"], sites["refund_people"])
+        ]
+    )
+    rows = [
+        {"site": site_names[c], "refunds": v, "people": disclosure.count(int(n))}
+        for c, v, n in zip(sites["site_code"], shown, sites["refund_people"])
+    ]
+    if len(overall) and len(sites) > 1:
+        row = overall.iloc[0]
+        value = _money(row["refunds_gbp"])
+        rows.append(
+            {
+                "site": ALL,
+                "refunds": 0.0 if value == 0 else disclosure.by_people(value, row["refund_people"]),
+                "people": disclosure.count(int(row["refund_people"])),
+            }
+        )
+    return pd.DataFrame(rows, columns=["site", "refunds", "people"])
+
+
+def facts_blocks(data: SpendingData) -> dict[str | None, dict]:
+    """The Spending page's headline figures per site (and None for all), for `phb facts`."""
+    sites = [c for c in data.by_site_category["site_code"].dropna().unique()]
+    holders = data.holders[data.holders["management_option"].isna()]
+    out: dict[str | None, dict] = {}
+    for code in [None, *sites]:
+        row = holders[holders["site_code"].isna()] if code is None else holders[holders["site_code"] == code]
+        block = total_block(data, code)
+        if len(row):
+            r = row.iloc[0]
+            n = int(r["holders"])
+            block["holders"] = disclosure.count(n)
+            block["per_holder_median_gbp"] = disclosure.by_people(_money(r["median_gbp"]), n)
+            block["per_holder_q1_gbp"] = disclosure.by_people(_money(r["q1_gbp"]), n)
+            block["per_holder_q3_gbp"] = disclosure.by_people(_money(r["q3_gbp"]), n)
+            ok = n >= disclosure.THRESHOLD and r["pro_rata_budget_gbp"] > 0
+            block["utilisation_pct"] = (
+                round(100 * float(r["net_gbp"]) / float(r["pro_rata_budget_gbp"]), 1) if ok else disclosure.SUPPRESSED
+            )
+        out[code] = {"spending": block}
+    _protect_sites(out, data.by_site_category, sites)
+    return out
+
+
+def _protect_sites(out: dict, frame: pd.DataFrame, sites: list[str]) -> None:
+    """Site totals are parts of the all-sites total: a withheld one takes another with it."""
+    if len(sites) < 2:
+        return
+    rows = frame[frame["site_code"].notna() & frame["category"].isna()].set_index("site_code").loc[sites]
+    for key, value_col, people_col in (
+        ("total_gbp", "net_gbp", "people"),
+        ("refunds_gbp", "refunds_gbp", "refund_people"),
+    ):
+        shown = [out[c]["spending"][key] for c in sites]
+        values = rows[value_col].astype(float).tolist()
+        for code, value in zip(sites, disclosure.complementary(shown, values, rows[people_col].tolist())):
+            out[code]["spending"][key] = value
