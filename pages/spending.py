@@ -110,9 +110,10 @@ ui.show_chart_or_say_why(
     "Fewer than 8 budget holders in this selection: spending per holder is withheld.",
     charts.per_holder(
         holders,
-        "Spending per budget holder: the middle half of holders, with the median marked",
-        "Bars run from the lower to the upper quartile of spending per holder in the period; withheld where a site "
-        "has fewer than 8 holders. Individual holders are never shown.",
+        spending.per_holder_title(holders),
+        "Bars run from the lower to the upper quartile of spending per holder in the period (the middle half of "
+        "holders), with the median marked; withheld where a site has fewer than 8 holders. Individual holders are "
+        "never shown.",
     ),
     "Chart of the median and quartiles of spending per budget holder by site",
 )

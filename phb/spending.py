@@ -226,6 +226,21 @@ def per_holder(data: SpendingData, site_names: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["site", "holders", "q1", "median", "q3"])
 
 
+def per_holder_title(frame: pd.DataFrame) -> str:
+    """The middle half of holders overall and the site with the highest median."""
+    shown = frame.dropna(subset=["median"])
+    if shown.empty:
+        return "Too few budget holders to show spending per holder"
+    overall = shown[shown["site"] == ALL]
+    row = overall.iloc[0] if len(overall) else shown.iloc[0]
+    text = f"Half of budget holders spent between £{row['q1']:,.0f} and £{row['q3']:,.0f}"
+    sites = shown[shown["site"] != ALL]
+    if len(sites) > 1:
+        top = sites.sort_values("median", ascending=False).iloc[0]
+        text += f"; {top['site']}'s median is highest (£{top['median']:,.0f})"
+    return text
+
+
 def utilisation(data: SpendingData, site_names: dict[str, str]) -> pd.DataFrame:
     """Spending as a share of annual budgets pro rata to the time in place, by site, by
     management option and for all; withheld under 8 holders; large under- and overspends flagged."""
