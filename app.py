@@ -19,6 +19,9 @@ pages = [
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
     st.Page("pages/uptake.py", title="Budget uptake", icon=":material/trending_up:", url_path="uptake"),
     st.Page("pages/spending.py", title="Spending", icon=":material/payments:", url_path="spending"),
+    st.Page(
+        "pages/admissions.py", title="Hospital admissions", icon=":material/local_hospital:", url_path="admissions"
+    ),
 ]
 page = st.navigation(pages, position="sidebar")
 page.run()

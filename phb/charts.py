@@ -10,6 +10,7 @@ import altair as alt
 import pandas as pd
 
 from phb import contract
+from phb.stats import RULE_WORDS
 
 NHS_BLUE = "#005EB8"
 TEXT = "#212B32"
@@ -513,4 +514,171 @@ def utilisation(frame: pd.DataFrame, low: float, high: float, title: str, subtit
     )
     return (bars + labels + limits).properties(
         title=finding_title(title, subtitle, width=50), height=30 * len(data), autosize=PLOT_ONLY
+    )
+
+
+VARIATION_COLOURS = {
+    "Common cause": GREY,
+    "Improvement (special cause)": "#41B6E6",
+    "Concern (special cause)": "#ED8B00",
+    "Special cause, neither better nor worse": "#7C2855",
+}
+VARIATION_NAMES = {
+    "common_cause": "Common cause",
+    "improvement": "Improvement (special cause)",
+    "concern": "Concern (special cause)",
+    "neutral": "Special cause, neither better nor worse",
+}
+
+
+def xmr_chart(
+    frame: pd.DataFrame, grain: str, measure_title: str, go_lives: pd.DataFrame, title: str, subtitle: str
+) -> alt.Chart:
+    """An XmR chart in the Making Data Count style: points coloured by variation (fewer admissions is
+    better), the mean and process limits, go-live dates marked, the rule that fired in the tooltip."""
+    data = frame.assign(
+        variation_name=frame["variation"].map(VARIATION_NAMES),
+        rule_name=frame["rule"].map(lambda r: RULE_WORDS.get(r, r) or "none"),
+        value_text=["withheld" if pd.isna(v) else f"{v:,.0f}" for v in frame["shown"]],
+    )
+    time_axis = alt.X(
+        "period:T",
+        title=None,
+        axis=alt.Axis(format="%b %Y" if grain == "month" else "Q%q %Y", labelAngle=0, labelOverlap=True, tickCount=5),
+    )
+    base = alt.Chart(data).encode(x=time_axis)
+    mean = base.mark_line(color=TEXT, strokeWidth=1.5).encode(y=alt.Y("mean:Q"))
+    upper = base.mark_line(color=SECONDARY_TEXT, strokeDash=[6, 4], strokeWidth=1.2).encode(y="upl:Q")
+    lower = base.mark_line(color=SECONDARY_TEXT, strokeDash=[6, 4], strokeWidth=1.2).encode(y="lpl:Q")
+    line = base.mark_line(color=GREY, strokeWidth=1.5).encode(y=alt.Y("shown:Q", title=measure_title))
+    points = base.mark_point(filled=True, size=60).encode(
+        y="shown:Q",
+        color=alt.Color(
+            "variation_name:N",
+            title=None,
+            scale=alt.Scale(domain=list(VARIATION_COLOURS), range=list(VARIATION_COLOURS.values())),
+            legend=alt.Legend(columns=2, labelLimit=260),
+        ),
+        tooltip=[
+            alt.Tooltip("period:T", title="From", format="%B %Y"),
+            alt.Tooltip("value_text:N", title=measure_title),
+            alt.Tooltip("variation_name:N", title="Variation"),
+            alt.Tooltip("rule_name:N", title="Rule that fired"),
+            alt.Tooltip("mean:Q", title="Mean", format=",.1f"),
+            alt.Tooltip("lpl:Q", title="Lower process limit", format=",.1f"),
+            alt.Tooltip("upl:Q", title="Upper process limit", format=",.1f"),
+        ],
+    )
+    layers = [mean, upper, lower, line, points]
+    lives = go_lives[
+        (pd.to_datetime(go_lives["go_live"]) >= data["period"].min())
+        & (pd.to_datetime(go_lives["go_live"]) <= data["period"].max())
+    ]
+    if len(lives):
+        marks = alt.Chart(lives).encode(x=alt.X("go_live:T"))
+        layers.append(marks.mark_rule(color="#AE2573", strokeDash=[2, 3]).encode(tooltip=["site:N", "go_live:T"]))
+    return alt.layer(*layers).properties(
+        title=finding_title(title, subtitle, width=55), height=PLOT_HEIGHT, autosize=PLOT_ONLY
+    )
+
+
+def rates_before_after(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
+    """Emergency admissions per person-year, year before and after, with 95% intervals, by site,
+    one panel per group."""
+    data = frame.dropna(subset=["rate"]).assign(
+        rate_text=lambda d: [f"{r:.2f} ({lo:.2f} to {hi:.2f})" for r, lo, hi in zip(d["rate"], d["low"], d["high"])],
+        admissions_text=lambda d: [("fewer than 8" if v == "*" else f"{v:,}") for v in d["admissions"]],
+    )
+    sites = list(dict.fromkeys(data["site"]))
+    base = alt.Chart(data).encode(
+        y=alt.Y("site:N", title=None, sort=sites, axis=alt.Axis(labelLimit=200)),
+        yOffset=alt.YOffset("window:N", sort=["Year before", "Year after"]),
+        color=alt.Color(
+            "window:N",
+            title=None,
+            sort=["Year before", "Year after"],
+            scale=alt.Scale(domain=["Year before", "Year after"], range=[GREY, NHS_BLUE]),
+        ),
+        tooltip=[
+            alt.Tooltip("site:N", title="Site"),
+            alt.Tooltip("group:N", title="Group"),
+            alt.Tooltip("window:N", title="Window"),
+            alt.Tooltip("rate_text:N", title="Per person-year (95% interval)"),
+            alt.Tooltip("admissions_text:N", title="Emergency admissions"),
+        ],
+    )
+    interval = base.mark_rule(strokeWidth=2).encode(
+        x=alt.X("low:Q", title="Emergency admissions per person-year"), x2="high:Q"
+    )
+    point = base.mark_point(filled=True, size=70).encode(x="rate:Q")
+    return (
+        alt.layer(interval, point)
+        .properties(width=330, height=alt.Step(14))
+        .facet(column=alt.Column("group:N", title=None, header=alt.Header(labelFontSize=13, labelColor=TEXT)))
+        .properties(title=finding_title(title, subtitle, width=100))
+    )
+
+
+def forest(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
+    """Forest plot of the budget effect (rate ratio, log scale) for all sites and each site."""
+    data = frame.assign(
+        text=[
+            n if pd.isna(r) else f"{r:.2f} ({lo:.2f} to {hi:.2f})"
+            for r, lo, hi, n in zip(frame["rate_ratio"], frame["low"], frame["high"], frame["note"])
+        ],
+        shape=["diamond" if a else "square" for a in frame["all"]],
+    )
+    shown = data.dropna(subset=["rate_ratio"])
+    order = data["site"].tolist()
+    lo = min(0.25, float(shown["low"].min()) * 0.9) if len(shown) else 0.25
+    hi = max(2.0, float(shown["high"].max()) * 1.1) if len(shown) else 2.0
+    x_scale = alt.Scale(type="log", domain=[lo, hi])
+    rows = alt.Scale(domain=order)  # every site has a row, estimated or not, so the two panels line up
+    base = alt.Chart(shown).encode(
+        y=alt.Y("site:N", title=None, scale=rows, axis=alt.Axis(labelFontSize=13, labelLimit=200)),
+        tooltip=[alt.Tooltip("site:N", title="Site"), alt.Tooltip("text:N", title="Rate ratio (95% interval)")],
+    )
+    interval = base.mark_rule(strokeWidth=2, color=SECONDARY_TEXT).encode(
+        x=alt.X("low:Q", scale=x_scale, title="Rate ratio: below 1 means fewer admissions with budgets"), x2="high:Q"
+    )
+    point = base.mark_point(filled=True, color=NHS_BLUE).encode(
+        x=alt.X("rate_ratio:Q", scale=x_scale),
+        shape=alt.Shape("shape:N", scale=None),
+        size=alt.condition("datum.all", alt.value(220), alt.value(90)),
+    )
+    labels = (
+        alt.Chart(data)
+        .mark_text(align="left", color=TEXT, fontSize=12)
+        .encode(y=alt.Y("site:N", title=None, scale=rows, axis=None), x=alt.value(0), text="text:N")
+    )
+    none = (
+        alt.Chart(pd.DataFrame({"x": [1.0]}))
+        .mark_rule(color=TEXT, strokeDash=[4, 4])
+        .encode(x=alt.X("x:Q", scale=x_scale))
+    )
+    plot = alt.layer(none, interval, point).properties(width=460, height=34 * len(data))
+    table = labels.properties(width=220, height=34 * len(data), title="Rate ratio (95% interval)")
+    return alt.hconcat(plot, table, spacing=10).properties(title=finding_title(title, subtitle, width=100))
+
+
+def effect_bars(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
+    """The naive before/after change beside the comparison group's change and the budget effect;
+    each bar's label carries its figure, so the chart reads without the axis."""
+    labels = [
+        f"{m}: {c:+.0f}%" + ("" if pd.isna(lo) else f" ({lo:+.0f}% to {hi:+.0f}%)")
+        for m, c, lo, hi in zip(frame["measure"], frame["change_pct"], frame["low"], frame["high"])
+    ]
+    data = frame.assign(label=labels)
+    base = alt.Chart(data).encode(
+        y=alt.Y("label:N", title=None, sort=labels, axis=alt.Axis(labelLimit=460, labelFontSize=13)),
+        tooltip=[alt.Tooltip("label:N", title="Change")],
+    )
+    bars = base.mark_bar(height=22).encode(
+        x=alt.X("change_pct:Q", title="Change in emergency admission rate (%)"),
+        color=alt.Color("label:N", legend=None, scale=alt.Scale(domain=labels, range=[GREY, "#ED8B00", NHS_BLUE])),
+    )
+    interval = base.mark_rule(strokeWidth=2, color=TEXT).encode(x="low:Q", x2="high:Q")
+    zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color=TEXT).encode(x="x:Q")
+    return (bars + interval + zero).properties(
+        title=finding_title(title, subtitle, width=100), height=3 * 40, autosize=PLOT_ONLY
     )

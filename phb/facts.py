@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from phb import overview, spending, uptake
+from phb import admissions, overview, spending, uptake
 from phb.filters import Filters
 from phb.warehouse import WarehouseInfo, connect, run_query
 
@@ -23,6 +23,7 @@ def facts(warehouse: Path, info: WarehouseInfo, filters: Filters) -> dict:
         extras = [
             uptake.facts_blocks(uptake.load(con, filters)),
             spending.facts_blocks(spending.load(con, filters, info.period_end)),
+            admissions.facts_blocks(admissions.load(con, filters)),
         ]
     figures = overview.headline(data)
     for blocks in extras:

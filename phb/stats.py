@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy.stats import norm
 
 
@@ -41,3 +43,205 @@ def holm(pvalues) -> list[float]:
     from statsmodels.stats.multitest import multipletests
 
     return [float(v) for v in multipletests(list(pvalues), method="holm")[1]]
+
+
+# --- Counts and funnels ---------------------------------------------------------------------------------------------
+
+BYARS_FROM = 10  # PHE switches from the exact Poisson interval to Byar's at 10 events (PHEindicatormethods ISRatio.R)
+
+
+def _check_conf(conf: float) -> float:
+    conf = float(conf)
+    if not 0 < conf < 1:
+        raise ValueError("conf must be between 0 and 1, such as 0.95 or 0.998")
+    return conf
+
+
+def count_ci(x: float, conf: float = 0.95) -> tuple[float, float]:
+    """Confidence interval for a count of events (Poisson), on the count scale.
+
+    PHE's convention (PHEindicatormethods calculate_ISRatio, R/ISRatio.R): below 10 events the exact interval from
+    the chi-square distribution, lower chi2(a/2, 2x)/2 (0 when x is 0) and upper chi2(1 - a/2, 2x + 2)/2; from 10
+    events Byar's approximation as in R/Byars.R, x(1 - 1/9x - z/3sqrt(x))^3 and (x+1)(1 - 1/9(x+1) + z/3sqrt(x+1))^3.
+    """
+    from scipy.stats import chi2
+
+    conf = _check_conf(conf)
+    x = float(x)
+    if not math.isfinite(x) or x < 0:
+        raise ValueError("x must be a count of 0 or more")
+    alpha = 1 - conf
+    if x < BYARS_FROM:
+        lower = 0.0 if x == 0 else float(chi2.ppf(alpha / 2, 2 * x) / 2)
+        return lower, float(chi2.ppf(1 - alpha / 2, 2 * x + 2) / 2)
+    z = float(norm.ppf(1 - alpha / 2))
+    lower = x * (1 - 1 / (9 * x) - z / (3 * math.sqrt(x))) ** 3
+    y = x + 1
+    upper = y * (1 - 1 / (9 * y) + z / (3 * math.sqrt(y))) ** 3
+    return float(lower), float(upper)
+
+
+def _scalar_or_array(a):
+    return float(a) if np.ndim(a) == 0 else a
+
+
+def proportion_funnel_limits(p0: float, n: ArrayLike, conf: float) -> tuple[float | np.ndarray, float | np.ndarray]:
+    """Funnel limits for a proportion with target p0 at denominator n: p0 +/- z sqrt(p0(1 - p0)/n), within 0 to 1.
+
+    Spiegelhalter (2005)'s normal approximation, as funnelR's method="approximate" (R/fundata.R); clipped to 0..1
+    as PHE's funnels clip theirs (PHEindicatormethods R/Funnels.R). n may be a number or an array (limits per n).
+    """
+    conf = _check_conf(conf)
+    p0 = float(p0)
+    if not 0 <= p0 <= 1:
+        raise ValueError("p0 must be a proportion between 0 and 1")
+    n = np.asarray(n, dtype=float)
+    if np.any(~np.isfinite(n)) or np.any(n <= 0):
+        raise ValueError("n must be more than 0")
+    z = norm.ppf(1 - (1 - conf) / 2)
+    spread = z * np.sqrt(p0 * (1 - p0) / n)
+    return _scalar_or_array(np.clip(p0 - spread, 0.0, 1.0)), _scalar_or_array(np.clip(p0 + spread, 0.0, 1.0))
+
+
+def ratio_funnel_limits(expected: ArrayLike, conf: float) -> tuple[float | np.ndarray, float | np.ndarray]:
+    """Funnel limits for an indirectly standardised ratio (observed/expected, target 1) at an expected count.
+
+    The chi-square form of the exact Poisson limits, lower chi2((1 - conf)/2, 2E)/2E and upper
+    chi2(1 - (1 - conf)/2, 2E + 2)/2E: what FunnelPlotR draws (R/calculate_limits.R, checked against its
+    tests/testthat/test-poisson_limits.R). Spiegelhalter (2005)'s interpolated Poisson quantiles were not used:
+    no peer implementation of them with published values was found to check against.
+    """
+    from scipy.stats import chi2
+
+    conf = _check_conf(conf)
+    e = np.asarray(expected, dtype=float)
+    if np.any(~np.isfinite(e)) or np.any(e <= 0):
+        raise ValueError("expected must be more than 0")
+    alpha = 1 - conf
+    lower = chi2.ppf(alpha / 2, 2 * e) / (2 * e)
+    upper = chi2.ppf(1 - alpha / 2, 2 * e + 2) / (2 * e)
+    return _scalar_or_array(lower), _scalar_or_array(upper)
+
+
+# --- XmR chart (Making Data Count) ----------------------------------------------------------------------------------
+
+XMR_LIMIT = 2.66  # process limits: mean +/- 2.66 x mean moving range
+XMR_NEAR = 2 * XMR_LIMIT / 3  # "close to a limit": beyond two thirds of the way to it (NHSRplotthedots' limitclose)
+XMR_SCREEN = 3.267  # moving ranges this many times the mean moving range, or more, are screened out
+XMR_RUN = 7  # points on one side of the mean, or rising or falling in a row
+_IMPROVEMENT = {"increase": 1, "decrease": -1, "neither": 0}
+
+
+def _flag_stretches(keys: np.ndarray, length: int) -> np.ndarray:
+    """Mark every position in a stretch of at least `length` equal non-zero keys."""
+    flags = np.zeros(len(keys), dtype=bool)
+    start = 0
+    for i in range(1, len(keys) + 1):
+        if i == len(keys) or keys[i] != keys[start]:
+            if keys[start] != 0 and i - start >= length:
+                flags[start:i] = True
+            start = i
+    return flags
+
+
+def _trend_direction(y: np.ndarray) -> np.ndarray:
+    """+1/-1 for points in 7 or more each rising/falling (a tie breaks a trend); a shared turning point takes the
+    later trend's direction, as NHSRplotthedots' ptd_special_cause_type does. Unlike it, the last point of a trend
+    followed at once by another trend keeps its own trend's direction (it takes the sign of the next step)."""
+    direction = np.zeros(len(y), dtype=int)
+    steps = np.sign(np.diff(y)).astype(int)
+    start = 0
+    for i in range(1, len(steps) + 1):
+        if i == len(steps) or steps[i] != steps[start]:
+            if steps[start] != 0 and i - start >= XMR_RUN - 1:
+                direction[start : i + 1] = steps[start]
+            start = i
+    return direction
+
+
+def xmr(values, improvement: str = "decrease", screen_outliers: bool = False) -> pd.DataFrame:
+    """XmR (individuals) chart with NHS England's Making Data Count signals, as NHSRplotthedots' ptd_spc.
+
+    Mean of the values; limits mean +/- 2.66 x mean moving range (screen_outliers drops moving ranges of 3.267 x the
+    mean moving range or more first, unless that mean is 0). Signals, every point of a qualifying set marked:
+    outside a limit (strictly); 7 or more in a row on one side of the mean (a point on it breaks the run); 7 or more
+    each rising or each falling (a tie breaks the trend); 2 of 3 in a row close to a limit (beyond 2/3 of the way to
+    it, but not outside) on the same side, marking only the close points, and, as NHSRplotthedots, only when all
+    three are on that side of the mean. Precedence outside > trend > 2 of 3 > run; `rule` holds NHSRplotthedots'
+    label of the signal (e.g. "Above UCL", "7 Point Trend (Increasing)") or "". Direction: side of the mean, or the
+    trend's direction; `variation` is improvement/concern against `improvement`, neutral for "neither".
+    """
+    if improvement not in _IMPROVEMENT:
+        raise ValueError(f"improvement must be one of {', '.join(_IMPROVEMENT)}")
+    y = np.asarray(values, dtype=float)
+    if y.ndim != 1:
+        raise ValueError("values must be one-dimensional")
+    bad = np.flatnonzero(~np.isfinite(y))
+    if len(bad):
+        raise ValueError(f"values must be finite numbers: NaN or infinite at position(s) {bad.tolist()}")
+    if len(y) < 2:
+        raise ValueError("an XmR chart needs at least 2 values (one moving range)")
+
+    mean = float(y.mean())
+    moving = np.abs(np.diff(y))
+    mean_mr = float(moving.mean())
+    if screen_outliers and mean_mr > 0:
+        mean_mr = float(moving[moving < XMR_SCREEN * mean_mr].mean())
+    lpl, upl = mean - XMR_LIMIT * mean_mr, mean + XMR_LIMIT * mean_mr
+    near_low, near_high = mean - XMR_NEAR * mean_mr, mean + XMR_NEAR * mean_mr
+
+    side = np.sign(y - mean).astype(int)
+    outside = (y > upl) | (y < lpl)
+    close = ~outside & ((y < near_low) | (y > near_high))
+    trend = _trend_direction(y)
+    run = _flag_stretches(side, XMR_RUN)
+    two_of_three = np.zeros(len(y), dtype=bool)
+    for i in range(len(y) - 2):
+        window = slice(i, i + 3)
+        if close[window].sum() >= 2 and abs(side[window].sum()) == 3:
+            two_of_three[window] |= close[window]
+
+    above = np.where(side > 0, "Above", "Below")
+    rule = np.select(
+        [outside, trend != 0, two_of_three, run],
+        [
+            np.where(side > 0, "Above UCL", "Below LCL"),
+            np.where(trend > 0, "7 Point Trend (Increasing)", "7 Point Trend (Decreasing)"),
+            np.char.add(np.char.add("2 in 3 ", above), " CL"),
+            np.char.add(np.char.add("7 Points ", above), " CL"),
+        ],
+        default="",
+    )
+    special = rule != ""
+    direction = np.where(~outside & (trend != 0), trend, side) * _IMPROVEMENT[improvement]  # the rule that fired
+    variation = np.select(
+        [~special, _IMPROVEMENT[improvement] == 0, direction > 0],
+        ["common_cause", "neutral", "improvement"],
+        default="concern",
+    )
+    return pd.DataFrame(
+        {
+            "value": y,
+            "mean": mean,
+            "lpl": lpl,
+            "upl": upl,
+            "special_cause": special,
+            "rule": rule.astype(object),
+            "variation": variation.astype(object),
+        },
+        index=values.index if isinstance(values, pd.Series) else None,
+    )
+
+
+# NHSRplotthedots' signal labels in the words of a commissioning brief
+RULE_WORDS = {
+    "": "",
+    "Above UCL": "a point above the upper process limit",
+    "Below LCL": "a point below the lower process limit",
+    "7 Point Trend (Increasing)": "a trend of 7 rising points",
+    "7 Point Trend (Decreasing)": "a trend of 7 falling points",
+    "2 in 3 Above CL": "two of three points near the upper limit",
+    "2 in 3 Below CL": "two of three points near the lower limit",
+    "7 Points Above CL": "a run of 7 points above the mean",
+    "7 Points Below CL": "a run of 7 points below the mean",
+}

@@ -31,7 +31,14 @@ from phb.config import DEFAULT_UNIT_COSTS_GBP, QUERIES_DIR, Settings
 log = logging.getLogger(__name__)
 
 DATA_SUFFIXES = (".csv", ".parquet", ".xlsx")
-BUILD_MODELS = ("person_keys", "spend_lines", "spend_monthly", "person_windows", "admissions_monthly")
+BUILD_MODELS = (
+    "person_keys",
+    "spend_lines",
+    "spend_monthly",
+    "person_windows",
+    "admissions_monthly",
+    "admission_lines",
+)
 MAX_EXAMPLES = 5
 
 

@@ -1,0 +1,150 @@
+"""Hospital admissions: trends under SPC, before and after, the budget effect, bed days and cost."""
+
+import pandas as pd
+import streamlit as st
+
+from phb import admissions, charts, config, disclosure, ui
+from phb import formatting as fmt
+from phb.warehouse import connect
+
+
+@st.cache_data(show_spinner=False)
+def _load(warehouse: str, version: str, filters, unit_costs: tuple) -> admissions.AdmissionsData:
+    with connect(warehouse) as con:
+        return admissions.load(con, filters, dict(unit_costs))
+
+
+context = ui.page_context()
+names = context.site_names
+st.title("Hospital admissions")
+ui.active_filters(context)
+
+with st.expander("Unit costs for bed days without a cost in the extract", expanded=False):
+    c1, c2 = st.columns(2)
+    mental = c1.number_input(
+        "Mental health, £ per bed day",
+        min_value=0.0,
+        max_value=5000.0,
+        step=1.0,
+        value=config.DEFAULT_UNIT_COSTS_GBP["mental_health"],
+        key="unit_cost_mh",
+    )
+    acute = c2.number_input(
+        "General acute, £ per bed day",
+        min_value=0.0,
+        max_value=5000.0,
+        step=1.0,
+        value=config.DEFAULT_UNIT_COSTS_GBP["general_acute"],
+        key="unit_cost_ga",
+    )
+    st.caption(f"Defaults: mental health £334 per bed day, the 2011/12 reference cost average; {config.PRICE_BASE}.")
+costs = (("mental_health", float(mental)), ("general_acute", float(acute)))
+data = _load(str(context.warehouse), context.info.data_version, context.filters, costs)
+filters = context.filters
+
+# The budget effect -----------------------------------------------------------------------------
+st.header("Did emergency admissions fall further with a budget?")
+effect = admissions.did_effect(data.people)
+st.markdown(f"**{admissions.effect_sentence(effect)}**")
+if effect is not None:
+    st.markdown(admissions.naive_sentence(effect))
+    ui.show_chart(
+        charts.effect_bars(
+            admissions.effect_bars(effect),
+            "The naive before-and-after fall overstates the budget effect",
+            "Change in the emergency admission rate from the year before the index date to "
+            "the year after; the budget effect is the holders' change beyond the comparison group's",
+        ),
+        "Bar chart comparing the naive change, the comparison group's change and the budget effect",
+    )
+    forest = admissions.effects_by_site(data, names)
+    ui.show_chart(
+        charts.forest(
+            forest,
+            "The budget effect by site",
+            "Difference-in-differences rate ratio with its 95% "
+            "interval (Poisson regression of person-period counts, errors clustered by person); a site with "
+            "too few admissions is not estimated",
+        ),
+        "Forest plot of the budget effect by site",
+    )
+
+# Before and after ------------------------------------------------------------------------------
+st.header("Emergency admissions before and after the index date")
+rates = admissions.before_after(data, names)
+ui.show_chart_or_say_why(
+    rates["rate"],
+    "Too few emergency admissions in this selection to show rates.",
+    charts.rates_before_after(
+        rates,
+        "Both groups had fewer emergency admissions in the year after the index date"
+        if effect is not None and effect.holders_change < 1 and effect.comparison_change < 1
+        else "Emergency admissions per person-year, before and after",
+        "Per person-year at risk in the 12 months before and after each person's index date "
+        "(budget start, or a comparable date); 95% intervals: exact Poisson below 10 "
+        "admissions, Byar's method from 10",
+    ),
+    "Dot charts of emergency admission rates before and after the index date by site and group",
+)
+
+# Trends ------------------------------------------------------------------------------------------
+st.header("Trends under statistical process control")
+measure = st.radio("Measure", ["Emergency admissions", "Bed days"], horizontal=True, key="spc_measure")
+column = "admissions" if measure == "Emergency admissions" else "bed_days"
+scope_names = {None: admissions.ALL_SITES} | {c: names[c] for c in sorted(data.monthly["site_code"].dropna().unique())}
+scope = st.selectbox(
+    "Sites",
+    list(scope_names),
+    format_func=scope_names.get,
+    key="spc_scope",
+    help="All selected sites together, or one site.",
+)
+go_lives = admissions.go_live_dates(data, filters)
+left, right = st.columns(2)
+for column_box, grp in ((left, "budget_holders"), (right, "comparison")):
+    with column_box:
+        chart, grain, why = admissions.spc_series(data, scope, grp, column, filters)
+        who = admissions.GROUPS[grp]
+        if why:
+            st.info(f"{who}: {why}", icon=":material/visibility_off:")
+            continue
+        note = f"XmR chart by {grain} admitted; fewer is better. Mean (solid) and process limits (dashed)."
+        if len(chart) < admissions.MIN_POINTS:
+            note += f" Trial limits: only {len(chart)} points."
+        ui.show_chart(
+            charts.xmr_chart(chart, grain, measure, go_lives, admissions.spc_title(chart, grain, who), note),
+            f"XmR chart of {measure.lower()} for {who.lower()}",
+        )
+st.caption(
+    "Making Data Count rules: a point outside the limits; a run of 7 on one side of the mean; a trend of 7 rising or "
+    "falling; two of three points near a limit. Go-live dates are marked with dotted lines. Counts are rounded to "
+    "the nearest 5; where a month would show fewer than 8, quarters are used."
+)
+
+# Bed days and cost ---------------------------------------------------------------------------------
+st.header("Bed days and cost")
+beds = admissions.bed_days(data)
+if beds.empty:
+    st.info(
+        "No admissions in the year before or after the index date for this selection.", icon=":material/visibility_off:"
+    )
+else:
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "Group": beds["group"],
+                "Setting": beds["setting"],
+                "Window": beds["window"],
+                "Admissions": beds["admissions"].map(fmt.count),
+                "Bed days": beds["bed_days"].map(lambda v: v if v == disclosure.SUPPRESSED else fmt.count(v)),
+                f"Cost ({config.PRICE_BASE})": beds["cost_gbp"].map(fmt.money),
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    st.caption(
+        f"All admissions in the 12 months before and after the index date. Cost is the extract's where given, "
+        f"otherwise bed days × £{mental:,.0f} (mental health) or £{acute:,.0f} (general acute), "
+        f"{config.PRICE_BASE}. Bed days and cost are withheld where fewer than 8 people contribute."
+    )

@@ -1,0 +1,367 @@
+"""Hospital admissions: monthly trends under statistical process control, emergency admission
+rates before and after the index date, the budget effect against the comparison group
+(difference in differences), and bed days and cost.
+
+Counts shown go through disclosure control; rates, intervals and model estimates are worked out
+on the unrounded data and withheld where the count they rest on is suppressed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from phb import contract, disclosure
+from phb.filters import Filters
+from phb.stats import RULE_WORDS, count_ci, xmr
+from phb.warehouse import run_query
+
+GROUPS = {"budget_holders": "Budget holders", "comparison": "Comparison group"}
+MIN_EVENTS = 10  # events needed in each group and window before a rate ratio is estimated
+MIN_POINTS = 12  # fewer points than this and SPC limits are trial limits
+ALL_SITES = "All selected sites"
+
+
+@dataclass(frozen=True)
+class AdmissionsData:
+    """The unrounded result sets the Admissions page is made from."""
+
+    monthly: pd.DataFrame
+    windows: pd.DataFrame
+    people: pd.DataFrame
+    bed_days: pd.DataFrame
+    sites: pd.DataFrame
+
+
+def load(
+    con: duckdb.DuckDBPyConnection, filters: Filters, unit_costs: dict[str, float] | None = None
+) -> AdmissionsData:
+    """Run the Admissions page's queries for a selection."""
+    from phb.config import DEFAULT_UNIT_COSTS_GBP
+
+    costs = unit_costs or DEFAULT_UNIT_COSTS_GBP
+    params = filters.params()
+    return AdmissionsData(
+        monthly=run_query(con, "admissions_by_month", **params),
+        windows=run_query(con, "admissions_windows_by_site", **params),
+        people=run_query(con, "admission_windows_by_person", **params),
+        bed_days=run_query(
+            con,
+            "bed_days_windows",
+            **params,
+            unit_cost_mental_health=costs["mental_health"],
+            unit_cost_general_acute=costs["general_acute"],
+        ),
+        sites=run_query(con, "sites"),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Trends under SPC
+
+
+def spc_series(
+    data: AdmissionsData, site: str | None, grp: str, measure: str, filters: Filters
+) -> tuple[pd.DataFrame, str, str | None]:
+    """An XmR chart's rows for one site (None: all selected) and group: by month, or by quarter
+    where a month would show a suppressed count. Limits come from the unrounded values; the points
+    shown are the rounded ones. Returns (frame, grain, reason it cannot be drawn or None)."""
+    frame = data.monthly
+    frame = frame[(frame["grp"] == grp) & (frame["site_code"].isna() if site is None else frame["site_code"] == site)]
+    columns = list(dict.fromkeys(["month", measure, "admissions", "people"]))
+    frame = frame[columns].rename(columns={"month": "period"})
+    grain = "month"
+    if _any_suppressed(frame, measure):
+        frame = (
+            frame.assign(period=frame["period"].dt.to_period("Q").dt.start_time)
+            .groupby("period", as_index=False)[columns[1:]]
+            .sum()
+        )
+        grain = "quarter"
+    # leave out a part month or quarter at either end of the period: it would look like a fall
+    spans = frame["period"].dt.to_period("M" if grain == "month" else "Q")
+    whole = (spans.dt.start_time >= pd.Timestamp(filters.date_from)) & (
+        spans.dt.end_time.dt.normalize() <= pd.Timestamp(filters.date_to)
+    )
+    frame = frame[whole].reset_index(drop=True)
+    if frame[measure].sum() == 0:
+        return frame, grain, "No emergency admissions in this period."
+    if _any_suppressed(frame, measure):
+        return frame, grain, "Too few emergency admissions to chart safely, even by quarter."
+    if len(frame) < 2:
+        return frame, grain, "Too short a period to chart."
+    chart = xmr(frame[measure].astype(float).tolist(), improvement="decrease")
+    chart.insert(0, "period", frame["period"].to_numpy())
+    shown = (
+        frame["admissions"].map(disclosure.count)
+        if measure == "admissions"
+        else [disclosure.by_people(v, n) for v, n in zip(frame[measure], frame["people"])]
+    )
+    chart["shown"] = [disclosure.numeric(v) for v in shown]
+    return chart, grain, None
+
+
+def _any_suppressed(frame: pd.DataFrame, measure: str) -> bool:
+    if measure == "admissions":
+        return bool((frame["admissions"].map(disclosure.count) == disclosure.SUPPRESSED).any())
+    return any(disclosure.by_people(v, n) == disclosure.SUPPRESSED for v, n in zip(frame[measure], frame["people"]))
+
+
+def spc_title(chart: pd.DataFrame, grain: str, who: str) -> str:
+    """The SPC finding: special cause (improvement or concern) or common cause only."""
+    last = chart.iloc[-1]
+    improvements = int((chart["variation"] == "improvement").sum())
+    concerns = int((chart["variation"] == "concern").sum())
+    if last["variation"] == "improvement":
+        text = f"{who}: lower than usual now ({RULE_WORDS.get(last['rule'], last['rule'])})"
+    elif last["variation"] == "concern":
+        text = f"{who}: higher than usual now ({RULE_WORDS.get(last['rule'], last['rule'])})"
+    elif improvements or concerns:
+        parts = [f"{n} {grain}s of {word}" for n, word in ((improvements, "improvement"), (concerns, "concern")) if n]
+        text = f"{who}: special cause variation earlier ({' and '.join(parts)}), common cause now"
+    else:
+        text = f"{who}: only common cause variation"
+    return text
+
+
+def go_live_dates(data: AdmissionsData, filters: Filters) -> pd.DataFrame:
+    """Go-live dates of the selected sites, for marking on trend charts."""
+    sites = data.sites if filters.sites is None else data.sites[data.sites["site_code"].isin(filters.sites)]
+    return sites[["site_name", "go_live"]].rename(columns={"site_name": "site"})
+
+
+# ---------------------------------------------------------------------------------------------
+# Before and after
+
+
+def before_after(data: AdmissionsData, site_names: dict[str, str]) -> pd.DataFrame:
+    """Emergency admissions per person-year in the 12 months before and after the index date, by
+    site (and all selected), group and window, with 95% intervals (exact Poisson below 10 events,
+    Byar's from 10); counts shown rounded, rates and intervals from the unrounded counts."""
+    frame = data.windows
+    parts = [frame.assign(site=frame["site_code"].map(site_names))]
+    if frame["site_code"].nunique() > 1:
+        parts.insert(
+            0,
+            frame.groupby("grp", as_index=False)[
+                ["people", "emergency_pre", "emergency_post", "years_pre", "years_post"]
+            ]
+            .sum()
+            .assign(site=ALL_SITES),
+        )
+    rows = []
+    for _, row in pd.concat(parts, ignore_index=True).iterrows():
+        for window, label in (("pre", "Year before"), ("post", "Year after")):
+            events, years = int(row[f"emergency_{window}"]), float(row[f"years_{window}"])
+            shown = disclosure.count(events)
+            ok = years > 0 and shown != disclosure.SUPPRESSED
+            low, high = count_ci(events) if ok else (math.nan, math.nan)
+            rows.append(
+                {
+                    "site": row["site"],
+                    "group": GROUPS[row["grp"]],
+                    "window": label,
+                    "admissions": shown,
+                    "people": disclosure.count(int(row["people"])),
+                    "rate": events / years if ok else math.nan,
+                    "low": low / years if ok else math.nan,
+                    "high": high / years if ok else math.nan,
+                }
+            )
+    return pd.DataFrame(rows, columns=["site", "group", "window", "admissions", "people", "rate", "low", "high"])
+
+
+# ---------------------------------------------------------------------------------------------
+# The budget effect
+
+
+@dataclass(frozen=True)
+class Effect:
+    """A difference-in-differences rate ratio with its 95% interval, and each group's change."""
+
+    rate_ratio: float
+    low: float
+    high: float
+    holders_change: float  # post/pre rate ratio for budget holders
+    comparison_change: float  # and for the comparison group
+    people: int
+
+
+def did_effect(people: pd.DataFrame) -> Effect | None:
+    """Poisson regression of person-period emergency admission counts on group, window and their
+    interaction, with log person-years as offset and errors clustered by person (statsmodels GLM).
+    exp(interaction) is the budget effect as a rate ratio. None where any group-window has fewer
+    than MIN_EVENTS events."""
+    import statsmodels.api as sm
+
+    people = people[(people["years_pre"] > 0) & (people["years_post"] > 0)]
+    holders = people["grp"] == "budget_holders"
+    cells = [people.loc[mask, col].sum() for mask in (holders, ~holders) for col in ("emergency_pre", "emergency_post")]
+    if min(cells) < MIN_EVENTS or holders.all() or (~holders).all():
+        return None
+    n = len(people)
+    holder = np.tile(holders.to_numpy(dtype=float), 2)
+    post = np.repeat([0.0, 1.0], n)
+    design = np.column_stack([np.ones(2 * n), holder, post, holder * post])
+    counts = np.concatenate([people["emergency_pre"].to_numpy(), people["emergency_post"].to_numpy()])
+    exposure = np.concatenate([people["years_pre"].to_numpy(), people["years_post"].to_numpy()])
+    clusters = np.tile(np.arange(n), 2)
+    fit = sm.GLM(counts, design, family=sm.families.Poisson(), offset=np.log(exposure)).fit(
+        cov_type="cluster", cov_kwds={"groups": clusters}
+    )
+    beta, se = fit.params[3], fit.bse[3]
+    z = 1.959963984540054
+    return Effect(
+        rate_ratio=float(np.exp(beta)),
+        low=float(np.exp(beta - z * se)),
+        high=float(np.exp(beta + z * se)),
+        holders_change=float(np.exp(fit.params[2] + fit.params[3])),
+        comparison_change=float(np.exp(fit.params[2])),
+        people=n,
+    )
+
+
+def effects_by_site(data: AdmissionsData, site_names: dict[str, str]) -> pd.DataFrame:
+    """The budget effect for all selected sites and each site (forest plot rows)."""
+    rows = []
+    sites = sorted(data.people["site_code"].unique())
+    scopes = ([(ALL_SITES, data.people)] if len(sites) > 1 else []) + [
+        (site_names[s], data.people[data.people["site_code"] == s]) for s in sites
+    ]
+    for name, part in scopes:
+        effect = did_effect(part)
+        rows.append(
+            {
+                "site": name,
+                "rate_ratio": math.nan if effect is None else effect.rate_ratio,
+                "low": math.nan if effect is None else effect.low,
+                "high": math.nan if effect is None else effect.high,
+                "note": "too few admissions to estimate" if effect is None else "",
+                "all": name == ALL_SITES,
+            }
+        )
+    return pd.DataFrame(rows, columns=["site", "rate_ratio", "low", "high", "note", "all"])
+
+
+def _pct_change(ratio: float) -> str:
+    change = 100 * (ratio - 1)
+    return f"fell {-change:.0f}%" if change < 0 else f"rose {change:.0f}%" if change > 0 else "did not change"
+
+
+def effect_sentence(effect: Effect | None) -> str:
+    """The budget effect in plain words, with why the naive before/after figure overstates it."""
+    if effect is None:
+        return (
+            "Too few emergency admissions in this selection to estimate the budget effect: at least "
+            f"{MIN_EVENTS} are needed in each group before and after."
+        )
+    fewer = 100 * (1 - effect.rate_ratio)
+    interval = f"95% interval {100 * (1 - effect.high):.0f}% to {100 * (1 - effect.low):.0f}%"
+    if effect.low > 1 or effect.high < 1:
+        verdict = "beyond chance"
+    else:
+        verdict = "not beyond chance: the interval includes no effect"
+    direction = (
+        f"about {fewer:.0f}% fewer admissions than expected without budgets"
+        if fewer >= 0
+        else f"about {-fewer:.0f}% more admissions than expected without budgets"
+    )
+    return (
+        f"Emergency admissions {_pct_change(effect.holders_change)} for budget holders and "
+        f"{_pct_change(effect.comparison_change)} for the comparison group: {direction} ({interval}; {verdict})."
+    )
+
+
+def naive_sentence(effect: Effect | None) -> str:
+    """Why the budget holders' own before/after change overstates the effect."""
+    if effect is None:
+        return ""
+    return (
+        f"The budget holders' own before-and-after change ({_pct_change(effect.holders_change)}) overstates the "
+        "effect of budgets: people are picked for both groups soon after a crisis, so their admissions fall anyway "
+        f"(regression to the mean). The comparison group's fall ({_pct_change(effect.comparison_change)}) shows how "
+        "much; the budget effect is the difference beyond it."
+    )
+
+
+def effect_bars(effect: Effect) -> pd.DataFrame:
+    """The naive change, the comparison change and the budget effect as percentage changes."""
+    return pd.DataFrame(
+        {
+            "measure": [
+                "Budget holders, before to after (naive)",
+                "Comparison group, before to after",
+                "Budget effect (difference in differences)",
+            ],
+            "change_pct": [
+                100 * (effect.holders_change - 1),
+                100 * (effect.comparison_change - 1),
+                100 * (effect.rate_ratio - 1),
+            ],
+            "low": [math.nan, math.nan, 100 * (effect.low - 1)],
+            "high": [math.nan, math.nan, 100 * (effect.high - 1)],
+        }
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Bed days and cost
+
+
+def bed_days(data: AdmissionsData) -> pd.DataFrame:
+    """Bed days and cost in the year before and after the index date by group and setting; each
+    withheld where fewer than 8 people contribute."""
+    frame = data.bed_days
+    rows = []
+    for _, row in frame.iterrows():
+        n = int(row["people"])
+        rows.append(
+            {
+                "group": GROUPS[row["grp"]],
+                "setting": contract.LABELS[row["setting"]],
+                "window": "Year before" if row["pre_or_post"] == "pre" else "Year after",
+                "admissions": disclosure.count(int(row["admissions"])),
+                "bed_days": disclosure.by_people(float(row["bed_days"]), n),
+                "cost_gbp": disclosure.by_people(round(float(row["cost_gbp"]), 2), n),
+            }
+        )
+    return pd.DataFrame(rows, columns=["group", "setting", "window", "admissions", "bed_days", "cost_gbp"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Facts
+
+
+def facts_blocks(data: AdmissionsData) -> dict[str | None, dict]:
+    """The before/after rates and the budget effect per site (and None for all), for `phb facts`."""
+    out: dict[str | None, dict] = {}
+    sites = sorted(data.people["site_code"].unique())
+    for code in [None, *sites]:
+        people = data.people if code is None else data.people[data.people["site_code"] == code]
+        windows = data.windows if code is None else data.windows[data.windows["site_code"] == code]
+        effect = did_effect(people)
+        block: dict = {
+            "admissions_effect": {
+                "rate_ratio": None if effect is None else round(effect.rate_ratio, 3),
+                "ci": None if effect is None else [round(effect.low, 3), round(effect.high, 3)],
+                "note": "too few admissions to estimate"
+                if effect is None
+                else "difference in differences, Poisson regression with person-clustered errors",
+            }
+        }
+        for grp, prefix in (("budget_holders", "holders"), ("comparison", "comparison")):
+            rows = windows[windows["grp"] == grp]
+            for window in ("pre", "post"):
+                events, years = int(rows[f"emergency_{window}"].sum()), float(rows[f"years_{window}"].sum())
+                ok = years > 0 and disclosure.count(events) != disclosure.SUPPRESSED
+                ci = count_ci(events) if ok else None
+                block[f"{prefix}_rate_{window}"] = round(events / years, 3) if ok else disclosure.SUPPRESSED
+                block[f"{prefix}_rate_{window}_ci"] = (
+                    [round(ci[0] / years, 3), round(ci[1] / years, 3)] if ok else disclosure.SUPPRESSED
+                )
+        out[code] = block
+    return out

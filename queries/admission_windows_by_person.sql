@@ -1,0 +1,23 @@
+-- One row per person in the admissions analysis whose index date falls in the period: group,
+-- site, and emergency admissions and person-years in the 12 months before and after the index
+-- date. For the rate-ratio model only: never shown person by person.
+-- Parameters: $sites (list or null), $date_from, $date_to (date), $management (list or null;
+-- applies to budget holders only).
+-- Sources: person_windows (built at load).
+with final as (
+    select
+        person_id,
+        site_code,
+        grp,
+        emergency_pre,
+        emergency_post,
+        years_pre,
+        years_post
+    from person_windows
+    where index_date between $date_from and $date_to
+        and ($sites is null or list_contains($sites, site_code))
+        and (grp = 'comparison' or $management is null or list_contains($management, management_option))
+)
+
+select * from final
+order by person_id
