@@ -536,7 +536,8 @@ def xmr_chart(
 ) -> alt.Chart:
     """An XmR chart in the Making Data Count style: points coloured by variation (fewer admissions is
     better), the mean and process limits, go-live dates marked, the rule that fired in the tooltip."""
-    data = frame.assign(
+    # only what may be published goes to the browser: the rounded points, not the unrounded values
+    data = frame[["period", "shown", "mean", "lpl", "upl", "variation", "rule"]].assign(
         variation_name=frame["variation"].map(VARIATION_NAMES),
         rule_name=frame["rule"].map(lambda r: RULE_WORDS.get(r, r) or "none"),
         value_text=["withheld" if pd.isna(v) else f"{v:,.0f}" for v in frame["shown"]],

@@ -46,6 +46,7 @@ TITLES = {
     "pages/overview.py": "Personal health budgets in the mental health pilots",
     "pages/uptake.py": "Budget uptake",
     "pages/spending.py": "Spending",
+    "pages/admissions.py": "Hospital admissions",
 }
 SELECTIONS = {
     "everything": {},

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from phb import charts, disclosure, overview, spending, uptake
+from phb import admissions, charts, disclosure, overview, spending, uptake
 from phb.filters import Filters
 from phb.warehouse import build, connect
 from tests.test_uptake import DATA
@@ -23,6 +23,7 @@ def frames(tmp_path_factory):
         ov = overview.load(con, filters)
         up = uptake.load(con, filters)
         sp = spending.load(con, filters, info.period_end)
+        ad = admissions.load(con, filters)
     block = overview.headline(ov)["all_sites"]
     plan_frame, targets = uptake.budgets_against_plan(up, names)
     rates, overall = uptake.uptake_by_site(up, names)
@@ -39,6 +40,17 @@ def frames(tmp_path_factory):
         "spend_over_time": charts.spend_over_time(*spending.over_time(sp, filters), "t", "s"),
         "per_holder": charts.per_holder(spending.per_holder(sp, names), "t", "s"),
         "utilisation": charts.utilisation(spending.utilisation(sp, names), 80, 110, "t", "s"),
+        "xmr_chart": charts.xmr_chart(
+            admissions.spc_series(ad, None, "comparison", "admissions", filters)[0],
+            "month",
+            "Emergency admissions",
+            admissions.go_live_dates(ad, filters),
+            "t",
+            "s",
+        ),
+        "rates_before_after": charts.rates_before_after(admissions.before_after(ad, names), "t", "s"),
+        "forest": charts.forest(admissions.effects_by_site(ad, names), "t", "s"),
+        "effect_bars": charts.effect_bars(admissions.effect_bars(admissions.did_effect(ad.people)), "t", "s"),
         "_block": block,
     }
 
@@ -56,6 +68,10 @@ BUILDERS = [
     "spend_over_time",
     "per_holder",
     "utilisation",
+    "xmr_chart",
+    "rates_before_after",
+    "forest",
+    "effect_bars",
 ]
 
 
@@ -84,7 +100,10 @@ def test_embedded_chart_data_holds_no_small_count(frames, name):
     """Whole numbers of 1 to 7 never appear in the data sent to the browser (unless they are not counts:
     percentages, intervals and money are allowed to be any value, so only count-like columns are checked)."""
     spec = frames[name].to_dict()
-    count_like = {"budgets", "people", "admissions", "plan", "referred", "eligible", "budgets_in_place", "holders"}
+    count_like = {
+        "budgets", "people", "admissions", "plan", "referred", "eligible", "budgets_in_place", "holders", "value",
+        "shown", "emergency_pre", "emergency_post",
+    }  # fmt: skip
     for rows in spec.get("datasets", {}).values():
         for row in rows:
             for key, value in row.items():

@@ -256,6 +256,56 @@ def check_spend_by_management_category(con):
     assert (physical["net_gbp"], physical["people"]) == (penny(199.99), 2)
 
 
+def check_admissions_by_month(con):
+    frame = run_query(con, "admissions_by_month", **FULL)
+    months = 36  # Jul 2013 to Jun 2016, every month present
+    assert len(frame[frame["site_code"].isna() & (frame["grp"] == "comparison")]) == months
+    assert len(frame) == months * 2 * 3  # two groups, for AAA, BBB and all sites
+    overall = frame[frame["site_code"].isna()].set_index(
+        ["grp", frame[frame["site_code"].isna()]["month"].dt.strftime("%Y-%m")]
+    )
+    assert overall.loc[("budget_holders", "2013-07"), "admissions"] == 1  # H08, B01
+    assert overall.loc[("budget_holders", "2013-08"), "admissions"] == 0  # an empty month is zero, not missing
+    assert overall.loc[("comparison", "2015-03"), ["admissions", "bed_days", "people"]].tolist() == [1, 487, 1]
+    assert frame.loc[frame["site_code"].isna(), "admissions"].sum() == 8  # H04 elective and H09 (declined) left out
+    dp = run_query(con, "admissions_by_month", **{**FULL, "management": ["direct_payment"]})
+    # direct payments: A02 (H03) and B01 (H08); the comparison group is not filtered
+    holders = dp[dp["site_code"].isna() & (dp["grp"] == "budget_holders")]
+    assert holders["admissions"].sum() == 2
+    assert dp[dp["site_code"].isna() & (dp["grp"] == "comparison")]["admissions"].sum() == 3
+
+
+def check_admission_windows_by_person(con):
+    frame = run_query(con, "admission_windows_by_person", **FULL).set_index("person_id")
+    assert sorted(frame.index) == sorted(
+        ["A01", "A02", "A03", "A04", "A05", "A06", "A07", "A08", "A09", "B01", "B02", "B03", "C01", "C02", "C03", "C04"]
+    )
+    assert frame.loc["C01", ["emergency_pre", "emergency_post"]].tolist() == [1, 1]
+    early = run_query(con, "admission_windows_by_person", **{**FULL, "date_to": date(2014, 9, 30)})
+    assert sorted(early["person_id"]) == ["A01", "A02", "C01", "C04"]  # index dates up to 30 Sep 2014
+
+
+def check_bed_days_windows(con):
+    costs = {"unit_cost_mental_health": 334, "unit_cost_general_acute": 400}
+    frame = run_query(con, "bed_days_windows", **FULL, **costs)
+    got = {
+        (r.grp, r.setting, r.pre_or_post): (r.admissions, r.bed_days, r.cost_gbp, r.people) for r in frame.itertuples()
+    }
+    # holders before: H01 (A01, 10 days mental health, no cost: 10 x 334), H03 (A02, 20 days: 20 x 334) and the
+    # elective H04 (A02, 3 days general acute: 3 x 400); after: H02 (A01, same day, cost £350)
+    assert got[("budget_holders", "mental_health", "pre")] == (2, 30, penny(30 * 334), 2)
+    assert got[("budget_holders", "general_acute", "pre")] == (1, 3, penny(1200), 1)
+    assert got[("budget_holders", "general_acute", "post")] == (1, 0, penny(350), 1)
+    # comparison after: C01's open stay (487 days to the end of the data) and C02's H07 (4 days general acute)
+    assert got[("comparison", "mental_health", "post")] == (1, 487, penny(487 * 334), 1)
+    assert got[("comparison", "general_acute", "post")] == (1, 4, penny(1600), 1)
+    dearer = run_query(con, "bed_days_windows", **FULL, unit_cost_mental_health=500, unit_cost_general_acute=400)
+    row = dearer[
+        (dearer["grp"] == "comparison") & (dearer["setting"] == "mental_health") & (dearer["pre_or_post"] == "pre")
+    ]
+    assert row["cost_gbp"].tolist() == [penny(9000.00)]  # H05's cost is given in the extract: unit costs don't apply
+
+
 CHECKS = {
     "sites": check_sites,
     "site_summary": check_site_summary,
@@ -269,6 +319,9 @@ CHECKS = {
     "spend_over_time": check_spend_over_time,
     "holder_spend_by_site": check_holder_spend_by_site,
     "spend_by_management_category": check_spend_by_management_category,
+    "admissions_by_month": check_admissions_by_month,
+    "admission_windows_by_person": check_admission_windows_by_person,
+    "bed_days_windows": check_bed_days_windows,
 }
 
 

@@ -1,0 +1,146 @@
+"""Hospital admissions: the budget effect recovers the generator's true rate ratio, agrees with an
+independent computation, says so when events are too few; SPC series and rates behave."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from phb import admissions, disclosure
+from phb.filters import Filters
+from phb.generate import generate
+from phb.stats import count_ci
+from phb.warehouse import build, connect, run_query
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+
+
+def people_for(warehouse: Path, info, sites=None) -> pd.DataFrame:
+    with connect(warehouse) as con:
+        return run_query(
+            con,
+            "admission_windows_by_person",
+            sites=sites,
+            date_from=info.period_start,
+            date_to=info.period_end,
+            management=None,
+        )
+
+
+@pytest.fixture(scope="module")
+def bundled(tmp_path_factory):
+    warehouse = tmp_path_factory.mktemp("adm") / "w.duckdb"
+    return warehouse, build(DATA, warehouse)
+
+
+def test_the_estimated_effect_contains_the_true_rate_ratio_at_scale_20(tmp_path):
+    """Issue 5's check: data generated with --scale 20 --effect 0.7; the all-sites 95% interval holds 0.7."""
+    generate(tmp_path / "x", scale=20, effect=0.7)
+    info = build(tmp_path / "x", tmp_path / "w.duckdb")
+    effect = admissions.did_effect(people_for(tmp_path / "w.duckdb", info))
+    assert effect.low < 0.7 < effect.high
+    assert effect.high - effect.low < 0.15  # and is tight enough to mean something
+
+
+def test_the_point_estimate_equals_the_ratio_of_rate_ratios_from_the_extract_files(bundled):
+    """For this saturated 2x2 Poisson model the estimate is (holders' after/before rate) over (comparison's),
+    here worked out with pandas straight from people.csv and admissions.csv."""
+    warehouse, info = bundled
+    people = pd.read_csv(DATA / "people.csv", dtype=str, keep_default_na=False)
+    adm = pd.read_csv(DATA / "admissions.csv", dtype=str, keep_default_na=False)
+    cohort = people[(people["outcome"] == "budget_in_place") | (people["arm"] == "comparison")].copy()
+    cohort["index"] = pd.to_datetime(cohort["index_date"])
+    start, end = pd.Timestamp(info.period_start), pd.Timestamp(info.period_end) + pd.Timedelta(days=1)
+    year = pd.DateOffset(months=12)
+    emergency = adm[adm["admission_method"] == "emergency"].merge(cohort[["person_id", "index", "arm"]])
+    emergency["when"] = pd.to_datetime(emergency["admitted_on"])
+    pre = (emergency["when"] >= emergency["index"] - year) & (emergency["when"] < emergency["index"])
+    post = (emergency["when"] >= emergency["index"]) & (emergency["when"] < emergency["index"] + year)
+
+    def years(lo, hi):
+        return (
+            ((np.minimum(hi, end) - np.maximum(lo, start)).dt.days.clip(lower=0) / 365.25).groupby(cohort["arm"]).sum()
+        )
+
+    pre_years = years(cohort["index"] - year, cohort["index"])
+    post_years = years(cohort["index"], cohort["index"] + year)
+    pre_n = pre.groupby(emergency["arm"]).sum()
+    post_n = post.groupby(emergency["arm"]).sum()
+    change = (post_n / post_years) / (pre_n / pre_years)
+    expected = change["phb"] / change["comparison"]
+    effect = admissions.did_effect(people_for(warehouse, info))
+    assert effect.rate_ratio == pytest.approx(expected, rel=1e-6)
+    assert effect.holders_change == pytest.approx(change["phb"], rel=1e-6)
+
+
+def test_too_few_events_gives_no_estimate_and_says_so(bundled):
+    """Stockport alone has too few admissions: no rate ratio, and a plain sentence instead of noise."""
+    warehouse, info = bundled
+    assert admissions.did_effect(people_for(warehouse, info, sites=["STP"])) is None
+    assert "Too few emergency admissions" in admissions.effect_sentence(None)
+
+
+def test_effect_sentence_reads_the_estimate_in_plain_words():
+    """The read-out gives both groups' change and the effect with its interval, as the issue words it."""
+    effect = admissions.Effect(
+        rate_ratio=0.78, low=0.66, high=0.92, holders_change=0.69, comparison_change=0.88, people=100
+    )
+    assert admissions.effect_sentence(effect) == (
+        "Emergency admissions fell 31% for budget holders and fell 12% for the comparison group: about 22% fewer "
+        "admissions than expected without budgets (95% interval 8% to 34%; beyond chance)."
+    )
+
+
+def test_rates_before_and_after_use_the_count_interval_over_person_years(bundled):
+    """Each shown rate is events / person-years with count_ci's limits over the same person-years."""
+    warehouse, info = bundled
+    with connect(warehouse) as con:
+        data = admissions.load(con, Filters(None, info.period_start, info.period_end))
+    names = dict(zip(data.sites["site_code"], data.sites["site_name"]))
+    rates = admissions.before_after(data, names)
+    row = data.windows[(data.windows["site_code"] == "DOR") & (data.windows["grp"] == "comparison")].iloc[0]
+    shown = rates[
+        (rates["site"] == "Dorset") & (rates["group"] == "Comparison group") & (rates["window"] == "Year after")
+    ]
+    low, high = count_ci(int(row["emergency_post"]))
+    assert shown["rate"].iloc[0] == pytest.approx(row["emergency_post"] / row["years_post"])
+    assert (shown["low"].iloc[0], shown["high"].iloc[0]) == pytest.approx(
+        (low / row["years_post"], high / row["years_post"])
+    )
+    withheld = rates[rates["admissions"] == disclosure.SUPPRESSED]
+    assert withheld["rate"].isna().all()  # a rate on a count of 1 to 7 would give the count away
+
+
+def test_spc_uses_quarters_where_months_would_be_suppressed_and_refuses_noise(bundled):
+    """All sites' budget holders by month would show counts under 8: quarters are used; Stockport alone is
+    too small even by quarter, and says so."""
+    warehouse, info = bundled
+    filters = Filters(None, info.period_start, info.period_end)
+    with connect(warehouse) as con:
+        data = admissions.load(con, filters)
+    chart, grain, why = admissions.spc_series(data, None, "budget_holders", "admissions", filters)
+    assert (grain, why) == ("quarter", None)
+    assert {"value", "mean", "lpl", "upl", "special_cause", "rule", "variation", "shown"} <= set(chart.columns)
+    assert (chart["shown"] % 5 == 0).all()
+    _, _, why = admissions.spc_series(data, "STP", "budget_holders", "admissions", filters)
+    assert why == "Too few emergency admissions to chart safely, even by quarter."
+
+
+def test_facts_carry_the_effect_and_the_rates(bundled):
+    """`phb facts` has admissions_effect {rate_ratio, ci} per block, null with a note where too few."""
+    warehouse, _ = bundled
+    env = {**os.environ, "PHB_DATA": str(DATA), "PHB_WAREHOUSE": str(warehouse)}
+    out = subprocess.run([sys.executable, "-m", "phb", "facts"], cwd=ROOT, env=env, capture_output=True, text=True)
+    facts = json.loads(out.stdout)
+    effect = facts["all_sites"]["admissions_effect"]
+    assert effect["ci"][0] < effect["rate_ratio"] < effect["ci"][1]
+    assert facts["sites"]["STP"]["admissions_effect"]["rate_ratio"] is None
+    assert facts["all_sites"]["holders_rate_pre"] > facts["all_sites"]["holders_rate_post"]
