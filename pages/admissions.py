@@ -129,6 +129,27 @@ if beds.empty:
         "No admissions in the year before or after the index date for this selection.", icon=":material/visibility_off:"
     )
 else:
+    holders = beds[beds["group"] == "Budget holders"]
+    before = pd.to_numeric(holders.loc[holders["window"] == "Year before", "cost_gbp"], errors="coerce").sum()
+    after = pd.to_numeric(holders.loc[holders["window"] == "Year after", "cost_gbp"], errors="coerce").sum()
+    complete = not (holders["cost_gbp"] == disclosure.SUPPRESSED).any()
+    cost_title = (
+        f"Budget holders' hospital costs fell from {fmt.money(before)} to {fmt.money(after)} a year"
+        if complete and before and after < before
+        else "Hospital costs in the year before and after the index date"
+    )
+    ui.show_chart_or_say_why(
+        pd.to_numeric(beds["cost_gbp"], errors="coerce"),
+        "Too few people to show costs for this selection.",
+        charts.bed_days_cost(
+            beds,
+            config.PRICE_BASE,
+            cost_title,
+            "All admissions in the 12 months before and after the index date, by setting; a setting is withheld "
+            "where fewer than 8 people contribute",
+        ),
+        "Bar charts of hospital costs before and after the index date by setting and group",
+    )
     st.dataframe(
         pd.DataFrame(
             {

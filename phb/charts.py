@@ -9,7 +9,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from phb import contract
+from phb import contract, disclosure
 from phb.stats import RULE_WORDS
 
 NHS_BLUE = "#005EB8"
@@ -22,6 +22,8 @@ GROUP_COLOURS = {"Budget holders": NHS_BLUE, "Comparison group": "#ED8B00"}
 PLOT_HEIGHT = 240
 # The height is the plot's own, so titles and legends add to it rather than squeeze it.
 PLOT_ONLY = alt.AutoSizeParams(type="fit-x", contains="padding")
+# money axis labels as a brief writes them: £0, £50k, £1.2m
+MONEY_LABEL = "datum.value == 0 ? '£0' : '£' + replace(datum.label, 'M', 'm')"
 FONT = "Arial, 'Helvetica Neue', Helvetica, sans-serif"
 
 
@@ -134,7 +136,7 @@ def spend_by_category(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Cha
         x=alt.X(
             "spend_gbp:Q",
             title="Spending (£)",
-            axis=alt.Axis(format="~s", labelExpr="datum.value == 0 ? '£0' : '£' + datum.label"),
+            axis=alt.Axis(format="~s", labelExpr=MONEY_LABEL),
         )
     )
     # A withheld category says so, rather than looking like no spending at all.
@@ -425,7 +427,7 @@ def spend_over_time(frame: pd.DataFrame, grain: str, title: str, subtitle: str) 
             y=alt.Y(
                 "sum(spend_gbp):Q",
                 title=f"Spending per {grain} (£)",
-                axis=alt.Axis(format="~s", labelExpr="datum.value == 0 ? '£0' : '£' + datum.label"),
+                axis=alt.Axis(format="~s", labelExpr=MONEY_LABEL),
             ),
             color=alt.Color(
                 "name:N",
@@ -467,7 +469,7 @@ def per_holder(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
         x=alt.X(
             "q1:Q",
             title="Spending per budget holder in the period (£)",
-            axis=alt.Axis(format="~s", labelExpr="datum.value == 0 ? '£0' : '£' + datum.label"),
+            axis=alt.Axis(format="~s", labelExpr=MONEY_LABEL),
         ),
         x2="q3:Q",
     )
@@ -682,4 +684,43 @@ def effect_bars(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
     zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color=TEXT).encode(x="x:Q")
     return (bars + interval + zero).properties(
         title=finding_title(title, subtitle, width=100), height=3 * 40, autosize=PLOT_ONLY
+    )
+
+
+def bed_days_cost(frame: pd.DataFrame, price_base: str, title: str, subtitle: str) -> alt.Chart:
+    """Cost of admissions in the year before and after the index date, by setting, one panel per
+    group; the price base is stated in the axis title."""
+    data = frame.assign(
+        cost=[disclosure.numeric(v) for v in frame["cost_gbp"]],
+        cost_text=["withheld (fewer than 8 people)" if v == "*" else f"£{v:,.0f}" for v in frame["cost_gbp"]],
+        days_text=["withheld" if v == "*" else f"{v:,.0f}" for v in frame["bed_days"]],
+    )
+    base = alt.Chart(data).encode(
+        y=alt.Y("setting:N", title=None, axis=alt.Axis(labelFontSize=13)),
+        yOffset=alt.YOffset("window:N", sort=["Year before", "Year after"]),
+        color=alt.Color(
+            "window:N",
+            title=None,
+            sort=["Year before", "Year after"],
+            scale=alt.Scale(domain=["Year before", "Year after"], range=[GREY, NHS_BLUE]),
+        ),
+        tooltip=[
+            alt.Tooltip("group:N", title="Group"),
+            alt.Tooltip("setting:N", title="Setting"),
+            alt.Tooltip("window:N", title="Window"),
+            alt.Tooltip("days_text:N", title="Bed days"),
+            alt.Tooltip("cost_text:N", title=f"Cost ({price_base})"),
+        ],
+    )
+    bars = base.mark_bar().encode(
+        x=alt.X(
+            "cost:Q",
+            title=f"Cost, £ at {price_base}",
+            axis=alt.Axis(format="~s", labelExpr=MONEY_LABEL),
+        )
+    )
+    return (
+        bars.properties(width=330, height=alt.Step(16))
+        .facet(column=alt.Column("group:N", title=None, header=alt.Header(labelFontSize=13, labelColor=TEXT)))
+        .properties(title=finding_title(title, subtitle, width=100))
     )

@@ -50,6 +50,7 @@ def frames(tmp_path_factory):
         ),
         "rates_before_after": charts.rates_before_after(admissions.before_after(ad, names), "t", "s"),
         "forest": charts.forest(admissions.effects_by_site(ad, names), "t", "s"),
+        "bed_days_cost": charts.bed_days_cost(admissions.bed_days(ad), "2011/12 prices", "t", "s"),
         "effect_bars": charts.effect_bars(admissions.effect_bars(admissions.did_effect(ad.people)), "t", "s"),
         "_block": block,
     }
@@ -72,6 +73,7 @@ BUILDERS = [
     "rates_before_after",
     "forest",
     "effect_bars",
+    "bed_days_cost",
 ]
 
 
