@@ -22,6 +22,7 @@ pages = [
     st.Page(
         "pages/admissions.py", title="Hospital admissions", icon=":material/local_hospital:", url_path="admissions"
     ),
+    st.Page("pages/compare.py", title="Compare sites", icon=":material/compare_arrows:", url_path="compare"),
 ]
 page = st.navigation(pages, position="sidebar")
 page.run()

@@ -724,3 +724,78 @@ def bed_days_cost(frame: pd.DataFrame, price_base: str, title: str, subtitle: st
         .facet(column=alt.Column("group:N", title=None, header=alt.Header(labelFontSize=13, labelColor=TEXT)))
         .properties(title=finding_title(title, subtitle, width=100))
     )
+
+
+POSITION_COLOURS = {
+    "within 95% limits": NHS_BLUE,
+    "between 95% and 99.8% limits": "#ED8B00",
+    "beyond 99.8% limits": "#AE2573",
+}
+
+
+def funnel(
+    points: pd.DataFrame,
+    lines: pd.DataFrame,
+    centre: float,
+    x_title: str,
+    y_title: str,
+    title: str,
+    subtitle: str,
+    value_format: str,
+) -> alt.Chart:
+    """A funnel plot: each site against its denominator, the all-sites value as a line and 95% and
+    99.8% limits around it. Clicking a site selects it (parameter 'site_pick') for a linked view."""
+    data = points.dropna(subset=["value"]).assign(
+        band=lambda d: d["position"].str.replace(r" \((above|below)\)", "", regex=True),
+        value_text=lambda d: [format(v, value_format) for v in d["value"]],
+        count_text=lambda d: [("fewer than 8" if c == "*" else f"{c:,}") for c in d["count"]],
+    )
+    pick = alt.selection_point(name="site_pick", fields=["site"])
+    x = alt.X("denominator:Q", title=x_title)
+    # the limits flare at small denominators: keep the axis to the sites' own range, with room
+    top = max(float(data["value"].max()) * 1.35, centre * 1.6) if len(data) else centre * 2
+    limit_lines = (
+        alt.Chart(lines)
+        .mark_line(color=SECONDARY_TEXT, strokeWidth=1.2, clip=True)
+        .encode(
+            x=x,
+            y=alt.Y("value:Q", title=y_title, scale=alt.Scale(domain=[0, top])),
+            detail="side:N",
+            strokeDash=alt.StrokeDash(
+                "limit:N", title=None, scale=alt.Scale(domain=["95% limits", "99.8% limits"], range=[[6, 4], [2, 2]])
+            ),
+        )
+    )
+    centre_line = alt.Chart(pd.DataFrame({"c": [centre]})).mark_rule(color=TEXT).encode(y="c:Q")
+    dots = (
+        alt.Chart(data)
+        .mark_point(filled=True, size=220, cursor="pointer")
+        .encode(
+            x=x,
+            y="value:Q",
+            color=alt.Color(
+                "band:N",
+                title=None,
+                scale=alt.Scale(domain=list(POSITION_COLOURS), range=list(POSITION_COLOURS.values())),
+            ),
+            opacity=alt.condition(pick, alt.value(1.0), alt.value(0.35)),
+            tooltip=[
+                alt.Tooltip("site:N", title="Site"),
+                alt.Tooltip("value_text:N", title=y_title),
+                alt.Tooltip("count_text:N", title="Count"),
+                alt.Tooltip("position:N", title="Position"),
+            ],
+        )
+        .add_params(pick)
+    )
+    names = (
+        alt.Chart(data)
+        .mark_text(align="left", dx=9, dy=-6, color=TEXT, fontSize=12)
+        .encode(x=x, y="value:Q", text="site:N")
+    )
+    return alt.layer(limit_lines, centre_line, dots, names).properties(
+        title=finding_title(title, subtitle, width=55), height=300, autosize=PLOT_ONLY
+    )
+
+
+MARKING_COLOURS = {"better": "#009639", "similar": GREY, "worse": "#AE2573", "too few to say": "#E8EDEE"}

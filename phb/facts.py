@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from phb import admissions, overview, spending, uptake
+from phb import admissions, compare, overview, spending, uptake
 from phb.filters import Filters
 from phb.warehouse import WarehouseInfo, connect, run_query
 
@@ -24,6 +24,7 @@ def facts(warehouse: Path, info: WarehouseInfo, filters: Filters) -> dict:
             uptake.facts_blocks(uptake.load(con, filters)),
             spending.facts_blocks(spending.load(con, filters, info.period_end)),
             admissions.facts_blocks(admissions.load(con, filters)),
+            compare.facts_blocks(compare.load(con, filters), names),
         ]
     figures = overview.headline(data)
     for blocks in extras:

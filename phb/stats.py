@@ -245,3 +245,32 @@ RULE_WORDS = {
     "7 Points Above CL": "a run of 7 points above the mean",
     "7 Points Below CL": "a run of 7 points below the mean",
 }
+
+
+# --- Funnel plot z-scores and overdispersion ------------------------------------------------------------------------
+
+
+def proportion_z(x: ArrayLike, n: ArrayLike, p0: float) -> np.ndarray:
+    """Spiegelhalter's z-score of each proportion x/n against the target p0 (normal approximation)."""
+    x, n = np.asarray(x, dtype=float), np.asarray(n, dtype=float)
+    return (x / n - p0) / np.sqrt(p0 * (1 - p0) / n)
+
+
+def ratio_z(observed: ArrayLike, expected: ArrayLike) -> np.ndarray:
+    """z-score of each observed count against its expected count on the square-root scale,
+    2(sqrt(O) - sqrt(E)), as FunnelPlotR's 'SR' transformation for standardised ratios."""
+    o, e = np.asarray(observed, dtype=float), np.asarray(expected, dtype=float)
+    return 2 * (np.sqrt(o) - np.sqrt(e))
+
+
+def dispersion_ratio(z: ArrayLike) -> tuple[float, float]:
+    """Spiegelhalter's overdispersion check: phi = mean of z squared (1 when the spread is only
+    chance), and the p-value of k*phi against chi-square with k degrees of freedom."""
+    from scipy.stats import chi2
+
+    z = np.asarray(z, dtype=float)
+    k = len(z)
+    if k == 0:
+        raise ValueError("at least one unit is needed")
+    phi = float(np.mean(z**2))
+    return phi, float(chi2.sf(k * phi, k))

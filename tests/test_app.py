@@ -47,6 +47,7 @@ TITLES = {
     "pages/uptake.py": "Budget uptake",
     "pages/spending.py": "Spending",
     "pages/admissions.py": "Hospital admissions",
+    "pages/compare.py": "Compare sites",
 }
 SELECTIONS = {
     "everything": {},

@@ -146,3 +146,35 @@ def test_choosing_a_site_in_the_sidebar_updates_the_page_and_the_link(server, pa
     )
     assert "Dorset;" in page.locator("[data-testid='stCaptionContainer']", has_text="Showing:").first.inner_text()
     assert metric_value(page, "People referred") != before
+
+
+def test_clicking_a_site_on_a_funnel_plot_shows_its_detail(server, page):
+    """Compare sites: hovering finds a site's point on the uptake funnel; clicking it opens that site's
+    admissions SPC chart and pathway in the linked view."""
+    url, _ = server
+    page.goto(url + "/compare", timeout=90_000)
+    page.wait_for_selector(
+        "[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg", timeout=90_000
+    )
+    chart = page.locator("[data-testid='stVegaLiteChart']").first
+    chart.scroll_into_view_if_needed()
+    box = chart.bounding_box()
+    found = None
+    for y in range(int(box["y"] + 60), int(box["y"] + box["height"] - 40), 8):
+        for x in range(int(box["x"] + 40), int(box["x"] + box["width"] - 10), 8):
+            page.mouse.move(x, y)
+            text = page.evaluate(
+                "() => { const t = document.querySelector('#vg-tooltip-element');"
+                " return t && t.classList.contains('visible') ? t.innerText : ''; }"
+            )
+            if "Site" in text:
+                found = (x, y, text)
+                break
+        if found:
+            break
+    assert found, "no site point found on the uptake funnel plot"
+    site = found[2].split("Site")[1].strip().splitlines()[0].strip()
+    page.mouse.click(found[0], found[1])
+    heading = page.get_by_text(f"{site}: emergency admissions and the budget pathway")
+    heading.wait_for(timeout=30_000)
+    assert heading.is_visible()

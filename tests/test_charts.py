@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from phb import admissions, charts, disclosure, overview, spending, uptake
+from phb import admissions, charts, compare, disclosure, overview, spending, uptake
 from phb.filters import Filters
 from phb.warehouse import build, connect
 from tests.test_uptake import DATA
@@ -24,6 +24,7 @@ def frames(tmp_path_factory):
         up = uptake.load(con, filters)
         sp = spending.load(con, filters, info.period_end)
         ad = admissions.load(con, filters)
+        cmp = compare.load(con, filters)
     block = overview.headline(ov)["all_sites"]
     plan_frame, targets = uptake.budgets_against_plan(up, names)
     rates, overall = uptake.uptake_by_site(up, names)
@@ -50,6 +51,7 @@ def frames(tmp_path_factory):
         ),
         "rates_before_after": charts.rates_before_after(admissions.before_after(ad, names), "t", "s"),
         "forest": charts.forest(admissions.effects_by_site(ad, names), "t", "s"),
+        "funnel": charts.funnel(*compare.uptake_funnel(cmp, names), "Eligible", "Uptake (%)", "t", "s", ".2f"),
         "bed_days_cost": charts.bed_days_cost(admissions.bed_days(ad), "2011/12 prices", "t", "s"),
         "effect_bars": charts.effect_bars(admissions.effect_bars(admissions.did_effect(ad.people)), "t", "s"),
         "_block": block,
@@ -74,6 +76,7 @@ BUILDERS = [
     "forest",
     "effect_bars",
     "bed_days_cost",
+    "funnel",
 ]
 
 
@@ -104,12 +107,12 @@ def test_embedded_chart_data_holds_no_small_count(frames, name):
     spec = frames[name].to_dict()
     count_like = {
         "budgets", "people", "admissions", "plan", "referred", "eligible", "budgets_in_place", "holders", "value",
-        "shown", "emergency_pre", "emergency_post",
+        "shown", "emergency_pre", "emergency_post", "count",
     }  # fmt: skip
     for rows in spec.get("datasets", {}).values():
         for row in rows:
             for key, value in row.items():
-                if key in count_like and isinstance(value, (int, float)) and value == value:
+                if key in count_like and isinstance(value, (int, float)) and float(value).is_integer():
                     assert not 1 <= value <= 7, (name, key, value)
                     assert value % 5 == 0, (name, key, value)
                 if isinstance(value, str) and key in count_like:

@@ -306,6 +306,19 @@ def check_bed_days_windows(con):
     assert row["cost_gbp"].tolist() == [penny(9000.00)]  # H05's cost is given in the extract: unit costs don't apply
 
 
+def check_admissions_after_by_site_age(con):
+    frame = run_query(con, "admissions_after_by_site_age", **FULL)
+    got = {(r.site_code, r.age_band): (r.holders, r.admissions) for r in frame.itertuples()}
+    # AAA 25-34: A01 (H02 in the year after) and A07; 35-44: A02 and A08, no admissions after
+    assert got[("AAA", "25-34")] == (2, 1)
+    assert got[("AAA", "35-44")] == (2, 0)
+    assert sum(h for h, _ in got.values()) == 12  # nine AAA and three BBB holders; the comparison group is not here
+    a01, a07 = date(2014, 8, 15), date(2015, 3, 1)
+    years = (covered_days(a01, year_later(a01)) + covered_days(a07, year_later(a07))) / 365.25
+    row = frame[(frame["site_code"] == "AAA") & (frame["age_band"] == "25-34")].iloc[0]
+    assert row["years"] == pytest.approx(years)
+
+
 CHECKS = {
     "sites": check_sites,
     "site_summary": check_site_summary,
@@ -322,6 +335,7 @@ CHECKS = {
     "admissions_by_month": check_admissions_by_month,
     "admission_windows_by_person": check_admission_windows_by_person,
     "bed_days_windows": check_bed_days_windows,
+    "admissions_after_by_site_age": check_admissions_after_by_site_age,
 }
 
 

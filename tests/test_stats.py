@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from phb.stats import compare_to_rest, holm, wilson_ci
+from phb.stats import compare_to_rest, dispersion_ratio, holm, proportion_z, ratio_z, wilson_ci
 
 
 @pytest.mark.parametrize(
@@ -43,3 +43,19 @@ def test_holm_adjustment_matches_a_worked_example():
     """Holm (1979) step-down: p = (0.01, 0.04, 0.03, 0.005) gives (0.03, 0.06, 0.06, 0.02):
     sorted, 0.005 x 4 = 0.02, 0.01 x 3 = 0.03, 0.03 x 2 = 0.06, 0.04 x 1 = 0.04 raised to 0.06."""
     assert holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+
+
+def test_proportion_and_ratio_z_scores_by_hand():
+    """Spiegelhalter (2005): z = (p - p0) / sqrt(p0 (1 - p0) / n); for a ratio on the square-root scale
+    (FunnelPlotR 'SR'), z = 2 (sqrt(O) - sqrt(E)). 30 of 1,000 against 2%: 0.01 / sqrt(0.0000196) = 2.2588;
+    O = 49, E = 36: 2 x (7 - 6) = 2."""
+    assert proportion_z([30], [1000], 0.02)[0] == pytest.approx(0.01 / (0.02 * 0.98 / 1000) ** 0.5)
+    assert proportion_z([30], [1000], 0.02)[0] == pytest.approx(2.2588, abs=1e-4)
+    assert ratio_z([49], [36])[0] == pytest.approx(2.0)
+
+
+def test_dispersion_ratio_is_the_mean_squared_z_with_a_chi_square_test():
+    """z = (1, -1, 2, 0): phi = (1 + 1 + 4 + 0) / 4 = 1.5; p = P(chi-square with 4 df > 6) = 0.1991."""
+    phi, p = dispersion_ratio([1, -1, 2, 0])
+    assert phi == pytest.approx(1.5)
+    assert p == pytest.approx(0.19915, abs=1e-4)

@@ -1,0 +1,193 @@
+"""Compare sites: funnel plots, a benchmark table and a linked view for clinicians."""
+
+import pandas as pd
+import streamlit as st
+
+from phb import admissions, charts, compare, ui, uptake
+from phb.warehouse import connect
+
+
+@st.cache_data(show_spinner=False)
+def _load(warehouse: str, version: str, filters) -> compare.CompareData:
+    with connect(warehouse) as con:
+        return compare.load(con, filters)
+
+
+def _picked(event) -> str | None:
+    """The site clicked on a funnel plot, if any."""
+    if event is None:
+        return None
+    chosen = event.selection.get("site_pick") if hasattr(event, "selection") else None
+    if isinstance(chosen, list) and chosen:
+        return chosen[0].get("site")
+    if isinstance(chosen, dict) and chosen.get("site"):
+        value = chosen["site"]
+        return value[0] if isinstance(value, list) else value
+    return None
+
+
+context = ui.page_context()
+names = context.site_names
+st.title("Compare sites")
+ui.active_filters(context)
+st.caption(
+    "Seven sites of very different sizes: a ranked table would be mostly noise. A funnel plot shows each site against "
+    "how much chance variation its size allows; the benchmark table marks a site better or worse only where its 95% "
+    "interval excludes the all-sites value."
+)
+data = _load(str(context.warehouse), context.info.data_version, context.filters)
+
+left, right = st.columns(2)
+with left:
+    points, lines, p0 = compare.uptake_funnel(data, names)
+    event_uptake = None
+    if points["value"].notna().any() and len(lines):
+        event_uptake = st.altair_chart(
+            charts.funnel(
+                points,
+                lines,
+                p0,
+                "Eligible population",
+                "Uptake at pilot end (%)",
+                compare.funnel_title(points, "uptake"),
+                f"Budgets at pilot end as % of the eligible population; all sites {p0:.1f}%. "
+                "Click a site to see it below.",
+                ".2f",
+            ),
+            theme=None,
+            width="stretch",
+            on_select="rerun",
+            key="funnel_uptake",
+            alt="Funnel plot of uptake by site against eligible population",
+        )
+        st.caption(compare.dispersion_note(points))
+    else:
+        st.info("Too few budgets to place sites on an uptake funnel.", icon=":material/visibility_off:")
+with right:
+    ratios, ratio_lines = compare.admissions_funnel(data, names)
+    event_adm = None
+    if len(ratios) and ratios["value"].notna().any() and len(ratio_lines):
+        event_adm = st.altair_chart(
+            charts.funnel(
+                ratios,
+                ratio_lines,
+                1.0,
+                "Expected emergency admissions",
+                "Observed ÷ expected",
+                compare.funnel_title(ratios, "emergency admissions"),
+                "Budget holders' emergency admissions in the year after the index date against the number "
+                "expected at all-sites rates for their age; 1 is the all-sites level. Click a site to see "
+                "it below.",
+                ".2f",
+            ),
+            theme=None,
+            width="stretch",
+            on_select="rerun",
+            key="funnel_admissions",
+            alt="Funnel plot of standardised emergency admission ratios by site against expected admissions",
+        )
+        st.caption(compare.dispersion_note(ratios))
+    else:
+        st.info(
+            "Too few emergency admissions to place sites on an admissions funnel.", icon=":material/visibility_off:"
+        )
+
+# Benchmark table ---------------------------------------------------------------------------------
+st.header("Benchmarks")
+table = compare.benchmark(data, names)
+if table.empty:
+    st.info("Nothing to benchmark for this selection.", icon=":material/visibility_off:")
+else:
+    shown = table.rename(
+        columns={
+            "site": "Site",
+            "measure": "Measure",
+            "value": "Value",
+            "interval": "95% interval",
+            "benchmark": "All sites",
+            "marking": "Against all sites",
+            "polarity": "Better is",
+        }
+    )
+    shown["Against all sites"] = shown["Against all sites"].str.capitalize()
+    styled = shown.style.map(
+        lambda v: (
+            f"background-color: {charts.MARKING_COLOURS.get(str(v).lower(), '#FFFFFF')}; "
+            f"color: {'#FFFFFF' if str(v).lower() in ('better', 'worse') else '#212B32'}"
+        ),
+        subset=["Against all sites"],
+    )
+    st.dataframe(styled, hide_index=True, width="stretch", height=36 * (len(shown) + 1) + 4)
+    st.caption(
+        "Better or worse: the site's 95% interval excludes the all-sites value (Wilson intervals for percentages; "
+        "exact Poisson or Byar's for the admissions ratio). Similar: it does not, so the difference may be chance. "
+        "Marked in words as well as colour."
+    )
+
+# Linked view -------------------------------------------------------------------------------------
+st.header("One site in detail")
+picked = _picked(event_adm) or _picked(event_uptake)
+by_name = {name: code for code, name in names.items() if code in set(data.uptake.sites["site_code"])}
+if picked is None:
+    st.caption("Click a site on either funnel plot, or choose one here.")
+    picked = st.selectbox("Site", list(by_name), key="compare_site", index=None, placeholder="Choose a site")
+if picked:
+    code = by_name[picked]
+    st.subheader(f"{picked}: emergency admissions and the budget pathway")
+    filters = context.filters
+    one, two = st.columns(2)
+    with one:
+        chart, grain, why = admissions.spc_series(data.admissions, code, "budget_holders", "admissions", filters)
+        if why:
+            st.info(f"{picked}, budget holders: {why}", icon=":material/visibility_off:")
+        else:
+            note = f"XmR chart by {grain} admitted; fewer is better."
+            if len(chart) < admissions.MIN_POINTS:
+                note += f" Trial limits: only {len(chart)} points."
+            ui.show_chart(
+                charts.xmr_chart(
+                    chart,
+                    grain,
+                    "Emergency admissions",
+                    admissions.go_live_dates(data.admissions, filters).query("site == @picked"),
+                    admissions.spc_title(chart, grain, f"{picked}, budget holders"),
+                    note,
+                ),
+                f"XmR chart of emergency admissions for {picked}",
+            )
+    with two:
+        site_data = uptake.UptakeData(
+            pathway=data.uptake.pathway[data.uptake.pathway["site_code"] == code].assign(site_code=None),
+            sites=data.uptake.sites,
+            monthly=data.uptake.monthly,
+            management=data.uptake.management,
+            groups=data.uptake.groups,
+        )
+        steps = uptake.pathway_steps(site_data)
+        ui.show_chart_or_say_why(
+            steps["people"] if len(steps) else pd.Series(dtype=float),
+            f"Nobody at {picked} was referred in this period.",
+            charts.pathway_funnel(
+                steps,
+                f"{picked}: the budget pathway",
+                uptake.pathway_title(site_data),
+            ),
+            f"Bar chart of the budget pathway at {picked}",
+        )
+
+# Validity ------------------------------------------------------------------------------------------
+st.header("How far to trust these comparisons")
+notes = [
+    f"Seven sites are too few to estimate overdispersion well (fewer than {compare.FEW_SITES}); funnel limits are "
+    "not widened for it, so a site just outside the 95% limits may still differ only by chance.",
+    "Uptake is measured against each site's own eligible population, which sites defined for themselves.",
+    "The admissions ratio is standardised for age only; sites may differ in need in ways age does not capture.",
+]
+small = ratios[(ratios["denominator"] < compare.SMALL_DENOMINATOR)]["site"].tolist() if len(ratios) else []
+if small:
+    notes.append(
+        f"Small expected counts (under {compare.SMALL_DENOMINATOR}) at {uptake._and(small)}: their limits "
+        "are wide and a single admission moves the ratio a lot."
+    )
+notes.append("SPC charts with fewer than 12 points have trial limits only.")
+st.markdown("\n".join(f"- {n}" for n in notes))

@@ -1,0 +1,272 @@
+"""Comparing sites fairly: funnel plots with 95% and 99.8% limits, an overdispersion check, and a
+benchmark table that marks each site better, similar or worse than all sites only where its
+interval excludes the all-sites value.
+
+Points are placed from shown (rounded) counts; limits, z-scores and intervals come from the
+unrounded data, and nothing is drawn for a site whose count is suppressed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from phb import admissions, disclosure, uptake
+from phb.filters import Filters
+from phb.stats import (
+    count_ci,
+    dispersion_ratio,
+    proportion_funnel_limits,
+    proportion_z,
+    ratio_funnel_limits,
+    ratio_z,
+    wilson_ci,
+)
+from phb.warehouse import run_query
+
+LEVELS = (0.95, 0.998)
+FEW_SITES = 10  # below this many sites an overdispersion estimate is unreliable
+SMALL_DENOMINATOR = 20  # expected admissions below this make a ratio's limits wide and lumpy
+
+
+@dataclass(frozen=True)
+class CompareData:
+    """The unrounded result sets the Compare page is made from."""
+
+    uptake: uptake.UptakeData
+    admissions: admissions.AdmissionsData
+    by_age: pd.DataFrame
+
+
+def load(con: duckdb.DuckDBPyConnection, filters: Filters) -> CompareData:
+    """Run the Compare page's queries for a selection."""
+    return CompareData(
+        uptake=uptake.load(con, filters),
+        admissions=admissions.load(con, filters),
+        by_age=run_query(con, "admissions_after_by_site_age", **filters.params()),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Funnel plots
+
+
+def _position(limits: dict[float, tuple[float, float]], value: float) -> str:
+    """Where a site sits: inside 95%, between 95% and 99.8%, or beyond 99.8% (above or below)."""
+    low99, high99 = limits[0.998]
+    low95, high95 = limits[0.95]
+    side = "above" if value > (low95 + high95) / 2 else "below"
+    if value < low99 or value > high99:
+        return f"beyond 99.8% limits ({side})"
+    if value < low95 or value > high95:
+        return f"between 95% and 99.8% limits ({side})"
+    return "within 95% limits"
+
+
+def uptake_funnel(data: CompareData, site_names: dict[str, str]) -> tuple[pd.DataFrame, pd.DataFrame, float]:
+    """Uptake per site against its eligible population, with funnel limits around the all-sites
+    uptake. Returns (site points, limit lines, all-sites uptake %)."""
+    sites = data.uptake.sites
+    x, n = sites["budgets_at_pilot_end"].astype(int), sites["eligible_population"].astype(int)
+    p0 = float(x.sum() / n.sum()) if n.sum() else 0.0
+    points = []
+    z = proportion_z(x, n, p0) if 0 < p0 < 1 else np.zeros(len(sites))
+    for (code, xi, ni), zi in zip(zip(sites["site_code"], x, n), z):
+        shown = disclosure.percent(xi, ni, places=2)
+        limits = {c: proportion_funnel_limits(p0, ni, c) for c in LEVELS}
+        points.append(
+            {
+                "site_code": code,
+                "site": site_names[code],
+                "denominator": disclosure.count(int(ni)),
+                "count": disclosure.count(int(xi)),
+                "value": disclosure.numeric(shown),
+                "z": float(zi),
+                "position": "too few to place"
+                if shown == disclosure.SUPPRESSED
+                else _position({c: (100 * lo, 100 * hi) for c, (lo, hi) in limits.items()}, 100 * xi / ni),
+            }
+        )
+    grid = np.linspace(max(1.0, 0.5 * n.min()), 1.15 * n.max(), 120) if len(n) else np.array([1.0])
+    lines = _limit_lines(grid, lambda g, c: proportion_funnel_limits(p0, g, c), scale=100) if 0 < p0 < 1 else None
+    return pd.DataFrame(points), lines if lines is not None else pd.DataFrame(), 100 * p0
+
+
+def expected_admissions(by_age: pd.DataFrame) -> pd.DataFrame:
+    """Observed and expected emergency admissions after the index date per site, expected being each
+    site's holder person-years by age band at the all-sites rate for that age band (indirect
+    standardisation)."""
+    if by_age.empty:
+        return pd.DataFrame(columns=["site_code", "observed", "expected", "holders"])
+    rates = by_age.groupby("age_band")[["admissions", "years"]].sum()
+    rate = (rates["admissions"] / rates["years"]).where(rates["years"] > 0, 0.0)
+    frame = by_age.assign(expected=by_age["years"] * by_age["age_band"].map(rate))
+    return frame.groupby("site_code", as_index=False).agg(
+        observed=("admissions", "sum"), expected=("expected", "sum"), holders=("holders", "sum")
+    )
+
+
+def admissions_funnel(data: CompareData, site_names: dict[str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each site's budget holders' emergency admissions in the year after the index date as a ratio
+    of observed to expected (standardised by age), against the expected count, with funnel limits
+    around 1. The ratio shown uses the rounded observed count; z-scores use the unrounded."""
+    frame = expected_admissions(data.by_age)
+    points = []
+    for _, row in frame.iterrows():
+        o, e = int(row["observed"]), float(row["expected"])
+        shown = disclosure.count(o)
+        ok = e > 0 and shown != disclosure.SUPPRESSED
+        limits = {c: ratio_funnel_limits(e, c) for c in LEVELS} if e > 0 else None
+        points.append(
+            {
+                "site_code": row["site_code"],
+                "site": site_names[row["site_code"]],
+                "denominator": round(e, 1),
+                "count": shown,
+                "value": shown / e if ok else math.nan,
+                "z": float(ratio_z(o, e)) if e > 0 else math.nan,
+                "position": _position(limits, o / e) if ok else "too few to place",
+            }
+        )
+    expected = frame["expected"][frame["expected"] > 0]
+    if expected.empty:
+        return pd.DataFrame(points), pd.DataFrame()
+    grid = np.linspace(max(1.0, 0.5 * expected.min()), 1.15 * expected.max(), 120)
+    return pd.DataFrame(points), _limit_lines(grid, ratio_funnel_limits)
+
+
+def _limit_lines(grid: np.ndarray, limits, scale: float = 1.0) -> pd.DataFrame:
+    rows = []
+    for conf in LEVELS:
+        low, high = limits(grid, conf)
+        label = f"{100 * conf:g}% limits"
+        rows += [{"denominator": g, "limit": label, "side": "lower", "value": scale * v} for g, v in zip(grid, low)]
+        rows += [{"denominator": g, "limit": label, "side": "upper", "value": scale * v} for g, v in zip(grid, high)]
+    return pd.DataFrame(rows)
+
+
+def dispersion_note(points: pd.DataFrame) -> str:
+    """Spiegelhalter's overdispersion check, and how far it can be trusted with this many sites."""
+    z = points.loc[points["position"] != "too few to place", "z"].dropna()
+    if len(z) < 2:
+        return "Too few sites to check whether they differ by more than chance."
+    phi, p = dispersion_ratio(z)
+    verdict = (
+        "the sites differ by more than chance alone would give (overdispersion)"
+        if p < 0.05
+        else "no sign the sites differ by more than chance"
+    )
+    caution = (
+        f" With only {len(z)} sites this estimate is unreliable, so the limits are not widened for it: read a site "
+        "outside the 95% limits as worth a look, not as proof."
+        if len(z) < FEW_SITES
+        else ""
+    )
+    return f"Dispersion ratio {phi:.2f} (1 means chance alone; p = {p:.2f}): {verdict}.{caution}"
+
+
+def funnel_title(points: pd.DataFrame, measure: str) -> str:
+    """Which sites sit outside the 99.8% or 95% limits, in plain words."""
+    beyond = points[points["position"].str.startswith("beyond")]
+    between = points[points["position"].str.startswith("between")]
+    if beyond.empty and between.empty:
+        return f"All sites' {measure} is within what chance would give"
+    parts = []
+    if len(beyond):
+        parts.append(f"{uptake._and(beyond['site'].tolist())} beyond the 99.8% limits")
+    if len(between):
+        parts.append(f"{uptake._and(between['site'].tolist())} between the 95% and 99.8% limits")
+    return f"{measure.capitalize()}: " + "; ".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# The benchmark table
+
+
+def _mark(low: float, high: float, benchmark: float, higher_is_better: bool) -> str:
+    if math.isnan(low) or math.isnan(high):
+        return "too few to say"
+    if low > benchmark:
+        return "better" if higher_is_better else "worse"
+    if high < benchmark:
+        return "worse" if higher_is_better else "better"
+    return "similar"
+
+
+def benchmark(data: CompareData, site_names: dict[str, str]) -> pd.DataFrame:
+    """Each site's uptake, conversion and admissions ratio with a 95% interval, marked better,
+    similar or worse than all sites (polarity aware) by whether the interval excludes the all-sites
+    value; withheld where the count is suppressed."""
+    rows = []
+    sites = data.uptake.sites
+    x_all, n_all = int(sites["budgets_at_pilot_end"].sum()), int(sites["eligible_population"].sum())
+    for _, s in sites.iterrows():
+        x, n = int(s["budgets_at_pilot_end"]), int(s["eligible_population"])
+        rows.append(_proportion_row(site_names[s["site_code"]], "Uptake at pilot end", x, n, x_all, n_all))
+    pathway = data.uptake.pathway
+    total = pathway[pathway["site_code"].isna()]
+    if len(total):
+        xa, na = int(total["budget_in_place"].iloc[0]), int(total["referred"].iloc[0])
+        for _, s in pathway[pathway["site_code"].notna()].iterrows():
+            rows.append(
+                _proportion_row(
+                    site_names[s["site_code"]],
+                    "Referred who have a budget",
+                    int(s["budget_in_place"]),
+                    int(s["referred"]),
+                    xa,
+                    na,
+                )
+            )
+    for _, s in expected_admissions(data.by_age).iterrows():
+        o, e = int(s["observed"]), float(s["expected"])
+        shown = disclosure.count(o)
+        ok = e > 0 and shown != disclosure.SUPPRESSED
+        low, high = (count_ci(o)[0] / e, count_ci(o)[1] / e) if ok else (math.nan, math.nan)
+        rows.append(
+            {
+                "site": site_names[s["site_code"]],
+                "measure": "Emergency admissions against expected",
+                "value": f"{shown / e:.2f}" if ok else disclosure.SUPPRESSED,
+                "interval": f"{low:.2f} to {high:.2f}" if ok else disclosure.SUPPRESSED,
+                "benchmark": "1.00 (all sites, standardised by age)",
+                "marking": _mark(low, high, 1.0, higher_is_better=False),
+                "polarity": "fewer is better",
+            }
+        )
+    return pd.DataFrame(rows, columns=["site", "measure", "value", "interval", "benchmark", "marking", "polarity"])
+
+
+def _proportion_row(site: str, measure: str, x: int, n: int, x_all: int, n_all: int) -> dict:
+    shown = disclosure.percent(x, n)
+    ok = n > 0 and shown != disclosure.SUPPRESSED
+    low, high = (100 * v for v in wilson_ci(x, n)) if ok else (math.nan, math.nan)
+    bench = 100 * x_all / n_all if n_all else math.nan
+    return {
+        "site": site,
+        "measure": measure,
+        "value": f"{shown:.1f}%" if ok else disclosure.SUPPRESSED,
+        "interval": f"{low:.1f}% to {high:.1f}%" if ok else disclosure.SUPPRESSED,
+        "benchmark": f"{disclosure.percent(x_all, n_all)}% (all sites)",
+        "marking": _mark(low, high, bench, higher_is_better=True),
+        "polarity": "more is better",
+    }
+
+
+def facts_blocks(data: CompareData, site_names: dict[str, str]) -> dict[str, dict]:
+    """Each site's benchmark markings, for `phb facts`."""
+    table = benchmark(data, site_names)
+    codes = {name: code for code, name in site_names.items()}
+    keys = {
+        "Uptake at pilot end": "uptake",
+        "Referred who have a budget": "conversion",
+        "Emergency admissions against expected": "admissions_ratio",
+    }
+    out: dict[str, dict] = {}
+    for _, row in table.iterrows():
+        out.setdefault(codes[row["site"]], {"benchmark": {}})["benchmark"][keys[row["measure"]]] = row["marking"]
+    return out

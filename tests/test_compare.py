@@ -1,0 +1,89 @@
+"""Comparing sites: indirect standardisation, funnel positions against independent z-scores,
+polarity-aware benchmark markings and their place in `phb facts`."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+from scipy.stats import norm
+
+from phb import compare
+from phb.filters import Filters
+from phb.warehouse import build, connect
+from tests.test_uptake import DATA
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    warehouse = tmp_path_factory.mktemp("cmp") / "w.duckdb"
+    info = build(DATA, warehouse)
+    with connect(warehouse) as con:
+        names = dict(con.execute("select site_code, site_name from sites").fetchall())
+        return compare.load(con, Filters(None, info.period_start, info.period_end)), names
+
+
+def test_expected_admissions_use_all_sites_rates_by_age_band():
+    """Two sites, two age bands. All-sites rates: young 30/100 = 0.3, old 10/100 = 0.1 per person-year.
+    Site A (80 young, 20 old person-years) expects 80 x 0.3 + 20 x 0.1 = 26; site B 20 x 0.3 + 80 x 0.1 = 14."""
+    by_age = pd.DataFrame(
+        {
+            "site_code": ["A", "A", "B", "B"],
+            "age_band": ["18-24", "65+", "18-24", "65+"],
+            "holders": [80, 20, 20, 80],
+            "admissions": [20, 5, 10, 5],
+            "years": [80.0, 20.0, 20.0, 80.0],
+        }
+    )
+    got = compare.expected_admissions(by_age).set_index("site_code")
+    assert got.loc["A", "expected"] == pytest.approx(26.0)
+    assert got.loc["B", "expected"] == pytest.approx(14.0)
+    assert got["observed"].tolist() == [25, 15]
+
+
+def test_uptake_funnel_positions_agree_with_independent_z_scores(data):
+    """A site is beyond the 99.8% limits exactly when |z| > z(0.999), between when |z| > z(0.975)."""
+    frame, names = data
+    points, lines, p0 = compare.uptake_funnel(frame, names)
+    sites = frame.uptake.sites
+    p = sites["budgets_at_pilot_end"].sum() / sites["eligible_population"].sum()
+    assert p0 == pytest.approx(100 * p)
+    for _, s in sites.iterrows():
+        x, n = s["budgets_at_pilot_end"], s["eligible_population"]
+        z = (x / n - p) / math.sqrt(p * (1 - p) / n)
+        position = points.set_index("site_code").loc[s["site_code"], "position"]
+        if abs(z) > norm.ppf(0.999):
+            assert position.startswith("beyond"), (s["site_code"], z, position)
+        elif abs(z) > norm.ppf(0.975):
+            assert position.startswith("between"), (s["site_code"], z, position)
+        else:
+            assert position == "within 95% limits", (s["site_code"], z, position)
+    assert set(lines["limit"]) == {"95% limits", "99.8% limits"}
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "bench", "higher_better", "marking"),
+    [
+        (3.3, 4.7, 2.9, True, "better"),
+        (3.3, 4.7, 2.9, False, "worse"),
+        (0.9, 2.3, 2.9, True, "worse"),
+        (0.69, 1.43, 1.0, False, "similar"),
+        (math.nan, math.nan, 1.0, False, "too few to say"),
+    ],
+)
+def test_benchmark_marking_is_polarity_aware(low, high, bench, higher_better, marking):
+    """Better or worse only where the interval excludes the all-sites value, and which is which by polarity."""
+    assert compare._mark(low, high, bench, higher_better) == marking
+
+
+def test_benchmark_withholds_a_site_whose_count_is_suppressed(data):
+    """A site whose admissions after the index date are 1 to 7 has no value, no interval and no marking."""
+    frame, names = data
+    table = compare.benchmark(frame, names)
+    ratio = table[table["measure"] == "Emergency admissions against expected"]
+    withheld = ratio[ratio["value"] == "*"]
+    assert len(withheld) and (withheld["marking"] == "too few to say").all() and (withheld["interval"] == "*").all()
+    markings = compare.facts_blocks(frame, names)
+    assert set(markings) == set(names)
+    assert markings["DOR"]["benchmark"]["uptake"] == "better"
