@@ -42,7 +42,7 @@ with left:
     points, lines, p0 = compare.uptake_funnel(data, names)
     event_uptake = None
     if points["value"].notna().any() and len(lines):
-        event_uptake = st.altair_chart(
+        event_uptake = ui.show_chart(
             charts.funnel(
                 points,
                 lines,
@@ -54,11 +54,9 @@ with left:
                 "Click a site to see it below.",
                 ".2f",
             ),
-            theme=None,
-            width="stretch",
+            "Funnel plot of uptake by site against eligible population",
             on_select="rerun",
             key="funnel_uptake",
-            alt="Funnel plot of uptake by site against eligible population",
         )
         st.caption(compare.dispersion_note(points))
     else:
@@ -67,7 +65,7 @@ with right:
     ratios, ratio_lines = compare.admissions_funnel(data, names)
     event_adm = None
     if len(ratios) and ratios["value"].notna().any() and len(ratio_lines):
-        event_adm = st.altair_chart(
+        event_adm = ui.show_chart(
             charts.funnel(
                 ratios,
                 ratio_lines,
@@ -80,11 +78,9 @@ with right:
                 "it below.",
                 ".2f",
             ),
-            theme=None,
-            width="stretch",
+            "Funnel plot of standardised emergency admission ratios by site against expected admissions",
             on_select="rerun",
             key="funnel_admissions",
-            alt="Funnel plot of standardised emergency admission ratios by site against expected admissions",
         )
         st.caption(compare.dispersion_note(ratios))
     else:

@@ -15,7 +15,7 @@ from pathlib import Path
 import altair as alt
 import streamlit as st
 
-from phb import config, contract, disclosure, facts
+from phb import config, contract, disclosure, exports, facts
 from phb.filters import Filters, describe, parse_filters
 from phb.formatting import day
 from phb.warehouse import ContractError, WarehouseInfo, connect, ensure_warehouse
@@ -23,6 +23,7 @@ from phb.warehouse import ContractError, WarehouseInfo, connect, ensure_warehous
 log = logging.getLogger(__name__)
 
 CONTEXT_KEY = "_phb_context"
+PRESENT_KEY = "present"
 SEEDED_KEY = "_phb_filters_seeded"
 URL_PROBLEMS_KEY = "_phb_url_problems"
 
@@ -225,9 +226,47 @@ def footer(context: PageContext) -> None:
     )
 
 
-def show_chart(chart: alt.Chart, alt_text: str) -> None:
-    """Draw a chart in the NHS theme (not Streamlit's), full width."""
-    st.altair_chart(chart, theme=None, width="stretch", alt=alt_text)
+def show_chart(chart: alt.Chart, alt_text: str, key: str | None = None, on_select: str = "ignore"):
+    """Draw a chart in the NHS theme (not Streamlit's), full width, with its exports below: PNG at
+    print resolution, SVG and the data as CSV, each titled, footed and stamped (made on click)."""
+    event = st.altair_chart(chart, theme=None, width="stretch", alt=alt_text, key=key, on_select=on_select)
+    if not st.session_state.get(PRESENT_KEY):
+        _export_buttons(chart, key or exports.file_stem(exports.title_text(chart)))
+    return event
+
+
+def _export_buttons(chart: alt.Chart, key: str) -> None:
+    context = page_context()
+    meta = exports.meta_for(context.info, context.filters, context.site_names)
+    stem = exports.file_stem(exports.title_text(chart))
+    cols = st.columns([1, 1, 1.3, 5])
+    cols[0].download_button(
+        "PNG",
+        data=lambda: exports.chart_png(chart, meta),
+        file_name=f"{stem}.png",
+        mime="image/png",
+        key=f"png-{key}",
+        help="The chart at print resolution, with its source, date and selection.",
+        icon=":material/image:",
+    )
+    cols[1].download_button(
+        "SVG",
+        data=lambda: exports.chart_svg(chart, meta),
+        file_name=f"{stem}.svg",
+        mime="image/svg+xml",
+        key=f"svg-{key}",
+        help="The chart as a scalable drawing, with its source, date and selection.",
+        icon=":material/draw:",
+    )
+    cols[2].download_button(
+        "Data (CSV)",
+        data=lambda: exports.csv_bytes(exports.chart_data(chart), exports.title_text(chart), meta),
+        file_name=f"{stem}.csv",
+        mime="text/csv",
+        key=f"csv-{key}",
+        help="The figures drawn, after disclosure control, safe to open in Excel.",
+        icon=":material/table:",
+    )
 
 
 def show_chart_or_say_why(values, why: str, chart: alt.Chart, alt_text: str) -> None:
