@@ -23,6 +23,7 @@ pages = [
         "pages/admissions.py", title="Hospital admissions", icon=":material/local_hospital:", url_path="admissions"
     ),
     st.Page("pages/compare.py", title="Compare sites", icon=":material/compare_arrows:", url_path="compare"),
+    st.Page("pages/briefing.py", title="Briefing pack", icon=":material/summarize:", url_path="briefing"),
 ]
 page = st.navigation(pages, position="sidebar")
 page.run()

@@ -36,6 +36,11 @@ st.caption(
     "interval excludes the all-sites value."
 )
 data = _load(str(context.warehouse), context.info.data_version, context.filters)
+if len(data.uptake.sites) < 2:
+    st.info(
+        "Choose two or more sites in the sidebar to compare them; the page below shows the one chosen.",
+        icon=":material/compare_arrows:",
+    )
 
 left, right = st.columns(2)
 with left:

@@ -64,13 +64,69 @@ def _facts(argv: list[str]) -> int:
     return 0
 
 
+def _brief(argv: list[str]) -> int:
+    from pathlib import Path
+
+    from phb import briefing, exports
+    from phb.facts import facts
+    from phb.filters import parse_filters
+
+    ap = argparse.ArgumentParser(prog="python -m phb brief", description="Write the briefing pack without a browser.")
+    ap.add_argument("--out", required=True, help="folder to write briefing.pdf, briefing.pptx, facts.json, charts/")
+    ap.add_argument("--sites", help="site codes separated by commas, e.g. DOR,STP (default: all sites)")
+    ap.add_argument("--from", dest="date_from", help="first day of the period, YYYY-MM-DD (default: start of data)")
+    ap.add_argument("--to", dest="date_to", help="last day of the period, YYYY-MM-DD (default: end of data)")
+    ap.add_argument("--management", help="management options separated by commas (default: all)")
+    ap.add_argument(
+        "--charts",
+        default=",".join(briefing.DEFAULT_CHARTS),
+        help=f"charts separated by commas, from: {', '.join(briefing.CATALOGUE)}",
+    )
+    args = ap.parse_args(argv)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        print(f"python -m phb brief: --out {out} is a file, not a folder.", file=sys.stderr)
+        return 2
+    cfg = config.settings()
+    try:
+        ready = ensure_warehouse(cfg)
+    except ContractError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    with connect(cfg.warehouse) as con:
+        names = dict(run_query(con, "sites")[["site_code", "site_name"]].itertuples(index=False))
+        filters, problems = parse_filters(
+            sites=args.sites,
+            date_from=args.date_from,
+            date_to=args.date_to,
+            management=args.management,
+            site_names=names,
+            period=(ready.info.period_start, ready.info.period_end),
+        )
+        keys = [k.strip() for k in args.charts.split(",") if k.strip()]
+        unknown = [k for k in keys if k not in briefing.CATALOGUE]
+        if unknown:
+            problems.append(f"Unknown chart {', '.join(unknown)}: choose from {', '.join(briefing.CATALOGUE)}.")
+        if problems:
+            for p in problems:
+                print(f"python -m phb brief: {p}", file=sys.stderr)
+            return 2
+        items, skipped = briefing.build_charts(briefing.Sources(con, ready.info, filters, names), keys)
+    meta = exports.meta_for(ready.info, filters, names)
+    written = briefing.write_pack(out, items, facts(cfg.warehouse, ready.info, filters), meta)
+    for label in skipped:
+        print(f"Left out '{label}': too few figures to show safely for this selection.", file=sys.stderr)
+    print(f"Wrote {len(written)} files to {out}: briefing.pdf, briefing.pptx, facts.json and {len(items)} charts.")
+    return 0
+
+
 def _generate(argv: list[str]) -> int:
     from phb.generate import main
 
     return main(argv)
 
 
-COMMANDS = {"build": _build, "facts": _facts, "generate": _generate}
+COMMANDS = {"build": _build, "facts": _facts, "brief": _brief, "generate": _generate}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,9 +135,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if not argv or argv[0] not in COMMANDS:
         print(
-            "usage: python -m phb {build,facts,generate} [options]\n"
+            "usage: python -m phb {build,facts,brief,generate} [options]\n"
             "  build     check the extract in PHB_DATA (default data/) and build the warehouse\n"
             "  facts     print the headline figures as JSON (--sites, --from, --to)\n"
+            "  brief     write the briefing pack: PDF, PowerPoint, facts.json and charts (--out, --sites, --charts)\n"
             "  generate  write a synthetic extract (--out, --seed, --scale, --effect)",
             file=sys.stderr,
         )

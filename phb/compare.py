@@ -47,8 +47,13 @@ def load(con: duckdb.DuckDBPyConnection, filters: Filters) -> CompareData:
     return CompareData(
         uptake=uptake.load(con, filters),
         admissions=admissions.load(con, filters),
-        by_age=run_query(con, "admissions_after_by_site_age", **filters.params()),
+        by_age=load_by_age(con, filters),
     )
+
+
+def load_by_age(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    """Budget holders' admissions after the index date by site and age band (for standardisation)."""
+    return run_query(con, "admissions_after_by_site_age", **filters.params())
 
 
 # ---------------------------------------------------------------------------------------------

@@ -77,6 +77,7 @@ def _seed_from_url(info: WarehouseInfo, names: dict[str, str]) -> None:
     st.session_state["f_from"] = filters.date_from
     st.session_state["f_to"] = filters.date_to
     st.session_state["f_management"] = list(filters.management or [])
+    st.session_state[PRESENT_KEY] = qp.get("present") == "1"
     st.session_state[URL_PROBLEMS_KEY] = [f"The link's filters: {p}" for p in problems]
     st.session_state[SEEDED_KEY] = True
 
@@ -84,6 +85,8 @@ def _seed_from_url(info: WarehouseInfo, names: dict[str, str]) -> None:
 def _write_url(filters: Filters, info: WarehouseInfo) -> None:
     """Put the selection in the URL (defaults left out), so a copied link reopens this view."""
     wanted: dict[str, str | list[str]] = {}
+    if st.session_state.get(PRESENT_KEY):
+        wanted["present"] = "1"
     if filters.sites:
         wanted["site"] = list(filters.sites)
     if filters.date_from != info.period_start:
@@ -133,6 +136,13 @@ def _sidebar_filters(info: WarehouseInfo, names: dict[str, str]) -> Filters:
             help="Applies to budget holders and their spending; referrals and the comparison group are not "
             "filtered by it.",
         )
+        st.divider()
+        st.toggle(
+            "Presentation mode",
+            key=PRESENT_KEY,
+            help="Hides this sidebar, the toolbars and download buttons and enlarges the type, for clean "
+            "screenshots. Also opened with ?present=1 in the link.",
+        )
     filters, problems = parse_filters(
         sites=sites,
         date_from=_iso(date_from),
@@ -176,9 +186,33 @@ def frame() -> PageContext | None:
         synthetic_banner()
     names = _site_names(str(cfg.warehouse), info.data_version)
     filters = _sidebar_filters(info, names)
+    if st.session_state.get(PRESENT_KEY):
+        _presentation_mode()
     context = PageContext(cfg.warehouse, info, names, filters)
     st.session_state[CONTEXT_KEY] = context
     return context
+
+
+PRESENTATION_CSS = """
+<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
+[data-testid="stToolbar"], [data-testid="stElementToolbar"], [data-testid="stDownloadButton"],
+[data-testid="stExpandSidebarButton"] { display: none !important; }
+[data-testid="stMain"] { font-size: 1.15rem; }
+[data-testid="stMain"] h1 { font-size: 3rem; }
+[data-testid="stMain"] h2 { font-size: 2.1rem; }
+[data-testid="stMetricValue"] { font-size: 3rem; }
+[data-testid="stCaptionContainer"] { font-size: 1rem; }
+</style>
+"""
+
+
+def _presentation_mode() -> None:
+    """Hide the sidebar, toolbars and download buttons and enlarge type, with a way back."""
+    st.html(PRESENTATION_CSS)
+    if st.button("Leave presentation mode", icon=":material/close_fullscreen:", key="leave_present"):
+        st.session_state[PRESENT_KEY] = False
+        st.rerun()
 
 
 def synthetic_banner() -> None:

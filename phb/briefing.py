@@ -1,0 +1,447 @@
+"""The briefing pack: chosen charts, each with its finding as title and notes, as a PDF (A4
+landscape, a cover with the headline facts), a PowerPoint deck (notes in the speaker notes),
+facts.json holding every number in the pack, and each chart as PNG and SVG.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import altair as alt
+import duckdb
+
+from phb import admissions, charts, compare, disclosure, exports, spending, uptake
+from phb import formatting as fmt
+from phb.exports import ExportMeta
+from phb.filters import Filters
+from phb.warehouse import WarehouseInfo
+
+DEFAULT_CHARTS = ("budgets_against_plan", "spend_by_category", "admissions_effect", "uptake_funnel")
+PACK_TITLE = "Personal health budgets in the mental health pilots"
+
+
+@dataclass(frozen=True)
+class BriefChart:
+    """One chart of the pack: its key, the chart (title = finding) and the notes that go with it."""
+
+    key: str
+    chart: alt.TopLevelMixin
+    notes: str
+
+    @property
+    def title(self) -> str:
+        return exports.title_text(self.chart)
+
+
+class Sources:
+    """The data each chart needs, loaded once and only when a chosen chart asks for it."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, info: WarehouseInfo, filters: Filters, names: dict[str, str]):
+        self.con, self.info, self.filters, self.names = con, info, filters, names
+
+    @cached_property
+    def uptake(self) -> uptake.UptakeData:
+        return uptake.load(self.con, self.filters)
+
+    @cached_property
+    def spending(self) -> spending.SpendingData:
+        return spending.load(self.con, self.filters, self.info.period_end)
+
+    @cached_property
+    def admissions(self) -> admissions.AdmissionsData:
+        return admissions.load(self.con, self.filters)
+
+    @cached_property
+    def compare(self) -> compare.CompareData:
+        return compare.CompareData(self.uptake, self.admissions, compare.load_by_age(self.con, self.filters))
+
+
+def _budgets_against_plan(src: Sources) -> BriefChart | None:
+    progress = uptake.plan_progress(src.uptake, src.names)
+    frame, targets = uptake.budgets_against_plan(src.uptake, src.names)
+    if not frame["budgets"].notna().any():
+        return None
+    panels = [uptake.ALL_SITES] * (len(progress) > 1) + progress.sort_values("site_code")["site"].tolist()
+    chart = charts.budgets_against_plan(
+        frame,
+        targets,
+        panels,
+        uptake.plan_title(progress),
+        "Budgets in place at each month end; the dashed line and diamond mark each site's plan by its pilot end",
+    )
+    rows = [
+        f"{r.site}: {fmt.count(r.budgets)} budgets at pilot end against a plan of {fmt.count(r.plan)} ({r.status})."
+        for r in progress.itertuples()
+    ]
+    return BriefChart("budgets_against_plan", chart, " ".join(rows))
+
+
+def _spend_by_category(src: Sources) -> BriefChart | None:
+    cats = spending.category_totals(src.spending)
+    if not cats["spend_gbp"].notna().any():
+        return None
+    top = cats.dropna(subset=["share_pct"]).head(1)
+    title = (
+        f"{top['name'].iloc[0]} takes the largest share of spending ({top['share_pct'].iloc[0]:.0f}%)"
+        if len(top)
+        else "What budgets buy"
+    )
+    chart = charts.spend_by_category(
+        cats[["category", "spend_gbp"]], title, "Spending in the period by category, net of refunds"
+    )
+    total = spending.total_block(src.spending, None)
+    notes = (
+        f"Total spending {fmt.money(total['total_gbp'])}, net of refunds and recoveries of "
+        f"{fmt.money(total['refunds_gbp'])}. " + " ".join(f"{r.name}: {fmt.money(r.spend)}." for r in cats.itertuples())
+    )
+    return BriefChart("spend_by_category", chart, notes)
+
+
+def _admissions_effect(src: Sources) -> BriefChart | None:
+    effect = admissions.did_effect(src.admissions.people)
+    if effect is None:
+        return None
+    chart = charts.effect_bars(
+        admissions.effect_bars(effect),
+        "The naive before-and-after fall overstates the budget effect",
+        "Change in the emergency admission rate from the year before the index date to the year after",
+    )
+    return BriefChart(
+        "admissions_effect", chart, admissions.effect_sentence(effect) + " " + admissions.naive_sentence(effect)
+    )
+
+
+def _uptake_funnel(src: Sources) -> BriefChart | None:
+    points, lines, p0 = compare.uptake_funnel(src.compare, src.names)
+    if points["value"].notna().sum() < 2 or lines.empty:
+        return None  # a funnel compares sites: one alone has nothing to be compared with
+    chart = charts.funnel(
+        points,
+        lines,
+        p0,
+        "Eligible population",
+        "Uptake at pilot end (%)",
+        compare.funnel_title(points, "uptake"),
+        f"Budgets at pilot end as % of the eligible population, with 95% and 99.8% limits around all sites' {p0:.1f}%",
+        ".2f",
+    )
+    return BriefChart("uptake_funnel", chart, compare.dispersion_note(points))
+
+
+def _uptake_by_site(src: Sources) -> BriefChart | None:
+    rates, overall = uptake.uptake_by_site(src.uptake, src.names)
+    if not rates["uptake_pct"].notna().any() or overall["budgets"] == 0:
+        return None
+    rate = None if overall["uptake_pct"] in (None, disclosure.SUPPRESSED) else overall["uptake_pct"]
+    chart = charts.uptake_by_site(
+        rates,
+        rate if len(rates) > 1 else None,
+        uptake.uptake_title(rates, overall),
+        "Budgets at each site's pilot end as a share of its eligible population, with 95% Wilson intervals",
+    )
+    return BriefChart("uptake_by_site", chart, "Intervals are worked out on the unrounded counts.")
+
+
+def _pathway(src: Sources) -> BriefChart | None:
+    steps = uptake.pathway_steps(src.uptake)
+    if steps.empty or not steps["people"].notna().any():
+        return None
+    chart = charts.pathway_funnel(
+        steps,
+        uptake.pathway_title(src.uptake),
+        "People referred in the period, by the furthest step reached by its last day",
+    )
+    return BriefChart("pathway", chart, "Declined and withdrew are final recorded outcomes.")
+
+
+def _effect_by_site(src: Sources) -> BriefChart | None:
+    forest = admissions.effects_by_site(src.admissions, src.names)
+    if not forest["rate_ratio"].notna().any():
+        return None
+    chart = charts.forest(
+        forest,
+        "The budget effect by site",
+        "Difference-in-differences rate ratio with its 95% "
+        "interval; below 1 means fewer emergency admissions with budgets",
+    )
+    return BriefChart("effect_by_site", chart, "Sites with too few admissions are not estimated.")
+
+
+def _utilisation(src: Sources) -> BriefChart | None:
+    use = spending.utilisation(src.spending, src.names)
+    sites = use[use["by"].isin(["Site", spending.ALL])]
+    if not sites["utilisation_pct"].notna().any():
+        return None
+    chart = charts.utilisation(
+        sites,
+        spending.UNDERSPEND_PCT,
+        spending.OVERSPEND_PCT,
+        spending.utilisation_title(use),
+        "Spending as a share of annual budgets pro rata to the time in place, by site",
+    )
+    return BriefChart("utilisation", chart, "Withheld where a site has fewer than 8 budget holders.")
+
+
+CATALOGUE: dict[str, tuple[str, Callable[[Sources], BriefChart | None]]] = {
+    "budgets_against_plan": ("Budgets in place against plan", _budgets_against_plan),
+    "spend_by_category": ("Spending by category", _spend_by_category),
+    "admissions_effect": ("The budget effect on emergency admissions", _admissions_effect),
+    "uptake_funnel": ("Uptake funnel plot", _uptake_funnel),
+    "uptake_by_site": ("Uptake by site with intervals", _uptake_by_site),
+    "pathway": ("The pathway from referral to budget", _pathway),
+    "effect_by_site": ("The budget effect by site (forest plot)", _effect_by_site),
+    "utilisation": ("How much of their budgets holders spent", _utilisation),
+}
+
+
+def build_charts(src: Sources, keys: list[str]) -> tuple[list[BriefChart], list[str]]:
+    """The chosen charts, and the labels of those with nothing safe to show for this selection."""
+    unknown = [k for k in keys if k not in CATALOGUE]
+    if unknown:
+        raise ValueError(f"Unknown chart {', '.join(unknown)}: choose from {', '.join(CATALOGUE)}.")
+    built, skipped = [], []
+    for key in keys:
+        label, builder = CATALOGUE[key]
+        chart = builder(src)
+        (built if chart else skipped).append(chart or label)
+    return built, skipped
+
+
+# ---------------------------------------------------------------------------------------------
+# The pack
+
+
+HEADLINES = (
+    ("People referred", "referred", fmt.count),
+    ("Budgets in place at the end of the period", "budgets_in_place", fmt.count),
+    ("Budgets at pilot end against plan", None, None),
+    ("Uptake at pilot end", "uptake_pct", fmt.pct),
+    ("Total spending, net of refunds", "spend_gbp", fmt.money),
+    ("Emergency admissions, budget holders, year before and after", None, None),
+    ("Emergency admissions, comparison group, year before and after", None, None),
+    ("Budget effect on emergency admissions (rate ratio, 95% interval)", None, None),
+)
+
+
+def headline_rows(facts: dict) -> list[tuple[str, str]]:
+    """The cover's headline facts as (label, value) pairs, from the facts' all-sites block."""
+    block = facts["all_sites"]
+    rows = []
+    for label, key, show in HEADLINES:
+        if key:
+            value = show(block[key])
+            if key == "uptake_pct" and isinstance(block["uptake_ci"], list):
+                value += f" (95% interval {fmt.interval(block['uptake_ci'])})"
+        elif label.startswith("Budgets at pilot end"):
+            value = f"{fmt.count(block['budgets_at_pilot_end'])} of {fmt.count(block['planned_budgets'])}"
+        elif "budget holders" in label:
+            value = (
+                f"{fmt.count(block['emergency_admissions_pre'])} then {fmt.count(block['emergency_admissions_post'])}"
+            )
+        elif "comparison group" in label:
+            value = (
+                f"{fmt.count(block['comparison_admissions_pre'])} then {fmt.count(block['comparison_admissions_post'])}"
+            )
+        else:
+            effect = block.get("admissions_effect", {})
+            value = (
+                f"{effect['rate_ratio']:.2f} ({effect['ci'][0]:.2f} to {effect['ci'][1]:.2f})"
+                if effect.get("rate_ratio") is not None
+                else "too few admissions to estimate"
+            )
+        rows.append((label, value))
+    return rows
+
+
+def _latin(text: str) -> str:
+    """Text for the PDF's built-in font (Latin-1): dashes, quotes and signs it lacks replaced."""
+    swaps = {"–": "-", "—": "-", "’": "'", "‘": "'", "“": '"', "”": '"', "×": "x", "÷": "/", "→": "->", "…": "..."}
+    for a, b in swaps.items():
+        text = text.replace(a, b)
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def pdf_bytes(items: list[BriefChart], facts: dict, meta: ExportMeta) -> bytes:
+    """A4 landscape: a cover with the headline facts, then one chart a page with its notes."""
+    from fpdf import FPDF, FontFace
+
+    pdf = FPDF(orientation="landscape", format="A4", unit="mm")
+    pdf.set_auto_page_break(auto=True, margin=12)
+    pdf.set_title(PACK_TITLE)
+
+    def footer_block() -> None:
+        pdf.set_font("Helvetica", size=7.5)
+        pdf.set_text_color(76, 98, 114)
+        for line in meta.footer():
+            pdf.multi_cell(0, 3.6, _latin(line), new_x="LMARGIN", new_y="NEXT")
+
+    pdf.add_page()
+    pdf.set_text_color(0, 94, 184)
+    pdf.set_font("Helvetica", style="B", size=22)
+    pdf.multi_cell(0, 10, _latin(PACK_TITLE), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", size=13)
+    pdf.set_text_color(33, 43, 50)
+    pdf.multi_cell(
+        0, 7, _latin(f"Briefing pack. {meta.filters} Produced {meta.produced}."), new_x="LMARGIN", new_y="NEXT"
+    )
+    if meta.synthetic:
+        pdf.ln(2)
+        pdf.set_fill_color(174, 37, 115)
+        pdf.set_text_color(255, 255, 255)
+        pdf.set_font("Helvetica", style="B", size=13)
+        pdf.cell(
+            0,
+            9,
+            _latin(f"  {exports.SYNTHETIC_STAMP}: every figure comes from a generated data set."),
+            fill=True,
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
+    pdf.ln(4)
+    pdf.set_text_color(33, 43, 50)
+    pdf.set_fill_color(255, 255, 255)
+    pdf.set_font("Helvetica", size=11)
+    with pdf.table(
+        col_widths=(110, 150),
+        line_height=7,
+        first_row_as_headings=True,
+        text_align="LEFT",
+        headings_style=FontFace(emphasis="BOLD", color=(255, 255, 255), fill_color=(0, 94, 184)),
+    ) as table:
+        table.row(["Headline", "All selected sites"])
+        for label, value in headline_rows(facts):
+            table.row([_latin(label), _latin(value)])
+    pdf.ln(4)
+    pdf.set_font("Helvetica", size=10)
+    pdf.multi_cell(
+        0,
+        5,
+        _latin("Charts in this pack: " + "; ".join(item.title for item in items) + "."),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    pdf.ln(3)
+    footer_block()
+
+    for item in items:
+        pdf.add_page()
+        pdf.start_section(_latin(item.title))  # the chart's finding, for the PDF's outline; the image carries it too
+        pdf.set_text_color(33, 43, 50)
+        png = exports.chart_png(item.chart, meta, scale=2)
+        width, height = _png_size(png)
+        box_w, box_h = 273, 150
+        scale = min(box_w / width, box_h / height)
+        pdf.image(io.BytesIO(png), x=12 + (box_w - width * scale) / 2, w=width * scale, h=height * scale)
+        pdf.ln(2)
+        pdf.set_font("Helvetica", size=10)
+        pdf.multi_cell(0, 5, _latin("Notes: " + item.notes), new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def pptx_bytes(items: list[BriefChart], facts: dict, meta: ExportMeta) -> bytes:
+    """A 16:9 deck: a title slide with the headline facts, then one chart a slide with its title, the
+    notes in the speaker notes."""
+    from pptx import Presentation
+    from pptx.dml.color import RGBColor
+    from pptx.util import Emu, Inches, Pt
+
+    deck = Presentation()
+    deck.slide_width, deck.slide_height = Inches(13.333), Inches(7.5)
+    blank = deck.slide_layouts[6]
+
+    def text(slide, left, top, width, height, lines, size, bold=False, colour=(33, 43, 50)):
+        box = slide.shapes.add_textbox(Inches(left), Inches(top), Inches(width), Inches(height))
+        frame = box.text_frame
+        frame.word_wrap = True
+        for i, line in enumerate(lines):
+            para = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
+            para.text = line
+            para.font.size, para.font.bold = Pt(size), bold
+            para.font.color.rgb = RGBColor(*colour)
+        return box
+
+    cover = deck.slides.add_slide(blank)
+    text(cover, 0.6, 0.4, 12, 1.0, [PACK_TITLE], 30, bold=True, colour=(0, 94, 184))
+    text(cover, 0.6, 1.3, 12, 0.8, [f"Briefing pack. {meta.filters} Produced {meta.produced}."], 16)
+    if meta.synthetic:
+        text(
+            cover,
+            0.6,
+            2.0,
+            12,
+            0.5,
+            [f"{exports.SYNTHETIC_STAMP}: every figure comes from a generated data set."],
+            16,
+            bold=True,
+            colour=(174, 37, 115),
+        )
+    text(cover, 0.6, 2.85, 12, 3.4, [f"{label}: {value}" for label, value in headline_rows(facts)], 15)
+    text(cover, 0.6, 6.3, 12, 1.0, meta.footer(), 9, colour=(76, 98, 114))
+    cover.notes_slide.notes_text_frame.text = "\n".join(meta.footer())
+
+    for item in items:
+        slide = deck.slides.add_slide(blank)
+        text(slide, 0.5, 0.2, 12.3, 1.0, [item.title], 20 if len(item.title) < 90 else 16, bold=True)
+        png = exports.chart_png(item.chart, meta, scale=2)
+        width, height = _png_size(png)
+        box_w, box_h = Inches(12.3), Inches(5.9)
+        scale = min(box_w / width, box_h / height)
+        slide.shapes.add_picture(
+            io.BytesIO(png),
+            Inches(0.5) + Emu(int((box_w - width * scale) / 2)),
+            Inches(1.2),
+            width=Emu(int(width * scale)),
+            height=Emu(int(height * scale)),
+        )
+        slide.notes_slide.notes_text_frame.text = item.notes + "\n\n" + "\n".join(meta.footer())
+    out = io.BytesIO()
+    deck.save(out)
+    return out.getvalue()
+
+
+def pack_facts(items: list[BriefChart], facts: dict, meta: ExportMeta) -> dict:
+    """facts.json: every number in the pack (the facts, and each chart's data and notes)."""
+    return {
+        **facts,
+        "pack": {
+            "title": PACK_TITLE,
+            "produced": meta.produced,
+            "footer": meta.footer(),
+            "charts": [
+                {
+                    "key": item.key,
+                    "title": item.title,
+                    "notes": item.notes,
+                    "data": json.loads(exports.chart_data(item.chart).to_json(orient="records", date_format="iso")),
+                }
+                for item in items
+            ],
+        },
+    }
+
+
+def write_pack(out: Path, items: list[BriefChart], facts: dict, meta: ExportMeta) -> list[Path]:
+    """briefing.pdf, briefing.pptx, facts.json and charts/ with a PNG and an SVG per chart."""
+    charts_dir = out / "charts"
+    charts_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for i, item in enumerate(items, start=1):
+        stem = f"{i:02d}-{item.key}"
+        (charts_dir / f"{stem}.svg").write_text(exports.chart_svg(item.chart, meta), encoding="utf-8")
+        (charts_dir / f"{stem}.png").write_bytes(exports.chart_png(item.chart, meta))
+        written += [charts_dir / f"{stem}.svg", charts_dir / f"{stem}.png"]
+    (out / "briefing.pdf").write_bytes(pdf_bytes(items, facts, meta))
+    (out / "briefing.pptx").write_bytes(pptx_bytes(items, facts, meta))
+    (out / "facts.json").write_text(
+        json.dumps(pack_facts(items, facts, meta), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    return [out / "briefing.pdf", out / "briefing.pptx", out / "facts.json", *written]
