@@ -94,15 +94,33 @@ def spc_series(
         return frame, grain, "Too few emergency admissions to chart safely, even by quarter."
     if len(frame) < 2:
         return frame, grain, "Too short a period to chart."
-    chart = xmr(frame[measure].astype(float).tolist(), improvement="decrease")
-    chart.insert(0, "period", frame["period"].to_numpy())
+    if site is None and measure != "admissions" and _a_site_withheld(data, grp, measure, filters):
+        # bed days are not rounded: all sites less the sites shown would give a withheld site's figures
+        return (
+            frame,
+            grain,
+            (
+                "Not shown for all sites together while a selected site has too few people to chart its own: "
+                "its figures could be worked out by subtraction."
+            ),
+        )
     shown = (
         frame["admissions"].map(disclosure.count)
         if measure == "admissions"
-        else [disclosure.by_people(v, n) for v, n in zip(frame[measure], frame["people"])]
+        else pd.Series([disclosure.by_people(v, n) for v, n in zip(frame[measure], frame["people"])])
     )
+    # the limits are worked out from the values shown, so the mean cannot give back unrounded totals
+    chart = xmr([float(v) for v in shown], improvement="decrease")
+    chart.insert(0, "period", frame["period"].to_numpy())
     chart["shown"] = [disclosure.numeric(v) for v in shown]
     return chart, grain, None
+
+
+def _a_site_withheld(data: AdmissionsData, grp: str, measure: str, filters: Filters) -> bool:
+    sites = data.monthly["site_code"].dropna().unique()
+    return len(sites) > 1 and any(
+        (spc_series(data, s, grp, measure, filters)[2] or "").startswith("Too few") for s in sites
+    )
 
 
 def _any_suppressed(frame: pd.DataFrame, measure: str) -> bool:
@@ -159,6 +177,7 @@ def before_after(data: AdmissionsData, site_names: dict[str, str]) -> pd.DataFra
             events, years = int(row[f"emergency_{window}"]), float(row[f"years_{window}"])
             shown = disclosure.count(events)
             ok = years > 0 and shown != disclosure.SUPPRESSED
+            events = shown if ok else events  # the rate and interval from the shown count
             low, high = count_ci(events) if ok else (math.nan, math.nan)
             rows.append(
                 {
@@ -260,7 +279,15 @@ def effect_sentence(effect: Effect | None) -> str:
             f"{MIN_EVENTS} are needed in each group before and after."
         )
     fewer = 100 * (1 - effect.rate_ratio)
-    interval = f"95% interval {100 * (1 - effect.high):.0f}% to {100 * (1 - effect.low):.0f}%"
+
+    def bound(ratio: float) -> str:
+        change = 100 * (1 - ratio)
+        return f"{change:.0f}% fewer" if change >= 0 else f"{-change:.0f}% more"
+
+    if effect.high <= 1:
+        interval = f"95% interval {100 * (1 - effect.high):.0f}% to {100 * (1 - effect.low):.0f}%"
+    else:
+        interval = f"95% interval from {bound(effect.high)} to {bound(effect.low)}"
     if effect.low > 1 or effect.high < 1:
         verdict = "beyond chance"
     else:
@@ -358,6 +385,7 @@ def facts_blocks(data: AdmissionsData) -> dict[str | None, dict]:
             for window in ("pre", "post"):
                 events, years = int(rows[f"emergency_{window}"].sum()), float(rows[f"years_{window}"].sum())
                 ok = years > 0 and disclosure.count(events) != disclosure.SUPPRESSED
+                events = disclosure.count(events) if ok else events  # from the shown count
                 ci = count_ci(events) if ok else None
                 block[f"{prefix}_rate_{window}"] = round(events / years, 3) if ok else disclosure.SUPPRESSED
                 block[f"{prefix}_rate_{window}_ci"] = (

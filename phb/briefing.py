@@ -58,7 +58,7 @@ class Sources:
 
     @cached_property
     def compare(self) -> compare.CompareData:
-        return compare.CompareData(self.uptake, self.admissions, compare.load_by_age(self.con, self.filters))
+        return compare.load(self.con, self.filters)
 
 
 def _budgets_against_plan(src: Sources) -> BriefChart | None:
@@ -266,8 +266,15 @@ def _latin(text: str) -> str:
     return text.encode("latin-1", "replace").decode("latin-1")
 
 
-def pdf_bytes(items: list[BriefChart], facts: dict, meta: ExportMeta) -> bytes:
+def slide_pngs(items: list[BriefChart], meta: ExportMeta, svgs: dict[str, str] | None = None) -> dict[str, bytes]:
+    """Each chart drawn once at twice its size, for the PDF and the slides."""
+    svgs = svgs or {item.key: exports.chart_svg(item.chart, meta) for item in items}
+    return {item.key: exports.svg_png(svgs[item.key], scale=2) for item in items}
+
+
+def pdf_bytes(items: list[BriefChart], facts: dict, meta: ExportMeta, pngs: dict[str, bytes] | None = None) -> bytes:
     """A4 landscape: a cover with the headline facts, then one chart a page with its notes."""
+    pngs = pngs or slide_pngs(items, meta)
     from fpdf import FPDF, FontFace
 
     pdf = FPDF(orientation="landscape", format="A4", unit="mm")
@@ -332,7 +339,7 @@ def pdf_bytes(items: list[BriefChart], facts: dict, meta: ExportMeta) -> bytes:
         pdf.add_page()
         pdf.start_section(_latin(item.title))  # the chart's finding, for the PDF's outline; the image carries it too
         pdf.set_text_color(33, 43, 50)
-        png = exports.chart_png(item.chart, meta, scale=2)
+        png = pngs[item.key]
         width, height = _png_size(png)
         box_w, box_h = 273, 150
         scale = min(box_w / width, box_h / height)
@@ -347,9 +354,10 @@ def _png_size(png: bytes) -> tuple[int, int]:
     return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
 
 
-def pptx_bytes(items: list[BriefChart], facts: dict, meta: ExportMeta) -> bytes:
+def pptx_bytes(items: list[BriefChart], facts: dict, meta: ExportMeta, pngs: dict[str, bytes] | None = None) -> bytes:
     """A 16:9 deck: a title slide with the headline facts, then one chart a slide with its title, the
     notes in the speaker notes."""
+    pngs = pngs or slide_pngs(items, meta)
     from pptx import Presentation
     from pptx.dml.color import RGBColor
     from pptx.util import Emu, Inches, Pt
@@ -391,7 +399,7 @@ def pptx_bytes(items: list[BriefChart], facts: dict, meta: ExportMeta) -> bytes:
     for item in items:
         slide = deck.slides.add_slide(blank)
         text(slide, 0.5, 0.2, 12.3, 1.0, [item.title], 20 if len(item.title) < 90 else 16, bold=True)
-        png = exports.chart_png(item.chart, meta, scale=2)
+        png = pngs[item.key]
         width, height = _png_size(png)
         box_w, box_h = Inches(12.3), Inches(5.9)
         scale = min(box_w / width, box_h / height)
@@ -434,13 +442,15 @@ def write_pack(out: Path, items: list[BriefChart], facts: dict, meta: ExportMeta
     charts_dir = out / "charts"
     charts_dir.mkdir(parents=True, exist_ok=True)
     written = []
+    svgs = {item.key: exports.chart_svg(item.chart, meta) for item in items}
     for i, item in enumerate(items, start=1):
         stem = f"{i:02d}-{item.key}"
-        (charts_dir / f"{stem}.svg").write_text(exports.chart_svg(item.chart, meta), encoding="utf-8")
-        (charts_dir / f"{stem}.png").write_bytes(exports.chart_png(item.chart, meta))
+        (charts_dir / f"{stem}.svg").write_text(svgs[item.key], encoding="utf-8")
+        (charts_dir / f"{stem}.png").write_bytes(exports.svg_png(svgs[item.key]))
         written += [charts_dir / f"{stem}.svg", charts_dir / f"{stem}.png"]
-    (out / "briefing.pdf").write_bytes(pdf_bytes(items, facts, meta))
-    (out / "briefing.pptx").write_bytes(pptx_bytes(items, facts, meta))
+    pngs = slide_pngs(items, meta, svgs)
+    (out / "briefing.pdf").write_bytes(pdf_bytes(items, facts, meta, pngs))
+    (out / "briefing.pptx").write_bytes(pptx_bytes(items, facts, meta, pngs))
     (out / "facts.json").write_text(
         json.dumps(pack_facts(items, facts, meta), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )

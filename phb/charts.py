@@ -317,7 +317,8 @@ def management_shares(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Cha
 def reach(frame: pd.DataFrame, overall_pct: float | None, title: str, subtitle: str) -> alt.Chart:
     """Conversion from referral to budget by group, one panel per characteristic, with intervals;
     groups that differ from the rest beyond chance are coloured and say so in the tooltip."""
-    data = frame.assign(
+    # only what is shown goes to the browser: the test results stay as the words of `finding`
+    data = frame[["characteristic", "group", "referred", "conversion_pct", "low", "high"]].assign(
         finding=[
             ("Lower than the rest, beyond chance" if d == "lower" else "Higher than the rest, beyond chance")
             if flag
@@ -745,7 +746,8 @@ def funnel(
 ) -> alt.Chart:
     """A funnel plot: each site against its denominator, the all-sites value as a line and 95% and
     99.8% limits around it. Clicking a site selects it (parameter 'site_pick') for a linked view."""
-    data = points.dropna(subset=["value"]).assign(
+    # only what is shown goes to the browser: no z-scores or unrounded figures
+    data = points.dropna(subset=["value"])[["site", "denominator", "count", "value", "position"]].assign(
         band=lambda d: d["position"].str.replace(r" \((above|below)\)", "", regex=True),
         value_text=lambda d: [format(v, value_format) for v in d["value"]],
         count_text=lambda d: [("fewer than 8" if c == "*" else f"{c:,}") for c in d["count"]],

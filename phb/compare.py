@@ -9,7 +9,7 @@ unrounded data, and nothing is drawn for a site whose count is suppressed.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 import numpy as np
@@ -35,19 +35,27 @@ SMALL_DENOMINATOR = 20  # expected admissions below this make a ratio's limits w
 
 @dataclass(frozen=True)
 class CompareData:
-    """The unrounded result sets the Compare page is made from."""
+    """The unrounded result sets the Compare page is made from: the selected sites, and all sites
+    over the same period, which every site is compared with whatever the site filter."""
 
     uptake: uptake.UptakeData
     admissions: admissions.AdmissionsData
     by_age: pd.DataFrame
+    all_uptake: uptake.UptakeData
+    all_by_age: pd.DataFrame
 
 
 def load(con: duckdb.DuckDBPyConnection, filters: Filters) -> CompareData:
-    """Run the Compare page's queries for a selection."""
+    """Run the Compare page's queries for a selection, and for all sites as the reference."""
+    everywhere = replace(filters, sites=None)
+    selected_uptake, by_age = uptake.load(con, filters), load_by_age(con, filters)
+    same = filters.sites is None
     return CompareData(
-        uptake=uptake.load(con, filters),
+        uptake=selected_uptake,
         admissions=admissions.load(con, filters),
-        by_age=load_by_age(con, filters),
+        by_age=by_age,
+        all_uptake=selected_uptake if same else uptake.load(con, everywhere),
+        all_by_age=by_age if same else load_by_age(con, everywhere),
     )
 
 
@@ -60,11 +68,11 @@ def load_by_age(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFram
 # Funnel plots
 
 
-def _position(limits: dict[float, tuple[float, float]], value: float) -> str:
-    """Where a site sits: inside 95%, between 95% and 99.8%, or beyond 99.8% (above or below)."""
+def _position(limits: dict[float, tuple[float, float]], value: float, centre: float) -> str:
+    """Where a plotted value sits: inside 95%, between 95% and 99.8%, or beyond 99.8%."""
     low99, high99 = limits[0.998]
     low95, high95 = limits[0.95]
-    side = "above" if value > (low95 + high95) / 2 else "below"
+    side = "above" if value > centre else "below"
     if value < low99 or value > high99:
         return f"beyond 99.8% limits ({side})"
     if value < low95 or value > high95:
@@ -72,76 +80,90 @@ def _position(limits: dict[float, tuple[float, float]], value: float) -> str:
     return "within 95% limits"
 
 
+def all_sites_uptake(data: CompareData) -> tuple[int, int] | None:
+    """All sites' budgets at pilot end and eligible population, as shown (rounded); None if withheld."""
+    sites = data.all_uptake.sites
+    x = disclosure.shown_count(int(sites["budgets_at_pilot_end"].sum()))
+    n = disclosure.shown_count(int(sites["eligible_population"].sum()))
+    return None if x is None or not n else (x, n)
+
+
 def uptake_funnel(data: CompareData, site_names: dict[str, str]) -> tuple[pd.DataFrame, pd.DataFrame, float]:
-    """Uptake per site against its eligible population, with funnel limits around the all-sites
-    uptake. Returns (site points, limit lines, all-sites uptake %)."""
-    sites = data.uptake.sites
-    x, n = sites["budgets_at_pilot_end"].astype(int), sites["eligible_population"].astype(int)
-    p0 = float(x.sum() / n.sum()) if n.sum() else 0.0
+    """Each selected site's uptake against its eligible population, with funnel limits around the
+    uptake of all sites. Every figure (points, centre, positions, z) comes from the shown counts.
+    Returns (site points, limit lines, all-sites uptake %)."""
+    reference = all_sites_uptake(data)
+    columns = ["site_code", "site", "denominator", "count", "value", "z", "position"]
+    if reference is None or not 0 < reference[0] < reference[1]:
+        return pd.DataFrame(columns=columns), pd.DataFrame(), math.nan
+    p0 = reference[0] / reference[1]
     points = []
-    z = proportion_z(x, n, p0) if 0 < p0 < 1 else np.zeros(len(sites))
-    for (code, xi, ni), zi in zip(zip(sites["site_code"], x, n), z):
-        shown = disclosure.percent(xi, ni, places=2)
-        limits = {c: proportion_funnel_limits(p0, ni, c) for c in LEVELS}
+    for code, xi, ni in zip(
+        data.uptake.sites["site_code"],
+        data.uptake.sites["budgets_at_pilot_end"],
+        data.uptake.sites["eligible_population"],
+    ):
+        x, n = disclosure.shown_count(int(xi)), disclosure.shown_count(int(ni))
+        ok = x is not None and bool(n)
+        limits = {c: tuple(100 * v for v in proportion_funnel_limits(p0, n, c)) for c in LEVELS} if ok else None
         points.append(
             {
                 "site_code": code,
                 "site": site_names[code],
                 "denominator": disclosure.count(int(ni)),
                 "count": disclosure.count(int(xi)),
-                "value": disclosure.numeric(shown),
-                "z": float(zi),
-                "position": "too few to place"
-                if shown == disclosure.SUPPRESSED
-                else _position({c: (100 * lo, 100 * hi) for c, (lo, hi) in limits.items()}, 100 * xi / ni),
+                "value": 100 * x / n if ok else math.nan,
+                "z": float(proportion_z(x, n, p0)) if ok else math.nan,
+                "position": _position(limits, 100 * x / n, 100 * p0) if ok else "too few to place",
             }
         )
+    frame = pd.DataFrame(points, columns=columns)
+    n = frame["denominator"][frame["denominator"] != disclosure.SUPPRESSED].astype(float)
     grid = np.linspace(max(1.0, 0.5 * n.min()), 1.15 * n.max(), 120) if len(n) else np.array([1.0])
-    lines = _limit_lines(grid, lambda g, c: proportion_funnel_limits(p0, g, c), scale=100) if 0 < p0 < 1 else None
-    return pd.DataFrame(points), lines if lines is not None else pd.DataFrame(), 100 * p0
+    return frame, _limit_lines(grid, lambda g, c: proportion_funnel_limits(p0, g, c), scale=100), 100 * p0
 
 
-def expected_admissions(by_age: pd.DataFrame) -> pd.DataFrame:
+def expected_admissions(by_age: pd.DataFrame, reference: pd.DataFrame | None = None) -> pd.DataFrame:
     """Observed and expected emergency admissions after the index date per site, expected being each
-    site's holder person-years by age band at the all-sites rate for that age band (indirect
-    standardisation)."""
+    site's holder person-years by age band at the reference (all-sites) rate for that age band
+    (indirect standardisation)."""
     if by_age.empty:
         return pd.DataFrame(columns=["site_code", "observed", "expected", "holders"])
-    rates = by_age.groupby("age_band")[["admissions", "years"]].sum()
+    rates = (by_age if reference is None else reference).groupby("age_band")[["admissions", "years"]].sum()
     rate = (rates["admissions"] / rates["years"]).where(rates["years"] > 0, 0.0)
-    frame = by_age.assign(expected=by_age["years"] * by_age["age_band"].map(rate))
+    frame = by_age.assign(expected=by_age["years"] * by_age["age_band"].map(rate).fillna(0.0))
     return frame.groupby("site_code", as_index=False).agg(
         observed=("admissions", "sum"), expected=("expected", "sum"), holders=("holders", "sum")
     )
 
 
 def admissions_funnel(data: CompareData, site_names: dict[str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Each site's budget holders' emergency admissions in the year after the index date as a ratio
-    of observed to expected (standardised by age), against the expected count, with funnel limits
-    around 1. The ratio shown uses the rounded observed count; z-scores use the unrounded."""
-    frame = expected_admissions(data.by_age)
+    """Each selected site's budget holders' emergency admissions in the year after the index date as
+    a ratio of observed (shown, rounded) to expected at all sites' rates by age, against the expected
+    count, with funnel limits around 1."""
+    frame = expected_admissions(data.by_age, data.all_by_age)
+    columns = ["site_code", "site", "denominator", "count", "value", "z", "position"]
     points = []
     for _, row in frame.iterrows():
-        o, e = int(row["observed"]), float(row["expected"])
-        shown = disclosure.count(o)
-        ok = e > 0 and shown != disclosure.SUPPRESSED
-        limits = {c: ratio_funnel_limits(e, c) for c in LEVELS} if e > 0 else None
+        o, e = disclosure.shown_count(int(row["observed"])), float(row["expected"])
+        ok = o is not None and e > 0
+        limits = {c: ratio_funnel_limits(e, c) for c in LEVELS} if ok else None
         points.append(
             {
                 "site_code": row["site_code"],
                 "site": site_names[row["site_code"]],
                 "denominator": round(e, 1),
-                "count": shown,
-                "value": shown / e if ok else math.nan,
-                "z": float(ratio_z(o, e)) if e > 0 else math.nan,
-                "position": _position(limits, o / e) if ok else "too few to place",
+                "count": disclosure.count(int(row["observed"])),
+                "value": o / e if ok else math.nan,
+                "z": float(ratio_z(o, e)) if ok else math.nan,
+                "position": _position(limits, o / e, 1.0) if ok else "too few to place",
             }
         )
     expected = frame["expected"][frame["expected"] > 0]
     if expected.empty:
-        return pd.DataFrame(points), pd.DataFrame()
+        return pd.DataFrame(points, columns=columns), pd.DataFrame()
     grid = np.linspace(max(1.0, 0.5 * expected.min()), 1.15 * expected.max(), 120)
-    return pd.DataFrame(points), _limit_lines(grid, ratio_funnel_limits)
+    return pd.DataFrame(points, columns=columns), _limit_lines(grid, ratio_funnel_limits)
 
 
 def _limit_lines(grid: np.ndarray, limits, scale: float = 1.0) -> pd.DataFrame:
@@ -166,7 +188,8 @@ def dispersion_note(points: pd.DataFrame) -> str:
         else "no sign the sites differ by more than chance"
     )
     caution = (
-        f" With only {len(z)} sites this estimate is unreliable, so the limits are not widened for it: read a site "
+        f" With only {uptake._words(len(z))} sites this estimate is unreliable, so the limits are not widened for it: "
+        "read a site "
         "outside the 95% limits as worth a look, not as proof."
         if len(z) < FEW_SITES
         else ""
@@ -193,7 +216,7 @@ def funnel_title(points: pd.DataFrame, measure: str) -> str:
 
 
 def _mark(low: float, high: float, benchmark: float, higher_is_better: bool) -> str:
-    if math.isnan(low) or math.isnan(high):
+    if math.isnan(low) or math.isnan(high) or math.isnan(benchmark):
         return "too few to say"
     if low > benchmark:
         return "better" if higher_is_better else "worse"
@@ -203,17 +226,25 @@ def _mark(low: float, high: float, benchmark: float, higher_is_better: bool) -> 
 
 
 def benchmark(data: CompareData, site_names: dict[str, str]) -> pd.DataFrame:
-    """Each site's uptake, conversion and admissions ratio with a 95% interval, marked better,
-    similar or worse than all sites (polarity aware) by whether the interval excludes the all-sites
-    value; withheld where the count is suppressed."""
+    """Each selected site's uptake, referral-to-budget share and admissions ratio with a 95%
+    interval from its shown counts, marked better, similar or worse than all sites (polarity aware)
+    by whether the interval excludes the all-sites value; withheld where a count is suppressed."""
     rows = []
-    sites = data.uptake.sites
-    x_all, n_all = int(sites["budgets_at_pilot_end"].sum()), int(sites["eligible_population"].sum())
-    for _, s in sites.iterrows():
-        x, n = int(s["budgets_at_pilot_end"]), int(s["eligible_population"])
-        rows.append(_proportion_row(site_names[s["site_code"]], "Uptake at pilot end", x, n, x_all, n_all))
-    pathway = data.uptake.pathway
-    total = pathway[pathway["site_code"].isna()]
+    everywhere = data.all_uptake.sites
+    x_all, n_all = int(everywhere["budgets_at_pilot_end"].sum()), int(everywhere["eligible_population"].sum())
+    for _, s in data.uptake.sites.iterrows():
+        rows.append(
+            _proportion_row(
+                site_names[s["site_code"]],
+                "Uptake at pilot end",
+                int(s["budgets_at_pilot_end"]),
+                int(s["eligible_population"]),
+                x_all,
+                n_all,
+            )
+        )
+    pathway, all_pathway = data.uptake.pathway, data.all_uptake.pathway
+    total = all_pathway[all_pathway["site_code"].isna()]
     if len(total):
         xa, na = int(total["budget_in_place"].iloc[0]), int(total["referred"].iloc[0])
         for _, s in pathway[pathway["site_code"].notna()].iterrows():
@@ -227,16 +258,15 @@ def benchmark(data: CompareData, site_names: dict[str, str]) -> pd.DataFrame:
                     na,
                 )
             )
-    for _, s in expected_admissions(data.by_age).iterrows():
-        o, e = int(s["observed"]), float(s["expected"])
-        shown = disclosure.count(o)
-        ok = e > 0 and shown != disclosure.SUPPRESSED
+    for _, s in expected_admissions(data.by_age, data.all_by_age).iterrows():
+        o, e = disclosure.shown_count(int(s["observed"])), float(s["expected"])
+        ok = o is not None and e > 0
         low, high = (count_ci(o)[0] / e, count_ci(o)[1] / e) if ok else (math.nan, math.nan)
         rows.append(
             {
                 "site": site_names[s["site_code"]],
                 "measure": "Emergency admissions against expected",
-                "value": f"{shown / e:.2f}" if ok else disclosure.SUPPRESSED,
+                "value": f"{o / e:.2f}" if ok else disclosure.SUPPRESSED,
                 "interval": f"{low:.2f} to {high:.2f}" if ok else disclosure.SUPPRESSED,
                 "benchmark": "1.00 (all sites, standardised by age)",
                 "marking": _mark(low, high, 1.0, higher_is_better=False),
@@ -247,17 +277,18 @@ def benchmark(data: CompareData, site_names: dict[str, str]) -> pd.DataFrame:
 
 
 def _proportion_row(site: str, measure: str, x: int, n: int, x_all: int, n_all: int) -> dict:
-    shown = disclosure.percent(x, n)
-    ok = n > 0 and shown != disclosure.SUPPRESSED
-    low, high = (100 * v for v in wilson_ci(x, n)) if ok else (math.nan, math.nan)
-    bench = 100 * x_all / n_all if n_all else math.nan
+    xs, ns = disclosure.shown_count(x), disclosure.shown_count(n)
+    ok = xs is not None and bool(ns)
+    low, high = (100 * v for v in wilson_ci(min(xs, ns), ns)) if ok else (math.nan, math.nan)
+    bench = disclosure.percent(x_all, n_all)
+    bench_value = math.nan if bench in (None, disclosure.SUPPRESSED) else bench
     return {
         "site": site,
         "measure": measure,
-        "value": f"{shown:.1f}%" if ok else disclosure.SUPPRESSED,
+        "value": f"{100 * xs / ns:.1f}%" if ok else disclosure.SUPPRESSED,
         "interval": f"{low:.1f}% to {high:.1f}%" if ok else disclosure.SUPPRESSED,
-        "benchmark": f"{disclosure.percent(x_all, n_all)}% (all sites)",
-        "marking": _mark(low, high, bench, higher_is_better=True),
+        "benchmark": f"{bench}% (all sites)",
+        "marking": _mark(low, high, bench_value, higher_is_better=True),
         "polarity": "more is better",
     }
 
@@ -268,7 +299,7 @@ def facts_blocks(data: CompareData, site_names: dict[str, str]) -> dict[str, dic
     codes = {name: code for code, name in site_names.items()}
     keys = {
         "Uptake at pilot end": "uptake",
-        "Referred who have a budget": "conversion",
+        "Referred who have a budget": "referral_to_budget",
         "Emergency admissions against expected": "admissions_ratio",
     }
     out: dict[str, dict] = {}

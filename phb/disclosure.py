@@ -2,8 +2,12 @@
 
 A count of 0 stays 0; 1 to 7 shows as `*`; 8 or more is rounded to the nearest 5. Percentages
 are worked out from the rounded counts. A sum, mean or median of money or days is suppressed
-when fewer than 8 people contribute. Intervals and model estimates are computed on the
-unrounded data, but are withheld wherever the count they rest on is suppressed.
+when fewer than 8 people contribute.
+
+Rates and their intervals are worked out from the rounded counts too (`shown_count`): an interval
+around an unrounded count can be turned back into that count, and intervals for overlapping
+selections into a suppressed one. Model estimates (the rate-ratio regression) use the unrounded
+person-level data. Anything resting on a suppressed count is withheld.
 """
 
 from __future__ import annotations
@@ -38,6 +42,12 @@ def count(n: Any) -> int | str | None:
     if value < THRESHOLD:
         return SUPPRESSED
     return ROUND_TO * math.floor(value / ROUND_TO + 0.5)
+
+
+def shown_count(n: Any) -> int | None:
+    """The count as shown, for working out a rate or interval from it; None where it is suppressed."""
+    value = count(n)
+    return None if value in (SUPPRESSED, None) else value
 
 
 def is_suppressed(value: Any) -> bool:
@@ -98,4 +108,25 @@ def complementary(shown: list, values: list, people: list) -> list:
         i = candidates.pop(0)
         out[i] = SUPPRESSED
         withheld.append(i)
+    return out
+
+
+def complementary_grid(shown: dict, values: dict, people: dict) -> dict:
+    """Complementary suppression in two directions, for a grid of parts (keyed (row, column)) whose
+    row totals and column totals are both shown: applied along every row and every column until
+    nothing more changes."""
+    out = dict(shown)
+    rows = sorted({r for r, _ in out}, key=str)
+    cols = sorted({c for _, c in out}, key=str)
+    changed = True
+    while changed:
+        changed = False
+        for line in [[(r, c) for c in cols if (r, c) in out] for r in rows] + [
+            [(r, c) for r in rows if (r, c) in out] for c in cols
+        ]:
+            before = [out[k] for k in line]
+            after = complementary(before, [values[k] for k in line], [people[k] for k in line])
+            if after != before:
+                changed = True
+                out.update(dict(zip(line, after)))
     return out

@@ -109,9 +109,14 @@ def chart_svg(chart: alt.TopLevelMixin, meta: ExportMeta) -> str:
 
 def chart_png(chart: alt.TopLevelMixin, meta: ExportMeta, scale: int = PNG_SCALE) -> bytes:
     """The chart as a PNG at print resolution, framed as the SVG is."""
+    return svg_png(chart_svg(chart, meta), scale)
+
+
+def svg_png(svg: str, scale: int = PNG_SCALE) -> bytes:
+    """A framed SVG drawn as a PNG."""
     import vl_convert as vlc
 
-    return vlc.svg_to_png(chart_svg(chart, meta), scale=scale)
+    return vlc.svg_to_png(svg, scale=scale)
 
 
 def _size(svg: str) -> tuple[float, float]:

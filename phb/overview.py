@@ -47,7 +47,8 @@ def _block(sites: pd.DataFrame, spend: pd.Series | None, adm: pd.DataFrame) -> d
     raw = {c: int(sites[c].sum()) for c in COUNTS}
     block = {c: disclosure.count(raw[c]) for c in COUNTS}
     block["uptake_pct"] = disclosure.percent(raw["budgets_at_pilot_end"], raw["eligible_population"])
-    ci = wilson_ci(raw["budgets_at_pilot_end"], raw["eligible_population"]) if raw["eligible_population"] else None
+    x, n = disclosure.shown_count(raw["budgets_at_pilot_end"]), disclosure.shown_count(raw["eligible_population"])
+    ci = wilson_ci(x, n) if x is not None and n else None
     block["uptake_ci"] = disclosure.interval(ci, raw["budgets_at_pilot_end"], scale=100, places=1)
     block["budgets_pct_of_plan"] = disclosure.percent(raw["budgets_at_pilot_end"], raw["planned_budgets"], places=0)
     if spend is None or spend.empty:

@@ -95,7 +95,11 @@ def total_block(data: SpendingData, site: str | None) -> dict:
         return {"total_gbp": 0.0, "refunds_gbp": 0.0, "by_category_gbp": {c: 0.0 for c in contract.SPEND_CATEGORIES}}
     row = overall.iloc[0]
     refunds = _money(row["refunds_gbp"])
-    by_cat = dict(zip(cats["category"], _protected(cats)))
+    if site is None:
+        by_cat = dict(zip(cats["category"], _protected(cats)))
+    else:
+        grid = protected_grid(data)
+        by_cat = {c: grid[(site, c)] for c in cats["category"]}
     return {
         "total_gbp": disclosure.by_people(_money(row["net_gbp"]), row["people"]),
         "refunds_gbp": 0.0 if refunds == 0 else disclosure.by_people(refunds, row["refund_people"]),
@@ -103,16 +107,31 @@ def total_block(data: SpendingData, site: str | None) -> dict:
     }
 
 
+def protected_grid(data: SpendingData) -> dict[tuple[str, str], object]:
+    """Spending per site and category as it may be shown: withheld under 8 people, then further cells
+    withheld along each site's row and each category's column, since both the site totals and the
+    all-sites category totals are shown beside it."""
+    frame = data.by_site_category
+    cells = frame[frame["site_code"].notna() & frame["category"].notna()]
+    keys = list(zip(cells["site_code"], cells["category"]))
+    shown = {k: disclosure.by_people(_money(v), n) for k, v, n in zip(keys, cells["net_gbp"], cells["people"])}
+    values = dict(zip(keys, cells["net_gbp"].astype(float)))
+    people = dict(zip(keys, cells["people"].astype(int)))
+    return disclosure.complementary_grid(shown, values, people)
+
+
 def site_category_grid(data: SpendingData, site_names: dict[str, str]) -> pd.DataFrame:
     """Each site's spending split by category, as shares of the site's total (cells from fewer than
     8 people withheld, and a second cell with them so the first cannot be worked out)."""
     frame = data.by_site_category
+    grid = protected_grid(data)
     rows = []
     for code, part in frame[frame["site_code"].notna()].groupby("site_code", sort=True):
         cats = part[part["category"].notna()].reset_index(drop=True)
         total = part[part["category"].isna()]
         total_shown = disclosure.by_people(_money(total["net_gbp"].iloc[0]), total["people"].iloc[0])
-        for category, value in zip(cats["category"], _protected(cats)):
+        for category in cats["category"]:
+            value = grid[(code, category)]
             ok = value != disclosure.SUPPRESSED and total_shown not in (None, disclosure.SUPPRESSED) and total_shown > 0
             rows.append(
                 {
@@ -164,10 +183,17 @@ def over_time(data: SpendingData, filters: Filters) -> tuple[pd.DataFrame, str]:
         withheld = shown.count(disclosure.SUPPRESSED)
         if withheld == 0 or (grain == "quarter" and by_category and withheld <= MOST_WITHHELD * len(shown)):
             break
+    # each category's total for the period is shown elsewhere on the page: protect a withheld period
+    frame = frame.assign(shown=shown)
+    for _, series in frame.groupby(frame["category"].fillna("all"), sort=False):
+        protected = disclosure.complementary(
+            series["shown"].tolist(), series["net_gbp"].astype(float).tolist(), series["people"].tolist()
+        )
+        frame.loc[series.index, "shown"] = pd.Series(protected, index=series.index, dtype=object)
     out = frame.assign(
         category=frame["category"].fillna("all"),
         name=frame["category"].map(contract.LABELS).fillna("All categories"),
-        spend_gbp=[disclosure.numeric(v) for v in shown],
+        spend_gbp=[disclosure.numeric(v) for v in frame["shown"]],
     )
     return out[["period_start", "category", "name", "spend_gbp"]], grain
 
@@ -297,14 +323,23 @@ def utilisation_title(frame: pd.DataFrame) -> str:
 
 
 def management_vs_category(data: SpendingData) -> pd.DataFrame:
-    """Each management option's spending split by category (shares of its own total)."""
+    """Each management option's spending split by category (shares of its own total), protected along
+    options and categories, as the category totals are shown on the same page."""
     frame = data.by_management
+    cells = frame[frame["category"].notna()]
+    keys = list(zip(cells["management_option"], cells["category"]))
+    grid = disclosure.complementary_grid(
+        {k: disclosure.by_people(_money(v), n) for k, v, n in zip(keys, cells["net_gbp"], cells["people"])},
+        dict(zip(keys, cells["net_gbp"].astype(float))),
+        dict(zip(keys, cells["people"].astype(int))),
+    )
     rows = []
     for option, part in frame.groupby("management_option", sort=False):
         cats = part[part["category"].notna()].reset_index(drop=True)
         total = part[part["category"].isna()]
         total_shown = disclosure.by_people(_money(total["net_gbp"].iloc[0]), total["people"].iloc[0])
-        for category, value in zip(cats["category"], _protected(cats)):
+        for category in cats["category"]:
+            value = grid[(option, category)]
             ok = value != disclosure.SUPPRESSED and total_shown not in (None, disclosure.SUPPRESSED) and total_shown > 0
             rows.append(
                 {

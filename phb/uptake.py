@@ -261,7 +261,8 @@ def uptake_by_site(data: UptakeData, site_names: dict[str, str]) -> tuple[pd.Dat
     rows = []
     for _, site in data.sites.iterrows():
         x, n = int(site["budgets_at_pilot_end"]), int(site["eligible_population"])
-        ci = disclosure.interval(wilson_ci(x, n), x, scale=100, places=2)
+        xs, ns = disclosure.shown_count(x), disclosure.shown_count(n)
+        ci = disclosure.interval(wilson_ci(xs, ns) if xs is not None and ns else None, x, scale=100, places=2)
         rate = disclosure.percent(x, n, places=2)
         rows.append(
             {
@@ -279,7 +280,14 @@ def uptake_by_site(data: UptakeData, site_names: dict[str, str]) -> tuple[pd.Dat
     overall = {
         "budgets": disclosure.count(x),
         "uptake_pct": disclosure.percent(x, n, places=2),
-        "ci": disclosure.interval(wilson_ci(x, n) if n else None, x, scale=100, places=2),
+        "ci": disclosure.interval(
+            wilson_ci(disclosure.shown_count(x), disclosure.shown_count(n))
+            if disclosure.shown_count(x) is not None and disclosure.shown_count(n)
+            else None,
+            x,
+            scale=100,
+            places=2,
+        ),
     }
     if not frame.empty:
         frame = frame.sort_values("uptake_pct", ascending=False, na_position="last").reset_index(drop=True)
@@ -430,7 +438,7 @@ def reach(data: UptakeData) -> pd.DataFrame:
         x, n = int(row["budgets"]), int(row["referred"])
         shown_x, shown_n = disclosure.count(x), disclosure.count(n)
         withheld = disclosure.SUPPRESSED in (shown_x, shown_n)
-        ci = None if withheld or n == 0 else wilson_ci(x, n)
+        ci = None if withheld or not shown_n else wilson_ci(min(shown_x, shown_n), shown_n)
         rest_x, rest_n = int(totals.loc[i, "budgets"]) - x, int(totals.loc[i, "referred"]) - n
         rows.append(
             {
@@ -477,7 +485,7 @@ def reach_statements(frame: pd.DataFrame) -> list[str]:
         out.append(
             f"People {group_phrase(row['characteristic'], row['group'])}: {row['conversion_pct']:.0f}% of those "
             f"referred have a budget, {row['direction']} than the {row['rest_pct']:.0f}% of everyone else referred "
-            f"(beyond chance: Holm-adjusted p = {row['p_adjusted']:.3f})."
+            "(beyond chance, after allowing for the number of groups compared)."
         )
     return out
 

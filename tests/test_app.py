@@ -48,6 +48,7 @@ TITLES = {
     "pages/spending.py": "Spending",
     "pages/admissions.py": "Hospital admissions",
     "pages/compare.py": "Compare sites",
+    "pages/briefing.py": "Briefing pack",
 }
 SELECTIONS = {
     "everything": {},

@@ -119,6 +119,46 @@ def test_embedded_chart_data_holds_no_small_count(frames, name):
                     assert value in (disclosure.SUPPRESSED, "fewer than 8") or int(value.replace(",", "")) % 5 == 0
 
 
+# Every column a chart may send to the browser, reviewed: figures shown (rounded counts, money from 8 or more
+# people, rates and intervals worked out from rounded counts) and labels. Nothing unrounded, no z-scores or
+# p-values. A new column fails here until it is reviewed and added.
+ALLOWED_COLUMNS = {
+    "budgets_over_time": {"budgets", "label", "on_date", "site", "site_code"},
+    "spend_by_category": {"category", "category_name", "sort_value", "spend_gbp", "spend_label"},
+    "admissions_by_month": {"admissions", "group", "grp", "label", "month", "period"},
+    "pathway_funnel": {"label", "order", "pct_of_referred", "people", "step", "text"},
+    "budgets_against_plan": {"budgets", "label", "on_date", "pilot_end", "plan", "site"},
+    "uptake_by_site": {"budgets", "budgets_text", "ci_text", "eligible", "high", "low", "rate", "rate_text", "site",
+                       "site_code", "text", "uptake_pct"},
+    "management_shares": {"budgets", "option", "option_order", "share_pct", "share_text", "site", "sites_in_bar"},
+    "reach": {"characteristic", "group", "referred", "conversion_pct", "low", "high", "finding", "rate_text",
+              "ci_text", "referred_text", "rate"},
+    "share_grid": {"category", "share_pct", "site", "spend_text", "text", "tip"},
+    "spend_over_time": {"category", "name", "period_start", "spend_gbp"},
+    "per_holder": {"holders", "holders_text", "median", "median_text", "q1", "q1_text", "q3", "q3_text", "site"},
+    "utilisation": {"by", "flag", "holders", "holders_text", "name", "text", "utilisation_pct", "x"},
+    "xmr_chart": {"go_live", "lpl", "mean", "period", "rule", "rule_name", "shown", "site", "upl", "value_text",
+                  "variation", "variation_name"},
+    "rates_before_after": {"admissions", "admissions_text", "group", "high", "low", "people", "rate", "rate_text",
+                           "site", "window"},
+    "forest": {"all", "high", "low", "note", "rate_ratio", "shape", "site", "text", "x"},
+    "effect_bars": {"change_pct", "high", "label", "low", "measure", "x"},
+    "bed_days_cost": {"admissions", "bed_days", "cost", "cost_gbp", "cost_text", "days_text", "group", "setting",
+                      "window"},
+    "funnel": {"band", "c", "count", "count_text", "denominator", "limit", "position", "side", "site", "value",
+               "value_text"},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", BUILDERS)
+def test_charts_send_the_browser_only_reviewed_columns(frames, name):
+    """The data embedded in each chart's spec has only reviewed columns (so a z-score or an unrounded value
+    cannot slip in unnoticed)."""
+    spec = frames[name].to_dict()
+    columns = {key for rows in spec.get("datasets", {}).values() for row in rows for key in row}
+    assert columns <= ALLOWED_COLUMNS[name], columns - ALLOWED_COLUMNS[name]
+
+
 def test_site_colours_are_fixed_whatever_is_selected():
     """Stockport keeps its colour when it is drawn alone."""
     names = {"DEV": "Devon", "DOR": "Dorset", "STP": "Stockport"}

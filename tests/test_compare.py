@@ -43,14 +43,17 @@ def test_expected_admissions_use_all_sites_rates_by_age_band():
 
 
 def test_uptake_funnel_positions_agree_with_independent_z_scores(data):
-    """A site is beyond the 99.8% limits exactly when |z| > z(0.999), between when |z| > z(0.975)."""
+    """Worked from the shown (rounded) counts: a site is beyond the 99.8% limits exactly when |z| > z(0.999),
+    between when |z| > z(0.975), with z = (x/n - p0) / sqrt(p0 (1 - p0) / n) around all sites' shown uptake."""
+    from phb.disclosure import count
+
     frame, names = data
     points, lines, p0 = compare.uptake_funnel(frame, names)
     sites = frame.uptake.sites
-    p = sites["budgets_at_pilot_end"].sum() / sites["eligible_population"].sum()
+    p = count(int(sites["budgets_at_pilot_end"].sum())) / count(int(sites["eligible_population"].sum()))
     assert p0 == pytest.approx(100 * p)
     for _, s in sites.iterrows():
-        x, n = s["budgets_at_pilot_end"], s["eligible_population"]
+        x, n = count(int(s["budgets_at_pilot_end"])), count(int(s["eligible_population"]))
         z = (x / n - p) / math.sqrt(p * (1 - p) / n)
         position = points.set_index("site_code").loc[s["site_code"], "position"]
         if abs(z) > norm.ppf(0.999):
@@ -60,6 +63,21 @@ def test_uptake_funnel_positions_agree_with_independent_z_scores(data):
         else:
             assert position == "within 95% limits", (s["site_code"], z, position)
     assert set(lines["limit"]) == {"95% limits", "99.8% limits"}
+
+
+def test_one_site_is_compared_with_all_sites_not_with_itself(tmp_path):
+    """Dorset alone is still benchmarked against all seven sites (it is better), not against itself."""
+    from phb.filters import Filters
+    from phb.warehouse import build, connect
+
+    info = build(DATA, tmp_path / "w.duckdb")
+    with connect(tmp_path / "w.duckdb") as con:
+        names = dict(con.execute("select site_code, site_name from sites").fetchall())
+        alone = compare.load(con, Filters(("DOR",), info.period_start, info.period_end))
+    table = compare.benchmark(alone, names)
+    uptake_row = table[table["measure"] == "Uptake at pilot end"].iloc[0]
+    assert (uptake_row["site"], uptake_row["marking"]) == ("Dorset", "better")
+    assert uptake_row["benchmark"] == "2.9% (all sites)"
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,215 @@
+"""The briefing pack across several selections, including a single small site: every export is
+opened (PDF pages, PowerPoint slides and notes, SVG text, CSV cells, facts.json) and none shows a
+count from 1 to 7 or an unrounded count."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from phb import disclosure, exports
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+SELECTIONS = {
+    "all sites": [],
+    "one small site": ["--sites", "STP"],
+    "two sites inside the pilot": ["--sites", "DOR,KIN", "--from", "2014-06-01", "--to", "2015-12-31"],
+    "direct payments, every chart": [
+        "--management",
+        "direct_payment",
+        "--charts",
+        ",".join(
+            [
+                "budgets_against_plan",
+                "spend_by_category",
+                "admissions_effect",
+                "uptake_funnel",
+                "uptake_by_site",
+                "pathway",
+                "effect_by_site",
+                "utilisation",
+            ]
+        ),
+    ],
+}
+COUNT_KEYS = {
+    "referred", "offered", "budgets_in_place", "budgets_at_pilot_end", "planned_budgets", "eligible_population",
+    "emergency_admissions_pre", "emergency_admissions_post", "comparison_admissions_pre", "comparison_admissions_post",
+    "budget_holders_followed", "comparison_people", "plan_agreed", "budget_in_place", "declined", "withdrawn",
+    "in_planning", "budgets", "holders", "people", "count", "admissions", "plan",
+}  # fmt: skip
+# Text that is not a count: dates, years, percentages, money, decimals, ordinals and the fixed wording of the
+# disclosure note and limits. What is left of a number in a title or note must be a shown count.
+NOT_COUNTS = [
+    r"built [\d-]+ [\d:]+ UTC",
+    r"\d{4}-\d{2}-\d{2}",
+    re.escape(disclosure.NOTE),
+    r"fewer than 8( people| holders| budget holders)?",
+    r"under 8 holders",
+    r"\d{1,2} [A-Z][a-z]{2} \d{4}",
+    r"\b(19|20)\d{2}\b",
+    r"-?\d+(\.\d+)?%",
+    r"£[\d,.]+[mk]?",
+    r"\d+\.\d+",
+    r"\b\d{1,2} months\b",
+    r"\b99\.8\b",
+    r"Data version \w+",
+    r"built [\d-]+ [\d:]+ UTC",
+    r"at least 10",
+    r"Chart \d+",
+    r"1 means chance alone",
+    r"below 1 means",
+    r"\b[0-9a-f]{12}\b",
+    r"[Qq]\d",
+    r"\b\d{2}:\d{2}\b",
+]
+
+
+@pytest.fixture(scope="module")
+def packs(tmp_path_factory):
+    env = {**os.environ, "PHB_DATA": str(DATA), "PHB_WAREHOUSE": str(tmp_path_factory.mktemp("w") / "w.duckdb")}
+    out = {}
+    for name, args in SELECTIONS.items():
+        folder = tmp_path_factory.mktemp("pack")
+        result = subprocess.run(
+            [sys.executable, "-m", "phb", "brief", "--out", str(folder), *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr
+        out[name] = folder
+    return out
+
+
+def leftover_numbers(text: str) -> list[int]:
+    """Whole numbers left in a text once dates, percentages, money and fixed wording are taken out."""
+    for pattern in NOT_COUNTS:
+        text = re.sub(pattern, " ", text)
+    return [int(n.replace(",", "")) for n in re.findall(r"(?<![\w.])\d{1,3}(?:,\d{3})*(?![\w.])", text)]
+
+
+def assert_shown_counts(numbers: list[int], where: str) -> None:
+    for n in numbers:
+        assert not 1 <= n <= 7, f"{where}: a count of {n}"
+        assert n % 5 == 0, f"{where}: {n} is not rounded to 5"
+
+
+def walk(node, path=""):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from walk(v, f"{path}.{k}")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from walk(v, f"{path}[{i}]")
+    else:
+        yield path, node
+
+
+@pytest.mark.parametrize("selection", SELECTIONS)
+def test_pack_has_every_file(packs, selection):
+    """briefing.pdf, briefing.pptx, facts.json and a PNG and an SVG for each chart."""
+    folder = packs[selection]
+    assert (folder / "briefing.pdf").read_bytes()[:5] == b"%PDF-"
+    assert (folder / "briefing.pptx").stat().st_size > 0
+    charts = json.loads((folder / "facts.json").read_text())["pack"]["charts"]
+    for i, chart in enumerate(charts, start=1):
+        for suffix in ("png", "svg"):
+            assert (folder / "charts" / f"{i:02d}-{chart['key']}.{suffix}").exists()
+
+
+@pytest.mark.parametrize("selection", SELECTIONS)
+def test_facts_json_holds_no_small_or_unrounded_count(packs, selection):
+    """Every count in facts.json (headline blocks and each chart's data) is 0, '*' or a multiple of 5 of 10+."""
+    facts = json.loads((packs[selection] / "facts.json").read_text())
+    assert facts["synthetic"] is True
+    for path, value in walk(facts):
+        key = path.rsplit(".", 1)[-1].split("[")[0]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        if key in COUNT_KEYS and float(value).is_integer():
+            assert_shown_counts([int(value)], f"{selection} facts.json {path}")
+
+
+@pytest.mark.parametrize("selection", SELECTIONS)
+def test_pdf_pages_show_no_small_or_unrounded_count(packs, selection):
+    """The PDF's text (cover facts, notes) after removing dates, percentages and money has only shown counts,
+    and every page says the data are synthetic."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(packs[selection] / "briefing.pdf")
+    cover = reader.pages[0].extract_text()
+    assert exports.SYNTHETIC_STAMP in cover
+    assert "Disclosure control" in cover
+    for number, page in enumerate(reader.pages, start=1):
+        assert_shown_counts(leftover_numbers(page.extract_text()), f"{selection} PDF page {number}")
+
+
+@pytest.mark.parametrize("selection", SELECTIONS)
+def test_slides_and_speaker_notes_show_no_small_or_unrounded_count(packs, selection):
+    """Every slide's text and speaker notes: only shown counts; one chart a slide after the cover."""
+    from pptx import Presentation
+
+    deck = Presentation(packs[selection] / "briefing.pptx")
+    charts = json.loads((packs[selection] / "facts.json").read_text())["pack"]["charts"]
+    assert len(deck.slides) == 1 + len(charts)
+    for number, slide in enumerate(deck.slides, start=1):
+        text = " ".join(shape.text_frame.text for shape in slide.shapes if shape.has_text_frame)
+        notes = slide.notes_slide.notes_text_frame.text
+        if number > 1:
+            assert charts[number - 2]["title"] in text
+            assert charts[number - 2]["notes"] in notes
+        assert_shown_counts(leftover_numbers(text + " " + notes), f"{selection} slide {number}")
+
+
+@pytest.mark.parametrize("selection", SELECTIONS)
+def test_svg_text_shows_no_small_or_unrounded_count(packs, selection):
+    """Each chart's SVG: titles and data labels (not axis ticks) hold only shown counts; the footer and the
+    synthetic stamp are there."""
+    for path in sorted((packs[selection] / "charts").glob("*.svg")):
+        root = ET.fromstring(path.read_text())
+        texts = []
+        for group in root.iter():
+            role = group.get("class", "")
+            if "role-axis" in role or "role-legend" in role:
+                for t in group.iter():
+                    t.set("skip", "1")
+        for t in root.iter():
+            if t.tag.endswith("text") and not t.get("skip"):
+                texts.append("".join(t.itertext()))
+        joined = " ".join(texts)
+        assert exports.SYNTHETIC_STAMP in joined and "Disclosure control" in joined, path.name
+        assert_shown_counts(leftover_numbers(joined), f"{selection} {path.name}")
+
+
+@pytest.mark.parametrize("selection", SELECTIONS)
+def test_chart_data_as_csv_holds_only_shown_counts(packs, selection):
+    """Each chart's data exported as CSV: count columns hold 0, blanks or multiples of 5 from 10; no cell
+    would run as a formula in Excel."""
+    charts = json.loads((packs[selection] / "facts.json").read_text())["pack"]["charts"]
+    meta = exports.ExportMeta("p", "f", "v", "b", True, "d")
+    import pandas as pd
+
+    for chart in charts:
+        frame = pd.DataFrame(chart["data"])
+        rows = list(csv.reader(io.StringIO(exports.csv_bytes(frame, chart["title"], meta).decode("utf-8-sig"))))
+        header = rows[2]
+        for row in rows[3 : 3 + len(frame)]:
+            for column, cell in zip(header, row):
+                # a cell that starts like a formula must be a plain number (Excel keeps those as numbers)
+                if cell.startswith(exports.FORMULA_START):
+                    assert re.fullmatch(r"-?\d+(\.\d+)?(e-?\d+)?", cell), (chart["key"], column, cell)
+                if column in COUNT_KEYS and re.fullmatch(r"\d+", cell):
+                    assert_shown_counts([int(cell)], f"{selection} {chart['key']} CSV {column}")

@@ -1,0 +1,107 @@
+"""Exports: CSV safe to open in Excel, SVG and PNG carrying title, footer and the synthetic stamp."""
+
+from __future__ import annotations
+
+import csv
+import io
+import xml.etree.ElementTree as ET
+from datetime import date
+
+import altair as alt
+import pandas as pd
+import pytest
+
+from phb import exports
+
+META = exports.ExportMeta(
+    period="2 Jun 2013 to 13 Apr 2017",
+    filters="Stockport; 2 Jun 2013 to 13 Apr 2017; all management options.",
+    data_version="abc123def456",
+    built_at="2026-11-22 23:00 UTC",
+    synthetic=True,
+    produced="23 Nov 2026",
+)
+
+
+@pytest.mark.parametrize(
+    ("cell", "safe"),
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+44 20 7946 0000", "'+44 20 7946 0000"),
+        ("-£9,979", "'-£9,979"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tcmd", "'\tcmd"),
+        ("Dorset", "Dorset"),
+        (-20.5, -20.5),
+        (35, 35),
+    ],
+)
+def test_a_cell_excel_would_run_as_a_formula_opens_as_text(cell, safe):
+    """OWASP CSV injection: = + - @ and tab first get an apostrophe; numbers stay numbers."""
+    assert exports.safe_cell(cell) == safe
+
+
+def test_csv_has_title_data_and_footer_and_neutralised_cells():
+    """Title first, the data, then the footer lines; a crafted site name is neutralised; dates are dates."""
+    frame = pd.DataFrame(
+        {
+            "site": ["=cmd|' /C calc'!A0", "Dorset"],
+            "budgets": [10.0, 115.0],
+            "on_date": ["2014-08-31T00:00:00", "2014-09-30T00:00:00"],
+        }
+    )
+    rows = list(csv.reader(io.StringIO(exports.csv_bytes(frame, "A finding", META).decode("utf-8-sig"))))
+    assert rows[0] == ["A finding"]
+    assert rows[2] == ["site", "budgets", "on_date"]
+    assert rows[3] == ["'=cmd|' /C calc'!A0", "10", "2014-08-31"]
+    assert rows[5] == []  # a blank line between the data and the footer
+    footer = [r[0] for r in rows[6:]]
+    assert footer[0].startswith("Synthetic data: not real patients")
+    assert any("Disclosure control" in line for line in footer)
+    assert any("Selection: Stockport" in line for line in footer)
+
+
+def chart() -> alt.Chart:
+    return (
+        alt.Chart(pd.DataFrame({"x": ["a", "b"], "y": [10, 20]}))
+        .mark_bar()
+        .encode(x="x:N", y="y:Q")
+        .properties(title=alt.Title(["Twenty is more than", "ten"], subtitle="A subtitle"), width=300, height=200)
+    )
+
+
+def test_svg_carries_title_footer_and_stamp_only_when_synthetic():
+    """The framed SVG parses as XML, holds the finding, the footer and, for synthetic data, the stamp."""
+    svg = exports.chart_svg(chart(), META)
+    text = " ".join(t.text or "" for t in ET.fromstring(svg).iter() if t.tag.endswith("text"))
+    assert "Twenty is more than ten" in text
+    assert exports.SYNTHETIC_STAMP in text
+    assert "Data version abc123def456" in text and "Produced 23 Nov 2026" in text
+    real = exports.chart_svg(chart(), exports.ExportMeta(**{**META.__dict__, "synthetic": False}))
+    assert exports.SYNTHETIC_STAMP not in real
+
+
+def test_png_is_at_print_resolution():
+    """The PNG is at least twice the size of the SVG it is drawn from."""
+    svg = exports.chart_svg(chart(), META)
+    width, height = exports._size(svg)
+    png = exports.chart_png(chart(), META)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    png_w, png_h = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert png_w >= 2 * width and png_h >= 2 * height
+
+
+def test_meta_states_the_selection_and_period():
+    """The footer is made from the warehouse's own record and the active filters."""
+    from phb.filters import Filters
+    from phb.warehouse import WarehouseInfo
+
+    info = WarehouseInfo("v1", "2026-11-22 23:00 UTC", False, date(2013, 7, 1), date(2016, 6, 30), "x")
+    meta = exports.meta_for(
+        info,
+        Filters(("AAA",), date(2014, 1, 1), date(2014, 12, 31)),
+        {"AAA": "St Mary's Vale"},
+        today=date(2026, 11, 23),
+    )
+    assert meta.footer()[1] == "Selection: St Mary's Vale; 1 Jan 2014 to 31 Dec 2014; all management options."
+    assert meta.period == "1 Jul 2013 to 30 Jun 2016" and meta.produced == "23 Nov 2026"
