@@ -38,7 +38,7 @@ st.caption(
 data = _load(str(context.warehouse), context.info.data_version, context.filters)
 if len(data.uptake.sites) < 2:
     st.info(
-        "Choose two or more sites in the sidebar to compare them; the page below shows the one chosen.",
+        "One site chosen: it is compared with all seven sites. Choose more in the sidebar to see them side by side.",
         icon=":material/compare_arrows:",
     )
 

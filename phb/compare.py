@@ -202,7 +202,10 @@ def funnel_title(points: pd.DataFrame, measure: str) -> str:
     beyond = points[points["position"].str.startswith("beyond")]
     between = points[points["position"].str.startswith("between")]
     if beyond.empty and between.empty:
-        return f"All sites' {measure} is within what chance would give"
+        placed = points[points["position"] != "too few to place"]["site"].tolist()
+        if len(placed) == 1:
+            return f"{placed[0]} does not differ from all sites by more than chance ({measure})"
+        return f"No site differs from all sites by more than chance ({measure})"
     parts = []
     if len(beyond):
         parts.append(f"{uptake._and(beyond['site'].tolist())} beyond the 99.8% limits")

@@ -273,7 +273,8 @@ def _export_buttons(chart: alt.Chart, key: str) -> None:
     context = page_context()
     meta = exports.meta_for(context.info, context.filters, context.site_names)
     stem = exports.file_stem(exports.title_text(chart))
-    cols = st.columns([1, 1, 1.3, 5])
+    box = st.popover("Download", icon=":material/download:", help="This chart as PNG, SVG or data (CSV).")
+    cols = [box, box, box]
     cols[0].download_button(
         "PNG",
         data=lambda: exports.chart_png(chart, meta),
