@@ -178,3 +178,19 @@ def test_clicking_a_site_on_a_funnel_plot_shows_its_detail(server, page):
     heading = page.get_by_text(f"{site}: emergency admissions and the budget pathway")
     heading.wait_for(timeout=30_000)
     assert heading.is_visible()
+
+
+def test_a_chart_downloads_as_a_print_resolution_png_with_its_footer(server, page, tmp_path):
+    """Download → PNG under the first Overview chart gives a PNG file drawn at three times the chart's size."""
+    url, _ = server
+    page.goto(url + "/", timeout=90_000)
+    page.wait_for_selector("[data-testid='stMetricValue']", timeout=90_000)
+    page.locator("[data-testid='stPopover'] button", has_text="Download").first.click()
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="PNG", exact=True).filter(visible=True).first.click()
+    path = tmp_path / "chart.png"
+    download.value.save_as(path)
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert int.from_bytes(data[16:20], "big") >= 3 * 700  # the export is 760 points wide, drawn at 3x
+    assert download.value.suggested_filename.endswith(".png")
