@@ -28,16 +28,21 @@ def _build(argv: list[str]) -> int:
     return 0
 
 
-def _facts(argv: list[str]) -> int:
-    from phb.facts import facts
-    from phb.filters import parse_filters
-
-    ap = argparse.ArgumentParser(prog="python -m phb facts", description="Print the headline figures as JSON.")
+def _selection_parser(prog: str, description: str) -> argparse.ArgumentParser:
+    """A parser with the shared filters: --sites, --from, --to, --management."""
+    ap = argparse.ArgumentParser(prog=prog, description=description)
     ap.add_argument("--sites", help="site codes separated by commas, e.g. DOR,STP (default: all sites)")
     ap.add_argument("--from", dest="date_from", help="first day of the period, YYYY-MM-DD (default: start of data)")
     ap.add_argument("--to", dest="date_to", help="last day of the period, YYYY-MM-DD (default: end of data)")
     ap.add_argument("--management", help="management options separated by commas (default: all)")
-    args = ap.parse_args(argv)
+    return ap
+
+
+def _selection(args: argparse.Namespace, prog: str, extra_problems=()):
+    """The warehouse (built if need be), site names and checked filters; or an exit code with the
+    problems printed, naming the command."""
+    from phb.filters import parse_filters
+
     cfg = config.settings()
     try:
         ready = ensure_warehouse(cfg)
@@ -56,10 +61,23 @@ def _facts(argv: list[str]) -> int:
         site_names=names,
         period=(ready.info.period_start, ready.info.period_end),
     )
+    problems += list(extra_problems)
     if problems:
         for p in problems:
-            print(f"python -m phb facts: {p}", file=sys.stderr)
+            print(f"{prog}: {p}", file=sys.stderr)
         return 2
+    return cfg, ready, names, filters
+
+
+def _facts(argv: list[str]) -> int:
+    from phb.facts import facts
+
+    prog = "python -m phb facts"
+    args = _selection_parser(prog, "Print the headline figures as JSON.").parse_args(argv)
+    chosen = _selection(args, prog)
+    if isinstance(chosen, int):
+        return chosen
+    cfg, ready, _, filters = chosen
     print(json.dumps(facts(cfg.warehouse, ready.info, filters), indent=2, ensure_ascii=False))
     return 0
 
@@ -69,14 +87,10 @@ def _brief(argv: list[str]) -> int:
 
     from phb import briefing, exports
     from phb.facts import facts
-    from phb.filters import parse_filters
 
-    ap = argparse.ArgumentParser(prog="python -m phb brief", description="Write the briefing pack without a browser.")
+    prog = "python -m phb brief"
+    ap = _selection_parser(prog, "Write the briefing pack without a browser.")
     ap.add_argument("--out", required=True, help="folder to write briefing.pdf, briefing.pptx, facts.json, charts/")
-    ap.add_argument("--sites", help="site codes separated by commas, e.g. DOR,STP (default: all sites)")
-    ap.add_argument("--from", dest="date_from", help="first day of the period, YYYY-MM-DD (default: start of data)")
-    ap.add_argument("--to", dest="date_to", help="last day of the period, YYYY-MM-DD (default: end of data)")
-    ap.add_argument("--management", help="management options separated by commas (default: all)")
     ap.add_argument(
         "--charts",
         default=",".join(briefing.DEFAULT_CHARTS),
@@ -84,33 +98,16 @@ def _brief(argv: list[str]) -> int:
     )
     args = ap.parse_args(argv)
     out = Path(args.out)
+    keys = [k.strip() for k in args.charts.split(",") if k.strip()]
+    unknown = [k for k in keys if k not in briefing.CATALOGUE]
+    problems = [f"Unknown chart {', '.join(unknown)}: choose from {', '.join(briefing.CATALOGUE)}."] if unknown else []
     if out.exists() and not out.is_dir():
-        print(f"python -m phb brief: --out {out} is a file, not a folder.", file=sys.stderr)
-        return 2
-    cfg = config.settings()
-    try:
-        ready = ensure_warehouse(cfg)
-    except ContractError as exc:
-        print(exc, file=sys.stderr)
-        return 1
+        problems.append(f"--out {out} is a file, not a folder.")
+    chosen = _selection(args, prog, problems)
+    if isinstance(chosen, int):
+        return chosen
+    cfg, ready, names, filters = chosen
     with connect(cfg.warehouse) as con:
-        names = dict(run_query(con, "sites")[["site_code", "site_name"]].itertuples(index=False))
-        filters, problems = parse_filters(
-            sites=args.sites,
-            date_from=args.date_from,
-            date_to=args.date_to,
-            management=args.management,
-            site_names=names,
-            period=(ready.info.period_start, ready.info.period_end),
-        )
-        keys = [k.strip() for k in args.charts.split(",") if k.strip()]
-        unknown = [k for k in keys if k not in briefing.CATALOGUE]
-        if unknown:
-            problems.append(f"Unknown chart {', '.join(unknown)}: choose from {', '.join(briefing.CATALOGUE)}.")
-        if problems:
-            for p in problems:
-                print(f"python -m phb brief: {p}", file=sys.stderr)
-            return 2
         items, skipped = briefing.build_charts(briefing.Sources(con, ready.info, filters, names), keys)
     meta = exports.meta_for(ready.info, filters, names)
     written = briefing.write_pack(out, items, facts(cfg.warehouse, ready.info, filters), meta)

@@ -213,3 +213,22 @@ def test_chart_data_as_csv_holds_only_shown_counts(packs, selection):
                     assert re.fullmatch(r"-?\d+(\.\d+)?(e-?\d+)?", cell), (chart["key"], column, cell)
                 if column in COUNT_KEYS and re.fullmatch(r"\d+", cell):
                     assert_shown_counts([int(cell)], f"{selection} {chart['key']} CSV {column}")
+
+
+def test_brief_refuses_an_unknown_chart_and_a_file_as_out(tmp_path):
+    """A bad --charts or --out stops the command with exit code 2, a plain message and nothing written."""
+    env = {**os.environ, "PHB_DATA": str(DATA), "PHB_WAREHOUSE": str(tmp_path / "w.duckdb")}
+    afile = tmp_path / "a-file"
+    afile.write_text("x")
+    run = subprocess.run(
+        [sys.executable, "-m", "phb", "brief", "--out", str(afile), "--charts", "pie"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 2
+    assert "Unknown chart pie: choose from budgets_against_plan" in run.stderr
+    assert "is a file, not a folder" in run.stderr
+    assert afile.read_text() == "x"
