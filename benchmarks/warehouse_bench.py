@@ -16,6 +16,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+from phb import admissions, compare, spending, uptake
 from phb.filters import Filters
 from phb.generate import generate
 from phb.overview import load
@@ -63,6 +64,15 @@ def main() -> None:
                 one_ms = timed(lambda n=name: run_query(con, n, **one.params()), args.repeat)
                 print(f"  {name:32s} all sites {all_ms:7.1f} ms   one site {one_ms:7.1f} ms")
             print(f"  {'overview (all queries)':32s} all sites {timed(lambda: load(con, whole), args.repeat):7.1f} ms")
+            pages = {
+                "uptake page data": lambda: uptake.load(con, whole),
+                "spending page data": lambda: spending.load(con, whole, info.period_end),
+                "admissions page data": lambda: admissions.load(con, whole),
+                "budget effect model": lambda: admissions.did_effect(admissions.load(con, whole).people),
+                "compare page data": lambda: compare.load(con, whole),
+            }
+            for name, fn in pages.items():
+                print(f"  {name:32s} all sites {timed(fn, args.repeat):7.1f} ms")
 
 
 if __name__ == "__main__":
