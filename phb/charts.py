@@ -586,6 +586,14 @@ def xmr_chart(
     )
 
 
+WINDOWS = ["Year before", "Year after"]
+# the year before in grey, the year after in blue, side by side in each row
+BEFORE_AFTER = {
+    "yOffset": alt.YOffset("window:N", sort=WINDOWS),
+    "color": alt.Color("window:N", title=None, sort=WINDOWS, scale=alt.Scale(domain=WINDOWS, range=[GREY, NHS_BLUE])),
+}
+
+
 def rates_before_after(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
     """Emergency admissions per person-year, year before and after, with 95% intervals, by site,
     one panel per group."""
@@ -596,13 +604,7 @@ def rates_before_after(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Ch
     sites = list(dict.fromkeys(data["site"]))
     base = alt.Chart(data).encode(
         y=alt.Y("site:N", title=None, sort=sites, axis=alt.Axis(labelLimit=200)),
-        yOffset=alt.YOffset("window:N", sort=["Year before", "Year after"]),
-        color=alt.Color(
-            "window:N",
-            title=None,
-            sort=["Year before", "Year after"],
-            scale=alt.Scale(domain=["Year before", "Year after"], range=[GREY, NHS_BLUE]),
-        ),
+        **BEFORE_AFTER,
         tooltip=[
             alt.Tooltip("site:N", title="Site"),
             alt.Tooltip("group:N", title="Group"),
@@ -698,13 +700,7 @@ def bed_days_cost(frame: pd.DataFrame, price_base: str, title: str, subtitle: st
     )
     base = alt.Chart(data).encode(
         y=alt.Y("setting:N", title=None, axis=alt.Axis(labelFontSize=13)),
-        yOffset=alt.YOffset("window:N", sort=["Year before", "Year after"]),
-        color=alt.Color(
-            "window:N",
-            title=None,
-            sort=["Year before", "Year after"],
-            scale=alt.Scale(domain=["Year before", "Year after"], range=[GREY, NHS_BLUE]),
-        ),
+        **BEFORE_AFTER,
         tooltip=[
             alt.Tooltip("group:N", title="Group"),
             alt.Tooltip("setting:N", title="Setting"),
