@@ -42,41 +42,30 @@ def _facts(version: str, filters) -> dict:
     return facts(context.warehouse, context.info, filters)
 
 
+def _pack_facts_dict() -> dict:
+    return _facts(context.info.data_version, context.filters)
+
+
 def _pack_facts() -> bytes:
-    data = briefing.pack_facts(items, _facts(context.info.data_version, context.filters), meta)
+    data = briefing.pack_facts(items, _pack_facts_dict(), meta)
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
+PACK_FILES = (
+    ("PDF (A4)", "briefing.pdf", "application/pdf", ":material/picture_as_pdf:",
+     lambda: briefing.pdf_bytes(items, _pack_facts_dict(), meta),
+     "A cover with the headline facts, then one chart a page with its notes."),
+    ("PowerPoint", "briefing.pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+     ":material/slideshow:", lambda: briefing.pptx_bytes(items, _pack_facts_dict(), meta),
+     "One chart a slide with its title; the notes are in the speaker notes."),
+    ("facts.json", "facts.json", "application/json", ":material/data_object:", _pack_facts,
+     "Every number in the pack."),
+)  # fmt: skip
+
 if items:
     st.subheader("Download the pack")
-    c1, c2, c3, _ = st.columns([1.2, 1.4, 1.2, 3])
-    c1.download_button(
-        "PDF (A4)",
-        data=lambda: briefing.pdf_bytes(items, _facts(context.info.data_version, context.filters), meta),
-        file_name="briefing.pdf",
-        mime="application/pdf",
-        icon=":material/picture_as_pdf:",
-        key="pack_pdf",
-        help="A cover with the headline facts, then one chart a page with its notes.",
-    )
-    c2.download_button(
-        "PowerPoint",
-        data=lambda: briefing.pptx_bytes(items, _facts(context.info.data_version, context.filters), meta),
-        file_name="briefing.pptx",
-        icon=":material/slideshow:",
-        key="pack_pptx",
-        mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
-        help="One chart a slide with its title; the notes are in the speaker notes.",
-    )
-    c3.download_button(
-        "facts.json",
-        data=_pack_facts,
-        file_name="facts.json",
-        mime="application/json",
-        icon=":material/data_object:",
-        key="pack_facts",
-        help="Every number in the pack.",
-    )
+    for column, (label, name, mime, icon, make, tip) in zip(st.columns([1.2, 1.4, 1.2, 3]), PACK_FILES):
+        column.download_button(label, data=make, file_name=name, mime=mime, icon=icon, help=tip, key=f"pack-{name}")
     st.subheader("Preview")
     for item in items:
         ui.show_chart(item.chart, f"Preview of {item.title}", key=f"brief-{item.key}")

@@ -273,35 +273,20 @@ def _export_buttons(chart: alt.Chart, key: str) -> None:
     context = page_context()
     meta = exports.meta_for(context.info, context.filters, context.site_names)
     stem = exports.file_stem(exports.title_text(chart))
-    box = st.popover("Download", icon=":material/download:", help="This chart as PNG, SVG or data (CSV).")
-    cols = [box, box, box]
-    cols[0].download_button(
-        "PNG",
-        data=lambda: exports.chart_png(chart, meta),
-        file_name=f"{stem}.png",
-        mime="image/png",
-        key=f"png-{key}",
-        help="The chart at print resolution, with its source, date and selection.",
-        icon=":material/image:",
-    )
-    cols[1].download_button(
-        "SVG",
-        data=lambda: exports.chart_svg(chart, meta),
-        file_name=f"{stem}.svg",
-        mime="image/svg+xml",
-        key=f"svg-{key}",
-        help="The chart as a scalable drawing, with its source, date and selection.",
-        icon=":material/draw:",
-    )
-    cols[2].download_button(
-        "Data (CSV)",
-        data=lambda: exports.csv_bytes(exports.chart_data(chart), exports.title_text(chart), meta),
-        file_name=f"{stem}.csv",
-        mime="text/csv",
-        key=f"csv-{key}",
-        help="The figures drawn, after disclosure control, safe to open in Excel.",
-        icon=":material/table:",
-    )
+    formats = (
+        ("PNG", "png", "image/png", ":material/image:", lambda: exports.chart_png(chart, meta),
+         "The chart at print resolution, with its source, date and selection."),
+        ("SVG", "svg", "image/svg+xml", ":material/draw:", lambda: exports.chart_svg(chart, meta),
+         "The chart as a scalable drawing, with its source, date and selection."),
+        ("Data (CSV)", "csv", "text/csv", ":material/table:",
+         lambda: exports.csv_bytes(exports.chart_data(chart), exports.title_text(chart), meta),
+         "The figures drawn, after disclosure control, safe to open in Excel."),
+    )  # fmt: skip
+    with st.popover("Download", icon=":material/download:", help="This chart as PNG, SVG or data (CSV)."):
+        for label, suffix, mime, icon, make, tip in formats:
+            st.download_button(
+                label, data=make, file_name=f"{stem}.{suffix}", mime=mime, key=f"{suffix}-{key}", help=tip, icon=icon
+            )
 
 
 def show_chart_or_say_why(values, why: str, chart: alt.Chart, alt_text: str) -> None:

@@ -36,8 +36,8 @@ BUILD_MODELS = (
     "spend_lines",
     "spend_monthly",
     "person_windows",
-    "admissions_monthly",
     "admission_lines",
+    "admissions_monthly",
 )
 MAX_EXAMPLES = 5
 
