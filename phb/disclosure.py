@@ -81,7 +81,10 @@ def count(n: Any, ckey: Any) -> int | str | None:
         return SUPPRESSED
     if _missing(ckey):
         raise ValueError("a count of people or admissions needs its cell key")
-    key = _whole(ckey, "a cell key") % (ptable.MAX_CKEY + 1)
+    key = int(ckey)
+    if key != ckey:
+        raise ValueError(f"a cell key must be a whole number, not {ckey!r}")
+    key %= ptable.MAX_CKEY + 1  # keys add up mod 256, so a difference of keys is a key too
     return value + _ptable()[pcv(value)][key]
 
 
@@ -90,13 +93,42 @@ def cell_key(*keys: Any) -> int:
     return int(sum(int(k) for k in keys if not _missing(k))) % (ptable.MAX_CKEY + 1)
 
 
-def reference(n: Any) -> int | None:
-    """A site's own published planning figure (eligible population, planned budgets): not a count of
-    records, rounded to the nearest 5 as before."""
+def total(frame, column: str) -> int | str | None:
+    """The count as shown for all of `frame`'s rows together (disjoint records), from the rows'
+    counts in `column` and their cell keys in `<column>_ckey`."""
+    if frame is None or len(frame) == 0:
+        return 0
+    return count(int(frame[column].sum()), cell_key(*frame[f"{column}_ckey"]))
+
+
+def counts(frame, column: str) -> list:
+    """Each row's count in `column` as shown, with its cell key from `<column>_ckey`."""
+    return [count(int(n), k) for n, k in zip(frame[column], frame[f"{column}_ckey"])]
+
+
+def words(value: Shown) -> str:
+    """A shown count in words for a label or tooltip: `fewer than 8` for a withheld one."""
+    if value == SUPPRESSED:
+        return FEWER
+    if _missing(value):
+        return ""
+    return f"{int(value):,}"
+
+
+def reference(n: Any) -> int | str | None:
+    """A site's own planning figure (eligible population, planned budgets): not a count of records,
+    so not perturbed; 1 to 7 shown as `*` and the rest rounded to the nearest 5, as before."""
     if _missing(n):
         return None
     value = _whole(n, "a planning figure")
+    if 0 < value < THRESHOLD:
+        return SUPPRESSED
     return ROUND_TO * math.floor(value / ROUND_TO + 0.5)
+
+
+def usable(*values: Any) -> bool:
+    """True when every value is a shown number (not withheld, not missing) and the last is above 0."""
+    return all(not _missing(v) and v != SUPPRESSED for v in values) and bool(values[-1])
 
 
 def shown_count(n: Any, ckey: Any) -> int | None:
