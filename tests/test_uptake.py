@@ -54,9 +54,9 @@ def independent_pathway(people: pd.DataFrame, to: str) -> pd.DataFrame:
     ref["referred"] = True
     cols = ["referred", "offered", "plan_agreed", "budget_in_place", "declined", "withdrawn", "in_planning"]
     # the people in each step, by id, so the test works out each cell key itself
-    return pd.DataFrame(
-        {c: ref[ref[c]].groupby("site_code")["person_id"].agg(list) for c in cols}, index=sorted(ref["site_code"].unique())
-    ).map(lambda v: v if isinstance(v, list) else [])
+    steps = {c: ref[ref[c]].groupby("site_code")["person_id"].agg(list) for c in cols}
+    frame = pd.DataFrame(steps, index=sorted(ref["site_code"].unique()))
+    return frame.map(lambda v: v if isinstance(v, list) else [])
 
 
 def test_pathway_agrees_with_an_independent_count_from_people_csv(bundled, facts):
