@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from phb import admissions, charts, compare, ui, uptake
+from phb import admissions, charts, compare, disclosure, ui, uptake
 from phb.warehouse import connect
 
 
@@ -111,6 +111,7 @@ else:
         }
     )
     shown["Against all sites"] = shown["Against all sites"].str.capitalize()
+    shown = disclosure.publish(shown, dict.fromkeys(shown.columns, "label"))  # value and interval: shown counts' figures
     styled = shown.style.map(
         lambda v: (
             f"background-color: {charts.MARKING_COLOURS.get(str(v).lower(), '#FFFFFF')}; "
@@ -118,7 +119,7 @@ else:
         ),
         subset=["Against all sites"],
     )
-    st.dataframe(styled, hide_index=True, width="stretch", height=36 * (len(shown) + 1) + 4)
+    ui.table(styled, hide_index=True, width="stretch", height=36 * (len(shown) + 1) + 4)
     st.caption(
         "Better or worse: the site's 95% interval excludes the all-sites value (Wilson intervals for percentages; "
         "exact Poisson or Byar's for the admissions ratio). Similar: it does not, so the difference may be chance. "

@@ -183,7 +183,13 @@ def _limit_lines(grid: np.ndarray, limits, scale: float = 1.0) -> pd.DataFrame:
         label = f"{100 * conf:g}% limits"
         rows += [{"denominator": g, "limit": label, "side": "lower", "value": scale * v} for g, v in zip(grid, low)]
         rows += [{"denominator": g, "limit": label, "side": "upper", "value": scale * v} for g, v in zip(grid, high)]
-    return pd.DataFrame(rows)
+    # lines drawn from published figures only (the centre and the shown sites' denominators): a guide,
+    # drawn but never exported as data
+    return disclosure.publish(
+        pd.DataFrame(rows, columns=["denominator", "limit", "side", "value"]),
+        {"denominator": "figure", "limit": "label", "side": "label", "value": "figure"},
+        guide=True,
+    )
 
 
 def dispersion_note(points: pd.DataFrame) -> str:

@@ -151,6 +151,95 @@ def percent(top: Shown, bottom: Shown, kind: str = "pct") -> float | str | None:
     return round(100 * float(top) / float(bottom), PLACES[kind])
 
 
+# ---------------------------------------------------------------------------------------------
+# The one gate: every chart, table, CSV export and fact leaves through `publish`
+
+PUBLISHED = "phb_published"
+GUIDE = "phb_guide"
+KINDS = ("label", "count", "figure", *PLACES)
+
+
+class UnpublishedError(ValueError):
+    """A chart or table whose data did not come through `publish`."""
+
+
+def publish(frame, columns: dict[str, str], guide: bool = False):
+    """The figures that may leave the app: only the declared `columns` (name -> kind), each to its
+    kind's precision, marked as published. Kinds: `label` (a name, date or words), `count` (a count
+    as shown by `count`: 0, `*`, blank or a multiple of 5 of at least 10, checked here), `figure`
+    (a value already disclosure-controlled, such as money withheld under 8 people) and the derived
+    kinds of PLACES (pct, uptake, rate, ratio, change), rounded here. A `guide` frame (lines drawn from
+    published figures only, such as funnel limits) is drawn but never exported as data."""
+    import pandas as pd
+
+    unknown = {k for k in columns.values() if k not in KINDS}
+    if unknown:
+        raise ValueError(f"unknown kinds of figure: {sorted(unknown)}")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"columns declared but not in the frame: {missing}")
+    out = pd.DataFrame(frame[list(columns)]).copy()
+    for column, kind in columns.items():
+        if kind in PLACES:
+            out[column] = [
+                v if _missing(v) or isinstance(v, str) else round(float(v), PLACES[kind]) for v in out[column]
+            ]
+        elif kind == "count":
+            bad = [v for v in out[column] if not _shown_count(v)]
+            if bad:
+                raise UnpublishedError(f"{column} holds counts that were not shown through count(): {bad[:3]}")
+    out.attrs[PUBLISHED] = True
+    if guide or getattr(frame, "attrs", {}).get(GUIDE):
+        out.attrs[GUIDE] = True
+    return out
+
+
+def _shown_count(value: Any) -> bool:
+    if _missing(value) or value == SUPPRESSED:
+        return True
+    if isinstance(value, str):
+        # a count as a table shows it (formatting.count): 1,235, or a dash for none
+        if value == "–":
+            return True
+        if not value.replace(",", "").isdigit():
+            return False
+        value = value.replace(",", "")
+    number = float(value)
+    return number == 0 or (number % ROUND_TO == 0 and number >= MINIMUM)
+
+
+def is_published(data: Any) -> bool:
+    """True for a frame (or a pandas Styler of one) that came through `publish`."""
+    frame = getattr(data, "data", data) if type(data).__name__ == "Styler" else data
+    return bool(getattr(frame, "attrs", {}).get(PUBLISHED))
+
+
+def chart_frames(chart: Any) -> list:
+    """Every data set of a chart, walking its layers, concatenations, facets and repeats."""
+    import altair as alt
+
+    found = []
+    data = getattr(chart, "data", alt.Undefined)
+    if data is not alt.Undefined and data is not None:
+        found.append(data)
+    for attr in ("layer", "hconcat", "vconcat", "concat"):
+        parts = getattr(chart, attr, alt.Undefined)
+        if isinstance(parts, list):
+            for part in parts:
+                found += chart_frames(part)
+    spec = getattr(chart, "spec", alt.Undefined)
+    if spec is not alt.Undefined and spec is not None:
+        found += chart_frames(spec)
+    return found
+
+
+def check_chart(chart: Any) -> None:
+    """Refuse a chart with any data set that did not come through `publish`."""
+    frames = chart_frames(chart)
+    if not frames or not all(is_published(f) for f in frames):
+        raise UnpublishedError("a chart's data did not come through disclosure.publish")
+
+
 def by_people(value: Any, people: Any) -> float | str | None:
     """A sum, mean or median of money or days, withheld when fewer than 8 people contribute."""
     if _missing(value) or _missing(people) or int(people) == 0:

@@ -80,7 +80,7 @@ def category_totals(data: SpendingData) -> pd.DataFrame:
                 else round(100 * v / total, 1)
                 for v in shown
             ],
-            "people": rows["people"].map(disclosure.count),
+            "people": disclosure.counts(rows, "people"),
         }
     ).sort_values("spend_gbp", ascending=False, na_position="last")
 

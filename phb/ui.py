@@ -272,14 +272,16 @@ def footer(context: PageContext) -> None:
     st.divider()
     st.caption(
         f"{kind}{config.SOURCE_NOTE}, {day(info.period_start)} to {day(info.period_end)}. "
-        f"Data version {info.data_version}, built {info.built_at}. {disclosure.NOTE} "
+        f"Data version {info.data_version}, built {info.built_at}. {disclosure.METHOD} "
         f"Page produced {day(datetime.now().date())}."
     )
 
 
 def show_chart(chart: alt.Chart, alt_text: str, key: str | None = None, on_select: str = "ignore"):
     """Draw a chart in the NHS theme (not Streamlit's), full width, with its exports below: PNG at
-    print resolution, SVG and the data as CSV, each titled, footed and stamped (made on click)."""
+    print resolution, SVG and the data as CSV, each titled, footed and stamped (made on click).
+    A chart with any data that did not come through disclosure.publish is refused."""
+    disclosure.check_chart(chart)
     event = st.altair_chart(chart, theme=None, width="stretch", alt=alt_text, key=key, on_select=on_select)
     if not st.session_state.get(PRESENT_KEY):
         _export_buttons(chart, key or exports.file_stem(exports.title_text(chart)))
@@ -304,6 +306,13 @@ def _export_buttons(chart: alt.Chart, key: str) -> None:
             st.download_button(
                 label, data=make, file_name=f"{stem}.{suffix}", mime=mime, key=f"{suffix}-{key}", help=tip, icon=icon
             )
+
+
+def table(data, **kwargs) -> None:
+    """A table of figures (a published frame, or a Styler of one); anything else is refused."""
+    if not disclosure.is_published(data):
+        raise disclosure.UnpublishedError("a table's data did not come through disclosure.publish")
+    st.dataframe(data, **kwargs)
 
 
 def show_chart_or_say_why(values, why: str, chart: alt.Chart, alt_text: str) -> None:

@@ -3,7 +3,7 @@
 -- `people` counts the budget holders contributing to each row, `refund_people` those with a refund
 -- or recovery (for disclosure control).
 -- Refunds and recoveries (negative lines) are summed apart from spending.
--- refund_people_ckey is the cell key of the people with a refund (sum of their record keys mod 256).
+-- people_ckey and refund_people_ckey are the cell keys of those people (sum of their record keys mod 256).
 -- Parameters: $sites (list or null), $date_from, $date_to (date), $management (list or null).
 -- Sources: spend_lines (built at load).
 with per_person as (
@@ -31,6 +31,8 @@ final as (
         sum(refunds_gbp) as refunds_gbp,
         sum(net_gbp) as net_gbp,
         count(distinct person_key) as people,
+        cast(list_sum(list_distinct(list(struct_pack(k := person_key, r := record_key))).apply(lambda x: x.r)) % 256
+            as integer) as people_ckey,
         count(distinct person_key) filter (where refunds_gbp < 0) as refund_people,
         -- in a grouping with category one row is one person; without it a person can have several
         -- rows, so record keys are summed over distinct people through a list
