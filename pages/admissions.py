@@ -163,7 +163,11 @@ else:
                     cost: beds["cost_gbp"].map(fmt.money),
                 }
             ),
-            {"Group": "label", "Setting": "label", "Window": "label", "Admissions": "count", "Bed days": "figure", cost: "figure"},
+            {
+                **dict.fromkeys(["Group", "Setting", "Window"], "label"),
+                "Admissions": "count",
+                **dict.fromkeys(["Bed days", cost], "figure"),
+            },
         ),
         hide_index=True,
         width="stretch",

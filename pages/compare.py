@@ -57,7 +57,7 @@ with left:
                 compare.funnel_title(points, "uptake"),
                 f"Budgets at pilot end as % of the eligible population; all sites {p0:.1f}%. "
                 "Click a site to see it below.",
-                ".2f",
+                ".1f",
             ),
             "Funnel plot of uptake by site against eligible population",
             on_select="rerun",
@@ -111,7 +111,8 @@ else:
         }
     )
     shown["Against all sites"] = shown["Against all sites"].str.capitalize()
-    shown = disclosure.publish(shown, dict.fromkeys(shown.columns, "label"))  # value and interval: shown counts' figures
+    # values and intervals are worked out from shown counts, as text to set places
+    shown = disclosure.publish(shown, dict.fromkeys(shown.columns, "label"))
     styled = shown.style.map(
         lambda v: (
             f"background-color: {charts.MARKING_COLOURS.get(str(v).lower(), '#FFFFFF')}; "

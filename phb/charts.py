@@ -83,7 +83,8 @@ COLUMNS = {
     **dict.fromkeys(["pilot_end", "position", "side", "site", "site_code", "step", "text", "value_text"], "label"),
     **dict.fromkeys(["group", "window", "grp", "month", "period", "option", "sites_in_bar", "note", "all"], "label"),
     **dict.fromkeys(["go_live", "spend_label", "rate_text", "interval_text", "flag", "by", "name"], "label"),
-    **dict.fromkeys(["shape", "spend_text", "tip", "admissions_text", "ci_text", "budgets_text", "period_start"], "label"),
+    **dict.fromkeys(["shape", "spend_text", "tip", "admissions_text", "ci_text", "budgets_text"], "label"),
+    "period_start": "label",
     **dict.fromkeys(["cost_text", "days_text", "holders_text", "median_text", "q1_text", "q3_text"], "label"),
     **dict.fromkeys(["option_order", "referred_text", "rule_name", "setting", "share_text", "variation_name"], "label"),
     **dict.fromkeys(["characteristic", "finding", "direction", "differs"], "label"),
@@ -258,9 +259,7 @@ def budgets_against_plan(
             alt.Tooltip("label:N", title="Budgets in place"),
         ],
     )
-    target = (
-        _chart(data).mark_rule(color="#AE2573", strokeDash=[6, 4], strokeWidth=1.5).encode(y=alt.Y("max(plan):Q"))
-    )
+    target = _chart(data).mark_rule(color="#AE2573", strokeDash=[6, 4], strokeWidth=1.5).encode(y=alt.Y("max(plan):Q"))
     diamond = (
         _chart(data)
         .mark_point(shape="diamond", size=90, filled=True, color="#AE2573")
@@ -286,9 +285,9 @@ def uptake_by_site(frame: pd.DataFrame, overall_pct: float | None, title: str, s
     """Uptake per site with its 95% interval, sorted, and the all-sites rate as a dashed line."""
     data = frame.assign(
         ci_text=[
-            "withheld" if pd.isna(lo) else f"{lo:.2f}% to {hi:.2f}%" for lo, hi in zip(frame["low"], frame["high"])
+            "withheld" if pd.isna(lo) else f"{lo:.1f}% to {hi:.1f}%" for lo, hi in zip(frame["low"], frame["high"])
         ],
-        rate_text=["withheld" if pd.isna(r) else f"{r:.2f}%" for r in frame["uptake_pct"]],
+        rate_text=["withheld" if pd.isna(r) else f"{r:.1f}%" for r in frame["uptake_pct"]],
         budgets_text=[str(b) if b != "*" else "fewer than 8" for b in frame["budgets"]],
     )
     order = data["site"].tolist()
@@ -426,7 +425,7 @@ def share_grid(frame: pd.DataFrame, rows: str, title: str, subtitle: str, row_ti
     are marked so they do not read as zero."""
     data = frame.assign(
         text=["*" if pd.isna(v) else f"{v:.0f}%" for v in frame["share_pct"]],
-        tip=["withheld (fewer than 8 people)" if pd.isna(v) else f"{v:.1f}%" for v in frame["share_pct"]],
+        tip=["withheld (fewer than 8 people)" if pd.isna(v) else f"{v:.0f}%" for v in frame["share_pct"]],
     )
     base = _chart(data).encode(
         x=alt.X("category:N", title=None, axis=alt.Axis(labelAngle=-35, labelLimit=160, orient="top")),
@@ -557,9 +556,7 @@ def utilisation(frame: pd.DataFrame, low: float, high: float, title: str, subtit
     )
     labels = base.mark_text(align="left", dx=4, color=TEXT).encode(x="utilisation_pct:Q", text="text:N")
     limits = (
-        _chart(pd.DataFrame({"x": [low, 100, high]}))
-        .mark_rule(strokeDash=[4, 4], color=SECONDARY_TEXT)
-        .encode(x="x:Q")
+        _chart(pd.DataFrame({"x": [low, 100, high]})).mark_rule(strokeDash=[4, 4], color=SECONDARY_TEXT).encode(x="x:Q")
     )
     return (bars + labels + limits).properties(
         title=finding_title(title, subtitle, width=50), height=30 * len(data), autosize=PLOT_ONLY

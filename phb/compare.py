@@ -124,7 +124,8 @@ def uptake_funnel(data: CompareData, site_names: dict[str, str]) -> tuple[pd.Dat
     # the limit lines are drawn over the denominators of the sites shown only (published figures)
     n = frame.loc[frame["value"].notna(), "denominator"].astype(float)
     grid = np.linspace(max(1.0, 0.5 * n.min()), 1.15 * n.max(), 120) if len(n) else np.array([1.0])
-    return frame, _limit_lines(grid, lambda g, c: proportion_funnel_limits(p0, g, c), scale=100), 100 * p0
+    lines = _limit_lines(grid, lambda g, c: proportion_funnel_limits(p0, g, c), scale=100)
+    return frame, lines, round(100 * p0, disclosure.PLACES["uptake"])
 
 
 def expected_admissions(by_age: pd.DataFrame, reference: pd.DataFrame | None = None) -> pd.DataFrame:
