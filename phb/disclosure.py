@@ -199,7 +199,7 @@ def _shown_count(value: Any) -> bool:
         return True
     if isinstance(value, str):
         # a count as a table shows it (formatting.count): 1,235, or a dash for none
-        if value == "–":
+        if value in ("–", FEWER):
             return True
         if not value.replace(",", "").isdigit():
             return False

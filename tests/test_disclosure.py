@@ -78,3 +78,60 @@ def test_complementary_suppression_goes_on_until_eight_people_are_behind_the_wit
     shown = ["*", "*", 900.0, 5000.0]
     assert disclosure.complementary(shown, [10.0, 20.0, 900.0, 5000.0], [3, 2, 9, 40]) == ["*", "*", "*", 5000.0]
     assert disclosure.complementary([1.0, 2.0], [1.0, 2.0], [9, 9]) == [1.0, 2.0]  # nothing withheld: unchanged
+
+
+def test_publish_keeps_only_declared_columns_at_their_precision_and_marks_the_frame():
+    """Undeclared columns (an expected count, a z-score) never leave; percentages to whole numbers,
+    uptake to 1 place, rates and ratios to 2; the frame is marked as published."""
+    frame = pd.DataFrame(
+        {
+            "site": ["A", "B"],
+            "people": [15, "*"],
+            "share": [37.5, 12.4],
+            "uptake": [2.94, 3.05],
+            "rate": [0.2345, 1.0],
+            "ratio": [0.6789, 1.234],
+            "expected": [12.3456, 3.21],
+            "z": [1.23, -0.5],
+        }
+    )
+    kinds = {"site": "label", "people": "count", "share": "pct", "uptake": "uptake", "rate": "rate", "ratio": "ratio"}
+    out = disclosure.publish(frame, kinds)
+    assert list(out.columns) == ["site", "people", "share", "uptake", "rate", "ratio"]
+    assert out["share"].tolist() == [38, 12] and out["uptake"].tolist() == [2.9, 3.0]
+    assert out["rate"].tolist() == [0.23, 1.0] and out["ratio"].tolist() == [0.68, 1.23]
+    assert disclosure.is_published(out) and not disclosure.is_published(frame)
+
+
+def test_publish_refuses_a_count_that_was_not_shown_through_count():
+    """A raw count of 7 or 12 in a count column is refused: shown counts are 0, *, or multiples of 5 of 10 or more."""
+    with pytest.raises(disclosure.UnpublishedError):
+        disclosure.publish(pd.DataFrame({"n": [7]}), {"n": "count"})
+    with pytest.raises(disclosure.UnpublishedError):
+        disclosure.publish(pd.DataFrame({"n": ["12"]}), {"n": "count"})
+    assert disclosure.publish(pd.DataFrame({"n": [0, 10, "*", "1,235", "fewer than 8"]}), {"n": "count"})["n"].size == 5
+
+
+def test_a_chart_with_any_unpublished_layer_is_refused():
+    """check_chart walks layers and concatenations: one raw frame anywhere refuses the whole chart."""
+    import altair as alt
+
+    shown = disclosure.publish(pd.DataFrame({"x": [10, 15]}), {"x": "count"})
+    raw = pd.DataFrame({"x": [3, 4]})
+    good = alt.layer(alt.Chart(shown).mark_bar().encode(x="x:Q"), alt.Chart(shown).mark_rule().encode(x="x:Q"))
+    disclosure.check_chart(good)
+    for bad in (
+        alt.layer(alt.Chart(shown).mark_bar().encode(x="x:Q"), alt.Chart(raw).mark_rule().encode(x="x:Q")),
+        alt.hconcat(alt.Chart(shown).mark_bar(), alt.Chart(raw).mark_bar()),
+        alt.Chart(raw).mark_bar(),
+    ):
+        with pytest.raises(disclosure.UnpublishedError):
+            disclosure.check_chart(bad)
+
+
+def test_a_chart_column_must_be_declared_with_its_kind():
+    """A chart builder cannot carry a column that charts.COLUMNS does not declare (such as a z-score)."""
+    from phb import charts
+
+    with pytest.raises(disclosure.UnpublishedError):
+        charts._chart(pd.DataFrame({"site": ["A"], "z": [1.2]}))

@@ -11,7 +11,7 @@ import altair as alt
 import pandas as pd
 import pytest
 
-from phb import exports
+from phb import disclosure, exports
 
 META = exports.ExportMeta(
     period="2 Jun 2013 to 13 Apr 2017",
@@ -63,7 +63,7 @@ def test_csv_has_title_data_and_footer_and_neutralised_cells():
 
 def chart() -> alt.Chart:
     return (
-        alt.Chart(pd.DataFrame({"x": ["a", "b"], "y": [10, 20]}))
+        alt.Chart(disclosure.publish(pd.DataFrame({"x": ["a", "b"], "y": [10, 20]}), {"x": "label", "y": "count"}))
         .mark_bar()
         .encode(x="x:N", y="y:Q")
         .properties(title=alt.Title(["Twenty is more than", "ten"], subtitle="A subtitle"), width=300, height=200)
@@ -105,3 +105,36 @@ def test_meta_states_the_selection_and_period():
     )
     assert meta.footer()[1] == "Selection: St Mary's Vale; 1 Jan 2014 to 31 Dec 2014; all management options."
     assert meta.period == "1 Jul 2013 to 30 Jun 2016" and meta.produced == "23 Nov 2026"
+
+
+def test_every_export_footer_states_the_disclosure_method_and_a_funnel_csv_has_no_limit_lines():
+    """The footer carries disclosure.METHOD; the funnel's CSV holds the sites only, never its limit grid."""
+    import altair as alt
+
+    from phb import charts, disclosure
+    from phb.exports import ExportMeta, chart_data
+
+    meta = ExportMeta("1 Jul 2013 to 30 Jun 2016", "All sites.", "abc", "today", False, "1 Jan 2026")
+    assert disclosure.METHOD in meta.footer()
+    assert "cell key perturbation" in disclosure.METHOD and "multiple of 5" in disclosure.METHOD
+    points = pd.DataFrame(
+        {
+            "site": ["A", "B"],
+            "denominator": [1000, 2000],
+            "count": [30, 50],
+            "value": [3.0, 2.5],
+            "position": ["within 95% limits", "within 95% limits"],
+        }
+    )
+    lines = disclosure.publish(
+        pd.DataFrame(
+            {"denominator": [500.0, 2300.0], "limit": ["95% limits"] * 2, "side": ["lower"] * 2, "value": [1.0, 2.0]}
+        ),
+        {"denominator": "figure", "limit": "label", "side": "label", "value": "figure"},
+        guide=True,
+    )
+    chart = charts.funnel(points, lines, 2.7, "Eligible", "Uptake", "Title", "Sub", ".1f")
+    data = chart_data(chart)
+    assert data["site"].tolist() == ["A", "B"] and "limit" not in data.columns
+    with pytest.raises(disclosure.UnpublishedError):
+        chart_data(alt.Chart(pd.DataFrame({"x": [1]})).mark_point())
