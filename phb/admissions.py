@@ -340,20 +340,20 @@ def effect_bars(effect: Effect) -> pd.DataFrame:
 
 
 def bed_days(data: AdmissionsData) -> pd.DataFrame:
-    """Bed days and cost in the year before and after the index date by group and setting; each
-    withheld where fewer than 8 people contribute."""
+    """Bed days and cost in the year before and after the index date by group and setting, as
+    `disclosure.days` and `disclosure.money` show them: withheld where fewer than 8 people
+    contribute or two people make up more than 90% of it, otherwise perturbed and rounded."""
     frame = data.bed_days
     rows = []
     for _, row in frame.iterrows():
-        n = int(row["people"])
         rows.append(
             {
                 "group": GROUPS[row["grp"]],
                 "setting": contract.LABELS[row["setting"]],
                 "window": "Year before" if row["pre_or_post"] == "pre" else "Year after",
                 "admissions": disclosure.count(int(row["admissions"])),
-                "bed_days": disclosure.by_people(float(row["bed_days"]), n),
-                "cost_gbp": disclosure.by_people(round(float(row["cost_gbp"]), 2), n),
+                "bed_days": disclosure.magnitude_cell(row, "bed_days", top="bed_top", kind="days"),
+                "cost_gbp": disclosure.magnitude_cell(row, "cost_gbp", top="cost_top"),
             }
         )
     return pd.DataFrame(rows, columns=["group", "setting", "window", "admissions", "bed_days", "cost_gbp"])
