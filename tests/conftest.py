@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -10,6 +11,11 @@ import pytest
 from phb.warehouse import build, connect
 
 TINY = Path(__file__).parent / "fixtures" / "tiny"
+
+# A fixed perturbation key for the whole suite (and the commands it runs), so record keys, cell keys
+# and shown counts can be worked out by hand in the tests; the app makes its own secret key.
+TEST_KEY = "phb-test-key"
+os.environ["PHB_PERTURBATION_KEY"] = TEST_KEY
 
 
 @pytest.fixture(scope="session")
