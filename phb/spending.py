@@ -257,8 +257,7 @@ def per_holder(data: SpendingData, site_names: dict[str, str]) -> pd.DataFrame:
                 "site": ALL if pd.isna(row["site_code"]) else site_names[row["site_code"]],
                 "holders": disclosure.count(n),
                 **{
-                    k: disclosure.numeric(disclosure.quantile_shown(row[f"{k}_gbp"], n))
-                    for k in ("q1", "median", "q3")
+                    k: disclosure.numeric(disclosure.quantile_shown(row[f"{k}_gbp"], n)) for k in ("q1", "median", "q3")
                 },
             }
         )

@@ -330,7 +330,9 @@ def check_bed_days_windows(con):
     # holders before: H01 (A01, 10 days mental health, no cost: 10 x 334), H03 (A02, 20 days: 20 x 334) and the
     # elective H04 (A02, 3 days general acute: 3 x 400); after: H02 (A01, same day, cost £350)
     assert got[("budget_holders", "mental_health", "pre")] == (2, 30, penny(30 * 334), 2)
-    cell = frame[(frame["grp"] == "budget_holders") & (frame["setting"] == "mental_health") & (frame["pre_or_post"] == "pre")]
+    cell = frame[
+        (frame["grp"] == "budget_holders") & (frame["setting"] == "mental_health") & (frame["pre_or_post"] == "pre")
+    ]
     assert cell[["bed_top1", "bed_top2", "cost_top1", "cost_top2", "mkey"]].iloc[0].tolist() == [
         20,
         10,
