@@ -352,6 +352,33 @@ def check_bed_days_windows(con):
     assert row["cost_gbp"].tolist() == [penny(9000.00)]  # H05's cost is given in the extract: unit costs don't apply
 
 
+def check_bed_days_by_period(con):
+    months = run_query(con, "bed_days_by_period", **FULL, grain="month")
+    assert len(months) == 36 * 2 * 3  # every month, two groups, AAA, BBB and all sites
+    quarters = run_query(con, "bed_days_by_period", **FULL, grain="quarter")
+    assert len(quarters) == 12 * 2 * 3
+    got = {
+        (r.period.strftime("%Y-%m"), r.site_code if isinstance(r.site_code, str) else "all", r.grp): (
+            r.bed_days,
+            r.people,
+            r.top1,
+            r.top2,
+            r.mkey,
+        )
+        for r in quarters.itertuples()
+        if r.people
+    }
+    # Jan-Mar 2015, comparison: C02's H07 (4 days, Feb) and C01's open H06 from 1 Mar 2015 to the end of
+    # the data, 30 Jun 2016 (487 days)
+    assert got[("2015-01", "all", "comparison")] == (491, 2, 487, 4, mkey("C01", "C02"))
+    assert got[("2015-01", "AAA", "comparison")] == (491, 2, 487, 4, mkey("C01", "C02"))
+    # Jul-Sep 2013, holders: B01's H08, 1 day (BBB); H09 is A10's, who declined: in neither group
+    assert got[("2013-07", "BBB", "budget_holders")] == (1, 1, 1, 0, mkey("B01"))
+    assert ("2015-01", "all", "budget_holders") not in got
+    feb = months[(months["period"] == pd.Timestamp(2015, 2, 1)) & months["site_code"].isna()]
+    assert dict(zip(feb["grp"], feb["bed_days"])) == {"budget_holders": 0, "comparison": 4}
+
+
 def check_admissions_after_by_site_age(con):
     frame = run_query(con, "admissions_after_by_site_age", **FULL)
     got = {(r.site_code, r.age_band): (r.holders, r.admissions) for r in frame.itertuples()}
@@ -381,6 +408,7 @@ CHECKS = {
     "admissions_by_month": check_admissions_by_month,
     "admission_windows_by_person": check_admission_windows_by_person,
     "bed_days_windows": check_bed_days_windows,
+    "bed_days_by_period": check_bed_days_by_period,
     "admissions_after_by_site_age": check_admissions_after_by_site_age,
 }
 
