@@ -150,16 +150,24 @@ else:
         ),
         "Bar charts of hospital costs before and after the index date by setting and group",
     )
-    st.dataframe(
-        pd.DataFrame(
+    cost = f"Cost ({config.PRICE_BASE})"
+    ui.table(
+        disclosure.publish(
+            pd.DataFrame(
+                {
+                    "Group": beds["group"],
+                    "Setting": beds["setting"],
+                    "Window": beds["window"],
+                    "Admissions": beds["admissions"].map(fmt.count),
+                    "Bed days": beds["bed_days"].map(lambda v: v if v == disclosure.SUPPRESSED else fmt.count(v)),
+                    cost: beds["cost_gbp"].map(fmt.money),
+                }
+            ),
             {
-                "Group": beds["group"],
-                "Setting": beds["setting"],
-                "Window": beds["window"],
-                "Admissions": beds["admissions"].map(fmt.count),
-                "Bed days": beds["bed_days"].map(lambda v: v if v == disclosure.SUPPRESSED else fmt.count(v)),
-                f"Cost ({config.PRICE_BASE})": beds["cost_gbp"].map(fmt.money),
-            }
+                **dict.fromkeys(["Group", "Setting", "Window"], "label"),
+                "Admissions": "count",
+                **dict.fromkeys(["Bed days", cost], "figure"),
+            },
         ),
         hide_index=True,
         width="stretch",

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from phb import admissions, charts, compare, ui, uptake
+from phb import admissions, charts, compare, disclosure, ui, uptake
 from phb.warehouse import connect
 
 
@@ -57,7 +57,7 @@ with left:
                 compare.funnel_title(points, "uptake"),
                 f"Budgets at pilot end as % of the eligible population; all sites {p0:.1f}%. "
                 "Click a site to see it below.",
-                ".2f",
+                ".1f",
             ),
             "Funnel plot of uptake by site against eligible population",
             on_select="rerun",
@@ -111,6 +111,8 @@ else:
         }
     )
     shown["Against all sites"] = shown["Against all sites"].str.capitalize()
+    # values and intervals are worked out from shown counts, as text to set places
+    shown = disclosure.publish(shown, dict.fromkeys(shown.columns, "label"))
     styled = shown.style.map(
         lambda v: (
             f"background-color: {charts.MARKING_COLOURS.get(str(v).lower(), '#FFFFFF')}; "
@@ -118,7 +120,7 @@ else:
         ),
         subset=["Against all sites"],
     )
-    st.dataframe(styled, hide_index=True, width="stretch", height=36 * (len(shown) + 1) + 4)
+    ui.table(styled, hide_index=True, width="stretch", height=36 * (len(shown) + 1) + 4)
     st.caption(
         "Better or worse: the site's 95% interval excludes the all-sites value (Wilson intervals for percentages; "
         "exact Poisson or Byar's for the admissions ratio). Similar: it does not, so the difference may be chance. "

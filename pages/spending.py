@@ -62,14 +62,17 @@ with left:
         "Bar chart of spending by category",
     )
 with right:
-    st.dataframe(
-        pd.DataFrame(
-            {
-                "Category": cats["name"],
-                "Spending": cats["spend"].map(fmt.money),
-                "Share": cats["share_pct"].map(lambda v: "*" if pd.isna(v) else fmt.pct(v, 0)),
-                "People": cats["people"].map(fmt.count),
-            }
+    ui.table(
+        disclosure.publish(
+            pd.DataFrame(
+                {
+                    "Category": cats["name"],
+                    "Spending": cats["spend"].map(fmt.money),
+                    "Share": cats["share_pct"].map(lambda v: "*" if pd.isna(v) else fmt.pct(v, 0)),
+                    "People": cats["people"].map(fmt.count),
+                }
+            ),
+            {"Category": "label", "Spending": "figure", "Share": "label", "People": "count"},
         ),
         hide_index=True,
         width="stretch",
@@ -177,13 +180,16 @@ ui.show_chart_or_say_why(
 # Refunds ----------------------------------------------------------------------------------------------
 st.header("Refunds and recoveries")
 back = spending.refunds(data, names)
-st.dataframe(
-    pd.DataFrame(
-        {
-            "Site": back["site"],
-            "Refunds and recoveries": back["refunds"].map(fmt.money_size),
-            "People with a refund": back["people"].map(fmt.count),
-        }
+ui.table(
+    disclosure.publish(
+        pd.DataFrame(
+            {
+                "Site": back["site"],
+                "Refunds and recoveries": back["refunds"].map(fmt.money_size),
+                "People with a refund": back["people"].map(fmt.count),
+            }
+        ),
+        {"Site": "label", "Refunds and recoveries": "figure", "People with a refund": "count"},
     ),
     hide_index=True,
     width="stretch",

@@ -62,21 +62,22 @@ else:
             ),
         }
     )
-    st.dataframe(
-        shown[
-            [
-                "Site",
-                "Referred",
-                "Offered",
-                "Plan agreed",
-                "Budget in place",
-                "Referral to budget",
-                "Declined",
-                "Withdrew",
-                "Still in planning",
-                "Median days to budget",
-            ]
-        ],
+    ui.table(
+        disclosure.publish(
+            shown,
+            {
+                "Site": "label",
+                "Referred": "count",
+                "Offered": "label",  # count (share of the step before), both as shown
+                "Plan agreed": "label",
+                "Budget in place": "label",
+                "Referral to budget": "label",
+                "Declined": "count",
+                "Withdrew": "count",
+                "Still in planning": "count",
+                "Median days to budget": "figure",
+            },
+        ),
         hide_index=True,
         width="stretch",
     )

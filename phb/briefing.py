@@ -129,7 +129,7 @@ def _uptake_funnel(src: Sources) -> BriefChart | None:
         "Uptake at pilot end (%)",
         compare.funnel_title(points, "uptake"),
         f"Budgets at pilot end as % of the eligible population, with 95% and 99.8% limits around all sites' {p0:.1f}%",
-        ".2f",
+        ".1f",
     )
     return BriefChart("uptake_funnel", chart, compare.dispersion_note(points))
 

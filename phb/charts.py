@@ -74,6 +74,53 @@ def nhs_theme() -> alt.theme.ThemeConfig:
     }
 
 
+# Every column any chart may carry to the browser, with its kind of figure (disclosure.publish):
+# a chart whose data has a column not declared here is refused, so a new figure must be declared.
+COLUMNS = {
+    **dict.fromkeys(
+        ["band", "category", "category_name", "count_text", "label", "limit", "measure", "on_date", "order"], "label"
+    ),
+    **dict.fromkeys(["pilot_end", "position", "side", "site", "site_code", "step", "text", "value_text"], "label"),
+    **dict.fromkeys(["group", "window", "grp", "month", "period", "option", "sites_in_bar", "note", "all"], "label"),
+    **dict.fromkeys(["go_live", "spend_label", "rate_text", "interval_text", "flag", "by", "name"], "label"),
+    **dict.fromkeys(["shape", "spend_text", "tip", "admissions_text", "ci_text", "budgets_text"], "label"),
+    "period_start": "label",
+    **dict.fromkeys(["cost_text", "days_text", "holders_text", "median_text", "q1_text", "q3_text"], "label"),
+    **dict.fromkeys(["option_order", "referred_text", "rule_name", "setting", "share_text", "variation_name"], "label"),
+    **dict.fromkeys(["characteristic", "finding", "direction", "differs"], "label"),
+    "referred": "count",
+    "eligible": "figure",
+    "cost": "figure",
+    **dict.fromkeys(["budgets", "count", "people", "admissions", "holders"], "count"),
+    # already disclosure-controlled and rounded where they are made (money, planning figures,
+    # rates, ratios, intervals, funnel positions and the lines drawn around published centres)
+    **dict.fromkeys(["denominator", "plan", "value", "c", "x", "low", "high", "rate", "rate_ratio"], "figure"),
+    **dict.fromkeys(["spend_gbp", "sort_value", "refunds", "cost_gbp", "bed_days", "median", "q1", "q3"], "figure"),
+    **dict.fromkeys(["shown", "mean", "lpl", "upl", "variation", "rule", "special_cause"], "figure"),
+    **dict.fromkeys(["pct_of_referred", "share_pct", "conversion_pct", "rest_pct", "utilisation_pct"], "pct"),
+    "uptake_pct": "uptake",
+    "change_pct": "change",
+}
+
+
+def _chart(frame: pd.DataFrame) -> alt.Chart:
+    """A chart of published figures only: the frame goes through disclosure.publish with each column's
+    declared kind (a column not in COLUMNS is an error), so nothing else reaches the browser."""
+    undeclared = [c for c in frame.columns if c not in COLUMNS]
+    if undeclared:
+        raise disclosure.UnpublishedError(f"chart columns not declared in charts.COLUMNS: {undeclared}")
+    # layers of one chart share one published frame (a facet needs the very same data in each layer)
+    held = _PUBLISHED.get(id(frame))
+    if held is None or held[0] is not frame:
+        held = (frame, disclosure.publish(frame, {c: COLUMNS[c] for c in frame.columns}))
+        _PUBLISHED.clear() if len(_PUBLISHED) > 32 else None
+        _PUBLISHED[id(frame)] = held  # the frame is held too, so its id is not reused meanwhile
+    return alt.Chart(held[1])
+
+
+_PUBLISHED: dict[int, tuple[pd.DataFrame, pd.DataFrame]] = {}
+
+
 def finding_title(text: str, subtitle: str, width: int = 34) -> alt.Title:
     """A chart title stating the finding, wrapped so it fits a narrow chart."""
     import textwrap
@@ -92,7 +139,7 @@ def site_colour_scale(site_names: dict[str, str], shown: list[str] | None = None
 def budgets_over_time(frame: pd.DataFrame, site_names: dict[str, str], title: str, subtitle: str) -> alt.Chart:
     """Budgets in place at each month end, a line per site."""
     line = (
-        alt.Chart(frame)
+        _chart(frame)
         .mark_line(point=alt.OverlayMarkDef(size=18))
         .encode(
             x=alt.X("on_date:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0, tickCount=6)),
@@ -120,7 +167,7 @@ def spend_by_category(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Cha
         spend_label=frame["spend_gbp"].map(lambda v: disclosure.FEWER_OR_DOMINATED if pd.isna(v) else f"£{v:,.0f}"),
         sort_value=frame["spend_gbp"].fillna(-1),
     )
-    base = alt.Chart(data).encode(
+    base = _chart(data).encode(
         # an explicit order: a sort by field is lost when the bars and the notes share the axis
         y=alt.Y(
             "category_name:N",
@@ -152,7 +199,7 @@ def admissions_by_month(frame: pd.DataFrame, title: str, subtitle: str) -> alt.C
     """Emergency admissions by month, a line for each group."""
     data = frame.assign(group=frame["grp"].map(contract.LABELS))
     line = (
-        alt.Chart(data)
+        _chart(data)
         .mark_line(point=alt.OverlayMarkDef(size=18))
         .encode(
             x=alt.X("month:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0, tickCount=6)),
@@ -184,7 +231,7 @@ def pathway_funnel(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
         ]
     )
     order = data.sort_values("order")["step"].tolist()
-    base = alt.Chart(data).encode(
+    base = _chart(data).encode(
         y=alt.Y("step:N", title=None, sort=order, axis=alt.Axis(labelFontSize=13)),
         tooltip=[alt.Tooltip("step:N", title="Step"), alt.Tooltip("text:N", title="People")],
     )
@@ -201,7 +248,7 @@ def budgets_against_plan(
     """Small multiples: budgets in place over time per panel, the plan drawn as a dashed target
     line with a diamond at the pilot end. Each panel has its own scale so small sites can be read."""
     data = frame.merge(targets, on="site", how="left")
-    base = alt.Chart(data).encode(
+    base = _chart(data).encode(
         x=alt.X("on_date:T", title=None, axis=alt.Axis(format="%b %y", labelAngle=0, tickCount=4)),
     )
     line = base.mark_line(color=NHS_BLUE, point=alt.OverlayMarkDef(size=12, color=NHS_BLUE)).encode(
@@ -212,11 +259,9 @@ def budgets_against_plan(
             alt.Tooltip("label:N", title="Budgets in place"),
         ],
     )
-    target = (
-        alt.Chart(data).mark_rule(color="#AE2573", strokeDash=[6, 4], strokeWidth=1.5).encode(y=alt.Y("max(plan):Q"))
-    )
+    target = _chart(data).mark_rule(color="#AE2573", strokeDash=[6, 4], strokeWidth=1.5).encode(y=alt.Y("max(plan):Q"))
     diamond = (
-        alt.Chart(data)
+        _chart(data)
         .mark_point(shape="diamond", size=90, filled=True, color="#AE2573")
         .encode(
             x=alt.X("max(pilot_end):T"),
@@ -240,13 +285,13 @@ def uptake_by_site(frame: pd.DataFrame, overall_pct: float | None, title: str, s
     """Uptake per site with its 95% interval, sorted, and the all-sites rate as a dashed line."""
     data = frame.assign(
         ci_text=[
-            "withheld" if pd.isna(lo) else f"{lo:.2f}% to {hi:.2f}%" for lo, hi in zip(frame["low"], frame["high"])
+            "withheld" if pd.isna(lo) else f"{lo:.1f}% to {hi:.1f}%" for lo, hi in zip(frame["low"], frame["high"])
         ],
-        rate_text=["withheld" if pd.isna(r) else f"{r:.2f}%" for r in frame["uptake_pct"]],
+        rate_text=["withheld" if pd.isna(r) else f"{r:.1f}%" for r in frame["uptake_pct"]],
         budgets_text=[str(b) if b != "*" else "fewer than 8" for b in frame["budgets"]],
     )
     order = data["site"].tolist()
-    base = alt.Chart(data).encode(
+    base = _chart(data).encode(
         y=alt.Y("site:N", title=None, sort=order, axis=alt.Axis(labelFontSize=13)),
         tooltip=[
             alt.Tooltip("site:N", title="Site"),
@@ -268,7 +313,7 @@ def uptake_by_site(frame: pd.DataFrame, overall_pct: float | None, title: str, s
     layers = [interval, point]
     if overall_pct is not None:
         reference = (
-            alt.Chart(pd.DataFrame({"rate": [overall_pct], "text": [f"All selected sites {overall_pct:.1f}%"]}))
+            _chart(pd.DataFrame({"rate": [overall_pct], "text": [f"All selected sites {overall_pct:.1f}%"]}))
             .mark_rule(color=TEXT, strokeDash=[5, 4])
             .encode(x="rate:Q")
         )
@@ -289,7 +334,7 @@ def management_shares(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Cha
     )
     order = list(dict.fromkeys(data["site"]))
     bars = (
-        alt.Chart(data)
+        _chart(data)
         .mark_bar(height=22)
         .encode(
             y=alt.Y("site:N", title=None, sort=order, axis=alt.Axis(labelFontSize=13, labelLimit=260)),
@@ -339,7 +384,7 @@ def reach(frame: pd.DataFrame, overall_pct: float | None, title: str, subtitle: 
     panels = []
     for characteristic in dict.fromkeys(data["characteristic"]):
         part = data[data["characteristic"] == characteristic]
-        base = alt.Chart(part).encode(
+        base = _chart(part).encode(
             y=alt.Y("group:N", title=None, sort=part["group"].tolist(), axis=alt.Axis(labelLimit=200)),
             tooltip=[
                 alt.Tooltip("group:N", title=characteristic),
@@ -361,7 +406,7 @@ def reach(frame: pd.DataFrame, overall_pct: float | None, title: str, subtitle: 
         layers = [interval, point]
         if overall_pct is not None:
             layers.append(
-                alt.Chart(pd.DataFrame({"rate": [overall_pct]}))
+                _chart(pd.DataFrame({"rate": [overall_pct]}))
                 .mark_rule(color=TEXT, strokeDash=[5, 4])
                 .encode(x="rate:Q")
             )
@@ -380,9 +425,9 @@ def share_grid(frame: pd.DataFrame, rows: str, title: str, subtitle: str, row_ti
     are marked so they do not read as zero."""
     data = frame.assign(
         text=["*" if pd.isna(v) else f"{v:.0f}%" for v in frame["share_pct"]],
-        tip=["withheld (fewer than 8 people)" if pd.isna(v) else f"{v:.1f}%" for v in frame["share_pct"]],
+        tip=["withheld (fewer than 8 people)" if pd.isna(v) else f"{v:.0f}%" for v in frame["share_pct"]],
     )
-    base = alt.Chart(data).encode(
+    base = _chart(data).encode(
         x=alt.X("category:N", title=None, axis=alt.Axis(labelAngle=-35, labelLimit=160, orient="top")),
         y=alt.Y(f"{rows}:N", title=None, sort=list(dict.fromkeys(data[rows])), axis=alt.Axis(labelLimit=220)),
         tooltip=[
@@ -416,7 +461,7 @@ def spend_over_time(frame: pd.DataFrame, grain: str, title: str, subtitle: str) 
     present = set(frame["name"])
     names = [n for n in palette if n in present]
     bars = (
-        alt.Chart(frame.dropna(subset=["spend_gbp"]))
+        _chart(frame.dropna(subset=["spend_gbp"]))
         .mark_bar()
         .encode(
             x=alt.X(
@@ -456,7 +501,7 @@ def per_holder(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
         q3_text=[("withheld" if pd.isna(v) else f"£{v:,.0f}") for v in frame["q3"]],
         holders_text=[("fewer than 8" if v == "*" else f"{v:,}") for v in frame["holders"]],
     )
-    base = alt.Chart(data).encode(
+    base = _chart(data).encode(
         y=alt.Y("site:N", title=None, sort=data["site"].tolist(), axis=alt.Axis(labelFontSize=13)),
         tooltip=[
             alt.Tooltip("site:N", title="Site"),
@@ -494,7 +539,7 @@ def utilisation(frame: pd.DataFrame, low: float, high: float, title: str, subtit
         holders_text=lambda d: [("fewer than 8" if v == "*" else f"{v:,}") for v in d["holders"]],
     )
     order = data["name"].tolist()
-    base = alt.Chart(data).encode(
+    base = _chart(data).encode(
         y=alt.Y("name:N", title=None, sort=order, axis=alt.Axis(labelFontSize=13, labelLimit=220)),
         tooltip=[
             alt.Tooltip("name:N", title="Site or option"),
@@ -511,9 +556,7 @@ def utilisation(frame: pd.DataFrame, low: float, high: float, title: str, subtit
     )
     labels = base.mark_text(align="left", dx=4, color=TEXT).encode(x="utilisation_pct:Q", text="text:N")
     limits = (
-        alt.Chart(pd.DataFrame({"x": [low, 100, high]}))
-        .mark_rule(strokeDash=[4, 4], color=SECONDARY_TEXT)
-        .encode(x="x:Q")
+        _chart(pd.DataFrame({"x": [low, 100, high]})).mark_rule(strokeDash=[4, 4], color=SECONDARY_TEXT).encode(x="x:Q")
     )
     return (bars + labels + limits).properties(
         title=finding_title(title, subtitle, width=50), height=30 * len(data), autosize=PLOT_ONLY
@@ -550,7 +593,7 @@ def xmr_chart(
         title=None,
         axis=alt.Axis(format="%b %Y" if grain == "month" else "Q%q %Y", labelAngle=0, labelOverlap=True, tickCount=5),
     )
-    base = alt.Chart(data).encode(x=time_axis)
+    base = _chart(data).encode(x=time_axis)
     mean = base.mark_line(color=TEXT, strokeWidth=1.5).encode(y=alt.Y("mean:Q"))
     upper = base.mark_line(color=SECONDARY_TEXT, strokeDash=[6, 4], strokeWidth=1.2).encode(y="upl:Q")
     lower = base.mark_line(color=SECONDARY_TEXT, strokeDash=[6, 4], strokeWidth=1.2).encode(y="lpl:Q")
@@ -579,7 +622,7 @@ def xmr_chart(
         & (pd.to_datetime(go_lives["go_live"]) <= data["period"].max())
     ]
     if len(lives):
-        marks = alt.Chart(lives).encode(x=alt.X("go_live:T"))
+        marks = _chart(lives).encode(x=alt.X("go_live:T"))
         layers.append(marks.mark_rule(color="#AE2573", strokeDash=[2, 3]).encode(tooltip=["site:N", "go_live:T"]))
     return alt.layer(*layers).properties(
         title=finding_title(title, subtitle, width=55), height=PLOT_HEIGHT, autosize=PLOT_ONLY
@@ -602,7 +645,7 @@ def rates_before_after(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Ch
         admissions_text=lambda d: [("fewer than 8" if v == "*" else f"{v:,}") for v in d["admissions"]],
     )
     sites = list(dict.fromkeys(data["site"]))
-    base = alt.Chart(data).encode(
+    base = _chart(data).encode(
         y=alt.Y("site:N", title=None, sort=sites, axis=alt.Axis(labelLimit=200)),
         **BEFORE_AFTER,
         tooltip=[
@@ -640,7 +683,7 @@ def forest(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
     hi = max(2.0, float(shown["high"].max()) * 1.1) if len(shown) else 2.0
     x_scale = alt.Scale(type="log", domain=[lo, hi])
     rows = alt.Scale(domain=order)  # every site has a row, estimated or not, so the two panels line up
-    base = alt.Chart(shown).encode(
+    base = _chart(shown).encode(
         y=alt.Y("site:N", title=None, scale=rows, axis=alt.Axis(labelFontSize=13, labelLimit=200)),
         tooltip=[alt.Tooltip("site:N", title="Site"), alt.Tooltip("text:N", title="Rate ratio (95% interval)")],
     )
@@ -653,12 +696,12 @@ def forest(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
         size=alt.condition("datum.all", alt.value(220), alt.value(90)),
     )
     labels = (
-        alt.Chart(data)
+        _chart(data)
         .mark_text(align="left", color=TEXT, fontSize=12)
         .encode(y=alt.Y("site:N", title=None, scale=rows, axis=None), x=alt.value(0), text="text:N")
     )
     none = (
-        alt.Chart(pd.DataFrame({"x": [1.0]}))
+        _chart(pd.DataFrame({"x": [1.0]}))
         .mark_rule(color=TEXT, strokeDash=[4, 4])
         .encode(x=alt.X("x:Q", scale=x_scale))
     )
@@ -675,7 +718,7 @@ def effect_bars(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
         for m, c, lo, hi in zip(frame["measure"], frame["change_pct"], frame["low"], frame["high"])
     ]
     data = frame.assign(label=labels)
-    base = alt.Chart(data).encode(
+    base = _chart(data).encode(
         y=alt.Y("label:N", title=None, sort=labels, axis=alt.Axis(labelLimit=460, labelFontSize=13)),
         tooltip=[alt.Tooltip("label:N", title="Change")],
     )
@@ -684,7 +727,7 @@ def effect_bars(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
         color=alt.Color("label:N", legend=None, scale=alt.Scale(domain=labels, range=[GREY, "#ED8B00", NHS_BLUE])),
     )
     interval = base.mark_rule(strokeWidth=2, color=TEXT).encode(x="low:Q", x2="high:Q")
-    zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color=TEXT).encode(x="x:Q")
+    zero = _chart(pd.DataFrame({"x": [0]})).mark_rule(color=TEXT).encode(x="x:Q")
     return (bars + interval + zero).properties(
         title=finding_title(title, subtitle, width=100), height=3 * 40, autosize=PLOT_ONLY
     )
@@ -698,7 +741,7 @@ def bed_days_cost(frame: pd.DataFrame, price_base: str, title: str, subtitle: st
         cost_text=[disclosure.FEWER_OR_DOMINATED if v == "*" else f"£{v:,.0f}" for v in frame["cost_gbp"]],
         days_text=["withheld" if v == "*" else f"{v:,.0f}" for v in frame["bed_days"]],
     )
-    base = alt.Chart(data).encode(
+    base = _chart(data).encode(
         y=alt.Y("setting:N", title=None, axis=alt.Axis(labelFontSize=13)),
         **BEFORE_AFTER,
         tooltip=[
@@ -753,7 +796,7 @@ def funnel(
     # the limits flare at small denominators: keep the axis to the sites' own range, with room
     top = max(float(data["value"].max()) * 1.35, centre * 1.6) if len(data) else centre * 2
     limit_lines = (
-        alt.Chart(lines)
+        _chart(lines)
         .mark_line(color=SECONDARY_TEXT, strokeWidth=1.2, clip=True)
         .encode(
             x=x,
@@ -764,9 +807,9 @@ def funnel(
             ),
         )
     )
-    centre_line = alt.Chart(pd.DataFrame({"c": [centre]})).mark_rule(color=TEXT).encode(y="c:Q")
+    centre_line = _chart(pd.DataFrame({"c": [centre]})).mark_rule(color=TEXT).encode(y="c:Q")
     dots = (
-        alt.Chart(data)
+        _chart(data)
         .mark_point(filled=True, size=220, cursor="pointer")
         .encode(
             x=x,
@@ -787,7 +830,7 @@ def funnel(
         .add_params(pick)
     )
     names = (
-        alt.Chart(data)
+        _chart(data)
         .mark_text(align="left", dx=9, dy=-6, color=TEXT, fontSize=12)
         .encode(x=x, y="value:Q", text="site:N")
     )

@@ -46,7 +46,7 @@ class ExportMeta:
             f"{config.SOURCE_NOTE}. Data period {self.period}. "
             f"Data version {self.data_version} (built {self.built_at}).",
             f"Selection: {self.filters}",
-            disclosure.NOTE,
+            disclosure.METHOD,
             f"Produced {self.produced}.",
         ]
         if self.synthetic:
@@ -104,6 +104,7 @@ def chart_svg(chart: alt.TopLevelMixin, meta: ExportMeta) -> str:
     """The chart as SVG, with its footer and, for synthetic data, the stamp across it."""
     import vl_convert as vlc
 
+    disclosure.check_chart(chart)
     return framed(vlc.vegalite_to_svg(for_export(chart).to_dict()), meta)
 
 
@@ -160,13 +161,15 @@ def framed(svg: str, meta: ExportMeta) -> str:
 
 
 def chart_data(chart: alt.TopLevelMixin) -> pd.DataFrame:
-    """The data a chart draws (the largest of its data sets): exactly what the browser receives,
-    which has been through disclosure control."""
-    datasets = chart.to_dict().get("datasets", {})
-    if not datasets:
+    """The figures a chart draws (the largest of its published data sets, never a guide such as
+    funnel limit lines), as the browser receives them."""
+    disclosure.check_chart(chart)
+    frames = [f for f in disclosure.chart_frames(chart) if not f.attrs.get(disclosure.GUIDE)]
+    if not frames:
         return pd.DataFrame()
-    rows = max(datasets.values(), key=len)
-    return pd.DataFrame(rows)
+    largest = max(frames, key=len)
+    rows = next(iter(alt.Chart(largest).mark_point().to_dict().get("datasets", {}).values()), [])
+    return pd.DataFrame(rows, columns=list(largest.columns))
 
 
 def safe_cell(value):

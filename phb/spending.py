@@ -94,7 +94,7 @@ def category_totals(data: SpendingData) -> pd.DataFrame:
                 else round(100 * v / total, 1)
                 for v in shown
             ],
-            "people": rows["people"].map(disclosure.count),
+            "people": disclosure.counts(rows, "people"),
         }
     ).sort_values("spend_gbp", ascending=False, na_position="last")
 
@@ -255,7 +255,7 @@ def per_holder(data: SpendingData, site_names: dict[str, str]) -> pd.DataFrame:
         rows.append(
             {
                 "site": ALL if pd.isna(row["site_code"]) else site_names[row["site_code"]],
-                "holders": disclosure.count(n),
+                "holders": disclosure.count(n, row["holders_ckey"]),
                 **{
                     k: disclosure.numeric(disclosure.quantile_shown(row[f"{k}_gbp"], n)) for k in ("q1", "median", "q3")
                 },
@@ -315,7 +315,8 @@ def utilisation(data: SpendingData, site_names: dict[str, str]) -> pd.DataFrame:
             if pct == pct
             else "withheld (fewer than 8 holders, or one or two make up most of the spending)"
         )
-        rows.append({"by": by, "name": name, "holders": disclosure.count(n), "utilisation_pct": pct, "flag": flag})
+        holders = disclosure.count(n, row["holders_ckey"])
+        rows.append({"by": by, "name": name, "holders": holders, "utilisation_pct": pct, "flag": flag})
     return pd.DataFrame(rows, columns=["by", "name", "holders", "utilisation_pct", "flag"])
 
 
@@ -399,8 +400,8 @@ def refunds(data: SpendingData, site_names: dict[str, str]) -> pd.DataFrame:
         else _refunds_shown(sites)
     )
     rows = [
-        {"site": site_names[c], "refunds": v, "people": disclosure.count(int(n))}
-        for c, v, n in zip(sites["site_code"], shown, sites["refund_people"])
+        {"site": site_names[c], "refunds": v, "people": disclosure.count(int(n), k)}
+        for c, v, n, k in zip(sites["site_code"], shown, sites["refund_people"], sites["refund_people_ckey"])
     ]
     if len(overall) and len(sites) > 1:
         row = overall.iloc[0]
@@ -408,7 +409,7 @@ def refunds(data: SpendingData, site_names: dict[str, str]) -> pd.DataFrame:
             {
                 "site": ALL,
                 "refunds": _refunds_shown(overall.iloc[:1])[0],
-                "people": disclosure.count(int(row["refund_people"])),
+                "people": disclosure.count(int(row["refund_people"]), row["refund_people_ckey"]),
             }
         )
     return pd.DataFrame(rows, columns=["site", "refunds", "people"])
@@ -425,7 +426,7 @@ def facts_blocks(data: SpendingData) -> dict[str | None, dict]:
         if len(row):
             r = row.iloc[0]
             n = int(r["holders"])
-            block["holders"] = disclosure.count(n)
+            block["holders"] = disclosure.count(n, r["holders_ckey"])
             block["per_holder_median_gbp"] = disclosure.quantile_shown(r["median_gbp"], n)
             block["per_holder_q1_gbp"] = disclosure.quantile_shown(r["q1_gbp"], n)
             block["per_holder_q3_gbp"] = disclosure.quantile_shown(r["q3_gbp"], n)

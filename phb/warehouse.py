@@ -35,8 +35,8 @@ BUILD_MODELS = (
     "person_keys",
     "spend_lines",
     "spend_monthly",
-    "person_windows",
     "admission_lines",
+    "person_windows",
     "admissions_monthly",
 )
 MAX_EXAMPLES = 5

@@ -4,33 +4,35 @@
 -- For disclosure control, over the people in each row (per-person sums within the row):
 -- `bed_top1`, `bed_top2` and `cost_top1`, `cost_top2` (the two largest per-person bed days and
 -- costs, 0 where there are fewer) and `mkey` (the sum of their record keys modulo 256).
+-- `admissions_ckey` is the cell key of the admissions counted: the sum of the admissions' record
+-- keys, mod 256 (0 for none), for cell key perturbation (phb/disclosure.py).
 -- Parameters: $sites (list or null), $date_from, $date_to (date), $management (list or null;
 -- applies to budget holders only), $unit_cost_mental_health, $unit_cost_general_acute (GBP).
--- Sources: admission_lines (built at load), person_keys.
+-- Sources: admission_lines (built at load).
 with stays as (
     select
-        a.grp,
-        a.setting,
-        a.person_key,
-        k.record_key,
-        a.bed_days,
+        grp,
+        setting,
+        person_key,
+        person_record_key,
+        record_key,
+        bed_days,
         coalesce(
-            a.cost_gbp,
-            a.bed_days * case a.setting
+            cost_gbp,
+            bed_days * case setting
                 when 'mental_health' then $unit_cost_mental_health
                 else $unit_cost_general_acute
             end
         ) as cost_gbp,
         case
-            when a.admitted_on >= a.index_date - interval 12 month and a.admitted_on < a.index_date then 'pre'
-            when a.admitted_on >= a.index_date and a.admitted_on < a.index_date + interval 12 month then 'post'
+            when admitted_on >= index_date - interval 12 month and admitted_on < index_date then 'pre'
+            when admitted_on >= index_date and admitted_on < index_date + interval 12 month then 'post'
         end as pre_or_post
-    from admission_lines as a
-    inner join person_keys as k on k.person_key = a.person_key
-    where a.grp in ('budget_holders', 'comparison')
-        and a.index_date between $date_from and $date_to
-        and ($sites is null or list_contains($sites, a.site_code))
-        and (a.grp = 'comparison' or $management is null or list_contains($management, a.management_option))
+    from admission_lines
+    where grp in ('budget_holders', 'comparison')
+        and index_date between $date_from and $date_to
+        and ($sites is null or list_contains($sites, site_code))
+        and (grp = 'comparison' or $management is null or list_contains($management, management_option))
 ),
 
 per_person as (
@@ -39,7 +41,8 @@ per_person as (
         setting,
         pre_or_post,
         person_key,
-        any_value(record_key) as record_key,
+        any_value(person_record_key) as record_key,
+        sum(record_key) as admission_keys,
         count(*) as admissions,
         sum(bed_days) as bed_days,
         sum(cost_gbp) as cost_gbp
@@ -54,6 +57,7 @@ final as (
         setting,
         pre_or_post,
         cast(sum(admissions) as integer) as admissions,
+        cast(sum(admission_keys) % 256 as integer) as admissions_ckey,
         sum(bed_days) as bed_days,
         sum(cost_gbp) as cost_gbp,
         count(*) as people,

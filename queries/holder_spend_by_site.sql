@@ -7,6 +7,7 @@
 -- the period (an open budget runs to the end of the data). For disclosure control of the total:
 -- `top1`, `top2` (the two largest absolute per-holder net sums) and `mkey` (the sum of the holders'
 -- record keys modulo 256). Only summaries leave the warehouse, never a person's figure.
+-- holders_ckey is the cell key of the holders counted (sum of their record keys mod 256).
 -- Parameters: $sites (list or null), $date_from, $date_to (date), $management (list or null),
 -- $period_end (date, the end of the data).
 -- Sources: people, person_keys and spend_lines (built at load).
@@ -84,6 +85,7 @@ final as (
         site_code,
         management_option,
         count(*) as holders,
+        cast(sum(record_key) % 256 as integer) as holders_ckey,
         avg(net_gbp) filter (where abs(rank0 - c1) <= 2) as q1_gbp,
         avg(net_gbp) filter (where abs(rank0 - c2) <= 2) as median_gbp,
         avg(net_gbp) filter (where abs(rank0 - c3) <= 2) as q3_gbp,

@@ -6,6 +6,7 @@
 -- and the same for refunds and recoveries (`refund_people`, `refund_top1`, `refund_top2`,
 -- `refund_mkey`, over the people with a refund in the row).
 -- Refunds and recoveries (negative lines) are summed apart from spending.
+-- people_ckey and refund_people_ckey are the cell keys of those people (sum of their record keys mod 256).
 -- Parameters: $sites (list or null), $date_from, $date_to (date), $management (list or null).
 -- Sources: spend_lines (built at load), person_keys.
 with lines as (
@@ -51,7 +52,10 @@ final as (
         count(*) filter (where refunds_gbp < 0) as refund_people,
         coalesce((max(abs(refunds_gbp), 2) filter (where refunds_gbp < 0))[1], 0) as refund_top1,
         coalesce((max(abs(refunds_gbp), 2) filter (where refunds_gbp < 0))[2], 0) as refund_top2,
-        cast(coalesce(sum(record_key) filter (where refunds_gbp < 0), 0) % 256 as integer) as refund_mkey
+        cast(coalesce(sum(record_key) filter (where refunds_gbp < 0), 0) % 256 as integer) as refund_mkey,
+        -- the cell keys of the people counted (the same sums: one row per person at each level)
+        cast(sum(record_key) % 256 as integer) as people_ckey,
+        cast(coalesce(sum(record_key) filter (where refunds_gbp < 0), 0) % 256 as integer) as refund_people_ckey
     from per_person
     group by level, site_code, category
 )
