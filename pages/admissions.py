@@ -146,7 +146,7 @@ else:
             config.PRICE_BASE,
             cost_title,
             "All admissions in the 12 months before and after the index date, by setting; a setting is withheld "
-            "where fewer than 8 people contribute",
+            "where fewer than 8 people contribute or one or two make up most of it",
         ),
         "Bar charts of hospital costs before and after the index date by setting and group",
     )
@@ -175,5 +175,5 @@ else:
     st.caption(
         f"All admissions in the 12 months before and after the index date. Cost is the extract's where given, "
         f"otherwise bed days × £{mental:,.0f} (mental health) or £{acute:,.0f} (general acute), "
-        f"{config.PRICE_BASE}. Bed days and cost are withheld where fewer than 8 people contribute."
+        f"{config.PRICE_BASE}. {disclosure.MONEY_NOTE}"
     )

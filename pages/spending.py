@@ -25,13 +25,16 @@ c1, c2, c3, c4 = st.columns(4)
 c1.metric("Total spending", fmt.money(block["total_gbp"]), help="Paid from budgets in the period, net of refunds.")
 c2.metric(
     "Refunds and recoveries",
-    fmt.money(block["refunds_gbp"]),
+    fmt.money_size(block["refunds_gbp"]),
     help="Money returned to budgets in the period (negative lines), already taken off the total.",
 )
 c3.metric(
     "Median spending per holder",
     fmt.money(block.get("per_holder_median_gbp")),
-    help="Half of budget holders spent less than this in the period, half more. Withheld under 8 holders.",
+    help=(
+        "About half of budget holders spent less than this in the period, half more: the average of the 5 holders "
+        "nearest the middle, to the nearest £10. Withheld under 8 holders."
+    ),
 )
 c4.metric(
     "Budgets spent",
@@ -86,8 +89,8 @@ ui.show_chart_or_say_why(
         "site",
         spending.grid_title(grid),
         "Each site's spending in the period by category, as a "
-        "share of the site's total; * marks a cell withheld because fewer than 8 people are behind it "
-        "(or to protect one that is)",
+        "share of the site's total; * marks a cell withheld because fewer than 8 people are behind it, "
+        "or one or two of them make up most of it (or to protect one that is)",
         "Site",
     ),
     "Grid of each site's spending shares by category",
@@ -115,8 +118,8 @@ ui.show_chart_or_say_why(
         holders,
         spending.per_holder_title(holders),
         "Bars run from the lower to the upper quartile of spending per holder in the period (the middle half of "
-        "holders), with the median marked; withheld where a site has fewer than 8 holders. Individual holders are "
-        "never shown.",
+        "holders), with the median marked; each is the average of the 5 holders nearest it, to the nearest £10, "
+        "withheld where a site has fewer than 8 holders. Individual holders are never shown.",
     ),
     "Chart of the median and quartiles of spending per budget holder by site",
 )
@@ -182,7 +185,7 @@ ui.table(
         pd.DataFrame(
             {
                 "Site": back["site"],
-                "Refunds and recoveries": back["refunds"].map(fmt.money),
+                "Refunds and recoveries": back["refunds"].map(fmt.money_size),
                 "People with a refund": back["people"].map(fmt.count),
             }
         ),
@@ -193,5 +196,5 @@ ui.table(
 )
 st.caption(
     "Money returned to budgets (negative spending lines), shown here rather than only netted off the totals "
-    "above. " + disclosure.NOTE + " A site's figure is also withheld where it would give away another's."
+    "above. " + disclosure.MONEY_NOTE + " A site's figure is also withheld where it would give away another's."
 )

@@ -84,8 +84,8 @@ else:
     st.caption(
         "People referred in the period. Each step shows the people who reached it by the period's last day and, in "
         "brackets, the share of those at the step before. Declined and withdrew are final recorded outcomes. "
-        "Median days from referral to budget start, withheld where fewer than 8 people have a budget. "
-        + disclosure.NOTE
+        "Median days from referral to budget start: the average of the 5 people nearest the middle, to the "
+        "whole day, withheld where fewer than 8 people have a budget. " + disclosure.NOTE
     )
 
 # Against plan ---------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ class AdmissionsData:
     people: pd.DataFrame
     bed_days: pd.DataFrame
     sites: pd.DataFrame
+    bed_days_by_period: dict[str, pd.DataFrame] | None = None  # 'month' and 'quarter', for SPC
 
 
 def load(
@@ -61,6 +62,7 @@ def load(
             unit_cost_general_acute=costs["general_acute"],
         ),
         sites=run_query(con, "sites"),
+        bed_days_by_period={g: run_query(con, "bed_days_by_period", **params, grain=g) for g in ("month", "quarter")},
     )
 
 
@@ -74,6 +76,8 @@ def spc_series(
     """An XmR chart's rows for one site (None: all selected) and group: by month, or by quarter
     where a month would show a suppressed count. Limits come from the unrounded values; the points
     shown are the rounded ones. Returns (frame, grain, reason it cannot be drawn or None)."""
+    if measure == "bed_days":
+        return _bed_days_series(data, site, grp, filters)
     frame = data.monthly
     frame = frame[(frame["grp"] == grp) & (frame["site_code"].isna() if site is None else frame["site_code"] == site)]
     columns = list(dict.fromkeys(["month", measure, "admissions", "admissions_ckey", "people"]))
@@ -117,6 +121,49 @@ def spc_series(
     chart = xmr([float(v) for v in shown], improvement="decrease")
     chart.insert(0, "period", frame["period"].to_numpy())
     chart["shown"] = [disclosure.numeric(v) for v in shown]
+    return chart, grain, None
+
+
+def _bed_days_series(
+    data: AdmissionsData, site: str | None, grp: str, filters: Filters
+) -> tuple[pd.DataFrame, str, str | None]:
+    """spc_series for bed days: each month's (or quarter's) bed days as `disclosure.days` shows them
+    (withheld from fewer than 8 people or where one or two people's stays make up most of it,
+    otherwise moved and rounded); by quarter where a month would be withheld."""
+    for grain in ("month", "quarter"):
+        frame = data.bed_days_by_period[grain]
+        frame = frame[
+            (frame["grp"] == grp) & (frame["site_code"].isna() if site is None else frame["site_code"] == site)
+        ]
+        spans = frame["period"].dt.to_period("M" if grain == "month" else "Q")
+        whole = (spans.dt.start_time >= pd.Timestamp(filters.date_from)) & (
+            spans.dt.end_time.dt.normalize() <= pd.Timestamp(filters.date_to)
+        )
+        frame = frame[whole].reset_index(drop=True)
+        shown = [
+            0.0 if int(row["people"]) == 0 else disclosure.magnitude_cell(row, "bed_days", kind="days")
+            for _, row in frame.iterrows()
+        ]
+        if disclosure.SUPPRESSED not in shown:
+            break
+    if frame["bed_days"].sum() == 0:
+        return frame, grain, "No emergency admissions in this period."
+    if disclosure.SUPPRESSED in shown:
+        return frame, grain, "Too few emergency admissions to chart safely, even by quarter."
+    if len(frame) < 2:
+        return frame, grain, "Too short a period to chart."
+    if site is None and _a_site_withheld(data, grp, "bed_days", filters):
+        return (
+            frame,
+            grain,
+            (
+                "Not shown for all sites together while a selected site has too few people to chart its own: "
+                "its figures could be worked out by subtraction."
+            ),
+        )
+    chart = xmr([float(v) for v in shown], improvement="decrease")
+    chart.insert(0, "period", frame["period"].to_numpy())
+    chart["shown"] = [float(v) for v in shown]
     return chart, grain, None
 
 
@@ -353,20 +400,20 @@ def effect_bars(effect: Effect) -> pd.DataFrame:
 
 
 def bed_days(data: AdmissionsData) -> pd.DataFrame:
-    """Bed days and cost in the year before and after the index date by group and setting; each
-    withheld where fewer than 8 people contribute."""
+    """Bed days and cost in the year before and after the index date by group and setting, as
+    `disclosure.days` and `disclosure.money` show them: withheld where fewer than 8 people
+    contribute or two people make up more than 90% of it, otherwise perturbed and rounded."""
     frame = data.bed_days
     rows = []
     for _, row in frame.iterrows():
-        n = int(row["people"])
         rows.append(
             {
                 "group": GROUPS[row["grp"]],
                 "setting": contract.LABELS[row["setting"]],
                 "window": "Year before" if row["pre_or_post"] == "pre" else "Year after",
                 "admissions": disclosure.count(int(row["admissions"]), row["admissions_ckey"]),
-                "bed_days": disclosure.by_people(float(row["bed_days"]), n),
-                "cost_gbp": disclosure.by_people(round(float(row["cost_gbp"]), 2), n),
+                "bed_days": disclosure.magnitude_cell(row, "bed_days", top="bed_top", kind="days"),
+                "cost_gbp": disclosure.magnitude_cell(row, "cost_gbp", top="cost_top"),
             }
         )
     return pd.DataFrame(rows, columns=["group", "setting", "window", "admissions", "bed_days", "cost_gbp"])

@@ -97,7 +97,8 @@ def _spend_by_category(src: Sources) -> BriefChart | None:
     total = spending.total_block(src.spending, None)
     notes = (
         f"Total spending {fmt.money(total['total_gbp'])}, net of refunds and recoveries of "
-        f"{fmt.money(total['refunds_gbp'])}. " + " ".join(f"{r.name}: {fmt.money(r.spend)}." for r in cats.itertuples())
+        f"{fmt.money_size(total['refunds_gbp'])}. "
+        + " ".join(f"{r.name}: {fmt.money(r.spend)}." for r in cats.itertuples())
     )
     return BriefChart("spend_by_category", chart, notes)
 

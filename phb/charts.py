@@ -164,7 +164,7 @@ def spend_by_category(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Cha
     """Spending by category, largest first, as horizontal bars."""
     data = frame.assign(
         category_name=frame["category"].map(contract.LABELS),
-        spend_label=frame["spend_gbp"].map(lambda v: "withheld (fewer than 8 people)" if pd.isna(v) else f"£{v:,.0f}"),
+        spend_label=frame["spend_gbp"].map(lambda v: disclosure.FEWER_OR_DOMINATED if pd.isna(v) else f"£{v:,.0f}"),
         sort_value=frame["spend_gbp"].fillna(-1),
     )
     base = _chart(data).encode(
@@ -190,7 +190,7 @@ def spend_by_category(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Cha
     withheld = (
         base.transform_filter("!isValid(datum.spend_gbp)")
         .mark_text(align="left", dx=4, color=SECONDARY_TEXT, fontSize=11)
-        .encode(x=alt.datum(0), text=alt.value("withheld: fewer than 8 people"))
+        .encode(x=alt.datum(0), text=alt.value("withheld: too few people, or one or two make up most of it"))
     )
     return (bars + withheld).properties(title=finding_title(title, subtitle), height=PLOT_HEIGHT, autosize=PLOT_ONLY)
 
@@ -738,7 +738,7 @@ def bed_days_cost(frame: pd.DataFrame, price_base: str, title: str, subtitle: st
     group; the price base is stated in the axis title."""
     data = frame.assign(
         cost=[disclosure.numeric(v) for v in frame["cost_gbp"]],
-        cost_text=["withheld (fewer than 8 people)" if v == "*" else f"£{v:,.0f}" for v in frame["cost_gbp"]],
+        cost_text=[disclosure.FEWER_OR_DOMINATED if v == "*" else f"£{v:,.0f}" for v in frame["cost_gbp"]],
         days_text=["withheld" if v == "*" else f"{v:,.0f}" for v in frame["bed_days"]],
     )
     base = _chart(data).encode(

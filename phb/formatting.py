@@ -36,6 +36,14 @@ def money(value) -> str:
     return f"{sign}£{value:,.0f}"
 
 
+def money_size(value) -> str:
+    """Pounds without a sign, where the words say which way the money went: "refunds and recoveries
+    of £9,980", never "of -£9,980"."""
+    if value == SUPPRESSED or _blank(value):
+        return money(value)
+    return money(abs(value))
+
+
 def pct(value, places: int = 1) -> str:
     """A percentage: 4.8%."""
     if value == SUPPRESSED:

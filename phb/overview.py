@@ -56,9 +56,20 @@ def _block(sites: pd.DataFrame, spend: pd.Series | None, adm: pd.DataFrame) -> d
         block["spend_gbp"] = 0.0
         block["refunds_gbp"] = 0.0
     else:
-        block["spend_gbp"] = disclosure.by_people(round(float(spend["net_gbp"]), 2), spend["people"])
-        refunds = round(float(spend["refunds_gbp"]), 2)
-        block["refunds_gbp"] = 0.0 if refunds == 0 else disclosure.by_people(refunds, spend["refund_people"])
+        block["spend_gbp"] = disclosure.money(
+            spend["net_gbp"], spend["people"], spend["top1"], spend["top2"], spend["mkey"]
+        )
+        block["refunds_gbp"] = (
+            0.0
+            if spend["refunds_gbp"] == 0
+            else disclosure.money(
+                spend["refunds_gbp"],
+                spend["refund_people"],
+                spend["refund_top1"],
+                spend["refund_top2"],
+                spend["refund_mkey"],
+            )
+        )
     for grp, prefix in (("budget_holders", "emergency_admissions"), ("comparison", "comparison_admissions")):
         rows = adm[adm["grp"] == grp]
         block[f"{prefix}_pre"] = disclosure.total(rows, "emergency_pre")
@@ -114,10 +125,11 @@ def budgets_over_time(data: OverviewData, site_names: dict[str, str]) -> pd.Data
 
 
 def spend_by_category(data: OverviewData) -> pd.DataFrame:
-    """Spending by category for the selection; a category with fewer than 8 people is withheld."""
+    """Spending by category for the selection, as `disclosure.money` shows it (withheld from fewer
+    than 8 people or where two make up most of it; otherwise perturbed and rounded)."""
     spend = data.spend
     rows = spend[spend["site_code"].isna() & spend["category"].notna()].copy()
-    shown = [disclosure.by_people(v, n) for v, n in zip(rows["net_gbp"], rows["people"])]
+    shown = [disclosure.magnitude_cell(row, "net_gbp") for _, row in rows.iterrows()]
     # the categories are parts of the total shown on the page: protect a withheld one from subtraction
     shown = disclosure.complementary(shown, rows["net_gbp"].astype(float).tolist(), rows["people"].tolist())
     rows["spend_gbp"] = [disclosure.numeric(v) for v in shown]

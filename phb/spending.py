@@ -1,7 +1,9 @@
 """Spending: what budgets buy, by category, site and management option; spend per holder and
 budget utilisation; refunds and recoveries. Every figure returned for display has been through
-disclosure control (money from fewer than 8 people withheld, with complementary suppression where
-a withheld part sits beside its shown total). The free-text description never leaves the warehouse.
+disclosure control (`disclosure.money`: money from fewer than 8 people, or where two people make up
+more than 90% of it, withheld; the rest perturbed and rounded to 3 significant figures; medians and
+quartiles averaged over 5 people and rounded to £10; complementary suppression where a withheld part
+sits beside its shown total). The free-text description never leaves the warehouse.
 """
 
 from __future__ import annotations
@@ -45,14 +47,28 @@ def load(con: duckdb.DuckDBPyConnection, filters: Filters, period_end: date) -> 
     )
 
 
-def _money(value) -> float:
-    return round(float(value), 2)
+def _shown(frame: pd.DataFrame, refunds: bool = False) -> list:
+    """Each row's net spending (or refunds and recoveries) as it may be shown (`disclosure.money`)."""
+    if refunds:
+        cols = ("refunds_gbp", "refund_people", "refund_top1", "refund_top2", "refund_mkey")
+    else:
+        cols = ("net_gbp", "people", "top1", "top2", "mkey")
+    return [disclosure.money(*values) for values in zip(*(frame[c] for c in cols))]
 
 
-def _protected(frame: pd.DataFrame, value_col: str = "net_gbp", people_col: str = "people") -> list:
-    """Money per row withheld under 8 people, with complementary suppression across the rows."""
-    shown = [disclosure.by_people(_money(v), n) for v, n in zip(frame[value_col], frame[people_col])]
-    return disclosure.complementary(shown, frame[value_col].astype(float).tolist(), frame[people_col].tolist())
+def _one(frame: pd.DataFrame, refunds: bool = False):
+    """The shown figure of a one-row frame (None when it is empty)."""
+    return _shown(frame.iloc[:1], refunds)[0] if len(frame) else None
+
+
+def _refunds_shown(frame: pd.DataFrame) -> list:
+    """Refunds per row as shown: 0 where there were none."""
+    return [0.0 if not v else shown for v, shown in zip(frame["refunds_gbp"], _shown(frame, refunds=True))]
+
+
+def _protected(frame: pd.DataFrame) -> list:
+    """Money per row as shown, with complementary suppression across the rows."""
+    return disclosure.complementary(_shown(frame), frame["net_gbp"].astype(float).tolist(), frame["people"].tolist())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -64,9 +80,7 @@ def category_totals(data: SpendingData) -> pd.DataFrame:
     frame = data.by_site_category
     rows = frame[frame["site_code"].isna() & frame["category"].notna()].reset_index(drop=True)
     overall = frame[frame["site_code"].isna() & frame["category"].isna()]
-    total = (
-        disclosure.by_people(_money(overall["net_gbp"].iloc[0]), overall["people"].iloc[0]) if len(overall) else None
-    )
+    total = _one(overall)
     shown = _protected(rows) if len(rows) else []
     return pd.DataFrame(
         {
@@ -93,16 +107,14 @@ def total_block(data: SpendingData, site: str | None) -> dict:
     cats = frame[scope & frame["category"].notna()].reset_index(drop=True)
     if overall.empty:
         return {"total_gbp": 0.0, "refunds_gbp": 0.0, "by_category_gbp": {c: 0.0 for c in contract.SPEND_CATEGORIES}}
-    row = overall.iloc[0]
-    refunds = _money(row["refunds_gbp"])
     if site is None:
         by_cat = dict(zip(cats["category"], _protected(cats)))
     else:
         grid = protected_grid(data)
         by_cat = {c: grid[(site, c)] for c in cats["category"]}
     return {
-        "total_gbp": disclosure.by_people(_money(row["net_gbp"]), row["people"]),
-        "refunds_gbp": 0.0 if refunds == 0 else disclosure.by_people(refunds, row["refund_people"]),
+        "total_gbp": _one(overall),
+        "refunds_gbp": _refunds_shown(overall.iloc[:1])[0],
         "by_category_gbp": {c: by_cat.get(c, 0.0) for c in contract.SPEND_CATEGORIES},
     }
 
@@ -114,7 +126,7 @@ def protected_grid(data: SpendingData) -> dict[tuple[str, str], object]:
     frame = data.by_site_category
     cells = frame[frame["site_code"].notna() & frame["category"].notna()]
     keys = list(zip(cells["site_code"], cells["category"]))
-    shown = {k: disclosure.by_people(_money(v), n) for k, v, n in zip(keys, cells["net_gbp"], cells["people"])}
+    shown = dict(zip(keys, _shown(cells)))
     values = dict(zip(keys, cells["net_gbp"].astype(float)))
     people = dict(zip(keys, cells["people"].astype(int)))
     return disclosure.complementary_grid(shown, values, people)
@@ -129,7 +141,7 @@ def site_category_grid(data: SpendingData, site_names: dict[str, str]) -> pd.Dat
     for code, part in frame[frame["site_code"].notna()].groupby("site_code", sort=True):
         cats = part[part["category"].notna()].reset_index(drop=True)
         total = part[part["category"].isna()]
-        total_shown = disclosure.by_people(_money(total["net_gbp"].iloc[0]), total["people"].iloc[0])
+        total_shown = _one(total)
         for category in cats["category"]:
             value = grid[(code, category)]
             ok = value != disclosure.SUPPRESSED and total_shown not in (None, disclosure.SUPPRESSED) and total_shown > 0
@@ -138,7 +150,7 @@ def site_category_grid(data: SpendingData, site_names: dict[str, str]) -> pd.Dat
                     "site": site_names[code],
                     "category": contract.LABELS[category],
                     "share_pct": round(100 * value / total_shown, 1) if ok else float("nan"),
-                    "spend_text": "withheld (fewer than 8 people)" if not ok else f"£{value:,.0f}",
+                    "spend_text": disclosure.FEWER_OR_DOMINATED if not ok else f"£{value:,.0f}",
                 }
             )
     return pd.DataFrame(rows, columns=["site", "category", "share_pct", "spend_text"])
@@ -179,7 +191,7 @@ def over_time(data: SpendingData, filters: Filters) -> tuple[pd.DataFrame, str]:
             spans.dt.end_time.dt.normalize() <= pd.Timestamp(filters.date_to)
         )
         frame = frame[whole]
-        shown = [disclosure.by_people(_money(v), n) for v, n in zip(frame["net_gbp"], frame["people"])]
+        shown = _shown(frame)
         withheld = shown.count(disclosure.SUPPRESSED)
         if withheld == 0 or (grain == "quarter" and by_category and withheld <= MOST_WITHHELD * len(shown)):
             break
@@ -231,8 +243,9 @@ def over_time_title(frame: pd.DataFrame, grain: str) -> str:
 
 
 def per_holder(data: SpendingData, site_names: dict[str, str]) -> pd.DataFrame:
-    """Median and quartiles of spending per holder, per site and for all selected holders;
-    withheld where fewer than 8 holders (never a point per person)."""
+    """Median and quartiles of spending per holder, per site and for all selected holders, each the
+    mean of the 5 holders nearest it rounded to £10; withheld where fewer than 8 holders (never a
+    point per person)."""
     frame = data.holders[data.holders["management_option"].isna()]
     if frame["site_code"].notna().sum() == 1:
         frame = frame[frame["site_code"].notna()]  # one site: its own row says it all
@@ -244,8 +257,7 @@ def per_holder(data: SpendingData, site_names: dict[str, str]) -> pd.DataFrame:
                 "site": ALL if pd.isna(row["site_code"]) else site_names[row["site_code"]],
                 "holders": disclosure.count(n, row["holders_ckey"]),
                 **{
-                    k: disclosure.numeric(disclosure.by_people(_money(row[f"{k}_gbp"]), n))
-                    for k in ("q1", "median", "q3")
+                    k: disclosure.numeric(disclosure.quantile_shown(row[f"{k}_gbp"], n)) for k in ("q1", "median", "q3")
                 },
             }
         )
@@ -267,6 +279,15 @@ def per_holder_title(frame: pd.DataFrame) -> str:
     return text
 
 
+def _utilisation(row) -> float:
+    """Utilisation in whole per cent, from the net spending as shown (perturbed and rounded) over the
+    pro rata budgets; NaN where that spending is withheld or there is no budget."""
+    shown = disclosure.money(row["net_gbp"], row["holders"], row["top1"], row["top2"], row["mkey"])
+    if shown in (None, disclosure.SUPPRESSED) or not row["pro_rata_budget_gbp"] > 0:
+        return float("nan")
+    return float(round(100 * shown / float(row["pro_rata_budget_gbp"])))
+
+
 def utilisation(data: SpendingData, site_names: dict[str, str]) -> pd.DataFrame:
     """Spending as a share of annual budgets pro rata to the time in place, by site, by
     management option and for all; withheld under 8 holders; large under- and overspends flagged."""
@@ -282,9 +303,7 @@ def utilisation(data: SpendingData, site_names: dict[str, str]) -> pd.DataFrame:
         else:
             by, name = ALL, ALL
         n = int(row["holders"])
-        pct = float("nan")
-        if n >= disclosure.THRESHOLD and row["pro_rata_budget_gbp"] > 0:
-            pct = round(100 * float(row["net_gbp"]) / float(row["pro_rata_budget_gbp"]), 1)
+        pct = _utilisation(row)
         flag = (
             (
                 "large underspend"
@@ -294,7 +313,7 @@ def utilisation(data: SpendingData, site_names: dict[str, str]) -> pd.DataFrame:
                 else "within range"
             )
             if pct == pct
-            else "withheld (fewer than 8 holders)"
+            else "withheld (fewer than 8 holders, or one or two make up most of the spending)"
         )
         holders = disclosure.count(n, row["holders_ckey"])
         rows.append({"by": by, "name": name, "holders": holders, "utilisation_pct": pct, "flag": flag})
@@ -330,7 +349,7 @@ def management_vs_category(data: SpendingData) -> pd.DataFrame:
     cells = frame[frame["category"].notna()]
     keys = list(zip(cells["management_option"], cells["category"]))
     grid = disclosure.complementary_grid(
-        {k: disclosure.by_people(_money(v), n) for k, v, n in zip(keys, cells["net_gbp"], cells["people"])},
+        dict(zip(keys, _shown(cells))),
         dict(zip(keys, cells["net_gbp"].astype(float))),
         dict(zip(keys, cells["people"].astype(int))),
     )
@@ -338,7 +357,7 @@ def management_vs_category(data: SpendingData) -> pd.DataFrame:
     for option, part in frame.groupby("management_option", sort=False):
         cats = part[part["category"].notna()].reset_index(drop=True)
         total = part[part["category"].isna()]
-        total_shown = disclosure.by_people(_money(total["net_gbp"].iloc[0]), total["people"].iloc[0])
+        total_shown = _one(total)
         for category in cats["category"]:
             value = grid[(option, category)]
             ok = value != disclosure.SUPPRESSED and total_shown not in (None, disclosure.SUPPRESSED) and total_shown > 0
@@ -375,18 +394,10 @@ def refunds(data: SpendingData, site_names: dict[str, str]) -> pd.DataFrame:
     overall = frame[frame["site_code"].isna() & frame["category"].isna()]
     shown = (
         disclosure.complementary(
-            [
-                disclosure.by_people(_money(v), n) if v else 0.0
-                for v, n in zip(sites["refunds_gbp"], sites["refund_people"])
-            ],
-            sites["refunds_gbp"].astype(float).tolist(),
-            sites["refund_people"].tolist(),
+            _refunds_shown(sites), sites["refunds_gbp"].astype(float).tolist(), sites["refund_people"].tolist()
         )
         if len(sites) > 1
-        else [
-            disclosure.by_people(_money(v), n) if v else 0.0
-            for v, n in zip(sites["refunds_gbp"], sites["refund_people"])
-        ]
+        else _refunds_shown(sites)
     )
     rows = [
         {"site": site_names[c], "refunds": v, "people": disclosure.count(int(n), k)}
@@ -394,11 +405,10 @@ def refunds(data: SpendingData, site_names: dict[str, str]) -> pd.DataFrame:
     ]
     if len(overall) and len(sites) > 1:
         row = overall.iloc[0]
-        value = _money(row["refunds_gbp"])
         rows.append(
             {
                 "site": ALL,
-                "refunds": 0.0 if value == 0 else disclosure.by_people(value, row["refund_people"]),
+                "refunds": _refunds_shown(overall.iloc[:1])[0],
                 "people": disclosure.count(int(row["refund_people"]), row["refund_people_ckey"]),
             }
         )
@@ -417,13 +427,11 @@ def facts_blocks(data: SpendingData) -> dict[str | None, dict]:
             r = row.iloc[0]
             n = int(r["holders"])
             block["holders"] = disclosure.count(n, r["holders_ckey"])
-            block["per_holder_median_gbp"] = disclosure.by_people(_money(r["median_gbp"]), n)
-            block["per_holder_q1_gbp"] = disclosure.by_people(_money(r["q1_gbp"]), n)
-            block["per_holder_q3_gbp"] = disclosure.by_people(_money(r["q3_gbp"]), n)
-            ok = n >= disclosure.THRESHOLD and r["pro_rata_budget_gbp"] > 0
-            block["utilisation_pct"] = (
-                round(100 * float(r["net_gbp"]) / float(r["pro_rata_budget_gbp"]), 1) if ok else disclosure.SUPPRESSED
-            )
+            block["per_holder_median_gbp"] = disclosure.quantile_shown(r["median_gbp"], n)
+            block["per_holder_q1_gbp"] = disclosure.quantile_shown(r["q1_gbp"], n)
+            block["per_holder_q3_gbp"] = disclosure.quantile_shown(r["q3_gbp"], n)
+            pct = _utilisation(r)
+            block["utilisation_pct"] = disclosure.SUPPRESSED if pct != pct else pct
         out[code] = {"spending": block}
     _protect_sites(out, data.by_site_category, sites)
     return out

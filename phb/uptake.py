@@ -86,7 +86,9 @@ def pathway_block(row: pd.Series) -> dict:
         previous = key
     block["budget_pct_of_referred"] = disclosure.percent(block["budget_in_place"], block["referred"])
     days = row["median_days_to_budget"]
-    block["median_days_to_budget"] = disclosure.by_people(None if pd.isna(days) else days, row["budget_in_place"])
+    block["median_days_to_budget"] = disclosure.quantile_shown(
+        None if pd.isna(days) else days, row["budget_in_place"], disclosure.DAYS_QUANTILE_UNIT
+    )
     return block
 
 

@@ -1,6 +1,8 @@
 -- The budget pathway for people referred in the period, by site and for all selected sites
 -- (site_code null): how many reached each step by the period's last day, how many declined,
--- withdrew or are still in planning, and the median days from referral to budget start.
+-- withdrew or are still in planning, and the median days from referral to budget start (for
+-- disclosure control, the mean of the 5 people's days nearest the median's rank: 0-based rank
+-- (n - 1) / 2 rounded half up, moved inwards at the ends so 5 are always taken, all where fewer).
 -- Declined and withdrew are final recorded outcomes (the extract holds no date for them).
 -- `<count>_ckey` is the cell key of each count: the sum of the record keys of exactly the records
 -- counted, mod 256 (0 for none), for cell key perturbation (phb/disclosure.py).
@@ -42,10 +44,40 @@ final as (
         cast(coalesce(sum(record_key) filter (where not budget_started and outcome = 'withdrawn'), 0) % 256 as integer) as withdrawn_ckey,
         count(*) filter (where not budget_started and outcome not in ('declined', 'withdrawn')) as in_planning,
         cast(coalesce(sum(record_key) filter (where not budget_started and outcome not in ('declined', 'withdrawn')), 0) % 256 as integer) as in_planning_ckey,
-        median(days_to_budget) as median_days_to_budget
+        grouping(site_code) as level
     from cohort
     group by grouping sets ((site_code), ())
+),
+
+ranked as (
+    -- each person with a budget once at their site (level 0) and once in all (level 1), ranked by days
+    select
+        level,
+        site_code,
+        days_to_budget,
+        row_number() over (partition by level, site_code order by days_to_budget) - 1 as rank0,
+        count(*) over (partition by level, site_code) as n
+    from (
+        select 0 as level, site_code, days_to_budget from cohort where days_to_budget is not null
+        union all
+        select 1 as level, null as site_code, days_to_budget from cohort where days_to_budget is not null
+    )
+),
+
+medians as (
+    select
+        level,
+        site_code,
+        avg(days_to_budget) filter (
+            where abs(rank0 - least(greatest(floor((n - 1) / 2 + 0.5), 2), n - 3)) <= 2
+        ) as median_days_to_budget
+    from ranked
+    group by level, site_code
 )
 
-select * from final
-order by site_code nulls last
+select
+    f.* exclude (level),
+    m.median_days_to_budget
+from final as f
+left join medians as m on m.level = f.level and m.site_code is not distinct from f.site_code
+order by f.site_code nulls last

@@ -1,18 +1,33 @@
 -- Spending paid in the period by management option and category, with each option's total
--- (category null) and the people behind each row (for disclosure control).
+-- (category null), and what disclosure control needs over the people behind each row (per-person
+-- net sums within the row): `people`, `top1` and `top2` (the two largest absolute contributions, 0
+-- where there are fewer) and `mkey` (the sum of their record keys modulo 256).
 -- Parameters: $sites (list or null), $date_from, $date_to (date), $management (list or null).
--- Sources: spend_lines (built at load).
-with per_person as (
+-- Sources: spend_lines (built at load), person_keys.
+with lines as (
     select
+        s.management_option,
+        s.category,
+        s.person_key,
+        k.record_key,
+        s.amount_gbp
+    from spend_lines as s
+    inner join person_keys as k on k.person_key = s.person_key
+    where s.paid_on between $date_from and $date_to
+        and ($sites is null or list_contains($sites, s.site_code))
+        and ($management is null or list_contains($management, s.management_option))
+),
+
+per_person as (
+    select
+        grouping(management_option, category) as level,
         management_option,
         category,
         person_key,
+        any_value(record_key) as record_key,
         sum(amount_gbp) as net_gbp
-    from spend_lines
-    where paid_on between $date_from and $date_to
-        and ($sites is null or list_contains($sites, site_code))
-        and ($management is null or list_contains($management, management_option))
-    group by management_option, category, person_key
+    from lines
+    group by grouping sets ((management_option, category, person_key), (management_option, person_key))
 ),
 
 final as (
@@ -20,9 +35,12 @@ final as (
         management_option,
         category,
         sum(net_gbp) as net_gbp,
-        count(distinct person_key) as people
+        count(*) as people,
+        coalesce(max(abs(net_gbp), 2)[1], 0) as top1,
+        coalesce(max(abs(net_gbp), 2)[2], 0) as top2,
+        cast(sum(record_key) % 256 as integer) as mkey
     from per_person
-    group by grouping sets ((management_option, category), (management_option))
+    group by level, management_option, category
 )
 
 select * from final

@@ -1,14 +1,32 @@
 -- Spending paid in the period by site and category, with subtotals: one row per site and
 -- category, per site (category null), per category (site null) and overall (both null).
--- `people` counts the budget holders contributing to each row, `refund_people` those with a refund
--- or recovery (for disclosure control).
+-- For disclosure control each row also carries, over the people contributing to it (per-person
+-- sums within the row): `people`, `top1` and `top2` (the two largest absolute per-person net
+-- contributions, 0 where there are fewer) and `mkey` (the sum of their record keys modulo 256);
+-- and the same for refunds and recoveries (`refund_people`, `refund_top1`, `refund_top2`,
+-- `refund_mkey`, over the people with a refund in the row).
 -- Refunds and recoveries (negative lines) are summed apart from spending.
 -- people_ckey and refund_people_ckey are the cell keys of those people (sum of their record keys mod 256).
 -- Parameters: $sites (list or null), $date_from, $date_to (date), $management (list or null).
--- Sources: spend_lines (built at load).
-with per_person as (
-    -- one row per person and category first, so the subtotals count people over fewer rows
+-- Sources: spend_lines (built at load), person_keys.
+with lines as (
     select
+        s.site_code,
+        s.category,
+        s.person_key,
+        k.record_key,
+        s.amount_gbp
+    from spend_lines as s
+    inner join person_keys as k on k.person_key = s.person_key
+    where s.paid_on between $date_from and $date_to
+        and ($sites is null or list_contains($sites, s.site_code))
+        and ($management is null or list_contains($management, s.management_option))
+),
+
+per_person as (
+    -- one row per person at every level of the table (site and category, site, category, all)
+    select
+        grouping(site_code, category) as level,
         site_code,
         category,
         person_key,
@@ -16,11 +34,8 @@ with per_person as (
         coalesce(sum(amount_gbp) filter (where amount_gbp > 0), 0) as spend_gbp,
         coalesce(sum(amount_gbp) filter (where amount_gbp < 0), 0) as refunds_gbp,
         sum(amount_gbp) as net_gbp
-    from spend_lines
-    where paid_on between $date_from and $date_to
-        and ($sites is null or list_contains($sites, site_code))
-        and ($management is null or list_contains($management, management_option))
-    group by site_code, category, person_key
+    from lines
+    group by grouping sets ((site_code, category, person_key), (site_code, person_key), (category, person_key), (person_key))
 ),
 
 final as (
@@ -30,16 +45,19 @@ final as (
         sum(spend_gbp) as spend_gbp,
         sum(refunds_gbp) as refunds_gbp,
         sum(net_gbp) as net_gbp,
-        count(distinct person_key) as people,
-        cast(list_sum(list_distinct(list(struct_pack(k := person_key, r := record_key))).apply(lambda x: x.r)) % 256
-            as integer) as people_ckey,
-        count(distinct person_key) filter (where refunds_gbp < 0) as refund_people,
-        -- in a grouping with category one row is one person; without it a person can have several
-        -- rows, so record keys are summed over distinct people through a list
-        cast(coalesce(list_sum(list_distinct(list(struct_pack(k := person_key, r := record_key))
-            filter (where refunds_gbp < 0)).apply(lambda x: x.r)), 0) % 256 as integer) as refund_people_ckey
+        count(*) as people,
+        coalesce(max(abs(net_gbp), 2)[1], 0) as top1,
+        coalesce(max(abs(net_gbp), 2)[2], 0) as top2,
+        cast(sum(record_key) % 256 as integer) as mkey,
+        count(*) filter (where refunds_gbp < 0) as refund_people,
+        coalesce((max(abs(refunds_gbp), 2) filter (where refunds_gbp < 0))[1], 0) as refund_top1,
+        coalesce((max(abs(refunds_gbp), 2) filter (where refunds_gbp < 0))[2], 0) as refund_top2,
+        cast(coalesce(sum(record_key) filter (where refunds_gbp < 0), 0) % 256 as integer) as refund_mkey,
+        -- the cell keys of the people counted (the same sums: one row per person at each level)
+        cast(sum(record_key) % 256 as integer) as people_ckey,
+        cast(coalesce(sum(record_key) filter (where refunds_gbp < 0), 0) % 256 as integer) as refund_people_ckey
     from per_person
-    group by grouping sets ((site_code, category), (site_code), (category), ())
+    group by level, site_code, category
 )
 
 select * from final

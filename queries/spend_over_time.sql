@@ -1,29 +1,48 @@
--- Spending by category and month or quarter paid, for the selection, with the people paid in
--- each (for disclosure control); category null is every category together. Refunds and
+-- Spending by category and month or quarter paid, for the selection, with what disclosure control
+-- needs over the people paid in each (per-person net sums within the row): `people`, `top1` and
+-- `top2` (the two largest absolute contributions, 0 where there are fewer) and `mkey` (the sum of
+-- their record keys modulo 256); category null is every category together. Refunds and
 -- recoveries are netted here and shown apart elsewhere.
 -- Parameters: $grain ('month' or 'quarter'), $sites (list or null), $date_from, $date_to (date),
 -- $management (list or null).
--- Sources: spend_lines (built at load).
+-- Sources: spend_lines (built at load), person_keys.
 with lines as (
     select
-        cast(date_trunc($grain, paid_on) as date) as period_start,
+        cast(date_trunc($grain, s.paid_on) as date) as period_start,
+        s.category,
+        s.person_key,
+        k.record_key,
+        s.amount_gbp
+    from spend_lines as s
+    inner join person_keys as k on k.person_key = s.person_key
+    where s.paid_on between $date_from and $date_to
+        and ($sites is null or list_contains($sites, s.site_code))
+        and ($management is null or list_contains($management, s.management_option))
+),
+
+per_person as (
+    select
+        grouping(period_start, category) as level,
+        period_start,
         category,
         person_key,
-        amount_gbp
-    from spend_lines
-    where paid_on between $date_from and $date_to
-        and ($sites is null or list_contains($sites, site_code))
-        and ($management is null or list_contains($management, management_option))
+        any_value(record_key) as record_key,
+        sum(amount_gbp) as net_gbp
+    from lines
+    group by grouping sets ((period_start, category, person_key), (period_start, person_key))
 ),
 
 final as (
     select
         period_start,
         category,
-        sum(amount_gbp) as net_gbp,
-        count(distinct person_key) as people
-    from lines
-    group by grouping sets ((period_start, category), (period_start))
+        sum(net_gbp) as net_gbp,
+        count(*) as people,
+        coalesce(max(abs(net_gbp), 2)[1], 0) as top1,
+        coalesce(max(abs(net_gbp), 2)[2], 0) as top2,
+        cast(sum(record_key) % 256 as integer) as mkey
+    from per_person
+    group by level, period_start, category
 )
 
 select * from final

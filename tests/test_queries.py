@@ -4,6 +4,8 @@ holders, an open hospital stay, a refund)."""
 
 from __future__ import annotations
 
+import hashlib
+import os
 import statistics
 from datetime import date, timedelta
 
@@ -32,6 +34,17 @@ def covered_days(start: date, end: date) -> int:
     """Days of [start, end) inside the data period, 1 Jul 2013 to 30 Jun 2016 inclusive."""
     lo, hi = max(start, date(2013, 7, 1)), min(end, DATA_END + timedelta(days=1))
     return max((hi - lo).days, 0)
+
+
+def mkey(*person_ids: str) -> int:
+    """The cell key of money (disclosure.money): the people's record keys summed, modulo 256. A record
+    key is the first byte of MD5 of "<test key>:<person id>" (the suite's key is set in conftest.py),
+    worked out here with hashlib rather than DuckDB's md5_number."""
+    key = os.environ["PHB_PERTURBATION_KEY"]
+    return sum(hashlib.md5(f"{key}:{p}".encode()).digest()[0] for p in person_ids) % 256
+
+
+HOLDERS = ("A01", "A02", "A03", "A04", "A05", "A06", "A07", "A08", "A09", "B01", "B02", "B03")
 
 
 def check_sites(con):
@@ -75,6 +88,10 @@ def check_spend_by_site_category(con):
     assert overall["net_gbp"] == penny(4760.84)  # 3,331.34 + 1,450.00 - 20.50 refund
     assert overall["refunds_gbp"] == penny(-20.50)
     assert overall["people"] == 12
+    # the largest per-person net sums: A08's £1,200 short break and B03's £650 equipment; all 12 holders spent
+    assert (overall["top1"], overall["top2"], overall["mkey"]) == (penny(1200), penny(650), mkey(*HOLDERS))
+    assert (overall["refund_people"], overall["refund_top1"], overall["refund_top2"]) == (1, penny(20.50), 0)
+    assert overall["refund_mkey"] == mkey("A02")
     cell = frame[(frame["site_code"] == "AAA") & (frame["category"] == "physical_activity")].iloc[0]
     assert (cell["spend_gbp"], cell["refunds_gbp"], cell["net_gbp"], cell["people"]) == (
         penny(220.49),
@@ -82,8 +99,12 @@ def check_spend_by_site_category(con):
         penny(199.99),
         2,
     )
+    # A02's physical activity nets to 120.50 - 20.50 = 100.00 (refund netted); A06's is 99.99
+    assert (cell["top1"], cell["top2"], cell["mkey"]) == (penny(100.00), penny(99.99), mkey("A02", "A06"))
     talking = frame[frame["site_code"].isna() & (frame["category"] == "talking_therapy")].iloc[0]
     assert (talking["net_gbp"], talking["people"]) == (penny(980.00), 3)
+    # A01 £500 (two payments), B02 £300, A05 £180: a person's sum, not a line, is a contribution
+    assert (talking["top1"], talking["top2"], talking["mkey"]) == (penny(500), penny(300), mkey("A01", "A05", "B02"))
     bbb = frame[(frame["site_code"] == "BBB") & frame["category"].isna()].iloc[0]
     assert (bbb["net_gbp"], bbb["people"]) == (penny(1450.00), 3)
 
@@ -167,9 +188,13 @@ def check_pathway_by_site(con):
         "B01": ("2014-09-10", "2014-10-15"), "B02": ("2014-10-01", "2014-12-01"), "B03": ("2015-01-10", "2015-03-01"),
     }  # fmt: skip
     days = {k: (date.fromisoformat(b) - date.fromisoformat(a)).days for k, (a, b) in referral_to_budget.items()}
-    assert rows["AAA"]["median_days_to_budget"] == statistics.median(v for k, v in days.items() if k < "B")
-    assert rows["BBB"]["median_days_to_budget"] == statistics.median(v for k, v in days.items() if k >= "B") == 50
-    assert rows["all"]["median_days_to_budget"] == statistics.median(days.values())
+    # the median is the mean of the 5 people's days nearest rank (n - 1) / 2, rounded half up
+    aaa_days = sorted(v for k, v in days.items() if k < "B")  # 36 48 59 61 61 61 61 61 65: ranks 2..6
+    assert rows["AAA"]["median_days_to_budget"] == pytest.approx(statistics.mean(aaa_days[2:7])) == 60.6
+    # BBB has 3 (35, 50, 61): all of them
+    assert rows["BBB"]["median_days_to_budget"] == pytest.approx(statistics.mean([35, 50, 61]))
+    all_days = sorted(days.values())  # 12 people: rank 5.5 rounds to 6, so ranks 4..8
+    assert rows["all"]["median_days_to_budget"] == pytest.approx(statistics.mean(all_days[4:9]))
 
     early = run_query(con, "pathway_by_site", sites=["AAA"], date_from=FULL["date_from"], date_to=date(2014, 12, 31))
     aaa = early[early["site_code"] == "AAA"].iloc[0]
@@ -210,6 +235,10 @@ def check_spend_over_time(con):
     assert (totals.loc["2014-07", "net_gbp"], totals.loc["2014-07", "people"]) == (penny(620.50), 2)
     # Oct-Dec 2014: S04-S07 and S13, S14: £2,090.25 from 6 people
     assert (totals.loc["2014-10", "net_gbp"], totals.loc["2014-10", "people"]) == (penny(2090.25), 6)
+    # the largest: B01's £500 and A03's £410.25
+    oct_dec = totals.loc["2014-10"]
+    assert (oct_dec["top1"], oct_dec["top2"]) == (penny(500), penny(410.25))
+    assert oct_dec["mkey"] == mkey("A02", "A03", "A04", "A05", "B01", "B02")
     assert totals["net_gbp"].sum() == penny(4760.84)
     q3 = frame[(frame["period_start"] == pd.Timestamp(2014, 7, 1)) & frame["category"].notna()]
     assert dict(zip(q3["category"], q3["net_gbp"])) == {
@@ -227,9 +256,12 @@ def check_holder_spend_by_site(con):
     # net spend per AAA holder: 45.60, 75, 99.99, 180, 400 (A02: 120.50 + 300 - 20.50), 400, 410.25, 500, 1,200
     per_holder = [45.60, 75.00, 99.99, 180.00, 400.00, 400.00, 410.25, 500.00, 1200.00]
     assert aaa["holders"] == 9
-    assert aaa["median_gbp"] == penny(statistics.median(per_holder))
-    # quantile_cont: linear between order statistics, positions 2 and 6 of 0..8
-    assert (aaa["q1_gbp"], aaa["q3_gbp"]) == (penny(99.99), penny(410.25))
+    # each quantile is the mean of the 5 values nearest its rank p * (n - 1) of 0..8: ranks 2 (q1), 4 (median)
+    # and 6 (q3); ranks 0..4, 2..6 and 4..8 (the 5 nearest, moved inwards at the ends)
+    assert aaa["q1_gbp"] == penny(statistics.mean(per_holder[0:5]))  # 160.118
+    assert aaa["median_gbp"] == penny((99.99 + 180 + 400 + 400 + 410.25) / 5)  # 298.048
+    assert aaa["q3_gbp"] == penny(statistics.mean(per_holder[4:9]))  # 582.05
+    assert (aaa["top1"], aaa["top2"], aaa["mkey"]) == (penny(1200), penny(500), mkey(*HOLDERS[:9]))
     budgets = {
         "A01": (2000, "2014-08-15", None), "A02": (3000, "2014-09-01", None), "A03": (1500.5, "2014-10-01", None),
         "A04": (400, "2014-11-01", "2015-02-01"), "A05": (2500, "2014-12-01", None),
@@ -244,6 +276,8 @@ def check_holder_spend_by_site(con):
     assert aaa["net_gbp"] == penny(sum(per_holder))
     dp = frame[frame["management_option"] == "direct_payment"].iloc[0]
     assert (dp["holders"], dp["net_gbp"]) == (3, penny(999.99))  # A02, A06, B01
+    # fewer than 5 holders: every one of them is in the mean (400, 99.99, 500)
+    assert dp["median_gbp"] == penny(999.99 / 3)
     early = run_query(con, "holder_spend_by_site", **{**FULL, "date_to": date(2014, 9, 30)}, period_end=DATA_END)
     assert early[early["site_code"] == "AAA"]["holders"].tolist() == [2]  # A01 and A02 had budgets by then
 
@@ -253,6 +287,8 @@ def check_spend_by_management_category(con):
     dp = frame[frame["management_option"] == "direct_payment"]
     total = dp[dp["category"].isna()].iloc[0]
     assert (total["net_gbp"], total["people"]) == (penny(999.99), 3)  # A02, A06, B01
+    # B01 £500, A02 £400 (120.50 + 300 - 20.50), A06 £99.99
+    assert (total["top1"], total["top2"], total["mkey"]) == (penny(500), penny(400), mkey("A02", "A06", "B01"))
     physical = dp[dp["category"] == "physical_activity"].iloc[0]
     assert (physical["net_gbp"], physical["people"]) == (penny(199.99), 2)
 
@@ -295,6 +331,16 @@ def check_bed_days_windows(con):
     # holders before: H01 (A01, 10 days mental health, no cost: 10 x 334), H03 (A02, 20 days: 20 x 334) and the
     # elective H04 (A02, 3 days general acute: 3 x 400); after: H02 (A01, same day, cost £350)
     assert got[("budget_holders", "mental_health", "pre")] == (2, 30, penny(30 * 334), 2)
+    cell = frame[
+        (frame["grp"] == "budget_holders") & (frame["setting"] == "mental_health") & (frame["pre_or_post"] == "pre")
+    ]
+    assert cell[["bed_top1", "bed_top2", "cost_top1", "cost_top2", "mkey"]].iloc[0].tolist() == [
+        20,
+        10,
+        penny(20 * 334),
+        penny(10 * 334),
+        mkey("A01", "A02"),
+    ]  # A02's 20 days and A01's 10
     assert got[("budget_holders", "general_acute", "pre")] == (1, 3, penny(1200), 1)
     assert got[("budget_holders", "general_acute", "post")] == (1, 0, penny(350), 1)
     # comparison after: C01's open stay (487 days to the end of the data) and C02's H07 (4 days general acute)
@@ -305,6 +351,33 @@ def check_bed_days_windows(con):
         (dearer["grp"] == "comparison") & (dearer["setting"] == "mental_health") & (dearer["pre_or_post"] == "pre")
     ]
     assert row["cost_gbp"].tolist() == [penny(9000.00)]  # H05's cost is given in the extract: unit costs don't apply
+
+
+def check_bed_days_by_period(con):
+    months = run_query(con, "bed_days_by_period", **FULL, grain="month")
+    assert len(months) == 36 * 2 * 3  # every month, two groups, AAA, BBB and all sites
+    quarters = run_query(con, "bed_days_by_period", **FULL, grain="quarter")
+    assert len(quarters) == 12 * 2 * 3
+    got = {
+        (r.period.strftime("%Y-%m"), r.site_code if isinstance(r.site_code, str) else "all", r.grp): (
+            r.bed_days,
+            r.people,
+            r.top1,
+            r.top2,
+            r.mkey,
+        )
+        for r in quarters.itertuples()
+        if r.people
+    }
+    # Jan-Mar 2015, comparison: C02's H07 (4 days, Feb) and C01's open H06 from 1 Mar 2015 to the end of
+    # the data, 30 Jun 2016 (487 days)
+    assert got[("2015-01", "all", "comparison")] == (491, 2, 487, 4, mkey("C01", "C02"))
+    assert got[("2015-01", "AAA", "comparison")] == (491, 2, 487, 4, mkey("C01", "C02"))
+    # Jul-Sep 2013, holders: B01's H08, 1 day (BBB); H09 is A10's, who declined: in neither group
+    assert got[("2013-07", "BBB", "budget_holders")] == (1, 1, 1, 0, mkey("B01"))
+    assert ("2015-01", "all", "budget_holders") not in got
+    feb = months[(months["period"] == pd.Timestamp(2015, 2, 1)) & months["site_code"].isna()]
+    assert dict(zip(feb["grp"], feb["bed_days"])) == {"budget_holders": 0, "comparison": 4}
 
 
 def check_admissions_after_by_site_age(con):
@@ -336,6 +409,7 @@ CHECKS = {
     "admissions_by_month": check_admissions_by_month,
     "admission_windows_by_person": check_admission_windows_by_person,
     "bed_days_windows": check_bed_days_windows,
+    "bed_days_by_period": check_bed_days_by_period,
     "admissions_after_by_site_age": check_admissions_after_by_site_age,
 }
 
