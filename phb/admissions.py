@@ -25,6 +25,10 @@ MIN_EVENTS = 10  # events needed in each group and window before a rate ratio is
 MIN_POINTS = 12  # fewer points than this and SPC limits are trial limits
 ALL_SITES = "All selected sites"
 
+RATE = disclosure.PLACES["rate"]
+RATIO = disclosure.PLACES["ratio"]
+CHANGE = disclosure.PLACES["change"]
+
 
 @dataclass(frozen=True)
 class AdmissionsData:
@@ -72,7 +76,7 @@ def spc_series(
     shown are the rounded ones. Returns (frame, grain, reason it cannot be drawn or None)."""
     frame = data.monthly
     frame = frame[(frame["grp"] == grp) & (frame["site_code"].isna() if site is None else frame["site_code"] == site)]
-    columns = list(dict.fromkeys(["month", measure, "admissions", "people"]))
+    columns = list(dict.fromkeys(["month", measure, "admissions", "admissions_ckey", "people"]))
     frame = frame[columns].rename(columns={"month": "period"})
     grain = "month"
     if _any_suppressed(frame, measure):
@@ -105,7 +109,7 @@ def spc_series(
             ),
         )
     shown = (
-        frame["admissions"].map(disclosure.count)
+        pd.Series(disclosure.counts(frame, "admissions"))
         if measure == "admissions"
         else pd.Series([disclosure.by_people(v, n) for v, n in zip(frame[measure], frame["people"])])
     )
@@ -125,7 +129,7 @@ def _a_site_withheld(data: AdmissionsData, grp: str, measure: str, filters: Filt
 
 def _any_suppressed(frame: pd.DataFrame, measure: str) -> bool:
     if measure == "admissions":
-        return bool((frame["admissions"].map(disclosure.count) == disclosure.SUPPRESSED).any())
+        return disclosure.SUPPRESSED in disclosure.counts(frame, "admissions")
     return any(disclosure.by_people(v, n) == disclosure.SUPPRESSED for v, n in zip(frame[measure], frame["people"]))
 
 
@@ -166,7 +170,16 @@ def before_after(data: AdmissionsData, site_names: dict[str, str]) -> pd.DataFra
         parts.insert(
             0,
             frame.groupby("grp", as_index=False)[
-                ["people", "emergency_pre", "emergency_post", "years_pre", "years_post"]
+                [
+                    "people",
+                    "people_ckey",
+                    "emergency_pre",
+                    "emergency_pre_ckey",
+                    "emergency_post",
+                    "emergency_post_ckey",
+                    "years_pre",
+                    "years_post",
+                ]
             ]
             .sum()
             .assign(site=ALL_SITES),
@@ -175,7 +188,7 @@ def before_after(data: AdmissionsData, site_names: dict[str, str]) -> pd.DataFra
     for _, row in pd.concat(parts, ignore_index=True).iterrows():
         for window, label in (("pre", "Year before"), ("post", "Year after")):
             events, years = int(row[f"emergency_{window}"]), float(row[f"years_{window}"])
-            shown = disclosure.count(events)
+            shown = disclosure.count(events, row[f"emergency_{window}_ckey"])
             ok = years > 0 and shown != disclosure.SUPPRESSED
             events = shown if ok else events  # the rate and interval from the shown count
             low, high = count_ci(events) if ok else (math.nan, math.nan)
@@ -185,10 +198,10 @@ def before_after(data: AdmissionsData, site_names: dict[str, str]) -> pd.DataFra
                     "group": GROUPS[row["grp"]],
                     "window": label,
                     "admissions": shown,
-                    "people": disclosure.count(int(row["people"])),
-                    "rate": events / years if ok else math.nan,
-                    "low": low / years if ok else math.nan,
-                    "high": high / years if ok else math.nan,
+                    "people": disclosure.count(int(row["people"]), row["people_ckey"]),
+                    "rate": round(events / years, RATE) if ok else math.nan,
+                    "low": round(low / years, RATE) if ok else math.nan,
+                    "high": round(high / years, RATE) if ok else math.nan,
                 }
             )
     return pd.DataFrame(rows, columns=["site", "group", "window", "admissions", "people", "rate", "low", "high"])
@@ -256,9 +269,9 @@ def effects_by_site(data: AdmissionsData, site_names: dict[str, str]) -> pd.Data
         rows.append(
             {
                 "site": name,
-                "rate_ratio": math.nan if effect is None else effect.rate_ratio,
-                "low": math.nan if effect is None else effect.low,
-                "high": math.nan if effect is None else effect.high,
+                "rate_ratio": math.nan if effect is None else round(effect.rate_ratio, RATIO),
+                "low": math.nan if effect is None else round(effect.low, RATIO),
+                "high": math.nan if effect is None else round(effect.high, RATIO),
                 "note": "too few admissions to estimate" if effect is None else "",
                 "all": name == ALL_SITES,
             }
@@ -325,12 +338,12 @@ def effect_bars(effect: Effect) -> pd.DataFrame:
                 "Budget effect (difference in differences)",
             ],
             "change_pct": [
-                100 * (effect.holders_change - 1),
-                100 * (effect.comparison_change - 1),
-                100 * (effect.rate_ratio - 1),
+                round(100 * (effect.holders_change - 1), CHANGE),
+                round(100 * (effect.comparison_change - 1), CHANGE),
+                round(100 * (effect.rate_ratio - 1), CHANGE),
             ],
-            "low": [math.nan, math.nan, 100 * (effect.low - 1)],
-            "high": [math.nan, math.nan, 100 * (effect.high - 1)],
+            "low": [math.nan, math.nan, round(100 * (effect.low - 1), CHANGE)],
+            "high": [math.nan, math.nan, round(100 * (effect.high - 1), CHANGE)],
         }
     )
 
@@ -351,7 +364,7 @@ def bed_days(data: AdmissionsData) -> pd.DataFrame:
                 "group": GROUPS[row["grp"]],
                 "setting": contract.LABELS[row["setting"]],
                 "window": "Year before" if row["pre_or_post"] == "pre" else "Year after",
-                "admissions": disclosure.count(int(row["admissions"])),
+                "admissions": disclosure.count(int(row["admissions"]), row["admissions_ckey"]),
                 "bed_days": disclosure.by_people(float(row["bed_days"]), n),
                 "cost_gbp": disclosure.by_people(round(float(row["cost_gbp"]), 2), n),
             }
@@ -373,8 +386,8 @@ def facts_blocks(data: AdmissionsData) -> dict[str | None, dict]:
         effect = did_effect(people)
         block: dict = {
             "admissions_effect": {
-                "rate_ratio": None if effect is None else round(effect.rate_ratio, 3),
-                "ci": None if effect is None else [round(effect.low, 3), round(effect.high, 3)],
+                "rate_ratio": None if effect is None else round(effect.rate_ratio, RATIO),
+                "ci": None if effect is None else [round(effect.low, RATIO), round(effect.high, RATIO)],
                 "note": "too few admissions to estimate"
                 if effect is None
                 else "difference in differences, Poisson regression with person-clustered errors",
@@ -383,13 +396,12 @@ def facts_blocks(data: AdmissionsData) -> dict[str | None, dict]:
         for grp, prefix in (("budget_holders", "holders"), ("comparison", "comparison")):
             rows = windows[windows["grp"] == grp]
             for window in ("pre", "post"):
-                events, years = int(rows[f"emergency_{window}"].sum()), float(rows[f"years_{window}"].sum())
-                ok = years > 0 and disclosure.count(events) != disclosure.SUPPRESSED
-                events = disclosure.count(events) if ok else events  # from the shown count
-                ci = count_ci(events) if ok else None
-                block[f"{prefix}_rate_{window}"] = round(events / years, 3) if ok else disclosure.SUPPRESSED
+                shown, years = disclosure.total(rows, f"emergency_{window}"), float(rows[f"years_{window}"].sum())
+                ok = years > 0 and shown != disclosure.SUPPRESSED
+                ci = count_ci(shown) if ok else None  # from the shown count
+                block[f"{prefix}_rate_{window}"] = round(shown / years, RATE) if ok else disclosure.SUPPRESSED
                 block[f"{prefix}_rate_{window}_ci"] = (
-                    [round(ci[0] / years, 3), round(ci[1] / years, 3)] if ok else disclosure.SUPPRESSED
+                    [round(ci[0] / years, RATE), round(ci[1] / years, RATE)] if ok else disclosure.SUPPRESSED
                 )
         out[code] = block
     return out

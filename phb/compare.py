@@ -32,6 +32,8 @@ LEVELS = (0.95, 0.998)
 FEW_SITES = 10  # below this many sites an overdispersion estimate is unreliable
 SMALL_DENOMINATOR = 20  # expected admissions below this make a ratio's limits wide and lumpy
 
+RATIO = disclosure.PLACES["ratio"]
+
 
 @dataclass(frozen=True)
 class CompareData:
@@ -83,9 +85,9 @@ def _position(limits: dict[float, tuple[float, float]], value: float, centre: fl
 def all_sites_uptake(data: CompareData) -> tuple[int, int] | None:
     """All sites' budgets at pilot end and eligible population, as shown (rounded); None if withheld."""
     sites = data.all_uptake.sites
-    x = disclosure.shown_count(int(sites["budgets_at_pilot_end"].sum()))
-    n = disclosure.shown_count(int(sites["eligible_population"].sum()))
-    return None if x is None or not n else (x, n)
+    x = disclosure.total(sites, "budgets_at_pilot_end")
+    n = disclosure.reference(int(sites["eligible_population"].sum()))
+    return (x, n) if disclosure.usable(x, n) else None
 
 
 def uptake_funnel(data: CompareData, site_names: dict[str, str]) -> tuple[pd.DataFrame, pd.DataFrame, float]:
@@ -98,27 +100,29 @@ def uptake_funnel(data: CompareData, site_names: dict[str, str]) -> tuple[pd.Dat
         return pd.DataFrame(columns=columns), pd.DataFrame(), math.nan
     p0 = reference[0] / reference[1]
     points = []
-    for code, xi, ni in zip(
+    for code, xi, ki, ni in zip(
         data.uptake.sites["site_code"],
         data.uptake.sites["budgets_at_pilot_end"],
+        data.uptake.sites["budgets_at_pilot_end_ckey"],
         data.uptake.sites["eligible_population"],
     ):
-        x, n = disclosure.shown_count(int(xi)), disclosure.shown_count(int(ni))
-        ok = x is not None and bool(n)
+        x, n = disclosure.shown_count(int(xi), ki), disclosure.reference(int(ni))
+        ok = disclosure.usable(x, n)
         limits = {c: tuple(100 * v for v in proportion_funnel_limits(p0, n, c)) for c in LEVELS} if ok else None
         points.append(
             {
                 "site_code": code,
                 "site": site_names[code],
-                "denominator": disclosure.count(int(ni)),
-                "count": disclosure.count(int(xi)),
-                "value": 100 * x / n if ok else math.nan,
+                "denominator": n,
+                "count": disclosure.count(int(xi), ki),
+                "value": disclosure.percent(x, n, kind="uptake") if ok else math.nan,
                 "z": float(proportion_z(x, n, p0)) if ok else math.nan,
                 "position": _position(limits, 100 * x / n, 100 * p0) if ok else "too few to place",
             }
         )
     frame = pd.DataFrame(points, columns=columns)
-    n = frame["denominator"][frame["denominator"] != disclosure.SUPPRESSED].astype(float)
+    # the limit lines are drawn over the denominators of the sites shown only (published figures)
+    n = frame.loc[frame["value"].notna(), "denominator"].astype(float)
     grid = np.linspace(max(1.0, 0.5 * n.min()), 1.15 * n.max(), 120) if len(n) else np.array([1.0])
     return frame, _limit_lines(grid, lambda g, c: proportion_funnel_limits(p0, g, c), scale=100), 100 * p0
 
@@ -128,12 +132,15 @@ def expected_admissions(by_age: pd.DataFrame, reference: pd.DataFrame | None = N
     site's holder person-years by age band at the reference (all-sites) rate for that age band
     (indirect standardisation)."""
     if by_age.empty:
-        return pd.DataFrame(columns=["site_code", "observed", "expected", "holders"])
+        return pd.DataFrame(columns=["site_code", "observed", "observed_ckey", "expected", "holders"])
     rates = (by_age if reference is None else reference).groupby("age_band")[["admissions", "years"]].sum()
     rate = (rates["admissions"] / rates["years"]).where(rates["years"] > 0, 0.0)
     frame = by_age.assign(expected=by_age["years"] * by_age["age_band"].map(rate).fillna(0.0))
     return frame.groupby("site_code", as_index=False).agg(
-        observed=("admissions", "sum"), expected=("expected", "sum"), holders=("holders", "sum")
+        observed=("admissions", "sum"),
+        observed_ckey=("admissions_ckey", "sum"),
+        expected=("expected", "sum"),
+        holders=("holders", "sum"),
     )
 
 
@@ -145,25 +152,28 @@ def admissions_funnel(data: CompareData, site_names: dict[str, str]) -> tuple[pd
     columns = ["site_code", "site", "denominator", "count", "value", "z", "position"]
     points = []
     for _, row in frame.iterrows():
-        o, e = disclosure.shown_count(int(row["observed"])), float(row["expected"])
+        o, e = disclosure.shown_count(int(row["observed"]), row["observed_ckey"]), float(row["expected"])
         ok = o is not None and e > 0
         limits = {c: ratio_funnel_limits(e, c) for c in LEVELS} if ok else None
         points.append(
             {
                 "site_code": row["site_code"],
                 "site": site_names[row["site_code"]],
-                "denominator": round(e, 1),
-                "count": disclosure.count(int(row["observed"])),
-                "value": o / e if ok else math.nan,
+                # a withheld site's expected count is never shown: with its ratio it would give its count
+                "denominator": round(e) if ok else math.nan,
+                "count": disclosure.count(int(row["observed"]), row["observed_ckey"]),
+                "value": round(o / e, RATIO) if ok else math.nan,
                 "z": float(ratio_z(o, e)) if ok else math.nan,
                 "position": _position(limits, o / e, 1.0) if ok else "too few to place",
             }
         )
-    expected = frame["expected"][frame["expected"] > 0]
+    points = pd.DataFrame(points, columns=columns)
+    # the limit lines are drawn over the expected counts of the sites shown only (published figures)
+    expected = points.loc[points["value"].notna(), "denominator"].astype(float)
     if expected.empty:
-        return pd.DataFrame(points, columns=columns), pd.DataFrame()
+        return points, pd.DataFrame()
     grid = np.linspace(max(1.0, 0.5 * expected.min()), 1.15 * expected.max(), 120)
-    return pd.DataFrame(points, columns=columns), _limit_lines(grid, ratio_funnel_limits)
+    return points, _limit_lines(grid, ratio_funnel_limits)
 
 
 def _limit_lines(grid: np.ndarray, limits, scale: float = 1.0) -> pd.DataFrame:
@@ -234,35 +244,38 @@ def benchmark(data: CompareData, site_names: dict[str, str]) -> pd.DataFrame:
     by whether the interval excludes the all-sites value; withheld where a count is suppressed."""
     rows = []
     everywhere = data.all_uptake.sites
-    x_all, n_all = int(everywhere["budgets_at_pilot_end"].sum()), int(everywhere["eligible_population"].sum())
+    x_all = disclosure.total(everywhere, "budgets_at_pilot_end")
+    n_all = disclosure.reference(int(everywhere["eligible_population"].sum()))
     for _, s in data.uptake.sites.iterrows():
         rows.append(
             _proportion_row(
                 site_names[s["site_code"]],
                 "Uptake at pilot end",
-                int(s["budgets_at_pilot_end"]),
-                int(s["eligible_population"]),
+                disclosure.count(int(s["budgets_at_pilot_end"]), s["budgets_at_pilot_end_ckey"]),
+                disclosure.reference(int(s["eligible_population"])),
                 x_all,
                 n_all,
+                "uptake",
             )
         )
     pathway, all_pathway = data.uptake.pathway, data.all_uptake.pathway
     total = all_pathway[all_pathway["site_code"].isna()]
     if len(total):
-        xa, na = int(total["budget_in_place"].iloc[0]), int(total["referred"].iloc[0])
+        xa, na = disclosure.counts(total, "budget_in_place")[0], disclosure.counts(total, "referred")[0]
         for _, s in pathway[pathway["site_code"].notna()].iterrows():
             rows.append(
                 _proportion_row(
                     site_names[s["site_code"]],
                     "Referred who have a budget",
-                    int(s["budget_in_place"]),
-                    int(s["referred"]),
+                    disclosure.count(int(s["budget_in_place"]), s["budget_in_place_ckey"]),
+                    disclosure.count(int(s["referred"]), s["referred_ckey"]),
                     xa,
                     na,
+                    "pct",
                 )
             )
     for _, s in expected_admissions(data.by_age, data.all_by_age).iterrows():
-        o, e = disclosure.shown_count(int(s["observed"])), float(s["expected"])
+        o, e = disclosure.shown_count(int(s["observed"]), s["observed_ckey"]), float(s["expected"])
         ok = o is not None and e > 0
         low, high = (count_ci(o)[0] / e, count_ci(o)[1] / e) if ok else (math.nan, math.nan)
         rows.append(
@@ -279,18 +292,19 @@ def benchmark(data: CompareData, site_names: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["site", "measure", "value", "interval", "benchmark", "marking", "polarity"])
 
 
-def _proportion_row(site: str, measure: str, x: int, n: int, x_all: int, n_all: int) -> dict:
-    xs, ns = disclosure.shown_count(x), disclosure.shown_count(n)
-    ok = xs is not None and bool(ns)
+def _proportion_row(site: str, measure: str, xs, ns, x_all, n_all, kind: str) -> dict:
+    """A benchmark row from counts as shown (a withheld one is `*`)."""
+    ok = disclosure.usable(xs, ns)
+    places = disclosure.PLACES[kind]
     low, high = (100 * v for v in wilson_ci(min(xs, ns), ns)) if ok else (math.nan, math.nan)
-    bench = disclosure.percent(x_all, n_all)
+    bench = disclosure.percent(x_all, n_all, kind=kind)
     bench_value = math.nan if bench in (None, disclosure.SUPPRESSED) else bench
     return {
         "site": site,
         "measure": measure,
-        "value": f"{100 * xs / ns:.1f}%" if ok else disclosure.SUPPRESSED,
-        "interval": f"{low:.1f}% to {high:.1f}%" if ok else disclosure.SUPPRESSED,
-        "benchmark": f"{bench}% (all sites)",
+        "value": f"{disclosure.percent(xs, ns, kind=kind):.{places}f}%" if ok else disclosure.SUPPRESSED,
+        "interval": f"{low:.{places}f}% to {high:.{places}f}%" if ok else disclosure.SUPPRESSED,
+        "benchmark": f"{bench:.{places}f}% (all sites)" if bench_value == bench_value else "* (all sites)",
         "marking": _mark(low, high, bench_value, higher_is_better=True),
         "polarity": "more is better",
     }

@@ -17,6 +17,11 @@ PRICE_BASE = "2011/12 prices"
 
 SOURCE_NOTE = "Source: PHB mental health pilot extract"
 
+# The secret behind the record keys of cell key perturbation (phb/disclosure.py): from the
+# environment, else from a file beside the warehouse, made once and kept across rebuilds.
+PERTURBATION_KEY_ENV = "PHB_PERTURBATION_KEY"
+PERTURBATION_KEY_FILE = "perturbation.key"
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -42,3 +47,29 @@ def settings(env: dict[str, str] | None = None) -> Settings:
         tag = hashlib.sha256(str(data_dir).encode()).hexdigest()[:10]
         path = DEFAULT_WAREHOUSE.with_name(f"phb-{tag}.duckdb")
     return Settings(data_dir=data_dir, warehouse=path)
+
+
+def perturbation_key(warehouse: Path, env: dict[str, str] | None = None) -> str:
+    """The secret for record keys: PHB_PERTURBATION_KEY, else `perturbation.key` beside the warehouse,
+    created once (64 hex characters from `secrets.token_hex(32)`, readable by its owner only) and kept
+    across rebuilds, so the same records always get the same keys and the same shown counts."""
+    env = os.environ if env is None else env
+    given = env.get(PERTURBATION_KEY_ENV, "").strip()
+    if given:
+        return given
+    path = warehouse.parent / PERTURBATION_KEY_FILE
+    if not path.is_file():
+        import secrets
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process made it first; read theirs
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32) + "\n")
+    key = path.read_text().strip()
+    if not key:
+        raise ValueError(f"the perturbation key file {path.name} beside the warehouse is empty")
+    return key

@@ -7,6 +7,8 @@ stands.
 
 from __future__ import annotations
 
+import calendar
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -49,6 +51,27 @@ def _parse_date(text: str, name: str, problems: list[str]) -> date | None:
         return None
 
 
+MONTHS_NOTE = "Periods are whole calendar months; budgets in place are counted at month ends."
+
+
+def month_end(d: date) -> date:
+    """The last day of d's month."""
+    return d.replace(day=calendar.monthrange(d.year, d.month)[1])
+
+
+def _month_text(text: str | None) -> str | None:
+    """A month written as YYYY-MM is read as its first day (the period is snapped to whole months)."""
+    if text is not None and re.fullmatch(r"\d{4}-\d{2}", text.strip()):
+        return text.strip() + "-01"
+    return text
+
+
+def snap_to_months(lo: date, hi: date, period: tuple[date, date]) -> tuple[date, date]:
+    """The question grid: a period runs from the first day of its first month to the last day of
+    its last month (or the data's last day, if that comes first)."""
+    return lo.replace(day=1), min(month_end(hi), max(period[1], lo.replace(day=1)))
+
+
 def parse_filters(
     *,
     sites: str | Iterable[str] | None,
@@ -84,6 +107,9 @@ def parse_filters(
     mgmt = tuple(m for m in contract.MANAGEMENT_OPTIONS if m in options)
 
     start, end = period
+    # a day is snapped to its month with a note; a month (YYYY-MM) already is one
+    days = [bool(t) and _month_text(t) == t for t in (date_from, date_to)]
+    date_from, date_to = _month_text(date_from), _month_text(date_to)
     lo = _parse_date(date_from, "start", problems) if date_from else None
     hi = _parse_date(date_to, "end", problems) if date_to else None
     lo, hi = lo or start, hi or end
@@ -99,6 +125,10 @@ def parse_filters(
             )
             clipped_lo, clipped_hi = start, end
         lo, hi = clipped_lo, clipped_hi
+    snapped = snap_to_months(lo, hi, period)
+    if (days[0] and snapped[0] != lo) or (days[1] and snapped[1] != hi and hi != end):
+        problems.append(f"{MONTHS_NOTE} Showing {day(snapped[0])} to {day(snapped[1])}.")
+    lo, hi = snapped
 
     all_sites = set(chosen) == set(site_names) or not chosen
     all_mgmt = set(mgmt) == set(contract.MANAGEMENT_OPTIONS) or not mgmt

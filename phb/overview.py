@@ -16,7 +16,8 @@ from phb.filters import Filters
 from phb.stats import wilson_ci
 from phb.warehouse import run_query
 
-COUNTS = ("referred", "offered", "budgets_in_place", "budgets_at_pilot_end", "planned_budgets", "eligible_population")
+COUNTS = ("referred", "offered", "budgets_in_place", "budgets_at_pilot_end")
+REFERENCE = ("planned_budgets", "eligible_population")
 
 
 @dataclass(frozen=True)
@@ -44,13 +45,13 @@ def load(con: duckdb.DuckDBPyConnection, filters: Filters) -> OverviewData:
 
 def _block(sites: pd.DataFrame, spend: pd.Series | None, adm: pd.DataFrame) -> dict:
     """Headline figures for a set of site rows (one site, or all selected), disclosure-controlled."""
-    raw = {c: int(sites[c].sum()) for c in COUNTS}
-    block = {c: disclosure.count(raw[c]) for c in COUNTS}
-    block["uptake_pct"] = disclosure.percent(raw["budgets_at_pilot_end"], raw["eligible_population"])
-    x, n = disclosure.shown_count(raw["budgets_at_pilot_end"]), disclosure.shown_count(raw["eligible_population"])
-    ci = wilson_ci(x, n) if x is not None and n else None
-    block["uptake_ci"] = disclosure.interval(ci, raw["budgets_at_pilot_end"], scale=100, places=1)
-    block["budgets_pct_of_plan"] = disclosure.percent(raw["budgets_at_pilot_end"], raw["planned_budgets"], places=0)
+    block = {c: disclosure.total(sites, c) for c in COUNTS}
+    block |= {c: disclosure.reference(int(sites[c].sum())) for c in REFERENCE}
+    x, n = block["budgets_at_pilot_end"], block["eligible_population"]
+    block["uptake_pct"] = disclosure.percent(x, n, kind="uptake")
+    ci = wilson_ci(x, n) if disclosure.usable(x, n) else None
+    block["uptake_ci"] = disclosure.interval(ci, x, scale=100, kind="uptake")
+    block["budgets_pct_of_plan"] = disclosure.percent(x, block["planned_budgets"])
     if spend is None or spend.empty:
         block["spend_gbp"] = 0.0
         block["refunds_gbp"] = 0.0
@@ -60,10 +61,10 @@ def _block(sites: pd.DataFrame, spend: pd.Series | None, adm: pd.DataFrame) -> d
         block["refunds_gbp"] = 0.0 if refunds == 0 else disclosure.by_people(refunds, spend["refund_people"])
     for grp, prefix in (("budget_holders", "emergency_admissions"), ("comparison", "comparison_admissions")):
         rows = adm[adm["grp"] == grp]
-        block[f"{prefix}_pre"] = disclosure.count(int(rows["emergency_pre"].sum()))
-        block[f"{prefix}_post"] = disclosure.count(int(rows["emergency_post"].sum()))
-    block["budget_holders_followed"] = disclosure.count(int(adm.loc[adm["grp"] == "budget_holders", "people"].sum()))
-    block["comparison_people"] = disclosure.count(int(adm.loc[adm["grp"] == "comparison", "people"].sum()))
+        block[f"{prefix}_pre"] = disclosure.total(rows, "emergency_pre")
+        block[f"{prefix}_post"] = disclosure.total(rows, "emergency_post")
+    block["budget_holders_followed"] = disclosure.total(adm[adm["grp"] == "budget_holders"], "people")
+    block["comparison_people"] = disclosure.total(adm[adm["grp"] == "comparison"], "people")
     return block
 
 
@@ -105,9 +106,9 @@ def _protect_site_money(result: dict, per_site: pd.DataFrame) -> None:
 def budgets_over_time(data: OverviewData, site_names: dict[str, str]) -> pd.DataFrame:
     """Budgets in place at each month end by site, rounded; suppressed months are blank."""
     frame = data.budgets_monthly.copy()
-    frame["shown"] = frame["budgets_in_place"].map(disclosure.count)
+    frame["shown"] = disclosure.counts(frame, "budgets_in_place")
     frame["budgets"] = frame["shown"].map(disclosure.numeric)
-    frame["label"] = frame["shown"].map(lambda v: "fewer than 8" if v == disclosure.SUPPRESSED else f"{int(v):,}")
+    frame["label"] = frame["shown"].map(disclosure.words)
     frame["site"] = frame["site_code"].map(site_names)
     return frame[["on_date", "site_code", "site", "budgets", "label"]]
 
@@ -127,22 +128,22 @@ def admissions_by_month(data: OverviewData, filters: Filters) -> pd.DataFrame:
     """Emergency admissions by month and group, rounded; by quarter where any month would be
     suppressed, so the lines are not broken by gaps. Points still suppressed are blank. Months or
     quarters that the period covers only in part are left out, so they do not look like a fall."""
-    frame = data.admissions_monthly[["month", "grp", "admissions"]].copy()
+    frame = data.admissions_monthly[["month", "grp", "admissions", "admissions_ckey"]].copy()
     frame["period"] = "month"
-    suppressed = frame["admissions"].map(disclosure.count) == disclosure.SUPPRESSED
+    suppressed = pd.Series(disclosure.counts(frame, "admissions"), dtype=object) == disclosure.SUPPRESSED
     freq = "Q" if suppressed.any() else "M"
     if freq == "Q":
         frame["month"] = frame["month"].dt.to_period("Q").dt.start_time
-        frame = frame.groupby(["month", "grp"], as_index=False)["admissions"].sum()
+        frame = frame.groupby(["month", "grp"], as_index=False)[["admissions", "admissions_ckey"]].sum()
         frame["period"] = "quarter"
     spans = frame["month"].dt.to_period(freq)
     whole = (spans.dt.start_time >= pd.Timestamp(filters.date_from)) & (
         spans.dt.end_time.dt.normalize() <= pd.Timestamp(filters.date_to)
     )
     frame = frame[whole]
-    frame["shown"] = frame["admissions"].map(disclosure.count)
+    frame["shown"] = disclosure.counts(frame, "admissions")
     frame["admissions"] = frame["shown"].map(disclosure.numeric)
-    frame["label"] = frame["shown"].map(lambda v: "fewer than 8" if v == disclosure.SUPPRESSED else f"{int(v):,}")
+    frame["label"] = frame["shown"].map(disclosure.words)
     return frame[["month", "grp", "admissions", "label", "period"]]
 
 
@@ -172,7 +173,7 @@ def budgets_title(block: dict, frame: pd.DataFrame, on: str) -> str:
     if shown == 0:
         return "No budgets were in place in this period"
     latest = frame[frame["on_date"] == frame["on_date"].max()].dropna(subset=["budgets"])
-    total = "fewer than 8" if shown == disclosure.SUPPRESSED else f"{shown:,}"
+    total = disclosure.words(shown)
     if latest.empty or len(frame["site"].unique()) == 1:
         return f"{total} budgets in place on {on}"
     top = latest.sort_values("budgets", ascending=False).iloc[0]["site"]

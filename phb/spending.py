@@ -242,7 +242,7 @@ def per_holder(data: SpendingData, site_names: dict[str, str]) -> pd.DataFrame:
         rows.append(
             {
                 "site": ALL if pd.isna(row["site_code"]) else site_names[row["site_code"]],
-                "holders": disclosure.count(n),
+                "holders": disclosure.count(n, row["holders_ckey"]),
                 **{
                     k: disclosure.numeric(disclosure.by_people(_money(row[f"{k}_gbp"]), n))
                     for k in ("q1", "median", "q3")
@@ -296,7 +296,8 @@ def utilisation(data: SpendingData, site_names: dict[str, str]) -> pd.DataFrame:
             if pct == pct
             else "withheld (fewer than 8 holders)"
         )
-        rows.append({"by": by, "name": name, "holders": disclosure.count(n), "utilisation_pct": pct, "flag": flag})
+        holders = disclosure.count(n, row["holders_ckey"])
+        rows.append({"by": by, "name": name, "holders": holders, "utilisation_pct": pct, "flag": flag})
     return pd.DataFrame(rows, columns=["by", "name", "holders", "utilisation_pct", "flag"])
 
 
@@ -388,8 +389,8 @@ def refunds(data: SpendingData, site_names: dict[str, str]) -> pd.DataFrame:
         ]
     )
     rows = [
-        {"site": site_names[c], "refunds": v, "people": disclosure.count(int(n))}
-        for c, v, n in zip(sites["site_code"], shown, sites["refund_people"])
+        {"site": site_names[c], "refunds": v, "people": disclosure.count(int(n), k)}
+        for c, v, n, k in zip(sites["site_code"], shown, sites["refund_people"], sites["refund_people_ckey"])
     ]
     if len(overall) and len(sites) > 1:
         row = overall.iloc[0]
@@ -398,7 +399,7 @@ def refunds(data: SpendingData, site_names: dict[str, str]) -> pd.DataFrame:
             {
                 "site": ALL,
                 "refunds": 0.0 if value == 0 else disclosure.by_people(value, row["refund_people"]),
-                "people": disclosure.count(int(row["refund_people"])),
+                "people": disclosure.count(int(row["refund_people"]), row["refund_people_ckey"]),
             }
         )
     return pd.DataFrame(rows, columns=["site", "refunds", "people"])
@@ -415,7 +416,7 @@ def facts_blocks(data: SpendingData) -> dict[str | None, dict]:
         if len(row):
             r = row.iloc[0]
             n = int(r["holders"])
-            block["holders"] = disclosure.count(n)
+            block["holders"] = disclosure.count(n, r["holders_ckey"])
             block["per_holder_median_gbp"] = disclosure.by_people(_money(r["median_gbp"]), n)
             block["per_holder_q1_gbp"] = disclosure.by_people(_money(r["q1_gbp"]), n)
             block["per_holder_q3_gbp"] = disclosure.by_people(_money(r["q3_gbp"]), n)

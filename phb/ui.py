@@ -9,14 +9,14 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import altair as alt
 import streamlit as st
 
 from phb import config, contract, disclosure, exports, facts
-from phb.filters import Filters, describe, parse_filters
+from phb.filters import MONTHS_NOTE, Filters, describe, month_end, parse_filters, snap_to_months
 from phb.formatting import day
 from phb.warehouse import ContractError, WarehouseInfo, connect, ensure_warehouse
 
@@ -89,10 +89,11 @@ def _write_url(filters: Filters, info: WarehouseInfo) -> None:
         wanted["present"] = "1"
     if filters.sites:
         wanted["site"] = list(filters.sites)
-    if filters.date_from != info.period_start:
-        wanted["from"] = filters.date_from.isoformat()
-    if filters.date_to != info.period_end:
-        wanted["to"] = filters.date_to.isoformat()
+    whole = snap_to_months(info.period_start, info.period_end, (info.period_start, info.period_end))
+    if filters.date_from != whole[0]:
+        wanted["from"] = filters.date_from.strftime("%Y-%m")
+    if filters.date_to != whole[1]:
+        wanted["to"] = filters.date_to.strftime("%Y-%m")
     if filters.management:
         wanted["management"] = list(filters.management)
     current = {
@@ -118,15 +119,16 @@ def _sidebar_filters(info: WarehouseInfo, names: dict[str, str]) -> Filters:
             help="Leave empty to show every site.",
         )
         lo, hi = info.period_start, info.period_end
-        date_from = st.date_input("From", min_value=lo, max_value=hi, key="f_from", format="DD/MM/YYYY")
-        date_to = st.date_input(
-            "To",
-            min_value=lo,
-            max_value=hi,
+        starts, ends = _months(lo, hi)
+        date_from = st.selectbox("From (month)", options=starts, key="f_from", format_func=_month_name)
+        date_to = st.selectbox(
+            "To (month)",
+            options=ends,
             key="f_to",
-            format="DD/MM/YYYY",
-            help="Budgets in place are counted on this day.",
+            format_func=_month_name,
+            help="Budgets in place are counted at the end of this month (or on the data's last day).",
         )
+        st.caption(MONTHS_NOTE)
         management = st.multiselect(
             "Management option",
             options=list(contract.MANAGEMENT_OPTIONS),
@@ -155,6 +157,21 @@ def _sidebar_filters(info: WarehouseInfo, names: dict[str, str]) -> Filters:
         st.warning(plain(p), icon=":material/link_off:")
     _write_url(filters, info)
     return filters
+
+
+def _months(lo: date, hi: date) -> tuple[list[date], list[date]]:
+    """The data period's months: their first days (for From) and last days (for To, the last month
+    ending on the data's last day)."""
+    starts = []
+    month = lo.replace(day=1)
+    while month <= hi:
+        starts.append(month)
+        month = (month_end(month) + timedelta(days=1)).replace(day=1)
+    return starts, [min(month_end(m), hi) for m in starts]
+
+
+def _month_name(value: date) -> str:
+    return value.strftime("%B %Y")
 
 
 def _iso(value) -> str | None:

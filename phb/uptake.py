@@ -79,12 +79,12 @@ def _and(names: list[str]) -> str:
 
 def pathway_block(row: pd.Series) -> dict:
     """One site's (or all sites') pathway as it may be shown: counts, step conversions, median days."""
-    block = {key: disclosure.count(int(row[key])) for key, _ in STEPS + EXITS}
+    block = {key: disclosure.count(int(row[key]), row[f"{key}_ckey"]) for key, _ in STEPS + EXITS}
     previous = "referred"
     for key, _ in STEPS[1:]:
-        block[f"{key}_pct_of_{previous}"] = disclosure.percent(row[key], row[previous])
+        block[f"{key}_pct_of_{previous}"] = disclosure.percent(block[key], block[previous])
         previous = key
-    block["budget_pct_of_referred"] = disclosure.percent(row["budget_in_place"], row["referred"])
+    block["budget_pct_of_referred"] = disclosure.percent(block["budget_in_place"], block["referred"])
     days = row["median_days_to_budget"]
     block["median_days_to_budget"] = disclosure.by_people(None if pd.isna(days) else days, row["budget_in_place"])
     return block
@@ -118,17 +118,13 @@ def pathway_steps(data: UptakeData) -> pd.DataFrame:
     rows = []
     for order, (key, label) in enumerate(STEPS):
         shown = block[key]
-        pct = disclosure.percent(
-            data.pathway.loc[data.pathway["site_code"].isna(), key].iloc[0],
-            data.pathway.loc[data.pathway["site_code"].isna(), "referred"].iloc[0],
-            places=0,
-        )
+        pct = disclosure.percent(shown, block["referred"])
         rows.append(
             {
                 "step": label,
                 "order": order,
                 "people": disclosure.numeric(shown),
-                "label": "fewer than 8" if shown == disclosure.SUPPRESSED else f"{shown:,}",
+                "label": disclosure.words(shown),
                 "pct_of_referred": disclosure.numeric(pct),
             }
         )
@@ -166,9 +162,9 @@ def plan_progress(data: UptakeData, site_names: dict[str, str]) -> pd.DataFrame:
     """Each site's budgets at pilot end against its plan, from the shown (rounded) counts."""
     rows = []
     for _, site in data.sites.iterrows():
-        shown = disclosure.count(int(site["budgets_at_pilot_end"]))
-        plan = disclosure.count(int(site["planned_budgets"]))
-        pct = disclosure.percent(site["budgets_at_pilot_end"], site["planned_budgets"], places=0)
+        shown = disclosure.count(int(site["budgets_at_pilot_end"]), site["budgets_at_pilot_end_ckey"])
+        plan = disclosure.reference(int(site["planned_budgets"]))
+        pct = disclosure.percent(shown, plan)
         if pct == disclosure.SUPPRESSED or pct is None:
             status = "below half of plan" if plan not in (0, disclosure.SUPPRESSED) and plan >= 16 else "too few to say"
         elif pct >= 100:
@@ -224,13 +220,14 @@ def budgets_against_plan(data: UptakeData, site_names: dict[str, str]) -> tuple[
     panel's target: the planned budgets at pilot end."""
     monthly = data.monthly.copy()
     monthly["site"] = monthly["site_code"].map(site_names)
-    parts = [monthly[["on_date", "site", "budgets_in_place"]]]
+    columns = ["budgets_in_place", "budgets_in_place_ckey"]
+    parts = [monthly[["on_date", "site", *columns]]]
     if len(data.sites) > 1:
-        parts.insert(0, monthly.groupby("on_date", as_index=False)["budgets_in_place"].sum().assign(site=ALL_SITES))
+        parts.insert(0, monthly.groupby("on_date", as_index=False)[columns].sum().assign(site=ALL_SITES))
     frame = pd.concat(parts, ignore_index=True)
-    frame["shown"] = frame["budgets_in_place"].map(disclosure.count)
+    frame["shown"] = disclosure.counts(frame, "budgets_in_place")
     frame["budgets"] = frame["shown"].map(disclosure.numeric)
-    frame["label"] = frame["shown"].map(lambda v: "fewer than 8" if v == disclosure.SUPPRESSED else f"{int(v):,}")
+    frame["label"] = frame["shown"].map(disclosure.words)
     targets = data.sites.assign(site=data.sites["site_code"].map(site_names))
     targets = pd.concat(
         [
@@ -247,7 +244,7 @@ def budgets_against_plan(data: UptakeData, site_names: dict[str, str]) -> tuple[
         ],
         ignore_index=True,
     )
-    targets["plan"] = targets["planned_budgets"].map(lambda n: disclosure.numeric(disclosure.count(int(n))))
+    targets["plan"] = targets["planned_budgets"].map(lambda n: disclosure.numeric(disclosure.reference(int(n))))
     return frame[["on_date", "site", "budgets", "label"]], targets[["site", "pilot_end", "plan"]]
 
 
@@ -260,38 +257,37 @@ def uptake_by_site(data: UptakeData, site_names: dict[str, str]) -> tuple[pd.Dat
     Wilson interval (unrounded, withheld where the count is suppressed), and the all-sites rate."""
     rows = []
     for _, site in data.sites.iterrows():
-        x, n = int(site["budgets_at_pilot_end"]), int(site["eligible_population"])
-        xs, ns = disclosure.shown_count(x), disclosure.shown_count(n)
-        ci = disclosure.interval(wilson_ci(xs, ns) if xs is not None and ns else None, x, scale=100, places=2)
-        rate = disclosure.percent(x, n, places=2)
+        x = disclosure.count(int(site["budgets_at_pilot_end"]), site["budgets_at_pilot_end_ckey"])
+        n = disclosure.reference(int(site["eligible_population"]))
+        ci = disclosure.interval(_wilson(x, n), x, scale=100, kind="uptake")
+        rate = disclosure.percent(x, n, kind="uptake")
         rows.append(
             {
                 "site_code": site["site_code"],
                 "site": site_names[site["site_code"]],
-                "budgets": disclosure.count(x),
-                "eligible": disclosure.count(n),
+                "budgets": x,
+                "eligible": n,
                 "uptake_pct": disclosure.numeric(rate),
                 "low": disclosure.numeric(ci[0]) if isinstance(ci, list) else float("nan"),
                 "high": disclosure.numeric(ci[1]) if isinstance(ci, list) else float("nan"),
             }
         )
     frame = pd.DataFrame(rows)
-    x, n = int(data.sites["budgets_at_pilot_end"].sum()), int(data.sites["eligible_population"].sum())
+    x = disclosure.total(data.sites, "budgets_at_pilot_end")
+    n = disclosure.reference(int(data.sites["eligible_population"].sum()))
     overall = {
-        "budgets": disclosure.count(x),
-        "uptake_pct": disclosure.percent(x, n, places=2),
-        "ci": disclosure.interval(
-            wilson_ci(disclosure.shown_count(x), disclosure.shown_count(n))
-            if disclosure.shown_count(x) is not None and disclosure.shown_count(n)
-            else None,
-            x,
-            scale=100,
-            places=2,
-        ),
+        "budgets": x,
+        "uptake_pct": disclosure.percent(x, n, kind="uptake"),
+        "ci": disclosure.interval(_wilson(x, n), x, scale=100, kind="uptake"),
     }
     if not frame.empty:
         frame = frame.sort_values("uptake_pct", ascending=False, na_position="last").reset_index(drop=True)
     return frame, overall
+
+
+def _wilson(x, n):
+    """The Wilson interval of two shown counts, or None where either is withheld or n is 0."""
+    return wilson_ci(x, n) if disclosure.usable(x, n) else None
 
 
 def uptake_title(frame: pd.DataFrame, overall: dict) -> str:
@@ -330,20 +326,29 @@ def management_shares(data: UptakeData, site_names: dict[str, str]) -> pd.DataFr
     """Shares of budgets set up in the period by management option, per site. Sites where any
     option would be suppressed are pooled as 'Smaller sites combined' so few cells are withheld;
     a bar with a cell still suppressed after pooling has all its shares withheld."""
-    counts = data.management.pivot_table(
-        index="site_code", columns="management_option", values="budgets", aggfunc="sum", fill_value=0
-    ).reindex(columns=list(contract.MANAGEMENT_OPTIONS), fill_value=0)
-    small = [c for c, row in counts.iterrows() if any(disclosure.count(int(v)) == disclosure.SUPPRESSED for v in row)]
-    bars = {site_names[c]: (row, site_names[c]) for c, row in counts.iterrows() if c not in small}
+    options = list(contract.MANAGEMENT_OPTIONS)
+
+    def pivot(values: str) -> pd.DataFrame:
+        return data.management.pivot_table(
+            index="site_code", columns="management_option", values=values, aggfunc="sum", fill_value=0
+        ).reindex(columns=options, fill_value=0)
+
+    counts, keys = pivot("budgets"), pivot("budgets_ckey")
+
+    def shown_row(row: pd.Series, key: pd.Series) -> dict:
+        return {opt: disclosure.count(int(row[opt]), int(key[opt])) for opt in options}
+
+    small = [c for c in counts.index if disclosure.SUPPRESSED in shown_row(counts.loc[c], keys.loc[c]).values()]
+    bars = {site_names[c]: (counts.loc[c], keys.loc[c], site_names[c]) for c in counts.index if c not in small}
     if len(small) == 1:
-        bars[site_names[small[0]]] = (counts.loc[small[0]], site_names[small[0]])
+        bars[site_names[small[0]]] = (counts.loc[small[0]], keys.loc[small[0]], site_names[small[0]])
     elif small:
-        bars[SMALLER_SITES] = (counts.loc[small].sum(), ", ".join(site_names[c] for c in small))
+        bars[SMALLER_SITES] = (counts.loc[small].sum(), keys.loc[small].sum(), ", ".join(site_names[c] for c in small))
     if len(counts) > 1:
-        bars[ALL_SITES] = (counts.sum(), "all selected")
+        bars[ALL_SITES] = (counts.sum(), keys.sum(), "all selected")
     rows = []
-    for bar, (row, members) in bars.items():
-        shown = {opt: disclosure.count(int(row[opt])) for opt in contract.MANAGEMENT_OPTIONS}
+    for bar, (row, key, members) in bars.items():
+        shown = shown_row(row, key)
         # secondary suppression: with one option withheld, the others' shares would give it away
         usable = 0 if disclosure.SUPPRESSED in shown.values() else sum(shown.values())
         for opt, value in shown.items():
@@ -352,10 +357,10 @@ def management_shares(data: UptakeData, site_names: dict[str, str]) -> pd.DataFr
                     "site": bar,
                     "sites_in_bar": members,
                     "option": contract.LABELS[opt],
-                    "budgets": "fewer than 8" if value == disclosure.SUPPRESSED else f"{value:,}",
+                    "budgets": disclosure.words(value),
                     "share_pct": float("nan")
                     if value == disclosure.SUPPRESSED or not usable
-                    else round(100 * value / usable, 1),
+                    else disclosure.percent(value, usable),
                 }
             )
     return pd.DataFrame(rows, columns=["site", "sites_in_bar", "option", "budgets", "share_pct"])
@@ -374,16 +379,17 @@ def management_empty_reason(frame: pd.DataFrame) -> str:
 def management_block(data: UptakeData, site: str | None) -> dict:
     """Counts and shares of budgets set up in the period by management option, for facts."""
     rows = data.management if site is None else data.management[data.management["site_code"] == site]
-    raw = {opt: int(rows.loc[rows["management_option"] == opt, "budgets"].sum()) for opt in contract.MANAGEMENT_OPTIONS}
-    total = sum(raw.values())
+    options = contract.MANAGEMENT_OPTIONS
+    shown = {opt: disclosure.total(rows[rows["management_option"] == opt], "budgets") for opt in options}
     # secondary suppression: with one option withheld, the others' shares would give it away
-    any_withheld = any(disclosure.count(v) == disclosure.SUPPRESSED for v in raw.values())
+    any_withheld = disclosure.SUPPRESSED in shown.values()
+    total = 0 if any_withheld else sum(shown.values())
     return {
         opt: {
-            "budgets": disclosure.count(raw[opt]),
-            "share_pct": disclosure.SUPPRESSED if any_withheld else disclosure.percent(raw[opt], total),
+            "budgets": shown[opt],
+            "share_pct": disclosure.SUPPRESSED if any_withheld else disclosure.percent(shown[opt], total),
         }
-        for opt in contract.MANAGEMENT_OPTIONS
+        for opt in options
     }
 
 
@@ -431,25 +437,28 @@ def reach(data: UptakeData) -> pd.DataFrame:
                 "direction",
             ]
         )
-    totals = frame.groupby("characteristic")[["referred", "budgets"]].transform("sum")
+    totals = frame.groupby("characteristic")[["referred", "budgets", "referred_ckey", "budgets_ckey"]].transform("sum")
     tests = compare_to_rest(frame["budgets"], frame["referred"], totals["budgets"], totals["referred"])
     rows = []
     for i, row in frame.iterrows():
         x, n = int(row["budgets"]), int(row["referred"])
-        shown_x, shown_n = disclosure.count(x), disclosure.count(n)
+        shown_x, shown_n = disclosure.count(x, row["budgets_ckey"]), disclosure.count(n, row["referred_ckey"])
         withheld = disclosure.SUPPRESSED in (shown_x, shown_n)
         ci = None if withheld or not shown_n else wilson_ci(min(shown_x, shown_n), shown_n)
         rest_x, rest_n = int(totals.loc[i, "budgets"]) - x, int(totals.loc[i, "referred"]) - n
+        # the rest of the people referred are a cell too: their key is the total's less this group's
+        rest_shown_x = disclosure.count(rest_x, int(totals.loc[i, "budgets_ckey"]) - int(row["budgets_ckey"]))
+        rest_shown_n = disclosure.count(rest_n, int(totals.loc[i, "referred_ckey"]) - int(row["referred_ckey"]))
         rows.append(
             {
                 "characteristic": CHARACTERISTICS[row["characteristic"]],
                 "group": GROUP_LABELS.get(row["grp"], row["grp"]),
                 "referred": shown_n,
                 "budgets": shown_x,
-                "conversion_pct": disclosure.numeric(disclosure.percent(x, n)),
-                "low": float("nan") if ci is None else round(100 * ci[0], 1),
-                "high": float("nan") if ci is None else round(100 * ci[1], 1),
-                "rest_pct": disclosure.numeric(disclosure.percent(rest_x, rest_n)),
+                "conversion_pct": disclosure.numeric(disclosure.percent(shown_x, shown_n)),
+                "low": float("nan") if ci is None else disclosure.numeric(disclosure.interval(ci, shown_x, 100)[0]),
+                "high": float("nan") if ci is None else disclosure.numeric(disclosure.interval(ci, shown_x, 100)[1]),
+                "rest_pct": disclosure.numeric(disclosure.percent(rest_shown_x, rest_shown_n)),
                 "p_adjusted": float("nan") if withheld else tests.loc[i, "p_adjusted"],
                 "differs": (not withheld) and bool(tests.loc[i, "p_adjusted"] < 0.05),
                 "direction": "higher" if x / max(n, 1) > rest_x / max(rest_n, 1) else "lower",

@@ -26,7 +26,7 @@ import pandas as pd
 from filelock import FileLock
 
 from phb import contract
-from phb.config import DEFAULT_UNIT_COSTS_GBP, QUERIES_DIR, Settings
+from phb.config import DEFAULT_UNIT_COSTS_GBP, QUERIES_DIR, Settings, perturbation_key
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +35,8 @@ BUILD_MODELS = (
     "person_keys",
     "spend_lines",
     "spend_monthly",
-    "person_windows",
     "admission_lines",
+    "person_windows",
     "admissions_monthly",
 )
 MAX_EXAMPLES = 5
@@ -67,10 +67,12 @@ class WarehouseInfo:
     build_signature: str = ""
 
 
-def build_signature() -> str:
-    """A hash of how a warehouse is built (contract version and summary-table SQL), so a warehouse
-    built by older code is rebuilt even when the extract has not changed."""
+def build_signature(secret: str) -> str:
+    """A hash of how a warehouse is built (contract version, summary-table SQL and a SHA-256 of the
+    perturbation key, never the key itself), so a warehouse built by older code or with another key
+    is rebuilt even when the extract has not changed."""
     digest = hashlib.sha256(f"contract {contract.CONTRACT_VERSION}\0".encode())
+    digest.update(b"key\0" + hashlib.sha256(secret.encode()).digest())
     for name in BUILD_MODELS:
         digest.update(name.encode() + b"\0" + (QUERIES_DIR / "build" / f"{name}.sql").read_bytes())
     return digest.hexdigest()[:12]
@@ -402,6 +404,7 @@ def build(data_dir: Path, warehouse: Path, unit_costs: dict[str, float] | None =
     files = extract_files(data_dir)
     version = content_hash(data_dir)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
+    secret = perturbation_key(warehouse)
     tmp = warehouse.with_name(f".{warehouse.name}.building-{os.getpid()}")
     tmp.unlink(missing_ok=True)
     con = duckdb.connect(str(tmp))
@@ -424,8 +427,8 @@ def build(data_dir: Path, warehouse: Path, unit_costs: dict[str, float] | None =
             raise ContractError(problems)
         if con.execute(_period_sql()).fetchone()[0] is None:
             raise ContractError(["The extract holds no dates (no referrals, budgets, payments or admissions)."])
-        _build_models(con, unit_costs or DEFAULT_UNIT_COSTS_GBP)
-        info = _write_meta(con, data_dir, version)
+        _build_models(con, unit_costs or DEFAULT_UNIT_COSTS_GBP, secret)
+        info = _write_meta(con, data_dir, version, build_signature(secret))
         con.execute("checkpoint")
     except duckdb.Error as exc:
         # anything the checks above did not foresee still leaves the working warehouse alone
@@ -448,14 +451,16 @@ def build(data_dir: Path, warehouse: Path, unit_costs: dict[str, float] | None =
     return info
 
 
-def _build_models(con: duckdb.DuckDBPyConnection, unit_costs: dict[str, float]) -> None:
-    """Create the summary tables pages read, each from queries/build/<name>.sql."""
+def _build_models(con: duckdb.DuckDBPyConnection, unit_costs: dict[str, float], secret: str) -> None:
+    """Create the summary tables pages read, each from queries/build/<name>.sql; the perturbation
+    key is bound as a parameter and only its keyed hashes (record keys) are stored."""
     ((start, end),) = con.execute(_period_sql()).fetchall()
     params = {
         "period_start": start,
         "period_end": end,
         "unit_cost_mental_health": unit_costs["mental_health"],
         "unit_cost_general_acute": unit_costs["general_acute"],
+        "perturbation_key": secret,
     }
     for name in BUILD_MODELS:
         sql = (QUERIES_DIR / "build" / f"{name}.sql").read_text()
@@ -475,7 +480,7 @@ def _period_sql() -> str:
     """
 
 
-def _write_meta(con: duckdb.DuckDBPyConnection, data_dir: Path, version: str) -> WarehouseInfo:
+def _write_meta(con: duckdb.DuckDBPyConnection, data_dir: Path, version: str, signature: str) -> WarehouseInfo:
     manifest_path = data_dir / "MANIFEST.json"
     synthetic = False
     if manifest_path.is_file():
@@ -491,7 +496,7 @@ def _write_meta(con: duckdb.DuckDBPyConnection, data_dir: Path, version: str) ->
         period_start=start,
         period_end=end,
         source=str(data_dir),
-        build_signature=build_signature(),
+        build_signature=signature,
     )
     con.execute(
         "create table meta as select $data_version as data_version, $built_at as built_at, "
@@ -527,7 +532,7 @@ class Ready:
 def ensure_warehouse(cfg: Settings) -> Ready:
     """Build the warehouse if it is missing or older than the extract; keep the old one on failure."""
     version = content_hash(cfg.data_dir) if cfg.data_dir.is_dir() else None
-    signature = build_signature()
+    signature = build_signature(perturbation_key(cfg.warehouse))
 
     def current(info: WarehouseInfo | None) -> bool:
         return info is not None and info.data_version == version and info.build_signature == signature

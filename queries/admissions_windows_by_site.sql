@@ -1,5 +1,7 @@
 -- Emergency admissions in the 12 months before and after the index date, by site and group,
 -- for people whose index date falls in the period. Person-years cover only the data period.
+-- `<count>_ckey` is the cell key of each count: the sum of the record keys of exactly the records
+-- counted, mod 256 (0 for none), for cell key perturbation (phb/disclosure.py).
 -- Parameters: $sites (list or null), $date_from, $date_to (date), $management (list or null;
 -- applies to budget holders, not the comparison group).
 -- Sources: person_windows (built at load).
@@ -16,8 +18,11 @@ final as (
         site_code,
         grp,
         count(*) as people,
+        cast(sum(record_key) % 256 as integer) as people_ckey,
         sum(emergency_pre) as emergency_pre,
+        cast(sum(emergency_pre_keys) % 256 as integer) as emergency_pre_ckey,
         sum(emergency_post) as emergency_post,
+        cast(sum(emergency_post_keys) % 256 as integer) as emergency_post_ckey,
         sum(years_pre) as years_pre,
         sum(years_post) as years_post
     from cohort

@@ -1,6 +1,8 @@
 -- Bed days and cost of all admissions in the 12 months before and after the index date, by group
 -- and setting, for people whose index date falls in the period, with the people behind each row.
 -- Cost is the extract's where given, else bed days times the unit cost of the setting.
+-- `<count>_ckey` is the cell key of each count: the sum of the record keys of exactly the records
+-- counted, mod 256 (0 for none), for cell key perturbation (phb/disclosure.py).
 -- Parameters: $sites (list or null), $date_from, $date_to (date), $management (list or null;
 -- applies to budget holders only), $unit_cost_mental_health, $unit_cost_general_acute (GBP).
 -- Sources: admission_lines (built at load).
@@ -9,6 +11,8 @@ with stays as (
         grp,
         setting,
         person_key,
+        person_record_key,
+        record_key,
         bed_days,
         coalesce(
             cost_gbp,
@@ -34,6 +38,7 @@ final as (
         setting,
         pre_or_post,
         count(*) as admissions,
+        cast(sum(record_key) % 256 as integer) as admissions_ckey,
         sum(bed_days) as bed_days,
         sum(cost_gbp) as cost_gbp,
         count(distinct person_key) as people

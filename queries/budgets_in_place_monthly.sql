@@ -1,7 +1,9 @@
 -- Budgets in place at the end of each month of the period, by site (and on the period's last
 -- day for its final, possibly part, month).
+-- `<count>_ckey` is the cell key of each count: the sum of the record keys of exactly the records
+-- counted, mod 256 (0 for none), for cell key perturbation (phb/disclosure.py).
 -- Parameters: $sites (list or null), $date_from, $date_to (date), $management (list or null).
--- Sources: people.
+-- Sources: people, person_keys (built at load).
 with month_ends as (
     select least(cast(m + interval 1 month - interval 1 day as date), $date_to::date) as on_date
     from range(
@@ -13,10 +15,12 @@ with month_ends as (
 
 holders as (
     select
-        site_code,
-        budget_start,
-        budget_end
-    from people
+        p.site_code,
+        p.budget_start,
+        p.budget_end,
+        k.record_key
+    from people as p
+    inner join person_keys as k on k.person_id = p.person_id
     where outcome = 'budget_in_place'
         and ($sites is null or list_contains($sites, site_code))
         and ($management is null or list_contains($management, management_option))
@@ -26,7 +30,8 @@ final as (
     select
         m.on_date,
         h.site_code,
-        count(*) as budgets_in_place
+        count(*) as budgets_in_place,
+        cast(sum(h.record_key) % 256 as integer) as budgets_in_place_ckey
     from month_ends as m
     inner join holders as h
         on h.budget_start <= m.on_date and (h.budget_end is null or h.budget_end > m.on_date)

@@ -1,17 +1,21 @@
 -- Conversion from referral to budget for people referred in the period, by each personal
 -- characteristic in turn (one row per characteristic and group): referred, and how many had a
 -- budget start by the period's last day. A blank deprivation quintile is 'not recorded'.
+-- `<count>_ckey` is the cell key of each count: the sum of the record keys of exactly the records
+-- counted, mod 256 (0 for none), for cell key perturbation (phb/disclosure.py).
 -- Parameters: $sites (list or null), $date_from, $date_to (date).
--- Sources: people.
+-- Sources: people, person_keys (built at load).
 with cohort as (
     select
-        age_band,
-        sex,
-        ethnicity,
-        coalesce(cast(imd_quintile as varchar), 'not_recorded') as imd_quintile,
-        primary_need,
-        budget_start is not null and budget_start <= $date_to as budget_started
-    from people
+        p.age_band,
+        p.sex,
+        p.ethnicity,
+        coalesce(cast(p.imd_quintile as varchar), 'not_recorded') as imd_quintile,
+        p.primary_need,
+        p.budget_start is not null and p.budget_start <= $date_to as budget_started,
+        k.record_key
+    from people as p
+    inner join person_keys as k on k.person_id = p.person_id
     where arm = 'phb'
         and referred_on between $date_from and $date_to
         and ($sites is null or list_contains($sites, site_code))
@@ -28,7 +32,9 @@ final as (
         characteristic,
         grp,
         count(*) as referred,
-        count(*) filter (where budget_started) as budgets
+        cast(sum(record_key) % 256 as integer) as referred_ckey,
+        count(*) filter (where budget_started) as budgets,
+        cast(coalesce(sum(record_key) filter (where budget_started), 0) % 256 as integer) as budgets_ckey
     from long
     group by characteristic, grp
 )

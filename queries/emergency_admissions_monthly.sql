@@ -1,4 +1,6 @@
 -- Emergency admissions by month admitted, for budget holders and the comparison group.
+-- `<count>_ckey` is the cell key of each count: the sum of the record keys of exactly the records
+-- counted, mod 256 (0 for none), for cell key perturbation (phb/disclosure.py).
 -- Parameters: $sites (list or null), $date_from, $date_to (date), $management (list or null;
 -- applies to budget holders only).
 -- Sources: admissions_monthly (built at load).
@@ -17,6 +19,7 @@ final as (
         month,
         grp,
         sum(admissions) as admissions,
+        cast(sum(record_keys) % 256 as integer) as admissions_ckey,
         sum(bed_days) as bed_days
     from selected
     group by month, grp

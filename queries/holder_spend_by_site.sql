@@ -3,6 +3,7 @@
 -- median and quartiles of their net spending paid in the period, and utilisation: total net
 -- spending over their annual budgets pro rata to the days in place within the period (an open
 -- budget runs to the end of the data). Only summaries leave the warehouse, never a person's figure.
+-- holders_ckey is the cell key of the holders counted (sum of their record keys mod 256).
 -- Parameters: $sites (list or null), $date_from, $date_to (date), $management (list or null),
 -- $period_end (date, the end of the data).
 -- Sources: people, person_keys and spend_lines (built at load).
@@ -11,6 +12,7 @@ with holders as (
         p.site_code,
         p.management_option,
         k.person_key,
+        k.record_key,
         p.annual_budget_gbp,
         greatest(p.budget_start, $date_from::date) as in_from,
         -- the last day in place: the day before budget_end, else the end of the data; within the period
@@ -35,6 +37,7 @@ per_holder as (
     select
         h.site_code,
         h.management_option,
+        h.record_key,
         coalesce(s.net_gbp, 0) as net_gbp,
         h.annual_budget_gbp * (date_diff('day', h.in_from, h.in_to) + 1) / 365.25 as pro_rata_budget_gbp
     from holders as h
@@ -47,6 +50,7 @@ final as (
         site_code,
         management_option,
         count(*) as holders,
+        cast(sum(record_key) % 256 as integer) as holders_ckey,
         quantile_cont(net_gbp, 0.25) as q1_gbp,
         median(net_gbp) as median_gbp,
         quantile_cont(net_gbp, 0.75) as q3_gbp,

@@ -1,11 +1,15 @@
 -- Budgets set up in the period (budget start in the period) by site and how the money is held.
+-- `<count>_ckey` is the cell key of each count: the sum of the record keys of exactly the records
+-- counted, mod 256 (0 for none), for cell key perturbation (phb/disclosure.py).
 -- Parameters: $sites (list or null), $date_from, $date_to (date), $management (list or null).
--- Sources: people.
+-- Sources: people, person_keys (built at load).
 with budgets as (
     select
-        site_code,
-        management_option
-    from people
+        p.site_code,
+        p.management_option,
+        k.record_key
+    from people as p
+    inner join person_keys as k on k.person_id = p.person_id
     where outcome = 'budget_in_place'
         and budget_start between $date_from and $date_to
         and ($sites is null or list_contains($sites, site_code))
@@ -16,7 +20,8 @@ final as (
     select
         site_code,
         management_option,
-        count(*) as budgets
+        count(*) as budgets,
+        cast(sum(record_key) % 256 as integer) as budgets_ckey
     from budgets
     group by site_code, management_option
 )

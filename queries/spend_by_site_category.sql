@@ -3,6 +3,7 @@
 -- `people` counts the budget holders contributing to each row, `refund_people` those with a refund
 -- or recovery (for disclosure control).
 -- Refunds and recoveries (negative lines) are summed apart from spending.
+-- refund_people_ckey is the cell key of the people with a refund (sum of their record keys mod 256).
 -- Parameters: $sites (list or null), $date_from, $date_to (date), $management (list or null).
 -- Sources: spend_lines (built at load).
 with per_person as (
@@ -11,6 +12,7 @@ with per_person as (
         site_code,
         category,
         person_key,
+        any_value(record_key) as record_key,
         coalesce(sum(amount_gbp) filter (where amount_gbp > 0), 0) as spend_gbp,
         coalesce(sum(amount_gbp) filter (where amount_gbp < 0), 0) as refunds_gbp,
         sum(amount_gbp) as net_gbp
@@ -29,7 +31,11 @@ final as (
         sum(refunds_gbp) as refunds_gbp,
         sum(net_gbp) as net_gbp,
         count(distinct person_key) as people,
-        count(distinct person_key) filter (where refunds_gbp < 0) as refund_people
+        count(distinct person_key) filter (where refunds_gbp < 0) as refund_people,
+        -- in a grouping with category one row is one person; without it a person can have several
+        -- rows, so record keys are summed over distinct people through a list
+        cast(coalesce(list_sum(list_distinct(list(struct_pack(k := person_key, r := record_key))
+            filter (where refunds_gbp < 0)).apply(lambda x: x.r)), 0) % 256 as integer) as refund_people_ckey
     from per_person
     group by grouping sets ((site_code, category), (site_code), (category), ())
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
 from pathlib import Path
 
@@ -10,6 +12,25 @@ import pytest
 from phb.warehouse import build, connect
 
 TINY = Path(__file__).parent / "fixtures" / "tiny"
+
+# A fixed perturbation key for the whole suite (and the commands it runs), so record keys, cell keys
+# and shown counts can be worked out by hand in the tests; the app makes its own secret key.
+TEST_KEY = "phb-test-key"
+os.environ["PHB_PERTURBATION_KEY"] = TEST_KEY
+
+
+def record_key(ident: str, secret: str = TEST_KEY) -> int:
+    """A record key worked out independently of DuckDB: the first byte of md5(secret:id), which is
+    md5_number(...) % 256 because DuckDB reads the digest as a little-endian 128-bit number."""
+    return hashlib.md5(f"{secret}:{ident}".encode()).digest()[0]
+
+
+def shown(ids) -> int | str:
+    """The shown count of a set of records (by id): their number and cell key, through the table."""
+    from phb import disclosure
+
+    ids = list(ids)
+    return disclosure.count(len(ids), sum(record_key(i) for i in ids) % 256)
 
 
 @pytest.fixture(scope="session")

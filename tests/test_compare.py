@@ -33,6 +33,7 @@ def test_expected_admissions_use_all_sites_rates_by_age_band():
             "age_band": ["18-24", "65+", "18-24", "65+"],
             "holders": [80, 20, 20, 80],
             "admissions": [20, 5, 10, 5],
+            "admissions_ckey": [1, 2, 3, 4],
             "years": [80.0, 20.0, 20.0, 80.0],
         }
     )
@@ -40,20 +41,23 @@ def test_expected_admissions_use_all_sites_rates_by_age_band():
     assert got.loc["A", "expected"] == pytest.approx(26.0)
     assert got.loc["B", "expected"] == pytest.approx(14.0)
     assert got["observed"].tolist() == [25, 15]
+    assert got["observed_ckey"].tolist() == [3, 7]  # the cell keys of the two age bands added
 
 
 def test_uptake_funnel_positions_agree_with_independent_z_scores(data):
     """Worked from the shown (rounded) counts: a site is beyond the 99.8% limits exactly when |z| > z(0.999),
     between when |z| > z(0.975), with z = (x/n - p0) / sqrt(p0 (1 - p0) / n) around all sites' shown uptake."""
-    from phb.disclosure import count
+    from phb.disclosure import count, reference
 
     frame, names = data
     points, lines, p0 = compare.uptake_funnel(frame, names)
     sites = frame.uptake.sites
-    p = count(int(sites["budgets_at_pilot_end"].sum())) / count(int(sites["eligible_population"].sum()))
+    x_all = count(int(sites["budgets_at_pilot_end"].sum()), int(sites["budgets_at_pilot_end_ckey"].sum()))
+    p = x_all / reference(int(sites["eligible_population"].sum()))
     assert p0 == pytest.approx(100 * p)
     for _, s in sites.iterrows():
-        x, n = count(int(s["budgets_at_pilot_end"])), count(int(s["eligible_population"]))
+        x = count(int(s["budgets_at_pilot_end"]), s["budgets_at_pilot_end_ckey"])
+        n = reference(int(s["eligible_population"]))
         z = (x / n - p) / math.sqrt(p * (1 - p) / n)
         position = points.set_index("site_code").loc[s["site_code"], "position"]
         if abs(z) > norm.ppf(0.999):

@@ -1,35 +1,55 @@
-"""The disclosure rule on its edges (NHS Digital's method for hospital statistics since 2018)."""
+"""The disclosure rules on their edges: cell key perturbation of counts, derived figures from shown counts."""
 
+import csv
 import math
 
+import pandas as pd
 import pytest
 
-from phb import disclosure
+from phb import disclosure, ptable
 
 
-@pytest.mark.parametrize(
-    ("raw", "shown"),
-    [(0, 0), (1, "*"), (7, "*"), (8, 10), (12, 10), (13, 15), (15, 15), (17, 15), (18, 20), (1237, 1235), (1238, 1240)],
-)
-def test_count_suppresses_one_to_seven_and_rounds_the_rest_to_five(raw, shown):
-    """0 stays 0, 1-7 is *, 8 or more rounds to the nearest 5 (a half goes up: 12.5 can't occur)."""
-    assert disclosure.count(raw) == shown
+def _pvalue(pcv: int, ckey: int) -> int:
+    """Read from the committed table file by hand (csv module), not through disclosure."""
+    with ptable.PATH.open(newline="") as fh:
+        for row in csv.DictReader(fh):
+            if int(row["pcv"]) == pcv and int(row["ckey"]) == ckey:
+                return int(row["pvalue"])
+    raise LookupError((pcv, ckey))
+
+
+@pytest.mark.parametrize(("raw", "ckey"), [(0, 0), (1, 9), (7, 200), (8, 3), (12, 40), (13, 41), (15, 255), (18, 0)])
+def test_count_withholds_one_to_seven_and_perturbs_the_rest_by_the_table(raw, ckey):
+    """0 stays 0, 1-7 is *, 8 or more is the count plus the table's pvalue for (count, cell key)."""
+    expected = 0 if raw == 0 else "*" if raw < 8 else raw + _pvalue(raw, ckey)
+    assert disclosure.count(raw, ckey) == expected
+    if raw >= 8:
+        assert expected % 5 == 0 and expected >= 10 and abs(expected - raw) <= 4
 
 
 def test_count_keeps_missing_as_missing_and_refuses_fractions():
     """A missing count stays missing; a fraction is not a count."""
-    assert disclosure.count(None) is None
-    assert disclosure.count(math.nan) is None
+    assert disclosure.count(None, 0) is None
+    assert disclosure.count(math.nan, 0) is None
     with pytest.raises(ValueError):
-        disclosure.count(2.5)
+        disclosure.count(2.5, 0)
 
 
-def test_percent_is_worked_out_from_the_rounded_counts():
-    """13 of 42 shows as 15 of 40 = 37.5%, not 31.0%."""
-    assert disclosure.percent(13, 42) == 37.5
-    assert disclosure.percent(5, 42) == "*"
-    assert disclosure.percent(0, 42) == 0.0
+def test_percent_is_worked_out_from_shown_counts_to_set_places():
+    """15 of 40 shown is 37.5%: 38% as a percentage, 37.5% as uptake; a withheld count withholds it."""
+    assert disclosure.percent(15, 40) == 38
+    assert disclosure.percent(15, 40, kind="uptake") == 37.5
+    assert disclosure.percent("*", 40) == "*"
+    assert disclosure.percent(0, 40) == 0
     assert disclosure.percent(0, 0) is None
+
+
+def test_a_total_of_disjoint_cells_uses_the_sum_of_their_cell_keys():
+    """Two sites of 9 and 6 people (keys 250 and 20): 15 people with key (250 + 20) mod 256 = 14."""
+    frame = pd.DataFrame({"people": [9, 6], "people_ckey": [250, 20]})
+    assert disclosure.total(frame, "people") == 15 + _pvalue(15, 14)
+    assert disclosure.counts(frame, "people") == [9 + _pvalue(9, 250), "*"]
+    assert disclosure.words("*") == "fewer than 8" and disclosure.words(1235) == "1,235"
 
 
 @pytest.mark.parametrize(("people", "shown"), [(0, None), (1, "*"), (7, "*"), (8, 1234.5), (13, 1234.5)])
@@ -40,8 +60,9 @@ def test_money_is_withheld_when_fewer_than_eight_people_contribute(people, shown
 
 def test_interval_is_withheld_when_its_count_is_suppressed():
     """An interval would give away a suppressed count, so it goes too."""
-    assert disclosure.interval((0.01, 0.02), 5, scale=100) == "*"
-    assert disclosure.interval((0.01234, 0.02345), 50, scale=100) == [1.2, 2.3]
+    assert disclosure.interval((0.01, 0.02), "*", scale=100) == "*"
+    assert disclosure.interval((0.01234, 0.02345), 50, scale=100, kind="uptake") == [1.2, 2.3]
+    assert disclosure.interval((0.01234, 0.02345), 50, scale=100) == [1, 2]
 
 
 def test_complementary_suppression_withholds_the_next_smallest_part():

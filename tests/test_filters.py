@@ -35,8 +35,8 @@ def test_an_unknown_site_is_named_and_the_others_kept():
 
 def test_a_bad_date_is_named_and_falls_back_to_the_data_period():
     """'2014-02-30' is not a date: the message quotes it, the period stays whole."""
-    filters, problems = parse(date_from="2014-02-30", date_to="2015-01-01")
-    assert (filters.date_from, filters.date_to) == (PERIOD[0], date(2015, 1, 1))
+    filters, problems = parse(date_from="2014-02-30", date_to="2015-01-31")
+    assert (filters.date_from, filters.date_to) == (PERIOD[0], date(2015, 1, 31))
     assert problems == ["The start date '2014-02-30' is not a date written as YYYY-MM-DD."]
 
 
@@ -52,8 +52,29 @@ def test_a_backwards_period_and_one_outside_the_data_are_refused_plainly():
 
 def test_a_period_overlapping_the_data_is_clipped_silently():
     """A period that runs past the data is trimmed to it."""
-    filters, problems = parse(date_from="2010-01-01", date_to="2015-01-01")
-    assert (filters.date_from, filters.date_to, problems) == (PERIOD[0], date(2015, 1, 1), [])
+    filters, problems = parse(date_from="2010-01-01", date_to="2015-01-31")
+    assert (filters.date_from, filters.date_to, problems) == (PERIOD[0], date(2015, 1, 31), [])
+
+
+def test_a_period_is_snapped_to_whole_months_with_a_note():
+    """The question grid: 10 Feb 2014 to 3 Mar 2015 becomes 1 Feb 2014 to 31 Mar 2015, and says so; a
+    month written YYYY-MM is accepted; the last month ends on the data's last day (30 Jun 2016)."""
+    filters, problems = parse(date_from="2014-02-10", date_to="2015-03-03")
+    assert (filters.date_from, filters.date_to) == (date(2014, 2, 1), date(2015, 3, 31))
+    assert problems == [
+        "Periods are whole calendar months; budgets in place are counted at month ends. "
+        "Showing 1 Feb 2014 to 31 Mar 2015."
+    ]
+    filters, problems = parse(date_from="2014-02", date_to="2016-06")
+    assert (filters.date_from, filters.date_to, problems) == (date(2014, 2, 1), date(2016, 6, 30), [])
+    filters, _ = parse(date_from="2016-06-15", date_to="2016-06-20")
+    assert (filters.date_from, filters.date_to) == (date(2016, 6, 1), date(2016, 6, 30))
+    # a data period that starts mid-month: the whole period starts on the 1st, silently
+    filters, problems = parse_filters(
+        sites=None, date_from=None, date_to=None, management=None, site_names=NAMES,
+        period=(date(2013, 6, 2), date(2017, 4, 13)),
+    )  # fmt: skip
+    assert (filters.date_from, filters.date_to, problems) == (date(2013, 6, 1), date(2017, 4, 13), [])
 
 
 def test_unknown_management_option_is_named():

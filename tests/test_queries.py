@@ -12,6 +12,7 @@ import pytest
 
 from phb.config import QUERIES_DIR
 from phb.warehouse import QueryParameterError, run_query
+from tests.conftest import record_key
 
 FULL = {"sites": None, "date_from": date(2013, 7, 1), "date_to": date(2016, 6, 30), "management": None}
 DATA_END = date(2016, 6, 30)
@@ -418,3 +419,51 @@ def test_window_edges_and_a_29_february_index_date(extract, tmp_path):
     # C05: 28 Feb 2015 is the first day of pre, 27 Feb 2017 the last day of post
     assert windows.loc["C05", ["emergency_pre", "emergency_post"]].tolist() == [1, 1]
     assert windows.loc["C05", "years_pre"] == pytest.approx((date(2016, 2, 29) - date(2015, 2, 28)).days / 365.25)
+
+
+def _key(*ids: str) -> int:
+    """The cell key of the records named, worked out here: record keys from md5 in Python."""
+    return sum(record_key(i) for i in ids) % 256
+
+
+def test_cell_keys_are_the_record_keys_of_exactly_the_records_counted(con):
+    """Each count's cell key, for cells worked out by hand from tests/fixtures/tiny: which people or
+    admissions are in the cell, then the sum of their keys mod 256 (0 for an empty cell)."""
+    people = run_query(con, "site_summary", **FULL).set_index("site_code")
+    aaa = [f"A{i:02d}" for i in range(1, 13)]
+    assert people.loc["AAA", "referred_ckey"] == _key(*aaa)
+    assert people.loc["AAA", "offered_ckey"] == _key(*[p for p in aaa if p != "A11"])  # A11 never offered
+    holders = ["A01", "A02", "A03", "A05", "A06", "A07", "A08", "A09"]  # A04 ended Feb 2015
+    assert people.loc["AAA", "budgets_in_place_ckey"] == _key(*holders)
+    assert people.loc["BBB", "budgets_at_pilot_end_ckey"] == _key("B01", "B02")
+
+    pathway = run_query(con, "pathway_by_site", **FULL)
+    bbb = pathway[pathway["site_code"] == "BBB"].iloc[0]
+    assert (bbb["declined"], bbb["declined_ckey"]) == (1, _key("B04"))
+    assert (bbb["withdrawn"], bbb["withdrawn_ckey"]) == (0, 0)
+    both = pathway[pathway["site_code"].isna()].iloc[0]
+    assert both["declined_ckey"] == _key("A10", "B04")
+    assert both["in_planning_ckey"] == _key("A12")
+
+    held = run_query(con, "management_by_site", **FULL).set_index(["site_code", "management_option"])
+    assert held.loc[("AAA", "notional"), "budgets_ckey"] == _key("A01", "A04", "A05", "A07", "A08")
+
+    monthly = run_query(con, "budgets_in_place_monthly", **FULL).set_index(["on_date", "site_code"])
+    assert monthly.loc[(pd.Timestamp(2014, 10, 31), "AAA"), "budgets_in_place_ckey"] == _key("A01", "A02", "A03")
+    assert monthly.loc[(pd.Timestamp(2014, 10, 31), "BBB"), "budgets_in_place_ckey"] == _key("B01")
+
+    # admissions: H06 (C01, comparison, AAA) is the only emergency admission in March 2015
+    months = run_query(con, "admissions_by_month", **FULL)
+    march = months[(months["month"] == pd.Timestamp(2015, 3, 1)) & (months["grp"] == "comparison")]
+    for _, row in march.iterrows():
+        if row["site_code"] in ("AAA", None) or pd.isna(row["site_code"]):
+            assert (row["admissions"], row["admissions_ckey"], row["people_ckey"]) == (1, _key("H06"), _key("C01"))
+        else:
+            assert (row["admissions"], row["admissions_ckey"], row["people_ckey"]) == (0, 0, 0)
+    emergency = run_query(con, "emergency_admissions_monthly", **FULL)
+    july = emergency[(emergency["month"] == pd.Timestamp(2013, 7, 1)) & (emergency["grp"] == "budget_holders")]
+    assert july["admissions_ckey"].tolist() == [_key("H08")]  # B01's stay
+
+    spend = run_query(con, "holder_spend_by_site", **{**FULL, "period_end": DATA_END})
+    overall = spend[spend["site_code"].isna() & spend["management_option"].isna()].iloc[0]
+    assert overall["holders_ckey"] == _key(*[f"A{i:02d}" for i in range(1, 10)], "B01", "B02", "B03")

@@ -4,13 +4,14 @@ rebuilds when the extract changes, and the other file formats the contract allow
 from __future__ import annotations
 
 import csv
+import hashlib
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
 
-from phb.config import Settings, settings
+from phb.config import Settings, perturbation_key, settings
 from phb.warehouse import (
     ContractError,
     build,
@@ -20,7 +21,7 @@ from phb.warehouse import (
     read_info,
     run_query,
 )
-from tests.conftest import TINY
+from tests.conftest import TEST_KEY, TINY
 
 
 def rewrite(path: Path, change) -> None:
@@ -232,7 +233,7 @@ def test_a_warehouse_built_by_older_code_is_rebuilt_even_when_the_extract_is_unc
         con.execute("update meta set build_signature = 'older-code'")
         con.execute("drop table spend_lines")
     ready = ensure_warehouse(cfg)
-    assert ready.info.build_signature == build_signature()
+    assert ready.info.build_signature == build_signature(TEST_KEY)
     with duckdb.connect(str(cfg.warehouse), read_only=True) as con:
         assert con.execute("select count(*) from spend_lines").fetchone() == (15,)
 
@@ -258,3 +259,50 @@ def test_an_extract_with_no_dates_is_refused(extract, tmp_path):
         path = extract / f"{name}.csv"
         path.write_text(path.read_text().splitlines()[0] + "\n")
     assert "The extract holds no dates" in problems_of(extract, tmp_path)
+
+
+def _md5_byte(text: str) -> int:
+    """DuckDB's md5_number is the digest as a little-endian 128-bit number, so mod 256 is byte 0."""
+    return hashlib.md5(text.encode()).digest()[0]
+
+
+def test_record_keys_are_a_keyed_hash_of_each_id(con):
+    """Every person's and admission's record key is md5(key:id) mod 256, worked out here in Python."""
+    people = dict(con.execute("select person_id, record_key from person_keys").fetchall())
+    assert people and people == {pid: _md5_byte(f"{TEST_KEY}:{pid}") for pid in people}
+    admissions = con.execute(
+        "select k.person_id, a.admitted_on, a.record_key, a.person_record_key from admission_lines a "
+        "join person_keys k using (person_key)"
+    ).fetchall()
+    with open(TINY / "admissions.csv", newline="") as fh:
+        ids = {(r["person_id"], r["admitted_on"]): r["admission_id"] for r in csv.DictReader(fh)}
+    assert len(admissions) == len(ids)
+    for pid, admitted, key, person_key in admissions:
+        assert key == _md5_byte(f"{TEST_KEY}:{ids[(pid, str(admitted))]}")
+        assert person_key == people[pid]
+
+
+def test_the_perturbation_key_is_made_once_beside_the_warehouse_and_kept(tmp_path):
+    """Without PHB_PERTURBATION_KEY a secret is made once (owner-only file) and reused; the build
+    signature carries a hash of it, never the key, so a new key means a rebuild."""
+    warehouse = tmp_path / "w" / "w.duckdb"
+    first = perturbation_key(warehouse, env={})
+    assert len(first) == 64 and int(first, 16) >= 0
+    key_file = warehouse.parent / "perturbation.key"
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    assert perturbation_key(warehouse, env={}) == first
+    assert perturbation_key(warehouse, env={"PHB_PERTURBATION_KEY": "other"}) == "other"
+    assert first not in build_signature(first)
+    assert build_signature(first) != build_signature("other")
+
+
+def test_a_new_perturbation_key_rebuilds_the_warehouse(extract, tmp_path, monkeypatch):
+    """Changing the key changes every record key, so the warehouse is rebuilt with the new keys."""
+    cfg = Settings(extract, tmp_path / "w.duckdb")
+    ensure_warehouse(cfg)
+    monkeypatch.setenv("PHB_PERTURBATION_KEY", "another-key")
+    ready = ensure_warehouse(cfg)
+    assert ready.info.build_signature == build_signature("another-key")
+    with duckdb.connect(str(cfg.warehouse), read_only=True) as c:
+        keys = dict(c.execute("select person_id, record_key from person_keys").fetchall())
+    assert keys == {pid: _md5_byte(f"another-key:{pid}") for pid in keys}

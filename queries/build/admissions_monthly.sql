@@ -1,6 +1,7 @@
 -- One row per site, group, management option, admission method, setting and month admitted:
 -- admissions and bed days (an open stay counts to the end of the data period; cost where
 -- blank is bed days times the unit cost of the setting, at 2011/12 prices).
+-- record_keys is the sum of the admissions' record keys (for cell keys).
 -- Parameters: $unit_cost_mental_health, $unit_cost_general_acute (GBP).
 -- Sources: admission_lines (built before this: groups and bed days are defined there).
 with stays as (
@@ -12,7 +13,8 @@ with stays as (
         setting,
         cast(date_trunc('month', admitted_on) as date) as month,
         bed_days,
-        cost_gbp
+        cost_gbp,
+        record_key
     from admission_lines
 ),
 
@@ -25,6 +27,7 @@ final as (
         setting,
         month,
         count(*) as admissions,
+        cast(sum(record_key) as bigint) as record_keys,
         sum(bed_days) as bed_days,
         sum(
             coalesce(

@@ -1,8 +1,10 @@
 -- One row per person in the admissions analysis (budget holders and the comparison group),
 -- with emergency admissions, bed days and person-years in the 12 months before and after the
 -- index date. Person-years count only the time the data period covers (contract definitions).
+-- The person's record key, and per window the sum of the record keys of the emergency admissions
+-- counted (emergency_pre_keys, emergency_post_keys), from which queries make cell keys.
 -- Parameters: $period_start, $period_end (date): the data period.
--- Sources: people, admissions.
+-- Sources: people, person_keys, admission_lines (built before this: bed days are defined there).
 with cohort as (
     select
         person_id,
@@ -19,10 +21,12 @@ with cohort as (
 
 stays as (
     select
-        a.person_id,
+        k.person_id,
         a.admitted_on,
-        date_diff('day', a.admitted_on, coalesce(a.discharged_on, $period_end::date)) as bed_days
-    from admissions as a
+        a.bed_days,
+        a.record_key
+    from admission_lines as a
+    inner join person_keys as k on k.person_key = a.person_key
     where a.admission_method = 'emergency'
 ),
 
@@ -31,6 +35,10 @@ counted as (
         c.person_id,
         count(*) filter (where s.admitted_on >= c.pre_start and s.admitted_on < c.index_date) as emergency_pre,
         count(*) filter (where s.admitted_on >= c.index_date and s.admitted_on < c.post_end) as emergency_post,
+        coalesce(sum(s.record_key) filter (where s.admitted_on >= c.pre_start and s.admitted_on < c.index_date), 0)
+            as emergency_pre_keys,
+        coalesce(sum(s.record_key) filter (where s.admitted_on >= c.index_date and s.admitted_on < c.post_end), 0)
+            as emergency_post_keys,
         coalesce(sum(s.bed_days) filter (where s.admitted_on >= c.pre_start and s.admitted_on < c.index_date), 0)
             as bed_days_pre,
         coalesce(sum(s.bed_days) filter (where s.admitted_on >= c.index_date and s.admitted_on < c.post_end), 0)
@@ -47,8 +55,11 @@ final as (
         c.grp,
         c.management_option,
         c.index_date,
+        k.record_key,
         coalesce(n.emergency_pre, 0) as emergency_pre,
         coalesce(n.emergency_post, 0) as emergency_post,
+        cast(coalesce(n.emergency_pre_keys, 0) as bigint) as emergency_pre_keys,
+        cast(coalesce(n.emergency_post_keys, 0) as bigint) as emergency_post_keys,
         coalesce(n.bed_days_pre, 0) as bed_days_pre,
         coalesce(n.bed_days_post, 0) as bed_days_post,
         -- days of each window inside the data period (the period's last day included), in years
@@ -59,6 +70,7 @@ final as (
             date_diff('day', greatest(c.index_date, $period_start::date), least(c.post_end, $period_end::date + 1)), 0
         ) / 365.25 as years_post
     from cohort as c
+    inner join person_keys as k on k.person_id = c.person_id
     left join counted as n on n.person_id = c.person_id
 )
 

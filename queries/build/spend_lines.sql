@@ -5,6 +5,7 @@
 with final as (
     select
         k.person_key,
+        k.record_key,
         p.site_code,
         p.management_option,
         s.category,
