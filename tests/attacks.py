@@ -54,6 +54,30 @@ def leaf(block: dict, path: str):
 MODELS = ("round5", "ckey")
 
 
+def published_rule() -> str:
+    """The count rule the footer of every page and export states (the attacker reads it): cell key
+    perturbation where it says so, else rounding to the nearest 5."""
+    from phb import disclosure
+
+    text = " ".join(str(getattr(disclosure, name, "")) for name in ("METHOD", "NOTE")).lower()
+    return "ckey" if "perturbation" in text else "round5"
+
+
+def resolution(values) -> float:
+    """The finest unit the shown figures of one kind carry: the largest of 1000, 500, 100, 50, 10, 5, 1
+    that divides every non-zero one, or 0.01 where any has pence. A difference of two such figures
+    can be claimed to within GBP 1 or 1 day only when this is 1 or finer."""
+    shown = [abs(float(v)) for v in values if is_number(v) and v != 0]
+    if not shown:
+        return 0.0
+    if any(abs(v - round(v)) > 1e-9 for v in shown):
+        return 0.01
+    for unit in (1000, 500, 100, 50, 10, 5):
+        if all(round(v) % unit == 0 for v in shown):
+            return float(unit)
+    return 1.0
+
+
 def preimage(value, model: str) -> tuple[int, int] | None:
     """The true counts that could lie behind a shown count under a rule, as an interval."""
     if value is None:

@@ -6,8 +6,11 @@ extract files (tests/attacks.py, pandas over the CSVs with the data contract's d
 
 An attack succeeds when it recovers, exactly, something the README's threat model says must never
 be learnt: a count from 1 to 7, the exact count behind a shown one (pinned to one value), one or a
-few people's spending, bed days or admission cost (to within GBP 1 or 1 day), or a median or
-quartile that is one person's value to the penny. Each test lists every success: surface,
+few people's spending, bed days or admission cost (to within GBP 1 or 1 day, where the shown figures
+carry that precision: a difference of two figures rounded to GBP 100 that lands within GBP 1 of the
+truth is luck the attacker cannot check), or a median or quartile that is one person's value to the
+penny. Counts are solved under both the old rule (round to 5) and the new one (cell key
+perturbation); a pin counts under the rule the footer states. Each test lists every success: surface,
 selection, what was recovered and the truth.
 """
 
@@ -38,6 +41,8 @@ from tests.attacks import (
     month_end,
     preimage,
     propagate,
+    published_rule,
+    resolution,
     withheld,
 )
 
@@ -172,6 +177,18 @@ def pins(observations, truth_of, model: str, label: str) -> list[str]:
     return out
 
 
+def count_attacks(observations, truth_of, label: str) -> list[str]:
+    """Pins under the rule the footer states. A pin under a rule the app does not use (the old
+    rounding, once perturbation is stated) is a guess the attacker cannot check, so it is not a
+    recovery; it is tried all the same and named in the failure message beside real ones."""
+    rule = published_rule()
+    real, guesses = [], []
+    for model in MODELS:
+        found = pins(observations, truth_of, model, label)
+        (real if model == rule else guesses).extend(found)
+    return real + ([f"(also, under a rule not stated: {g})" for g in guesses] if real else [])
+
+
 def test_the_attacker_reads_the_figures_the_truth_predicts(world):
     """The attack's truth is right: every attacked figure is in facts and agrees with the extract
     within the published rule's noise (so no attack below passes by looking at the wrong thing)."""
@@ -208,8 +225,7 @@ def test_differencing_site_selections_one_site_apart_pins_no_count(world):
     found = []
     for path in COUNT_PATHS:
         obs = site_observations(world, path)
-        for model in MODELS:
-            found += pins(obs, lambda s, p=path: world.truth.count(p, world.base(), s), model, f"{world.name} {path}")
+        found += count_attacks(obs, lambda s, p=path: world.truth.count(p, world.base(), s), f"{world.name} {path}")
     assert not found, report(found)
 
 
@@ -228,8 +244,7 @@ def test_differencing_management_options_pins_no_count(world):
         def true(atom, p=path):
             return world.truth.count(p, Selection(management=(atom[1],)), atom[0])
 
-        for model in MODELS:
-            found += pins(obs, true, model, f"{world.name} {path}")
+        found += count_attacks(obs, true, f"{world.name} {path}")
     assert not found, report(found)
 
 
@@ -249,8 +264,7 @@ def test_sliding_month_windows_pin_no_count(world):
             s, k = atom
             return world.truth.count(p, Selection(date_from=months[k], date_to=month_end(months[k])), s)
 
-        for model in MODELS:
-            found += pins(obs, true, model, f"{world.name} {path}")
+        found += count_attacks(obs, true, f"{world.name} {path}")
     assert not found, report(found)
 
 
@@ -264,6 +278,7 @@ def money_differences(world, pairs) -> list[str]:
     found = []
     for wide, narrow in pairs:
         a, b = blocks(world.surface.facts(wide)), blocks(world.surface.facts(narrow))
+        unit = resolution([leaf(x, p) for x in [*a.values(), *b.values()] for p in money_paths()])
         for code in set(a) & set(b):
             lines_a = world.truth.spend_lines(wide, code)
             lines_b = world.truth.spend_lines(narrow, code)
@@ -273,7 +288,7 @@ def money_differences(world, pairs) -> list[str]:
                 if not (is_number(va) and is_number(vb)):
                     continue
                 true, people = measure(diff)
-                if 1 <= len(people) <= 7 and abs((va - vb) - true) <= 1.0:
+                if 1 <= len(people) <= 7 and abs((va - vb) - true) <= 1.0 and unit <= 1:
                     found.append(
                         f"{world.name} facts {code or 'all_sites'} {path}: ({wide.describe()}) minus "
                         f"({narrow.describe()}) = {va - vb:.2f}; truth {true:.2f} from {len(people)} people"
@@ -519,6 +534,7 @@ def test_bed_days_and_admission_cost_do_not_come_back_by_differencing(world):
     for wide, narrow in bed_day_pairs(world):
         a = bed_day_figures(world.surface.page("pages/admissions.py", wide))
         b = bed_day_figures(world.surface.page("pages/admissions.py", narrow))
+        units = {m: resolution([v for k, v in [*a.items(), *b.items()] if m in k[0]]) for m in BED_COLUMNS}
         stays_a, stays_b = world.truth.stays(wide), world.truth.stays(narrow)
         diff = stays_a[~stays_a["admission_id"].isin(stays_b["admission_id"])]
         for key in set(a) & set(b):
@@ -526,7 +542,8 @@ def test_bed_days_and_admission_cost_do_not_come_back_by_differencing(world):
             cell = diff[(diff["grp"] == grp) & (diff["setting_name"] == setting) & (diff["window"] == window)]
             people = cell["person_id"].nunique()
             true = float(cell["bed_days" if "bed_days" in surface else "cost"].sum())
-            if 1 <= people <= 7 and abs((a[key] - b[key]) - true) <= 1.0:
+            fine = units["bed_days" if "bed_days" in surface else "cost"] <= 1
+            if 1 <= people <= 7 and abs((a[key] - b[key]) - true) <= 1.0 and fine:
                 found.append(
                     f"{world.name} admissions page {surface} {grp} / {setting} / {window}: "
                     f"({wide.describe()}) minus ({narrow.describe()}) = {a[key] - b[key]:.2f}; "
