@@ -89,6 +89,7 @@ COLUMNS = {
     **dict.fromkeys(["option_order", "referred_text", "rule_name", "setting", "share_text", "variation_name"], "label"),
     **dict.fromkeys(["characteristic", "finding", "direction", "differs"], "label"),
     "referred": "count",
+    "versus": "label",
     "eligible": "figure",
     "cost": "figure",
     **dict.fromkeys(["budgets", "count", "people", "admissions", "holders"], "count"),

@@ -258,10 +258,21 @@ def uptake_by_site(data: UptakeData, site_names: dict[str, str]) -> tuple[pd.Dat
     """Uptake at pilot end per site (% of eligible population, from rounded counts) with its
     Wilson interval (unrounded, withheld where the count is suppressed), and the all-sites rate."""
     rows = []
+    x_all = disclosure.total(data.sites, "budgets_at_pilot_end")
+    n_all = disclosure.reference(int(data.sites["eligible_population"].sum()))
+    p_all = x_all / n_all if disclosure.usable(x_all, n_all) else None
     for _, site in data.sites.iterrows():
         x = disclosure.count(int(site["budgets_at_pilot_end"]), site["budgets_at_pilot_end_ckey"])
         n = disclosure.reference(int(site["eligible_population"]))
-        ci = disclosure.interval(_wilson(x, n), x, scale=100, kind="uptake")
+        wilson = _wilson(x, n)
+        ci = disclosure.interval(wilson, x, scale=100, kind="uptake")
+        # above or below all sites: the unrounded interval against the unrounded all-sites rate, both
+        # from shown counts (the published figures are rounded; comparing those would blur the edges)
+        versus = (
+            ("above" if wilson[0] > p_all else "below" if wilson[1] < p_all else "similar")
+            if wilson and p_all is not None
+            else ""
+        )
         rate = disclosure.percent(x, n, kind="uptake")
         rows.append(
             {
@@ -272,11 +283,11 @@ def uptake_by_site(data: UptakeData, site_names: dict[str, str]) -> tuple[pd.Dat
                 "uptake_pct": disclosure.numeric(rate),
                 "low": disclosure.numeric(ci[0]) if isinstance(ci, list) else float("nan"),
                 "high": disclosure.numeric(ci[1]) if isinstance(ci, list) else float("nan"),
+                "versus": versus,
             }
         )
     frame = pd.DataFrame(rows)
-    x = disclosure.total(data.sites, "budgets_at_pilot_end")
-    n = disclosure.reference(int(data.sites["eligible_population"].sum()))
+    x, n = x_all, n_all
     overall = {
         "budgets": x,
         "uptake_pct": disclosure.percent(x, n, kind="uptake"),
@@ -300,8 +311,8 @@ def uptake_title(frame: pd.DataFrame, overall: dict) -> str:
     if len(frame) == 1:
         return f"Uptake at pilot end: {shown.iloc[0]['uptake_pct']:.1f}% of the eligible population"
     rate = overall["uptake_pct"]
-    above = shown.loc[shown["low"] > rate, "site"].tolist()
-    below = shown.loc[shown["high"] < rate, "site"].tolist()
+    above = shown.loc[shown["versus"] == "above", "site"].tolist()
+    below = shown.loc[shown["versus"] == "below", "site"].tolist()
     if not above and not below:
         return f"No site's uptake differs from the all-sites {rate:.1f}% beyond chance"
 
