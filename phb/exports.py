@@ -10,6 +10,7 @@ import html
 import io
 import re
 import textwrap
+import threading
 from dataclasses import dataclass
 from datetime import date
 
@@ -72,9 +73,23 @@ def meta_for(
 # Charts
 
 
+# Altair's data transformer is one per process, and Streamlit switches it (under its own lock) while
+# it turns a chart into a spec for the browser. A spec made here at the same moment, without that lock,
+# would put this chart's data into another session's chart and lose its own (a "dictionary changed
+# size during iteration" error, or a chart with no data). So every spec here is made under the same
+# lock: phb.ui sets ALTAIR_LOCK to Streamlit's lock; this one serves where Streamlit is not running.
+ALTAIR_LOCK = threading.Lock()
+
+
+def spec(chart: alt.TopLevelMixin) -> dict:
+    """The chart's Vega-Lite spec, with its data inline, made under ALTAIR_LOCK."""
+    with ALTAIR_LOCK:
+        return chart.to_dict()
+
+
 def title_text(chart: alt.TopLevelMixin) -> str:
     """The chart's title (its finding) as one line of text."""
-    title = chart.to_dict().get("title")
+    title = spec(chart).get("title")
     if isinstance(title, dict):
         title = title.get("text", "")
     if isinstance(title, list):
@@ -84,11 +99,11 @@ def title_text(chart: alt.TopLevelMixin) -> str:
 
 def for_export(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     """A copy sized for a page rather than a column: a fixed width, the title re-wrapped to it."""
-    spec = chart.to_dict()
+    drawn = spec(chart)
     out = chart.copy(deep=True)
-    if isinstance(out, alt.Chart | alt.LayerChart) and spec.get("width") in (None, "container"):
+    if isinstance(out, alt.Chart | alt.LayerChart) and drawn.get("width") in (None, "container"):
         out = out.properties(width=EXPORT_WIDTH)
-    title = spec.get("title")
+    title = drawn.get("title")
     if isinstance(title, dict):
         text = title.get("text", "")
         text = " ".join(text) if isinstance(text, list) else text
@@ -104,7 +119,7 @@ def chart_svg(chart: alt.TopLevelMixin, meta: ExportMeta) -> str:
     """The chart as SVG, with its footer and, for synthetic data, the stamp across it."""
     import vl_convert as vlc
 
-    return framed(vlc.vegalite_to_svg(for_export(chart).to_dict()), meta)
+    return framed(vlc.vegalite_to_svg(spec(for_export(chart))), meta)
 
 
 def chart_png(chart: alt.TopLevelMixin, meta: ExportMeta, scale: int = PNG_SCALE) -> bytes:
@@ -162,7 +177,7 @@ def framed(svg: str, meta: ExportMeta) -> str:
 def chart_data(chart: alt.TopLevelMixin) -> pd.DataFrame:
     """The data a chart draws (the largest of its data sets): exactly what the browser receives,
     which has been through disclosure control."""
-    datasets = chart.to_dict().get("datasets", {})
+    datasets = spec(chart).get("datasets", {})
     if not datasets:
         return pd.DataFrame()
     rows = max(datasets.values(), key=len)

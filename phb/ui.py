@@ -18,9 +18,16 @@ import streamlit as st
 from phb import config, contract, disclosure, exports, facts
 from phb.filters import Filters, describe, parse_filters
 from phb.formatting import day
-from phb.warehouse import ContractError, WarehouseInfo, connect, ensure_warehouse
+from phb.warehouse import ContractError, WarehouseInfo, WarehouseWriteError, connect, ensure_warehouse
 
 log = logging.getLogger(__name__)
+
+try:  # the lock Streamlit holds while it switches Altair's process-wide data transformer
+    from streamlit.elements.vega_charts import _altair_globals_lock
+
+    exports.ALTAIR_LOCK = _altair_globals_lock
+except ImportError:  # another Streamlit: exports keeps its own lock (specs made here stay safe)
+    log.warning("Streamlit's Altair lock not found: chart exports are not serialised with its drawing")
 
 CONTEXT_KEY = "_phb_context"
 PRESENT_KEY = "present"
@@ -38,9 +45,39 @@ class PageContext:
     filters: Filters
 
 
+SHORT = 60  # characters of one value from a URL or an extract shown before it is cut
+WORD = 80  # characters without a space in a message before plain() cuts them (values come cut to SHORT)
+LONG = 400  # characters of one whole message with such values in it
+WORD_JOINER = "\u2060"  # invisible, and not part of any link, e-mail address or shortcode
+
+
+def cut(text: str, limit: int = SHORT) -> str:
+    """Text cut to `limit` characters, with an ellipsis where something was left off."""
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def plain(text: str) -> str:
-    """Text from a URL or an extract, escaped so Markdown shows it as typed (no links, no formatting)."""
-    return re.sub(r"([\\`*_\[\](){}<>#+!|~$:])", r"\\\1", str(text))
+    """Text from a URL or an extract made safe for Streamlit's Markdown: shown as typed, never a link,
+    markup, shortcode or code.
+
+    Runs of white space become one space (no lists, headings or code blocks), any run of more than
+    80 characters without a space is cut with an ellipsis (so is a message over 400), Markdown's
+    punctuation is escaped, and an invisible word joiner follows every ':' and '@' and comes before
+    the '.' after 'www': Streamlit's Markdown (GitHub's) turns www., http:// and name@host into links
+    on the text *after* escapes are read, so escaping alone cannot stop them; the joiner can.
+    """
+    text = re.sub(r"\s+", " ", str(text)).strip()
+    text = re.sub(r"\S{%d,}" % (WORD + 1), lambda m: cut(m.group(), WORD), text)
+    text = cut(text, LONG)
+    text = re.sub(r"([\\`*_\[\](){}<>#+!|~$&=\-])", r"\\\1", text)
+    text = re.sub(r"(?i)(?<=www)\.", WORD_JOINER + ".", text)
+    return re.sub(r"([:@])", r"\1" + WORD_JOINER, text)
+
+
+def _no_paths(text: str) -> str:
+    """A message without the server's folders: an absolute path is cut to its last part."""
+    return re.sub(r"(?<![\w.])(?:/[^\s/'\"]+)+/([^\s/'\"]+)", r"\1", str(text))
 
 
 def _fingerprint(data_dir: Path) -> tuple:
@@ -50,10 +87,27 @@ def _fingerprint(data_dir: Path) -> tuple:
     return tuple(sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in data_dir.iterdir() if p.is_file()))
 
 
-@st.cache_resource(show_spinner="Building the warehouse from the pilot extract…")
-def _ready(data_dir: str, warehouse: str, fingerprint: tuple):
-    """Build or reuse the warehouse; runs again only when the extract's files change."""
+def _stamp(path: Path) -> tuple | None:
+    """The warehouse file's identity, size and modification time: a file deleted, truncated or
+    replaced since the last run gives another stamp, so the warehouse is checked (and rebuilt) again."""
+    try:
+        s = path.stat()
+    except OSError:
+        return None
+    return (s.st_ino, s.st_size, s.st_mtime_ns)
+
+
+@st.cache_resource(show_spinner="Building the warehouse from the pilot extract…", max_entries=8)
+def _ready(data_dir: str, warehouse: str, fingerprint: tuple, stamp: tuple | None):
+    """Build or reuse the warehouse; runs again when the extract's files or the warehouse file change."""
     return ensure_warehouse(config.Settings(Path(data_dir), Path(warehouse)))
+
+
+def _ensure(cfg: config.Settings):
+    ready = _ready(str(cfg.data_dir), str(cfg.warehouse), _fingerprint(cfg.data_dir), _stamp(cfg.warehouse))
+    if isinstance(ready.problem, WarehouseWriteError):
+        _ready.clear()  # try the build again on the next run: the folder may be writable by then
+    return ready
 
 
 @st.cache_data(show_spinner=False)
@@ -165,21 +219,35 @@ def frame() -> PageContext | None:
     """Set up every page: the warehouse, the banner, the filters. None if there is no data at all."""
     cfg = config.settings()
     try:
-        ready = _ready(str(cfg.data_dir), str(cfg.warehouse), _fingerprint(cfg.data_dir))
-    except ContractError as exc:
+        ready = _ensure(cfg)
+    except WarehouseWriteError as exc:
         st.error(
-            f"The pilot extract in {cfg.data_dir} could not be loaded, and there is no earlier warehouse "
-            "to fall back on. Put right what is listed below, then reload the page.",
+            "The dashboard cannot show the pilot data: there is no warehouse yet, and it could not be built. "
+            + " ".join(plain(_no_paths(p)) for p in exc.problems),
             icon=":material/error:",
         )
-        st.markdown("\n".join(f"- {plain(p)}" for p in exc.problems))
+        return None
+    except ContractError as exc:
+        st.error(
+            "The pilot extract could not be loaded, and there is no earlier warehouse to fall back on. "
+            "Put right what is listed below, then reload the page.",
+            icon=":material/error:",
+        )
+        st.markdown("\n".join(f"- {plain(_no_paths(p))}" for p in exc.problems))
         return None
     info = ready.info
-    if ready.problem:
+    if isinstance(ready.problem, WarehouseWriteError):
         st.warning(
-            f"The extract in {cfg.data_dir} has changed but could not be loaded, so this page shows the "
+            f"The pilot extract has changed but the warehouse could not be rebuilt, so this page shows the "
+            f"previous version ({info.data_version}, built {info.built_at}). "
+            + " ".join(plain(_no_paths(p)) for p in ready.problem.problems),
+            icon=":material/warning:",
+        )
+    elif ready.problem:
+        st.warning(
+            f"The pilot extract has changed but could not be loaded, so this page shows the "
             f"previous version ({info.data_version}, built {info.built_at}). What is wrong:\n\n"
-            + "\n".join(f"- {plain(p)}" for p in ready.problem.problems),
+            + "\n".join(f"- {plain(_no_paths(p))}" for p in ready.problem.problems),
             icon=":material/warning:",
         )
     if info.synthetic:
@@ -245,7 +313,7 @@ def page_context() -> PageContext:
 
 def active_filters(context: PageContext) -> None:
     """State the active filters on the page."""
-    st.caption(f"**Showing:** {describe(context.filters, context.site_names)}")
+    st.caption(f"**Showing:** {plain(describe(context.filters, context.site_names))}")
 
 
 def footer(context: PageContext) -> None:
