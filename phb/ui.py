@@ -70,7 +70,8 @@ def plain(text: str) -> str:
     text = re.sub(r"\s+", " ", str(text)).strip()
     text = re.sub(r"\S{%d,}" % (WORD + 1), lambda m: cut(m.group(), WORD), text)
     text = cut(text, LONG)
-    text = re.sub(r"([\\`*_\[\](){}<>#+!|~$&=\-])", r"\\\1", text)
+    text = re.sub(r"([\\`*_\[\](){}<>#+!|~$&])", r"\\\1", text)
+    text = re.sub(r"^([-=])", r"\\\1", text)  # a list or underline cannot start the text
     text = re.sub(r"(?i)(?<=www)\.", WORD_JOINER + ".", text)
     return re.sub(r"([:@])", r"\1" + WORD_JOINER, text)
 
@@ -104,7 +105,10 @@ def _ready(data_dir: str, warehouse: str, fingerprint: tuple, stamp: tuple | Non
 
 
 def _ensure(cfg: config.Settings):
-    ready = _ready(str(cfg.data_dir), str(cfg.warehouse), _fingerprint(cfg.data_dir), _stamp(cfg.warehouse))
+    stamp = _stamp(cfg.warehouse)
+    if stamp is None:
+        _ready.clear()  # no warehouse file: an answer cached for "no file" before the last build is stale
+    ready = _ready(str(cfg.data_dir), str(cfg.warehouse), _fingerprint(cfg.data_dir), stamp)
     if isinstance(ready.problem, WarehouseWriteError):
         _ready.clear()  # try the build again on the next run: the folder may be writable by then
     return ready

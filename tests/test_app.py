@@ -141,7 +141,8 @@ def test_a_broken_extract_with_no_earlier_warehouse_explains_itself(monkeypatch,
     at.run()
     assert not at.exception
     assert "could not be loaded" in at.error[0].value
-    shown = re.sub(r"\\(.)", r"\1", " ".join(m.value for m in at.markdown))  # as the reader sees it
+    # as the reader sees it: escapes read, the invisible word joiners gone
+    shown = re.sub(r"\\(.)", r"\1", " ".join(m.value for m in at.markdown)).replace("\u2060", "")
     assert "spend.csv: 'paid_on' is not a date written as YYYY-MM-DD: row 2" in shown
 
 
@@ -150,5 +151,5 @@ def test_text_from_the_link_is_shown_as_typed_not_as_markdown(tiny_env):
     at = app({"management": "[Session expired - sign in](https://evil.example/login)"})
     at.run()
     warning = " ".join(w.value for w in at.warning)
-    assert "\\[Session expired - sign in\\]\\(https\\://evil.example/login\\)" in warning
+    assert "\\[Session expired - sign in\\]\\(https:\u2060//evil.example/login\\)" in warning
     assert "](https://" not in warning
