@@ -42,3 +42,28 @@ def settings(env: dict[str, str] | None = None) -> Settings:
         tag = hashlib.sha256(str(data_dir).encode()).hexdigest()[:10]
         path = DEFAULT_WAREHOUSE.with_name(f"phb-{tag}.duckdb")
     return Settings(data_dir=data_dir, warehouse=path)
+
+
+def output_problem(out: Path, flag: str = "--out") -> str | None:
+    """Why files cannot be written into the folder `out`, in one line, or None if they can.
+
+    Checked before any work: `out` must be a folder or not yet exist, and the nearest folder that
+    does exist must take a new file (a read-only place such as /proc refuses one, even to root).
+    Nothing is left behind by the check.
+    """
+    import tempfile
+
+    path = Path(out).expanduser()
+    if path.exists() and not path.is_dir():
+        return f"{flag} {out} is a file, not a folder."
+    existing = path.absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{flag} {out} cannot be written: {existing} is not a folder."
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError:
+        return f"{flag} {out} cannot be written: {existing} does not take new files."
+    return None

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from phb import contract
+from phb.config import output_problem
 
 DEFAULT_SEED = 2014
 DEFAULT_SCALE = 1.0
@@ -1074,6 +1075,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--effect must be > 0 and <= {MAX_EFFECT:g}")
         if args.out.exists() and not args.out.is_dir():
             parser.error(f"--out {args.out} is an existing file; give a folder")
+        if problem := output_problem(args.out):
+            parser.error(problem)
     except SystemExit as exc:
         return int(exc.code or 0)
     manifest = generate(args.out, seed=args.seed, scale=args.scale, effect=args.effect)

@@ -68,7 +68,7 @@ def plain(text: str) -> str:
     on the text *after* escapes are read, so escaping alone cannot stop them; the joiner can.
     """
     text = re.sub(r"\s+", " ", str(text)).strip()
-    text = re.sub(r"\S{%d,}" % (WORD + 1), lambda m: cut(m.group(), WORD), text)
+    text = re.sub(rf"\S{{{WORD + 1},}}", lambda m: cut(m.group(), WORD), text)
     text = cut(text, LONG)
     text = re.sub(r"([\\`*_\[\](){}<>#+!|~$&])", r"\\\1", text)
     text = re.sub(r"^([-=])", r"\\\1", text)  # a list or underline cannot start the text

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -325,3 +324,78 @@ def test_chart_exports_made_while_another_session_draws_keep_their_own_data():
         for t in threads:
             t.join()
     assert failures == []
+
+
+# ---------------------------------------------------------------------------------------------
+# 7. The command line refuses bad output paths up front
+
+
+@pytest.fixture
+def cli_env(monkeypatch, tmp_path):
+    monkeypatch.setenv("PHB_DATA", str(TINY))
+    monkeypatch.setenv("PHB_WAREHOUSE", str(tmp_path / "w.duckdb"))
+    return tmp_path
+
+
+def no_work(*args, **kwargs):
+    raise AssertionError("the command did work before checking its output path")
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["brief", "--out", "/proc/x"], "--out /proc/x cannot be written: /proc does not take new files."),
+        (["brief", "--out", "/dev/null/x"], "--out /dev/null/x cannot be written: /dev/null is not a folder."),
+        (["generate", "--out", "/proc/x"], "--out /proc/x cannot be written: /proc does not take new files."),
+    ],
+)
+def test_the_cli_refuses_an_unwritable_out_before_any_work(cli_env, monkeypatch, capsys, argv, said):
+    """One line naming the problem, no traceback, and nothing built or generated first."""
+    from phb import cli
+
+    monkeypatch.setattr(cli, "ensure_warehouse", no_work)
+    monkeypatch.setattr("phb.generate.generate", no_work)
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert said in err and "Traceback" not in err
+    assert sorted(p.name for p in cli_env.iterdir()) == []
+
+
+def test_build_into_an_unwritable_warehouse_folder_says_so(cli_env, monkeypatch, capsys):
+    """PHB_WAREHOUSE=/proc/x.duckdb python -m phb build: a message, not a traceback."""
+    from phb import cli
+
+    monkeypatch.setenv("PHB_WAREHOUSE", "/proc/x.duckdb")
+    monkeypatch.setattr(cli, "build", no_work)
+    assert cli.main(["build"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "python -m phb build: PHB_WAREHOUSE's folder /proc cannot be written: /proc does not take new files. "
+        "The warehouse was not built."
+    )
+
+
+def test_brief_will_not_overwrite_a_pack_without_force(cli_env, monkeypatch, capsys):
+    """A folder holding a pack is left alone unless --force is given."""
+    from phb import cli
+
+    out = cli_env / "pack"
+    out.mkdir()
+    (out / "facts.json").write_text("{}")
+    monkeypatch.setattr(cli, "ensure_warehouse", no_work)
+    assert cli.main(["brief", "--out", str(out)]) == 2
+    assert "already holds a briefing pack (facts.json): add --force to replace it." in capsys.readouterr().err
+    assert (out / "facts.json").read_text() == "{}"
+
+
+def test_a_failed_facts_leaves_no_stray_file(monkeypatch, capsys, extract, tmp_path):
+    """facts on an extract that breaks the contract: a message, and nothing left in the warehouse folder."""
+    from phb import cli
+
+    (extract / "people.csv").unlink()
+    folder = tmp_path / "warehouse"
+    monkeypatch.setenv("PHB_DATA", str(extract))
+    monkeypatch.setenv("PHB_WAREHOUSE", str(folder / "w.duckdb"))
+    assert cli.main(["facts"]) == 1
+    assert "No 'people' table" in capsys.readouterr().err
+    assert list(folder.iterdir()) == []
