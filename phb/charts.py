@@ -330,6 +330,7 @@ def reach(frame: pd.DataFrame, overall_pct: float | None, title: str, subtitle: 
             "withheld" if pd.isna(lo) else f"{lo:.0f}% to {hi:.0f}%" for lo, hi in zip(frame["low"], frame["high"])
         ],
         referred_text=[str(v) if v != "*" else "fewer than 8" for v in frame["referred"]],
+        referred=[str(v) for v in frame["referred"]],  # counts and '*' as text: one type for the browser
     )
     colours = {
         "Lower than the rest, beyond chance": "#AE2573",
@@ -600,6 +601,7 @@ def rates_before_after(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Ch
     data = frame.dropna(subset=["rate"]).assign(
         rate_text=lambda d: [f"{r:.2f} ({lo:.2f} to {hi:.2f})" for r, lo, hi in zip(d["rate"], d["low"], d["high"])],
         admissions_text=lambda d: [("fewer than 8" if v == "*" else f"{v:,}") for v in d["admissions"]],
+        admissions=lambda d: [str(v) for v in d["admissions"]],  # counts and '*' as text: one type for the browser
     )
     sites = list(dict.fromkeys(data["site"]))
     base = alt.Chart(data).encode(

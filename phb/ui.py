@@ -13,6 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import altair as alt
+import pandas as pd
 import streamlit as st
 
 from phb import config, contract, disclosure, exports, facts
@@ -335,10 +336,48 @@ def footer(context: PageContext) -> None:
 def show_chart(chart: alt.Chart, alt_text: str, key: str | None = None, on_select: str = "ignore"):
     """Draw a chart in the NHS theme (not Streamlit's), full width, with its exports below: PNG at
     print resolution, SVG and the data as CSV, each titled, footed and stamped (made on click)."""
-    event = st.altair_chart(chart, theme=None, width="stretch", alt=alt_text, key=key, on_select=on_select)
+    drawn = _arrow_safe(chart)
+    event = st.altair_chart(drawn, theme=None, width="stretch", alt=alt_text, key=key, on_select=on_select)
     if not st.session_state.get(PRESENT_KEY):
         _export_buttons(chart, key or exports.file_stem(exports.title_text(chart)))
     return event
+
+
+def _one_type(frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame whose every column holds one type, as Arrow needs: a column of numbers with the
+    suppression marker gets a blank (not drawn) for the marker; any other mix becomes text."""
+    fixed = {}
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype != object:
+            continue
+        values = column.dropna()
+        numbers = values.map(lambda v: isinstance(v, int | float) and not isinstance(v, bool))
+        if not numbers.any() or numbers.all():
+            continue
+        if set(values[~numbers]) <= {disclosure.SUPPRESSED}:
+            fixed[name] = pd.to_numeric(column.where(numbers.reindex(column.index, fill_value=False)))
+        else:
+            fixed[name] = column.map(lambda v: v if v is None or (isinstance(v, float) and v != v) else str(v))
+    return frame.assign(**fixed) if fixed else frame
+
+
+def _arrow_safe(chart):
+    """A shallow copy of the chart to draw, whose data frames each hold one type per column (so
+    Streamlit need not repair them, with a traceback in the log). The chart itself, which the
+    exports read, is left as it was."""
+    out = chart.copy(deep=False)
+    data = getattr(out, "data", alt.Undefined)
+    if isinstance(data, pd.DataFrame):
+        out.data = _one_type(data)
+    for part in ("layer", "hconcat", "vconcat", "concat"):
+        subs = getattr(out, part, alt.Undefined)
+        if isinstance(subs, list):
+            setattr(out, part, [_arrow_safe(sub) for sub in subs])
+    spec = getattr(out, "spec", alt.Undefined)
+    if isinstance(spec, alt.TopLevelMixin | alt.SchemaBase) and not isinstance(spec, dict):
+        out.spec = _arrow_safe(spec)
+    return out
 
 
 def _export_buttons(chart: alt.Chart, key: str) -> None:
