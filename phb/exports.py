@@ -88,8 +88,13 @@ def spec(chart: alt.TopLevelMixin) -> dict:
 
 
 def title_text(chart: alt.TopLevelMixin) -> str:
-    """The chart's title (its finding) as one line of text."""
-    title = spec(chart).get("title")
+    """The chart's title (its finding) as one line of text: read from the chart itself where it is
+    set there (no spec to make, which validates the whole chart), otherwise from its spec."""
+    title = getattr(chart, "title", alt.Undefined)
+    if isinstance(title, alt.TitleParams):
+        title = title.to_dict()
+    if title is alt.Undefined or not isinstance(title, str | list | dict):
+        title = spec(chart).get("title")
     if isinstance(title, dict):
         title = title.get("text", "")
     if isinstance(title, list):

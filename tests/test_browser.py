@@ -194,3 +194,22 @@ def test_a_chart_downloads_as_a_print_resolution_png_with_its_footer(server, pag
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert int.from_bytes(data[16:20], "big") >= 3 * 700  # the export is 760 points wide, drawn at 3x
     assert download.value.suggested_filename.endswith(".png")
+
+
+def test_values_in_a_link_create_no_link_or_element(server, page):
+    """/?from=www.evil.com&site=http://evil.com/x&management=a@b.com: each value is named in a warning
+    as text; the page has no link to any of them and no element made from them."""
+    url, _ = server
+    page.goto(
+        url + "/?from=www.evil.com&site=http://evil.com/x&management=a@b.com&to=<b%20id=injected>x</b>",
+        timeout=90_000,
+    )
+    page.wait_for_selector("[data-testid='stMetricValue']", timeout=90_000)
+    alerts = page.locator("[data-testid='stAlertContentWarning']")
+    alerts.first.wait_for(timeout=30_000)
+    text = " ".join(alerts.all_inner_texts()).replace("\u2060", "")
+    assert "'www.evil.com'" in text and "'a@b.com'" in text and "'HTTP://EVIL.COM/X'" in text
+    assert "<b id=injected>x</b>" in text
+    hrefs = page.eval_on_selector_all("a", "links => links.map(a => a.href + ' ' + a.textContent)")
+    assert not [h for h in hrefs if "evil" in h.lower() or "a@b.com" in h], hrefs
+    assert page.locator("#injected").count() == 0
