@@ -134,13 +134,13 @@ if picked is None:
     picked = st.selectbox("Site", list(by_name), key="compare_site", index=None, placeholder="Choose a site")
 if picked:
     code = by_name[picked]
-    st.subheader(f"{picked}: emergency admissions and the budget pathway")
+    st.subheader(f"{ui.plain(picked)}: emergency admissions and the budget pathway")
     filters = context.filters
     one, two = st.columns(2)
     with one:
         chart, grain, why = admissions.spc_series(data.admissions, code, "budget_holders", "admissions", filters)
         if why:
-            st.info(f"{picked}, budget holders: {why}", icon=":material/visibility_off:")
+            st.info(f"{ui.plain(picked)}, budget holders: {why}", icon=":material/visibility_off:")
         else:
             note = f"XmR chart by {grain} admitted; fewer is better."
             if len(chart) < admissions.MIN_POINTS:

@@ -399,3 +399,14 @@ def test_a_failed_facts_leaves_no_stray_file(monkeypatch, capsys, extract, tmp_p
     assert cli.main(["facts"]) == 1
     assert "No 'people' table" in capsys.readouterr().err
     assert list(folder.iterdir()) == []
+
+
+def test_the_app_says_plainly_when_no_warehouse_can_be_written(monkeypatch):
+    """No warehouse and a folder that takes no files (/proc): a plain error, no traceback, no path."""
+    monkeypatch.setenv("PHB_DATA", str(TINY))
+    monkeypatch.setenv("PHB_WAREHOUSE", "/proc/phb-test/w.duckdb")
+    at = app()
+    at.run()
+    assert not at.exception
+    message = at.error[0].value
+    assert "could not be written" in message and "/proc" not in message
