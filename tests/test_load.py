@@ -63,6 +63,12 @@ setInterval(() => {
 """
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_rss_mb(pid: int) -> float:
     """The process's peak resident memory (VmHWM) in MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -131,7 +137,7 @@ def test_many_sessions_at_once_all_finish_with_charts_and_no_error(load_server):
             context.add_init_script(WATCH)
             page = context.new_page()
             pages.append((target, page))
-        started = time.time()
+        started, cpu_before = time.time(), cpu_seconds(proc.pid)
         for target, page in pages:
             page.goto(url + target, wait_until="commit", timeout=60_000)
         for i, (target, page) in enumerate(pages):
@@ -143,14 +149,16 @@ def test_many_sessions_at_once_all_finish_with_charts_and_no_error(load_server):
             except Exception as exc:  # noqa: BLE001 - a page that never finished is a failure to report
                 results[f"{i:02d} {target}"] = (None, f"did not finish in {TIMEOUT_S:.0f} s ({type(exc).__name__})")
         browser.close()
-    peak = peak_rss_mb(proc.pid)
+    peak, cpu = peak_rss_mb(proc.pid), cpu_seconds(proc.pid) - cpu_before
+    wall = time.time() - started
     times = sorted(t for t, failed in results.values() if t is not None and failed is None)
     failures = {k: why for k, (_, why) in results.items() if why}
     p50 = statistics.median(times) if times else float("nan")
     p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))] if times else float("nan")
     print(
         f"\nload: {SESSIONS} sessions, {len(failures)} failures, time to finished p50 {p50:.1f} s, "
-        f"p95 {p95:.1f} s, max {max(times, default=float('nan')):.1f} s, server peak memory {peak:.0f} MB"
+        f"p95 {p95:.1f} s, max {max(times, default=float('nan')):.1f} s, server peak memory {peak:.0f} MB, "
+        f"server CPU {cpu:.0f} s in {wall:.0f} s"
     )
     logged = log.read_text()
     assert failures == {}
