@@ -108,19 +108,18 @@ def _brief(argv: list[str]) -> int:
     ap.add_argument("--force", action="store_true", help="replace a briefing pack already in --out")
     args = ap.parse_args(argv)
     out = Path(args.out)
-    # the output folder is checked before any work, so a bad --out fails at once, not after the charts
-    problem = config.output_problem(out)
-    if problem:
-        print(f"{prog}: {problem}", file=sys.stderr)
-        return 2
-    held = [name for name in PACK_FILES if (out / name).exists()]
-    if held and not args.force:
-        print(f"{prog}: --out {out} already holds a briefing pack ({', '.join(held)}): add --force to replace it.",
-              file=sys.stderr)  # fmt: skip
-        return 2
     keys = [k.strip() for k in args.charts.split(",") if k.strip()]
     unknown = [k for k in keys if k not in briefing.CATALOGUE]
     problems = [f"Unknown chart {', '.join(unknown)}: choose from {', '.join(briefing.CATALOGUE)}."] if unknown else []
+    # the output folder is checked before any work, so a bad --out fails at once, not after the charts
+    out_problem = config.output_problem(out)
+    held = [] if out_problem else [name for name in PACK_FILES if (out / name).exists()]
+    if held and not args.force:
+        out_problem = f"--out {out} already holds a briefing pack ({', '.join(held)}): add --force to replace it."
+    if out_problem:
+        for p in [*problems, out_problem]:
+            print(f"{prog}: {p}", file=sys.stderr)
+        return 2
     chosen = _selection(args, prog, problems)
     if isinstance(chosen, int):
         return chosen
