@@ -142,19 +142,16 @@ if picked:
         if why:
             st.info(f"{picked}, budget holders: {why}", icon=":material/visibility_off:")
         else:
-            note = f"XmR chart by {grain} admitted; fewer is better."
-            if len(chart) < admissions.MIN_POINTS:
-                note += f" Trial limits: only {len(chart)} points."
             ui.show_chart(
-                charts.xmr_chart(
+                charts.spc_rate_chart(
                     chart,
                     grain,
-                    "Emergency admissions",
+                    admissions.SPC_MEASURES["admissions"],
                     admissions.go_live_dates(data.admissions, filters).query("site == @picked"),
                     admissions.spc_title(chart, grain, f"{picked}, budget holders"),
-                    note,
+                    admissions.spc_note(chart, grain),
                 ),
-                f"XmR chart of emergency admissions for {picked}",
+                f"u′ chart of emergency admissions per 100 person-months at risk for {picked}",
             )
     with two:
         site_data = uptake.UptakeData(

@@ -534,16 +534,17 @@ VARIATION_NAMES = {
 }
 
 
-def xmr_chart(
+def spc_rate_chart(
     frame: pd.DataFrame, grain: str, measure_title: str, go_lives: pd.DataFrame, title: str, subtitle: str
 ) -> alt.Chart:
-    """An XmR chart in the Making Data Count style: points coloured by variation (fewer admissions is
-    better), the mean and process limits, go-live dates marked, the rule that fired in the tooltip."""
-    # only what may be published goes to the browser: the rounded points, not the unrounded values
-    data = frame[["period", "shown", "mean", "lpl", "upl", "variation", "rule"]].assign(
+    """A u' chart in the Making Data Count style: rates per 100 person-months at risk, points coloured by
+    variation (lower is better), the centre line and each point's own process limits (stepped, as they
+    vary with the people at risk), go-live dates marked, the rule that fired in the tooltip."""
+    # only what may be published goes to the browser: period, rate, centre line, limits, variation and rule
+    # (never the person-months at risk or the admissions the rate was worked out from)
+    data = frame[["period", "rate", "centre", "lcl", "ucl", "variation", "rule"]].assign(
         variation_name=frame["variation"].map(VARIATION_NAMES),
         rule_name=frame["rule"].map(lambda r: RULE_WORDS.get(r, r) or "none"),
-        value_text=["withheld" if pd.isna(v) else f"{v:,.0f}" for v in frame["shown"]],
     )
     time_axis = alt.X(
         "period:T",
@@ -551,12 +552,16 @@ def xmr_chart(
         axis=alt.Axis(format="%b %Y" if grain == "month" else "Q%q %Y", labelAngle=0, labelOverlap=True, tickCount=5),
     )
     base = alt.Chart(data).encode(x=time_axis)
-    mean = base.mark_line(color=TEXT, strokeWidth=1.5).encode(y=alt.Y("mean:Q"))
-    upper = base.mark_line(color=SECONDARY_TEXT, strokeDash=[6, 4], strokeWidth=1.2).encode(y="upl:Q")
-    lower = base.mark_line(color=SECONDARY_TEXT, strokeDash=[6, 4], strokeWidth=1.2).encode(y="lpl:Q")
-    line = base.mark_line(color=GREY, strokeWidth=1.5).encode(y=alt.Y("shown:Q", title=measure_title))
+    centre = base.mark_line(color=TEXT, strokeWidth=1.5).encode(y=alt.Y("centre:Q"))
+    upper = base.mark_line(color=SECONDARY_TEXT, strokeDash=[6, 4], strokeWidth=1.2, interpolate="step-after").encode(
+        y="ucl:Q"
+    )
+    lower = base.mark_line(color=SECONDARY_TEXT, strokeDash=[6, 4], strokeWidth=1.2, interpolate="step-after").encode(
+        y="lcl:Q"
+    )
+    line = base.mark_line(color=GREY, strokeWidth=1.5).encode(y=alt.Y("rate:Q", title=measure_title))
     points = base.mark_point(filled=True, size=60).encode(
-        y="shown:Q",
+        y="rate:Q",
         color=alt.Color(
             "variation_name:N",
             title=None,
@@ -565,15 +570,15 @@ def xmr_chart(
         ),
         tooltip=[
             alt.Tooltip("period:T", title="From", format="%B %Y"),
-            alt.Tooltip("value_text:N", title=measure_title),
+            alt.Tooltip("rate:Q", title=measure_title, format=",.2f"),
             alt.Tooltip("variation_name:N", title="Variation"),
             alt.Tooltip("rule_name:N", title="Rule that fired"),
-            alt.Tooltip("mean:Q", title="Mean", format=",.1f"),
-            alt.Tooltip("lpl:Q", title="Lower process limit", format=",.1f"),
-            alt.Tooltip("upl:Q", title="Upper process limit", format=",.1f"),
+            alt.Tooltip("centre:Q", title="Centre line", format=",.2f"),
+            alt.Tooltip("lcl:Q", title="Lower process limit", format=",.2f"),
+            alt.Tooltip("ucl:Q", title="Upper process limit", format=",.2f"),
         ],
     )
-    layers = [mean, upper, lower, line, points]
+    layers = [centre, upper, lower, line, points]
     lives = go_lives[
         (pd.to_datetime(go_lives["go_live"]) >= data["period"].min())
         & (pd.to_datetime(go_lives["go_live"]) <= data["period"].max())

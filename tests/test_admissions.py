@@ -121,19 +121,48 @@ def test_rates_before_and_after_use_the_count_interval_over_person_years(bundled
     assert withheld["rate"].isna().all()  # a rate on a count of 1 to 7 would give the count away
 
 
-def test_spc_uses_quarters_where_months_would_be_suppressed_and_refuses_noise(bundled):
-    """All sites' budget holders by month would show counts under 8: quarters are used; Stockport alone is
-    too small even by quarter, and says so."""
+def test_spc_charts_rates_per_person_month_from_rounded_figures(bundled):
+    """All sites' budget holders: too few months can be shown, so quarters; each rate is the rounded admissions
+    over the rounded person-months at risk (worked out here from the extract files, day by day), per 100; the
+    limits are Laney's from those rounded figures. Stockport alone is too small even by quarter, and says so."""
     warehouse, info = bundled
     filters = Filters(None, info.period_start, info.period_end)
     with connect(warehouse) as con:
         data = admissions.load(con, filters)
     chart, grain, why = admissions.spc_series(data, None, "budget_holders", "admissions", filters)
     assert (grain, why) == ("quarter", None)
-    assert {"value", "mean", "lpl", "upl", "special_cause", "rule", "variation", "shown"} <= set(chart.columns)
-    assert (chart["shown"] % 5 == 0).all()
+    assert set(chart.columns) == {"period", "rate", "centre", "lcl", "ucl", "sigma_z", "special_cause", "rule",
+                                  "variation"}  # fmt: skip
+    # from the extract: holders' days with a budget in place, and their emergency admissions on those days
+    people = pd.read_csv(DATA / "people.csv", dtype=str, keep_default_na=False)
+    holders = people[people["outcome"] == "budget_in_place"]
+    end = pd.Timestamp(info.period_end) + pd.Timedelta(days=1)
+    spans = [
+        (pid, pd.Timestamp(s), pd.Timestamp(e) if e else end)
+        for pid, s, e in zip(holders["person_id"], holders["budget_start"], holders["budget_end"])
+    ]
+    adm = pd.read_csv(DATA / "admissions.csv", dtype=str, keep_default_na=False)
+    adm = adm[adm["admission_method"] == "emergency"].assign(on=lambda d: pd.to_datetime(d["admitted_on"]))
+    by_person = dict(tuple(adm.groupby("person_id")["on"]))
+    for _, row in chart.iterrows():
+        q_start = pd.Timestamp(row["period"])
+        months = pd.date_range(q_start, periods=3, freq="MS")
+        person_months = 0.0
+        events = 0
+        for pid, s, e in spans:
+            for m in months:
+                m_end = m + pd.offsets.MonthBegin(1)
+                days = (min(e, m_end) - max(s, m)).days
+                person_months += max(days, 0) / (m_end - m).days
+            q_end = q_start + pd.offsets.QuarterBegin(1, startingMonth=1)
+            on = by_person.get(pid, pd.Series(dtype="datetime64[ns]"))
+            events += int(((on >= max(s, q_start)) & (on < min(e, q_end))).sum())
+        shown_events, shown_months = disclosure.count(events), disclosure.count(round(person_months))
+        assert row["rate"] == pytest.approx(100 * shown_events / shown_months)
+    assert (chart["lcl"] <= chart["centre"]).all() and (chart["centre"] <= chart["ucl"]).all()
+    assert chart["ucl"].nunique() > 1  # the limits vary with the people at risk
     _, _, why = admissions.spc_series(data, "STP", "budget_holders", "admissions", filters)
-    assert why == "Too few emergency admissions to chart safely, even by quarter."
+    assert why == "Too few emergency admissions or people at risk to chart safely, even by quarter."
 
 
 def test_facts_carry_the_effect_and_the_rates(bundled):

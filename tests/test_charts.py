@@ -41,10 +41,10 @@ def frames(tmp_path_factory):
         "spend_over_time": charts.spend_over_time(*spending.over_time(sp, filters), "t", "s"),
         "per_holder": charts.per_holder(spending.per_holder(sp, names), "t", "s"),
         "utilisation": charts.utilisation(spending.utilisation(sp, names), 80, 110, "t", "s"),
-        "xmr_chart": charts.xmr_chart(
+        "spc_rate_chart": charts.spc_rate_chart(
             admissions.spc_series(ad, None, "comparison", "admissions", filters)[0],
             "month",
-            "Emergency admissions",
+            "Emergency admissions per 100 person-months",
             admissions.go_live_dates(ad, filters),
             "t",
             "s",
@@ -71,7 +71,7 @@ BUILDERS = [
     "spend_over_time",
     "per_holder",
     "utilisation",
-    "xmr_chart",
+    "spc_rate_chart",
     "rates_before_after",
     "forest",
     "effect_bars",
@@ -137,8 +137,10 @@ ALLOWED_COLUMNS = {
     "spend_over_time": {"category", "name", "period_start", "spend_gbp"},
     "per_holder": {"holders", "holders_text", "median", "median_text", "q1", "q1_text", "q3", "q3_text", "site"},
     "utilisation": {"by", "flag", "holders", "holders_text", "name", "text", "utilisation_pct", "x"},
-    "xmr_chart": {"go_live", "lpl", "mean", "period", "rule", "rule_name", "shown", "site", "upl", "value_text",
-                  "variation", "variation_name"},
+    # the u' chart: rates and limits worked out from rounded counts and rounded person-months; never the
+    # person-months at risk (exposure) nor the admissions themselves
+    "spc_rate_chart": {"centre", "go_live", "lcl", "period", "rate", "rule", "rule_name", "site", "ucl", "variation",
+                       "variation_name"},
     "rates_before_after": {"admissions", "admissions_text", "group", "high", "low", "people", "rate", "rate_text",
                            "site", "window"},
     "forest": {"all", "high", "low", "note", "rate_ratio", "shape", "site", "text", "x"},
