@@ -118,7 +118,21 @@ else:
         ),
         subset=["Against all sites"],
     )
-    st.dataframe(styled, hide_index=True, width="stretch", height=36 * (len(shown) + 1) + 4)
+    st.dataframe(
+        styled,
+        hide_index=True,
+        width="stretch",
+        height="content",  # every row, and no empty one after the last
+        column_config={
+            "Site": st.column_config.Column(width="small"),
+            "Measure": st.column_config.Column(width="large"),
+            "Value": st.column_config.Column(width="small"),
+            "95% interval": st.column_config.Column(width="small"),
+            "All sites": st.column_config.Column(width="small"),
+            "Against all sites": st.column_config.Column(width="small"),
+            "Better is": st.column_config.Column(width="small"),
+        },
+    )
     st.caption(
         "Better or worse: the site's 95% interval excludes the all-sites value (Wilson intervals for percentages; "
         "exact Poisson or Byar's for the admissions ratio). Similar: it does not, so the difference may be chance. "
@@ -131,7 +145,9 @@ picked = _picked(event_adm) or _picked(event_uptake)
 by_name = {name: code for code, name in names.items() if code in set(data.uptake.sites["site_code"])}
 if picked is None:
     st.caption("Click a site on either funnel plot, or choose one here.")
+    ui.url_choice("detail", "compare_site", {code: name for name, code in by_name.items()}, "site in detail")
     picked = st.selectbox("Site", list(by_name), key="compare_site", index=None, placeholder="Choose a site")
+ui.write_url_choice("detail", by_name[picked] if picked else None)
 if picked:
     code = by_name[picked]
     st.subheader(f"{picked}: emergency admissions and the budget pathway")

@@ -791,14 +791,61 @@ def funnel(
         )
         .add_params(pick)
     )
+    data["label_y"] = funnel_label_positions(data["site"], data["denominator"], data["value"], top)
     names = (
         alt.Chart(data)
-        .mark_text(align="left", dx=9, dy=-6, color=TEXT, fontSize=12)
-        .encode(x=x, y="value:Q", text="site:N")
+        .mark_text(align="left", baseline="middle", dx=9, color=TEXT, fontSize=12)
+        .encode(x=x, y="label_y:Q", text="site:N")
     )
     return alt.layer(limit_lines, centre_line, dots, names).properties(
-        title=finding_title(title, subtitle, width=55), height=300, autosize=PLOT_ONLY
+        title=finding_title(title, subtitle, width=55), height=FUNNEL_HEIGHT, autosize=PLOT_ONLY
     )
+
+
+FUNNEL_HEIGHT = 300  # px of the plot area
+FUNNEL_NARROWEST = 300  # px: the narrowest the plot area is drawn (two columns on a small screen)
+LABEL_HEIGHT = 15  # px of a 12px label's line
+LABEL_CHAR = 7.0  # px per character of a 12px label, generous
+
+
+def funnel_label_boxes(
+    sites, denominators, label_y, x_top: float, y_top: float, width: float = FUNNEL_NARROWEST
+) -> list[tuple[float, float, float, float]]:
+    """Each label's box in pixels (left, top, right, bottom) on a plot area `width` wide, the x axis from 0 to
+    x_top and the y axis from 0 to y_top (Vega-Lite's x axis starts at 0 and may round its top up, which only
+    draws the labels closer together across than this, never on top of each other)."""
+    boxes = []
+    for site, d, y in zip(sites, denominators, label_y):
+        left = float(d) / x_top * width + 9
+        middle = FUNNEL_HEIGHT * (1 - float(y) / y_top)
+        boxes.append((left, middle - LABEL_HEIGHT / 2, left + LABEL_CHAR * len(str(site)), middle + LABEL_HEIGHT / 2))
+    return boxes
+
+
+def boxes_overlap(a, b) -> bool:
+    """Whether two (left, top, right, bottom) boxes share any area."""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def funnel_label_positions(sites, denominators, values, y_top: float) -> list[float]:
+    """Where each site's label sits on the y axis: beside its point, or nudged up or down a line at a time
+    until its box clears the labels already placed (highest point first), on the narrowest plot drawn."""
+    sites, denominators, values = list(sites), [float(d) for d in denominators], [float(v) for v in values]
+    x_top = max([*denominators, 1.0])
+    per_px = y_top / FUNNEL_HEIGHT
+    placed: dict[int, float] = {}
+    for i in sorted(range(len(values)), key=lambda k: -values[k]):
+        y = values[i]
+        for step in (0, 1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6, -6, 7, -7):
+            y = values[i] + step * LABEL_HEIGHT * per_px
+            keys = [*placed, i]
+            boxes = funnel_label_boxes(
+                [sites[k] for k in keys], [denominators[k] for k in keys], [*placed.values(), y], x_top, y_top
+            )
+            if not any(boxes_overlap(boxes[-1], other) for other in boxes[:-1]):
+                break
+        placed[i] = y
+    return [placed[i] for i in range(len(values))]
 
 
 MARKING_COLOURS = {"better": "#009639", "similar": GREY, "worse": "#AE2573", "too few to say": "#E8EDEE"}
