@@ -110,9 +110,9 @@ def _brief(argv: list[str]) -> int:
     with connect(cfg.warehouse) as con:
         items, skipped = briefing.build_charts(briefing.Sources(con, ready.info, filters, names), keys)
     meta = exports.meta_for(ready.info, filters, names)
-    written = briefing.write_pack(out, items, facts(cfg.warehouse, ready.info, filters), meta)
-    for label in skipped:
-        print(f"Left out '{label}': too few figures to show safely for this selection.", file=sys.stderr)
+    written = briefing.write_pack(out, items, facts(cfg.warehouse, ready.info, filters), meta, skipped)
+    for line in briefing.left_out_lines(skipped):
+        print(line, file=sys.stderr)
     print(f"Wrote {len(written)} files to {out}: briefing.pdf, briefing.pptx, facts.json and {len(items)} charts.")
     return 0
 

@@ -164,13 +164,14 @@ def test_slides_and_speaker_notes_show_no_small_or_unrounded_count(packs, select
 
     deck = Presentation(packs[selection] / "briefing.pptx")
     charts = json.loads((packs[selection] / "facts.json").read_text())["pack"]["charts"]
-    assert len(deck.slides) == 1 + len(charts)
+    gaps = 1 if selection == "one small site" else 0  # a slide listing the charts left out, where any are
+    assert len(deck.slides) == 1 + gaps + len(charts)
     for number, slide in enumerate(deck.slides, start=1):
         text = " ".join(shape.text_frame.text for shape in slide.shapes if shape.has_text_frame)
         notes = slide.notes_slide.notes_text_frame.text
-        if number > 1:
-            assert charts[number - 2]["title"] in text
-            assert charts[number - 2]["notes"] in notes
+        if number > 1 + gaps:
+            assert charts[number - 2 - gaps]["title"] in text
+            assert charts[number - 2 - gaps]["notes"] in notes
         assert_shown_counts(leftover_numbers(text + " " + notes), f"{selection} slide {number}")
 
 
@@ -232,3 +233,59 @@ def test_brief_refuses_an_unknown_chart_and_a_file_as_out(tmp_path):
     assert "Unknown chart pie: choose from budgets_against_plan" in run.stderr
     assert "is a file, not a folder" in run.stderr
     assert afile.read_text() == "x"
+
+
+# Stockport alone (bundled data): the default pack's four charts, of which two cannot be drawn. The uptake funnel
+# compares sites, and one site has nothing to compare with; the budget effect needs 10 emergency admissions in each
+# group before and after, and Stockport's budget holders' year-after admissions show as * (1 to 7) in facts.json.
+STOCKPORT_LEFT_OUT = {
+    "The budget effect on emergency admissions": "too few emergency admissions to estimate the budget effect",
+    "Uptake funnel plot": "a funnel plot compares sites",
+}
+
+
+def test_the_pack_lists_each_chart_left_out_and_why(packs):
+    """The PDF's cover (read back with pypdf) and a slide of the deck name each chart left out, with its reason in
+    words; the charts that were drawn are not listed as left out."""
+    from pptx import Presentation
+    from pypdf import PdfReader
+
+    folder = packs["one small site"]
+    facts = json.loads((folder / "facts.json").read_text())
+    assert facts["all_sites"]["emergency_admissions_post"] == disclosure.SUPPRESSED
+    cover = " ".join(PdfReader(folder / "briefing.pdf").pages[0].extract_text().split())
+    assert "Left out of this pack, and why" in cover
+    slide = Presentation(folder / "briefing.pptx").slides[1]
+    slide_text = " ".join(" ".join(s.text_frame.text for s in slide.shapes if s.has_text_frame).split())
+    assert "Left out of this pack, and why" in slide_text
+    for label, why in STOCKPORT_LEFT_OUT.items():
+        assert f"{label}: {why}" in cover
+        assert f"{label}: {why}" in slide_text
+    drawn = [c["key"] for c in facts["pack"]["charts"]]
+    assert drawn == ["budgets_against_plan", "spend_by_category"]
+    assert "Budgets in place against plan:" not in cover
+    everything = " ".join(" ".join(PdfReader(packs["all sites"] / "briefing.pdf").pages[0].extract_text().split()))
+    assert "Left out of this pack" not in everything
+
+
+def test_money_in_the_spending_notes_reads_plainly(packs):
+    """All sites: refunds are named as a positive sum (the extract records them as negative amounts), and the
+    sums in the one list are rounded alike, to the nearest £100 as the largest is over £10,000. The refunds
+    figure is worked out here from spend.csv: the negative amounts, summed, to the nearest £100."""
+    spend = list(csv.DictReader((DATA / "spend.csv").open(encoding="utf-8")))
+    refunds = -sum(float(r["amount_gbp"]) for r in spend if float(r["amount_gbp"]) < 0)
+    notes = next(
+        c["notes"]
+        for c in json.loads((packs["all sites"] / "facts.json").read_text())["pack"]["charts"]
+        if c["key"] == "spend_by_category"
+    )
+    assert f"net of refunds and recoveries of £{100 * round(refunds / 100):,.0f}." in notes
+    sums = re.findall(r"-?£\d{1,3}(?:,\d{3})*", notes)
+    assert len(sums) >= 5 and not any(s.startswith("-") for s in sums)
+    assert all(s.endswith("00") for s in sums), sums
+    stockport = next(
+        c["notes"]
+        for c in json.loads((packs["one small site"] / "facts.json").read_text())["pack"]["charts"]
+        if c["key"] == "spend_by_category"
+    )
+    assert "*" not in stockport and "Withheld, fewer than 8 people:" in stockport
