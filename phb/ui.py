@@ -316,7 +316,7 @@ def url_choice(param: str, key: str, options: dict, what: str) -> None:
         st.session_state[key] = options[given]
     else:
         st.warning(
-            plain(f"The link's {what} “{given}” is not one this page knows: it is left out."),
+            f"The link's {what} “{plain(given)}” is not one this page knows: it is left out.",
             icon=":material/link_off:",
         )
         del st.query_params[param]
