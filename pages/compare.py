@@ -111,6 +111,12 @@ else:
         }
     )
     shown["Against all sites"] = shown["Against all sites"].str.capitalize()
+    # the column says it is all sites: keep only what the value adds, so every column fits
+    shown["All sites"] = (
+        shown["All sites"]
+        .str.replace(" (all sites)", "", regex=False)
+        .str.replace(" (all sites, standardised by age)", " (age-standardised)", regex=False)
+    )
     styled = shown.style.map(
         lambda v: (
             f"background-color: {charts.MARKING_COLOURS.get(str(v).lower(), '#FFFFFF')}; "
@@ -123,14 +129,14 @@ else:
         hide_index=True,
         width="stretch",
         height="content",  # every row, and no empty one after the last
-        column_config={
-            "Site": st.column_config.Column(width="small"),
-            "Measure": st.column_config.Column(width="large"),
-            "Value": st.column_config.Column(width="small"),
-            "95% interval": st.column_config.Column(width="small"),
-            "All sites": st.column_config.Column(width="small"),
-            "Against all sites": st.column_config.Column(width="small"),
-            "Better is": st.column_config.Column(width="small"),
+        column_config={  # widths in pixels that fit the page's width beside the sidebar, with every column whole
+            "Site": st.column_config.Column(width=120),
+            "Measure": st.column_config.Column(width=250),
+            "Value": st.column_config.Column(width=60),
+            "95% interval": st.column_config.Column(width=110),
+            "All sites": st.column_config.Column(width=155),
+            "Against all sites": st.column_config.Column(width=115),
+            "Better is": st.column_config.Column(width=110),
         },
     )
     st.caption(
