@@ -90,7 +90,7 @@ ui.show_chart_or_say_why(
 # Trends ------------------------------------------------------------------------------------------
 st.header("Trends under statistical process control")
 measures = {"admissions": "Emergency admissions", "bed_days": "Bed days"}
-ui.url_choice("spc_measure", "spc_measure", {k: v for k, v in measures.items()}, "measure")
+ui.url_choice("spc_measure", "spc_measure", measures, "measure")
 measure = st.radio("Measure", list(measures.values()), horizontal=True, key="spc_measure")
 column = next(k for k, v in measures.items() if v == measure)
 scope_names = {None: admissions.ALL_SITES} | {c: names[c] for c in sorted(data.at_risk["site_code"].dropna().unique())}
