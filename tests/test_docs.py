@@ -2,11 +2,10 @@
 and every setting and command is documented."""
 
 import re
-from pathlib import Path
 
 from phb.cli import COMMANDS
+from tests.conftest import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
 
 
