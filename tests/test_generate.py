@@ -161,7 +161,7 @@ def test_files_are_plain_csv_with_unix_lines_and_quoted_free_text(
 def test_budget_holders_per_site_match_pilot_facts(
     default_extract: tuple[Path, dict],
 ) -> None:
-    """Holder counts follow PILOT_FACTS: Stockport about 10, the strongest site about 120."""
+    """Holder counts follow docs/PILOT_FACTS.md: Stockport about 10, the strongest site about 120."""
     tables = _read(default_extract[0])
     people = tables["people"]
     holders = people[people["outcome"] == "budget_in_place"].groupby("site_code").size()
