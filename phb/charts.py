@@ -15,7 +15,6 @@ from phb.stats import RULE_WORDS
 NHS_BLUE = "#005EB8"
 TEXT = "#212B32"
 SECONDARY_TEXT = "#4C6272"
-TINT = "#F0F4F5"
 GREY = "#AEB7BD"
 SITE_COLOURS = ("#005EB8", "#00A499", "#AE2573", "#ED8B00", "#009639", "#41B6E6", "#330072")
 GROUP_COLOURS = {"Budget holders": NHS_BLUE, "Comparison group": "#ED8B00"}

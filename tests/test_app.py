@@ -6,24 +6,23 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from phb import formatting as fmt
-from tests.conftest import TINY
+from tests.conftest import ROOT, TINY
 from tests.test_facts import run_facts
 
-ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))
 
 
 @pytest.fixture
-def tiny_env(monkeypatch, tmp_path):
+def tiny_env(monkeypatch, tiny_warehouse):
+    """The app on the tiny extract and its shared warehouse; returns the warehouse file."""
     monkeypatch.setenv("PHB_DATA", str(TINY))
-    monkeypatch.setenv("PHB_WAREHOUSE", str(tmp_path / "w.duckdb"))
-    return tmp_path
+    monkeypatch.setenv("PHB_WAREHOUSE", str(tiny_warehouse))
+    return tiny_warehouse
 
 
 def app(query: dict | None = None) -> AppTest:
@@ -61,7 +60,7 @@ SELECTIONS = {
 
 @pytest.mark.parametrize("selection", SELECTIONS)
 @pytest.mark.parametrize("page", PAGES)
-def test_every_page_runs_on_the_bundled_data_for_any_selection(page, selection):
+def test_every_page_runs_on_the_bundled_data_for_any_selection(bundled_env, page, selection):
     """Each page renders on the bundled synthetic data for each selection, with banner, filters and footer."""
     at = app(SELECTIONS[selection])
     at.run()

@@ -7,19 +7,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 
 from phb import disclosure, exports
+from tests.conftest import DATA, run_cli
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "data"
 SELECTIONS = {
     "all sites": [],
     "one small site": ["--sites", "STP"],
@@ -76,19 +71,12 @@ NOT_COUNTS = [
 
 
 @pytest.fixture(scope="module")
-def packs(tmp_path_factory):
-    env = {**os.environ, "PHB_DATA": str(DATA), "PHB_WAREHOUSE": str(tmp_path_factory.mktemp("w") / "w.duckdb")}
+def packs(tmp_path_factory, bundled_warehouse):
+    warehouse, _ = bundled_warehouse
     out = {}
     for name, args in SELECTIONS.items():
         folder = tmp_path_factory.mktemp("pack")
-        result = subprocess.run(
-            [sys.executable, "-m", "phb", "brief", "--out", str(folder), *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        result = run_cli("brief", "--out", str(folder), *args, data=DATA, warehouse=warehouse)
         assert result.returncode == 0, result.stderr
         out[name] = folder
     return out
@@ -216,19 +204,11 @@ def test_chart_data_as_csv_holds_only_shown_counts(packs, selection):
                     assert_shown_counts([int(cell)], f"{selection} {chart['key']} CSV {column}")
 
 
-def test_brief_refuses_an_unknown_chart_and_a_file_as_out(tmp_path):
+def test_brief_refuses_an_unknown_chart_and_a_file_as_out(tmp_path, bundled_warehouse):
     """A bad --charts or --out stops the command with exit code 2, a plain message and nothing written."""
-    env = {**os.environ, "PHB_DATA": str(DATA), "PHB_WAREHOUSE": str(tmp_path / "w.duckdb")}
     afile = tmp_path / "a-file"
     afile.write_text("x")
-    run = subprocess.run(
-        [sys.executable, "-m", "phb", "brief", "--out", str(afile), "--charts", "pie"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    run = run_cli("brief", "--out", str(afile), "--charts", "pie", data=DATA, warehouse=bundled_warehouse[0])
     assert run.returncode == 2
     assert "Unknown chart pie: choose from budgets_against_plan" in run.stderr
     assert "is a file, not a folder" in run.stderr

@@ -9,14 +9,12 @@ import pytest
 
 from phb import admissions, charts, compare, disclosure, overview, spending, uptake
 from phb.filters import Filters
-from phb.warehouse import build, connect
-from tests.test_uptake import DATA
+from phb.warehouse import connect
 
 
 @pytest.fixture(scope="module")
-def frames(tmp_path_factory):
-    warehouse = tmp_path_factory.mktemp("charts") / "w.duckdb"
-    info = build(DATA, warehouse)
+def frames(bundled_warehouse):
+    warehouse, info = bundled_warehouse
     with connect(warehouse) as con:
         names = {r[0]: r[1] for r in con.execute("select site_code, site_name from sites order by 1").fetchall()}
         filters = Filters(None, info.period_start, info.period_end)
