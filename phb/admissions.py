@@ -2,8 +2,9 @@
 rates before and after the index date, the budget effect against the comparison group
 (difference in differences), and bed days and cost.
 
-Counts shown go through disclosure control; rates, intervals and model estimates are worked out
-on the unrounded data and withheld where the count they rest on is suppressed.
+Counts shown go through disclosure control. Rates and intervals are worked out from the rounded
+counts (and, on the SPC charts, the rounded person-months at risk) and withheld where a count they
+rest on is suppressed; model estimates (the budget effect) use the unrounded person-level data.
 """
 
 from __future__ import annotations
@@ -17,20 +18,25 @@ import pandas as pd
 
 from phb import contract, disclosure
 from phb.filters import Filters
-from phb.stats import RULE_WORDS, count_ci, xmr
+from phb.stats import RULE_WORDS, count_ci, u_prime
 from phb.warehouse import run_query
 
 GROUPS = {"budget_holders": "Budget holders", "comparison": "Comparison group"}
 MIN_EVENTS = 10  # events needed in each group and window before a rate ratio is estimated
 MIN_POINTS = 12  # fewer points than this and SPC limits are trial limits
 ALL_SITES = "All selected sites"
+RATE_PER = 100  # SPC rates are shown per 100 person-months at risk
+SPC_MEASURES = {
+    "admissions": "Emergency admissions per 100 person-months",
+    "bed_days": "Bed days per 100 person-months",
+}
 
 
 @dataclass(frozen=True)
 class AdmissionsData:
     """The unrounded result sets the Admissions page is made from."""
 
-    monthly: pd.DataFrame
+    at_risk: pd.DataFrame  # person-months at risk and emergency admissions while at risk, by month
     windows: pd.DataFrame
     people: pd.DataFrame
     bed_days: pd.DataFrame
@@ -46,7 +52,7 @@ def load(
     costs = unit_costs or DEFAULT_UNIT_COSTS_GBP
     params = filters.params()
     return AdmissionsData(
-        monthly=run_query(con, "admissions_by_month", **params),
+        at_risk=run_query(con, "person_months_at_risk", **params),
         windows=run_query(con, "admissions_windows_by_site", **params),
         people=run_query(con, "admission_windows_by_person", **params),
         bed_days=run_query(
@@ -67,66 +73,89 @@ def load(
 def spc_series(
     data: AdmissionsData, site: str | None, grp: str, measure: str, filters: Filters
 ) -> tuple[pd.DataFrame, str, str | None]:
-    """An XmR chart's rows for one site (None: all selected) and group: by month, or by quarter
-    where a month would show a suppressed count. Limits come from the unrounded values; the points
-    shown are the rounded ones. Returns (frame, grain, reason it cannot be drawn or None)."""
-    frame = data.monthly
+    """A u' chart's rows for one site (None: all selected) and group: emergency admissions (or their bed days)
+    per 100 person-months at risk, by month, or by quarter where fewer than 12 months can be shown.
+
+    At risk: budget holders while their budget is in place, the comparison group from their index date
+    (queries/person_months_at_risk.sql); only admissions while at risk count. Part months or quarters at
+    either end of the period are left out, and the chart starts at the first whole month (or quarter) from
+    which every figure can be shown: admissions rounded as counts (bed days withheld where fewer than 8
+    people contribute) and person-months at risk rounded as a count, neither suppressed. The rates and
+    limits are worked out from those rounded figures, so no exact figure can be recovered from them.
+    Returns (frame, grain, reason it cannot be drawn or None)."""
+    frame = data.at_risk
     frame = frame[(frame["grp"] == grp) & (frame["site_code"].isna() if site is None else frame["site_code"] == site)]
-    columns = list(dict.fromkeys(["month", measure, "admissions", "people"]))
+    columns = list(dict.fromkeys(["month", "person_months", measure, "admissions", "people"]))
     frame = frame[columns].rename(columns={"month": "period"})
-    grain = "month"
-    if _any_suppressed(frame, measure):
-        frame = (
+    if frame[measure].sum() == 0:
+        return frame, "month", "No emergency admissions while at risk in this period."
+    grain, shown = "month", _showable_tail(_whole(frame, "month", filters), measure)
+    if len(shown) < MIN_POINTS:
+        quarters = (
             frame.assign(period=frame["period"].dt.to_period("Q").dt.start_time)
             .groupby("period", as_index=False)[columns[1:]]
             .sum()
         )
-        grain = "quarter"
-    # leave out a part month or quarter at either end of the period: it would look like a fall
-    spans = frame["period"].dt.to_period("M" if grain == "month" else "Q")
-    whole = (spans.dt.start_time >= pd.Timestamp(filters.date_from)) & (
-        spans.dt.end_time.dt.normalize() <= pd.Timestamp(filters.date_to)
-    )
-    frame = frame[whole].reset_index(drop=True)
-    if frame[measure].sum() == 0:
-        return frame, grain, "No emergency admissions in this period."
-    if _any_suppressed(frame, measure):
-        return frame, grain, "Too few emergency admissions to chart safely, even by quarter."
-    if len(frame) < 2:
-        return frame, grain, "Too short a period to chart."
+        grain, shown = "quarter", _showable_tail(_whole(quarters, "quarter", filters), measure)
+    if len(shown) < 2:
+        return shown, grain, "Too few emergency admissions or people at risk to chart safely, even by quarter."
     if site is None and measure != "admissions" and _a_site_withheld(data, grp, measure, filters):
         # bed days are not rounded: all sites less the sites shown would give a withheld site's figures
         return (
-            frame,
+            shown,
             grain,
             (
                 "Not shown for all sites together while a selected site has too few people to chart its own: "
                 "its figures could be worked out by subtraction."
             ),
         )
-    shown = (
-        frame["admissions"].map(disclosure.count)
-        if measure == "admissions"
-        else pd.Series([disclosure.by_people(v, n) for v, n in zip(frame[measure], frame["people"])])
+    numerator, exposure = _protected(shown, measure)
+    # the rate and limits are worked out from the figures as shown, so they cannot give back exact ones
+    chart = u_prime(numerator.to_numpy(dtype=float), exposure.to_numpy(dtype=float), improvement="decrease")
+    chart[["value", "centre", "lcl", "ucl"]] *= RATE_PER
+    chart.insert(0, "period", shown["period"].to_numpy())
+    return chart.rename(columns={"value": "rate"}), grain, None
+
+
+def _whole(frame: pd.DataFrame, grain: str, filters: Filters) -> pd.DataFrame:
+    """Leave out a part month or quarter at either end of the period: it would look like a fall."""
+    spans = frame["period"].dt.to_period("M" if grain == "month" else "Q")
+    whole = (spans.dt.start_time >= pd.Timestamp(filters.date_from)) & (
+        spans.dt.end_time.dt.normalize() <= pd.Timestamp(filters.date_to)
     )
-    # the limits are worked out from the values shown, so the mean cannot give back unrounded totals
-    chart = xmr([float(v) for v in shown], improvement="decrease")
-    chart.insert(0, "period", frame["period"].to_numpy())
-    chart["shown"] = [disclosure.numeric(v) for v in shown]
-    return chart, grain, None
+    return frame[whole].reset_index(drop=True)
+
+
+def _showable_tail(frame: pd.DataFrame, measure: str) -> pd.DataFrame:
+    """The periods from the first after which no figure is suppressed and someone is at risk in each."""
+    numerator, exposure = _protected(frame, measure)
+    bad = ((numerator == disclosure.SUPPRESSED) | (exposure == disclosure.SUPPRESSED) | (exposure == 0)).to_numpy()
+    first = int(np.flatnonzero(bad)[-1]) + 1 if bad.any() else 0
+    return frame.iloc[first:].reset_index(drop=True)
+
+
+def _protected(frame: pd.DataFrame, measure: str) -> tuple[pd.Series, pd.Series]:
+    """The numerator as it may be shown (admissions rounded as a count; bed days withheld where fewer than 8
+    people contribute) and the person-months at risk rounded as a count: the one place the SPC figures pass
+    through disclosure control."""
+    exposure = _exposure(frame)
+    if measure == "admissions":
+        shown = frame["admissions"].map(disclosure.count)
+    else:
+        shown = pd.Series([disclosure.by_people(v, n) for v, n in zip(frame[measure], frame["people"])])
+    return shown.reset_index(drop=True), exposure
+
+
+def _exposure(frame: pd.DataFrame) -> pd.Series:
+    """Person-months at risk to the nearest whole month, then rounded as a count."""
+    return frame["person_months"].round().astype(int).map(disclosure.count).reset_index(drop=True)
 
 
 def _a_site_withheld(data: AdmissionsData, grp: str, measure: str, filters: Filters) -> bool:
-    sites = data.monthly["site_code"].dropna().unique()
+    sites = data.at_risk["site_code"].dropna().unique()
     return len(sites) > 1 and any(
         (spc_series(data, s, grp, measure, filters)[2] or "").startswith("Too few") for s in sites
     )
-
-
-def _any_suppressed(frame: pd.DataFrame, measure: str) -> bool:
-    if measure == "admissions":
-        return bool((frame["admissions"].map(disclosure.count) == disclosure.SUPPRESSED).any())
-    return any(disclosure.by_people(v, n) == disclosure.SUPPRESSED for v, n in zip(frame[measure], frame["people"]))
 
 
 def spc_title(chart: pd.DataFrame, grain: str, who: str) -> str:
@@ -144,6 +173,33 @@ def spc_title(chart: pd.DataFrame, grain: str, who: str) -> str:
     else:
         text = f"{who}: only common cause variation"
     return text
+
+
+SPC_METHOD = (
+    "Rates per 100 person-months at risk on Laney's u′ chart, which NHS England's Making Data Count guidance "
+    "recommends for rates: limits are widened or narrowed for the spread between periods beyond chance (sigma z) "
+    "and vary with the number at risk in each period. At risk: budget holders while their budget is in place; the "
+    "comparison group from their index date. Only emergency admissions while at risk count, by the month admitted. "
+    "Admissions and person-months at risk are rounded to the nearest 5 (bed days are withheld where fewer than 8 "
+    "people contribute) before rates and limits are worked out; a chart starts at the first month from which no "
+    "figure is too small to show, and uses quarters where fewer than 12 months can be shown. Limits are worked out "
+    "once over the whole period shown and are not recalculated at go-live. Making Data Count rules: a point "
+    "outside its limits; a run of 7 on one side of the centre line; a trend of 7 rising or falling; two of three "
+    "points near a limit. Go-live dates are marked with dotted lines."
+)
+
+
+def spc_note(chart: pd.DataFrame, grain: str) -> str:
+    """The u' chart's subtitle: what is plotted, from when, and whether its limits are trial limits."""
+    first = pd.Timestamp(chart["period"].iloc[0])
+    start = first.strftime("%B %Y") if grain == "month" else f"Q{first.quarter} {first.year}"
+    note = (
+        f"u′ chart by {grain} admitted, from {start}; fewer is better. Centre line (solid) and process limits "
+        "(dashed), which vary with the people at risk."
+    )
+    if len(chart) < MIN_POINTS:
+        note += f" Trial limits: only {len(chart)} points."
+    return note
 
 
 def go_live_dates(data: AdmissionsData, filters: Filters) -> pd.DataFrame:

@@ -133,14 +133,14 @@ def _brief(argv: list[str]) -> int:
             for old in (out / "charts").glob("*.*"):
                 if old.suffix in (".png", ".svg"):
                     old.unlink()
-        written = briefing.write_pack(out, items, facts(cfg.warehouse, ready.info, filters), meta)
+        written = briefing.write_pack(out, items, facts(cfg.warehouse, ready.info, filters), meta, skipped)
     except OSError as exc:
         if new_folder:
             shutil.rmtree(out, ignore_errors=True)
         print(f"{prog}: the pack could not be written to {out} ({exc.strerror or exc}).", file=sys.stderr)
         return 1
-    for label in skipped:
-        print(f"Left out '{label}': too few figures to show safely for this selection.", file=sys.stderr)
+    for line in briefing.left_out_lines(skipped):
+        print(line, file=sys.stderr)
     print(f"Wrote {len(written)} files to {out}: briefing.pdf, briefing.pptx, facts.json and {len(items)} charts.")
     return 0
 

@@ -11,7 +11,7 @@ QUERIES_DIR = PROJECT_ROOT / "queries"
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
 DEFAULT_WAREHOUSE = PROJECT_ROOT / ".warehouse" / "phb.duckdb"
 
-# 2011/12 reference costs (PILOT_FACTS): the unit cost used where an admission has no cost.
+# 2011/12 reference costs (docs/PILOT_FACTS.md): the unit cost used where an admission has no cost.
 DEFAULT_UNIT_COSTS_GBP = {"mental_health": 334.0, "general_acute": 400.0}
 PRICE_BASE = "2011/12 prices"
 

@@ -1,6 +1,6 @@
 """Generate the synthetic pilot extract: four contract tables and a manifest of true parameters.
 
-Every figure here is an ASSUMPTION from PILOT_FACTS.md except the site names, lead
+Every figure here is an ASSUMPTION from docs/PILOT_FACTS.md except the site names, lead
 organisations, regions and CCG codes, which are published. The data is synthetic by design:
 no real person-level pilot data is public.
 """
@@ -92,7 +92,7 @@ IMD_BLANK_SHARE = 0.05
 PUBLISHED_FIELDS = ("site_name", "lead_organisation", "region", "ccg_codes")
 MANIFEST_NOTE = (
     "SYNTHETIC DATA. Every figure in this extract and manifest is an ASSUMPTION from "
-    "PILOT_FACTS.md (not published data), except the site names, lead organisations, "
+    "docs/PILOT_FACTS.md (not published data), except the site names, lead organisations, "
     "regions and CCG codes, which come from the NHS England announcement (2014)."
 )
 

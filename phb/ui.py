@@ -158,6 +158,8 @@ def _write_url(filters: Filters, info: WarehouseInfo) -> None:
         k: (st.query_params.get_all(k) if k in ("site", "management") else st.query_params.get(k))
         for k in st.query_params
     }
+    # a page's own choices (url_choice) stay in the link alongside the filters
+    wanted |= {k: v for k, v in current.items() if k in _PAGE_PARAMS}
     if current != wanted:
         st.query_params.from_dict(wanted)
 
@@ -406,3 +408,37 @@ def show_chart_or_say_why(values, why: str, chart: alt.Chart, alt_text: str) -> 
         show_chart(chart, alt_text)
     else:
         st.info(why, icon=":material/visibility_off:")
+
+
+_PAGE_PARAMS = {"spc_measure", "spc_site", "detail"}  # URL parameters the pages own, not the sidebar filters
+
+
+def url_choice(param: str, key: str, options: dict, what: str) -> None:
+    """Seed a page's widget (session key `key`) from the URL parameter `param` the first time the page
+    draws it; a value that is not one of `options` (URL value to widget value) is named and left out."""
+    if param not in _PAGE_PARAMS:
+        raise ValueError(f"{param} is not a page parameter")
+    if key in st.session_state:
+        return
+    given = st.query_params.get(param)
+    if given is None:
+        return
+    if given in options:
+        st.session_state[key] = options[given]
+    else:
+        st.warning(
+            f"The link's {what} “{plain(given)}” is not one this page knows: it is left out.",
+            icon=":material/link_off:",
+        )
+        del st.query_params[param]
+
+
+def write_url_choice(param: str, value: str | None) -> None:
+    """Put a page's choice in the URL (None leaves it out), so a copied link reopens the same view."""
+    if param not in _PAGE_PARAMS:
+        raise ValueError(f"{param} is not a page parameter")
+    if value is None:
+        if param in st.query_params:
+            del st.query_params[param]
+    elif st.query_params.get(param) != value:
+        st.query_params[param] = value

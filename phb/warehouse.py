@@ -35,7 +35,6 @@ DATA_SUFFIXES = (".csv", ".parquet", ".xlsx")
 BUILD_MODELS = (
     "person_keys",
     "spend_lines",
-    "spend_monthly",
     "person_windows",
     "admission_lines",
     "admissions_monthly",

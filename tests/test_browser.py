@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import DATA, ROOT, run_cli
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -46,9 +47,9 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """The app on the bundled data, as the README starts it, with a warehouse of its own."""
-    warehouse = tmp_path_factory.mktemp("browser") / "phb.duckdb"
+def server(bundled_warehouse):
+    """The app on the bundled data, as the README starts it, on the run's shared bundled warehouse."""
+    warehouse, _ = bundled_warehouse
     env = {**os.environ, "PHB_WAREHOUSE": str(warehouse)}
     env.pop("PHB_DATA", None)
     port = free_port()
@@ -79,7 +80,7 @@ def server(tmp_path_factory):
     else:
         proc.terminate()
         pytest.fail("the app did not start within 60 s")
-    yield url, env
+    yield url, warehouse
     proc.terminate()
     proc.wait(timeout=10)
 
@@ -103,14 +104,10 @@ def metric_value(page, label: str) -> str:
 
 def test_overview_shows_the_same_people_referred_as_facts(server, page):
     """The Overview opens on the bundled data and its headline figure matches `python -m phb facts`."""
-    url, env = server
+    url, warehouse = server
     page.goto(url + "/", timeout=90_000)
     page.wait_for_selector("[data-testid='stMetricValue']", timeout=90_000)
-    facts = json.loads(
-        subprocess.run(
-            [sys.executable, "-m", "phb", "facts"], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-        ).stdout
-    )
+    facts = json.loads(run_cli("facts", data=DATA, warehouse=warehouse).stdout)
     assert metric_value(page, "People referred") == f"{facts['all_sites']['referred']:,}"
     assert page.get_by_text("Synthetic data: not real patients").first.is_visible()
     page.wait_for_function(

@@ -256,23 +256,49 @@ def check_spend_by_management_category(con):
     assert (physical["net_gbp"], physical["people"]) == (penny(199.99), 2)
 
 
-def check_admissions_by_month(con):
-    frame = run_query(con, "admissions_by_month", **FULL)
+def check_person_months_at_risk(con):
+    frame = run_query(con, "person_months_at_risk", **FULL)
     months = 36  # Jul 2013 to Jun 2016, every month present
-    assert len(frame[frame["site_code"].isna() & (frame["grp"] == "comparison")]) == months
     assert len(frame) == months * 2 * 3  # two groups, for AAA, BBB and all sites
-    overall = frame[frame["site_code"].isna()].set_index(
-        ["grp", frame[frame["site_code"].isna()]["month"].dt.strftime("%Y-%m")]
-    )
-    assert overall.loc[("budget_holders", "2013-07"), "admissions"] == 1  # H08, B01
-    assert overall.loc[("budget_holders", "2013-08"), "admissions"] == 0  # an empty month is zero, not missing
-    assert overall.loc[("comparison", "2015-03"), ["admissions", "bed_days", "people"]].tolist() == [1, 487, 1]
-    assert frame.loc[frame["site_code"].isna(), "admissions"].sum() == 8  # H04 elective and H09 (declined) left out
-    dp = run_query(con, "admissions_by_month", **{**FULL, "management": ["direct_payment"]})
-    # direct payments: A02 (H03) and B01 (H08); the comparison group is not filtered
-    holders = dp[dp["site_code"].isna() & (dp["grp"] == "budget_holders")]
-    assert holders["admissions"].sum() == 2
-    assert dp[dp["site_code"].isna() & (dp["grp"] == "comparison")]["admissions"].sum() == 3
+
+    def cell(site, grp, month, column="person_months", f=frame):
+        rows = f[
+            (f["site_code"].isna() if site is None else f["site_code"] == site)
+            & (f["grp"] == grp)
+            & (f["month"].dt.strftime("%Y-%m") == month)
+        ]
+        assert len(rows) == 1
+        return rows.iloc[0][column]
+
+    # A01's budget starts 15 Aug 2014: 17 of August's 31 days; in September A01 and A02 (from 1 Sep) all month
+    assert cell("AAA", "budget_holders", "2014-08") == pytest.approx(17 / 31)
+    assert cell("AAA", "budget_holders", "2014-09") == pytest.approx(2)
+    # January 2015: A01, A02, A03, A05 all month, A04 all month (its budget ends 1 Feb), A06 from the 5th (27 days)
+    assert cell("AAA", "budget_holders", "2015-01") == pytest.approx(5 + 27 / 31)
+    # February 2015: A04's budget ended on 1 Feb, so not in place that day or after; A07 starts 1 Mar
+    assert cell("AAA", "budget_holders", "2015-02") == pytest.approx(5)
+    # B03's budget ends 31 Jan 2016: 30 of January's days; B01 and B02 all month
+    assert cell("BBB", "budget_holders", "2016-01") == pytest.approx(2 + 30 / 31)
+    # comparison group from the index date: C01 from 15 Sep 2014 (16 of 30 days), C02 from 20 Jan 2015 (12 of 31)
+    assert cell("AAA", "comparison", "2014-09") == pytest.approx(16 / 30)
+    assert cell("AAA", "comparison", "2015-01") == pytest.approx(1 + 12 / 31)
+    assert cell(None, "comparison", "2015-01") == pytest.approx(3 + 12 / 31)  # and C03, C04 all month at BBB
+    assert cell(None, "budget_holders", "2013-07") == 0  # nobody held a budget yet: zero, not missing
+    # admissions while at risk: H02 (A01, 1 Dec 2014, same day), H07 (C02, 1 Feb 2015, 4 days), H06 (C01, 1 Mar
+    # 2015, open: 487 days to the end of the data), H10 (A05, 1 Jun 2016, 29 days). H01, H03, H05 and H08 came
+    # before the person was at risk; H04 is elective; H09 is A10's, who declined.
+    assert cell("AAA", "budget_holders", "2014-12", "admissions") == 1
+    assert cell("AAA", "budget_holders", "2016-06", "bed_days") == 29
+    assert cell(None, "comparison", "2015-03", "bed_days") == 487
+    assert cell(None, "comparison", "2015-02", "people") == 1
+    assert frame.loc[frame["site_code"].isna(), "admissions"].sum() == 4
+    # direct payments (A02, A06, B01): in September 2014 only A02 held one; the comparison group is not filtered
+    dp = run_query(con, "person_months_at_risk", **{**FULL, "management": ["direct_payment"]})
+    assert cell(None, "budget_holders", "2014-09", f=dp) == pytest.approx(1)
+    assert cell(None, "comparison", "2015-01", f=dp) == pytest.approx(3 + 12 / 31)
+    # the period ends on 15 Jan 2015: C01 counts 15 of January's days, C02 (from the 20th) none
+    short = run_query(con, "person_months_at_risk", **{**FULL, "sites": ["AAA"], "date_to": date(2015, 1, 15)})
+    assert cell("AAA", "comparison", "2015-01", f=short) == pytest.approx(15 / 31)
 
 
 def check_admission_windows_by_person(con):
@@ -332,7 +358,7 @@ CHECKS = {
     "spend_over_time": check_spend_over_time,
     "holder_spend_by_site": check_holder_spend_by_site,
     "spend_by_management_category": check_spend_by_management_category,
-    "admissions_by_month": check_admissions_by_month,
+    "person_months_at_risk": check_person_months_at_risk,
     "admission_windows_by_person": check_admission_windows_by_person,
     "bed_days_windows": check_bed_days_windows,
     "admissions_after_by_site_age": check_admissions_after_by_site_age,
