@@ -1,8 +1,13 @@
 """The dashboard's frame: page setup, the NHS look, the shared filters and the page router."""
 
+import logging
+import secrets
+
 import streamlit as st
 
 from phb import ui
+
+log = logging.getLogger("phb.app")
 
 st.set_page_config(
     page_title="Personal health budget pilots",
@@ -11,7 +16,24 @@ st.set_page_config(
     initial_sidebar_state="expanded",
 )
 
-context = ui.frame()
+
+def unexpected(exc: Exception) -> None:
+    """A plain message with a short reference for an error nobody foresaw; the server log carries the
+    same reference with the full traceback. (st.stop and st.rerun are not Exceptions: they pass.)"""
+    reference = secrets.token_hex(4)
+    log.exception("unexpected error, reference %s", reference, exc_info=exc)
+    st.error(
+        "Something went wrong while drawing this page, and it cannot be shown just now. Try reloading it; "
+        f"if it happens again, tell the dashboard's team and quote the reference {reference}.",
+        icon=":material/error:",
+    )
+
+
+try:
+    context = ui.frame()
+except Exception as exc:  # noqa: BLE001 - the last line of defence: users never see a traceback
+    unexpected(exc)
+    st.stop()
 if context is None:
     st.stop()
 
@@ -26,5 +48,8 @@ pages = [
     st.Page("pages/briefing.py", title="Briefing pack", icon=":material/summarize:", url_path="briefing"),
 ]
 page = st.navigation(pages, position="sidebar")
-page.run()
+try:
+    page.run()
+except Exception as exc:  # noqa: BLE001 - the last line of defence: users never see a traceback
+    unexpected(exc)
 ui.footer(context)

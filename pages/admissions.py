@@ -89,9 +89,14 @@ ui.show_chart_or_say_why(
 
 # Trends ------------------------------------------------------------------------------------------
 st.header("Trends under statistical process control")
-measure = st.radio("Measure", ["Emergency admissions", "Bed days"], horizontal=True, key="spc_measure")
-column = "admissions" if measure == "Emergency admissions" else "bed_days"
-scope_names = {None: admissions.ALL_SITES} | {c: names[c] for c in sorted(data.monthly["site_code"].dropna().unique())}
+measures = {"admissions": "Emergency admissions", "bed_days": "Bed days"}
+ui.url_choice("spc_measure", "spc_measure", measures, "measure")
+measure = st.radio("Measure", list(measures.values()), horizontal=True, key="spc_measure")
+column = next(k for k, v in measures.items() if v == measure)
+scope_names = {None: admissions.ALL_SITES} | {
+    c: names[c] for c in sorted(data.at_risk["month"]["site_code"].dropna().unique())
+}
+ui.url_choice("spc_site", "spc_scope", {c: c for c in scope_names if c}, "site for the trends")
 scope = st.selectbox(
     "Sites",
     list(scope_names),
@@ -99,6 +104,8 @@ scope = st.selectbox(
     key="spc_scope",
     help="All selected sites together, or one site.",
 )
+ui.write_url_choice("spc_measure", None if column == "admissions" else column)
+ui.write_url_choice("spc_site", scope)
 go_lives = admissions.go_live_dates(data, filters)
 left, right = st.columns(2)
 for column_box, grp in ((left, "budget_holders"), (right, "comparison")):
@@ -108,19 +115,18 @@ for column_box, grp in ((left, "budget_holders"), (right, "comparison")):
         if why:
             st.info(f"{who}: {why}", icon=":material/visibility_off:")
             continue
-        note = f"XmR chart by {grain} admitted; fewer is better. Mean (solid) and process limits (dashed)."
-        if len(chart) < admissions.MIN_POINTS:
-            note += f" Trial limits: only {len(chart)} points."
         ui.show_chart(
-            charts.xmr_chart(chart, grain, measure, go_lives, admissions.spc_title(chart, grain, who), note),
-            f"XmR chart of {measure.lower()} for {who.lower()}",
+            charts.spc_rate_chart(
+                chart,
+                grain,
+                admissions.SPC_MEASURES[column],
+                go_lives,
+                admissions.spc_title(chart, grain, who),
+                admissions.spc_note(chart, grain),
+            ),
+            f"u′ chart of {measure.lower()} per 100 person-months at risk for {who.lower()}",
         )
-st.caption(
-    "Making Data Count rules: a point outside the limits; a run of 7 on one side of the mean; a trend of 7 rising or "
-    "falling; two of three points near a limit. Go-live dates are marked with dotted lines. Counts are rounded to "
-    "the nearest 5; where a month would show fewer than 8, quarters are used."
-)
-
+st.caption(admissions.SPC_METHOD)
 # Bed days and cost ---------------------------------------------------------------------------------
 st.header("Bed days and cost")
 beds = admissions.bed_days(data)

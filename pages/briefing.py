@@ -30,10 +30,8 @@ with connect(context.warehouse) as con:
     items, skipped = briefing.build_charts(
         briefing.Sources(con, context.info, context.filters, context.site_names), keys
     )
-for label in skipped:
-    st.warning(
-        f"'{label}' is left out: too few figures to show safely for this selection.", icon=":material/visibility_off:"
-    )
+for line in briefing.left_out_lines(skipped):
+    st.warning(ui.plain(line), icon=":material/visibility_off:")
 meta = exports.meta_for(context.info, context.filters, context.site_names)
 
 
@@ -53,10 +51,10 @@ def _pack_facts() -> bytes:
 
 PACK_FILES = (
     ("PDF (A4)", "briefing.pdf", "application/pdf", ":material/picture_as_pdf:",
-     lambda: briefing.pdf_bytes(items, _pack_facts_dict(), meta),
+     lambda: briefing.pdf_bytes(items, _pack_facts_dict(), meta, left_out=skipped),
      "A cover with the headline facts, then one chart a page with its notes."),
     ("PowerPoint", "briefing.pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-     ":material/slideshow:", lambda: briefing.pptx_bytes(items, _pack_facts_dict(), meta),
+     ":material/slideshow:", lambda: briefing.pptx_bytes(items, _pack_facts_dict(), meta, left_out=skipped),
      "One chart a slide with its title; the notes are in the speaker notes."),
     ("facts.json", "facts.json", "application/json", ":material/data_object:", _pack_facts,
      "Every number in the pack."),

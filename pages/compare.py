@@ -111,6 +111,12 @@ else:
         }
     )
     shown["Against all sites"] = shown["Against all sites"].str.capitalize()
+    # the column says it is all sites: keep only what the value adds, so every column fits
+    shown["All sites"] = (
+        shown["All sites"]
+        .str.replace(" (all sites)", "", regex=False)
+        .str.replace(" (all sites, standardised by age)", " (age-standardised)", regex=False)
+    )
     # values and intervals are worked out from shown counts, as text to set places
     shown = disclosure.publish(shown, dict.fromkeys(shown.columns, "label"))
     styled = shown.style.map(
@@ -120,7 +126,21 @@ else:
         ),
         subset=["Against all sites"],
     )
-    ui.table(styled, hide_index=True, width="stretch", height=36 * (len(shown) + 1) + 4)
+    ui.table(
+        styled,
+        hide_index=True,
+        width="stretch",
+        height="content",  # every row, and no empty one after the last
+        column_config={  # widths in pixels that fit the page's width beside the sidebar, with every column whole
+            "Site": st.column_config.Column(width=120),
+            "Measure": st.column_config.Column(width=250),
+            "Value": st.column_config.Column(width=60),
+            "95% interval": st.column_config.Column(width=110),
+            "All sites": st.column_config.Column(width=155),
+            "Against all sites": st.column_config.Column(width=115),
+            "Better is": st.column_config.Column(width=110),
+        },
+    )
     st.caption(
         "Better or worse: the site's 95% interval excludes the all-sites value (Wilson intervals for percentages; "
         "exact Poisson or Byar's for the admissions ratio). Similar: it does not, so the difference may be chance. "
@@ -133,30 +153,29 @@ picked = _picked(event_adm) or _picked(event_uptake)
 by_name = {name: code for code, name in names.items() if code in set(data.uptake.sites["site_code"])}
 if picked is None:
     st.caption("Click a site on either funnel plot, or choose one here.")
+    ui.url_choice("detail", "compare_site", {code: name for name, code in by_name.items()}, "site in detail")
     picked = st.selectbox("Site", list(by_name), key="compare_site", index=None, placeholder="Choose a site")
+ui.write_url_choice("detail", by_name[picked] if picked else None)
 if picked:
     code = by_name[picked]
-    st.subheader(f"{picked}: emergency admissions and the budget pathway")
+    st.subheader(f"{ui.plain(picked)}: emergency admissions and the budget pathway")
     filters = context.filters
     one, two = st.columns(2)
     with one:
         chart, grain, why = admissions.spc_series(data.admissions, code, "budget_holders", "admissions", filters)
         if why:
-            st.info(f"{picked}, budget holders: {why}", icon=":material/visibility_off:")
+            st.info(f"{ui.plain(picked)}, budget holders: {why}", icon=":material/visibility_off:")
         else:
-            note = f"XmR chart by {grain} admitted; fewer is better."
-            if len(chart) < admissions.MIN_POINTS:
-                note += f" Trial limits: only {len(chart)} points."
             ui.show_chart(
-                charts.xmr_chart(
+                charts.spc_rate_chart(
                     chart,
                     grain,
-                    "Emergency admissions",
+                    admissions.SPC_MEASURES["admissions"],
                     admissions.go_live_dates(data.admissions, filters).query("site == @picked"),
                     admissions.spc_title(chart, grain, f"{picked}, budget holders"),
-                    note,
+                    admissions.spc_note(chart, grain),
                 ),
-                f"XmR chart of emergency admissions for {picked}",
+                f"u′ chart of emergency admissions per 100 person-months at risk for {picked}",
             )
     with two:
         site_data = uptake.UptakeData(

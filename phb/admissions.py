@@ -2,8 +2,9 @@
 rates before and after the index date, the budget effect against the comparison group
 (difference in differences), and bed days and cost.
 
-Counts shown go through disclosure control; rates, intervals and model estimates are worked out
-on the unrounded data and withheld where the count they rest on is suppressed.
+Counts shown go through disclosure control. Rates and intervals are worked out from the rounded
+counts (and, on the SPC charts, the rounded person-months at risk) and withheld where a count they
+rest on is suppressed; model estimates (the budget effect) use the unrounded person-level data.
 """
 
 from __future__ import annotations
@@ -17,13 +18,18 @@ import pandas as pd
 
 from phb import contract, disclosure
 from phb.filters import Filters
-from phb.stats import RULE_WORDS, count_ci, xmr
+from phb.stats import RULE_WORDS, count_ci, u_prime
 from phb.warehouse import run_query
 
 GROUPS = {"budget_holders": "Budget holders", "comparison": "Comparison group"}
 MIN_EVENTS = 10  # events needed in each group and window before a rate ratio is estimated
 MIN_POINTS = 12  # fewer points than this and SPC limits are trial limits
 ALL_SITES = "All selected sites"
+RATE_PER = 100  # SPC rates are shown per 100 person-months at risk
+SPC_MEASURES = {
+    "admissions": "Emergency admissions per 100 person-months",
+    "bed_days": "Bed days per 100 person-months",
+}
 
 RATE = disclosure.PLACES["rate"]
 RATIO = disclosure.PLACES["ratio"]
@@ -34,12 +40,11 @@ CHANGE = disclosure.PLACES["change"]
 class AdmissionsData:
     """The unrounded result sets the Admissions page is made from."""
 
-    monthly: pd.DataFrame
+    at_risk: dict[str, pd.DataFrame]  # by "month" and "quarter": person-months at risk and admissions while at risk
     windows: pd.DataFrame
     people: pd.DataFrame
     bed_days: pd.DataFrame
     sites: pd.DataFrame
-    bed_days_by_period: dict[str, pd.DataFrame] | None = None  # 'month' and 'quarter', for SPC
 
 
 def load(
@@ -51,7 +56,7 @@ def load(
     costs = unit_costs or DEFAULT_UNIT_COSTS_GBP
     params = filters.params()
     return AdmissionsData(
-        monthly=run_query(con, "admissions_by_month", **params),
+        at_risk={g: run_query(con, "person_months_at_risk", **params, grain=g) for g in ("month", "quarter")},
         windows=run_query(con, "admissions_windows_by_site", **params),
         people=run_query(con, "admission_windows_by_person", **params),
         bed_days=run_query(
@@ -62,7 +67,6 @@ def load(
             unit_cost_general_acute=costs["general_acute"],
         ),
         sites=run_query(con, "sites"),
-        bed_days_by_period={g: run_query(con, "bed_days_by_period", **params, grain=g) for g in ("month", "quarter")},
     )
 
 
@@ -73,111 +77,98 @@ def load(
 def spc_series(
     data: AdmissionsData, site: str | None, grp: str, measure: str, filters: Filters
 ) -> tuple[pd.DataFrame, str, str | None]:
-    """An XmR chart's rows for one site (None: all selected) and group: by month, or by quarter
-    where a month would show a suppressed count. Limits come from the unrounded values; the points
-    shown are the rounded ones. Returns (frame, grain, reason it cannot be drawn or None)."""
-    if measure == "bed_days":
-        return _bed_days_series(data, site, grp, filters)
-    frame = data.monthly
-    frame = frame[(frame["grp"] == grp) & (frame["site_code"].isna() if site is None else frame["site_code"] == site)]
-    columns = list(dict.fromkeys(["month", measure, "admissions", "admissions_ckey", "people"]))
-    frame = frame[columns].rename(columns={"month": "period"})
-    grain = "month"
-    if _any_suppressed(frame, measure):
-        frame = (
-            frame.assign(period=frame["period"].dt.to_period("Q").dt.start_time)
-            .groupby("period", as_index=False)[columns[1:]]
-            .sum()
+    """A u' chart's rows for one site (None: all selected) and group: emergency admissions (or their bed days)
+    per 100 person-months at risk, by month, or by quarter where fewer than 12 months can be shown.
+
+    At risk: budget holders while their budget is in place, the comparison group from their index date
+    (queries/person_months_at_risk.sql); only admissions while at risk count. Part months or quarters at
+    either end of the period are left out, and the chart starts at the first whole month (or quarter) from
+    which every figure can be shown: admissions and person-months at risk shown as counts are (cell key
+    perturbation, threshold, rounding), bed days as day totals are (withheld under 8 people or where one or
+    two people make up most of them, otherwise moved and rounded), none withheld. The rates and
+    limits are worked out from those rounded figures, so no exact figure can be recovered from them.
+    Returns (frame, grain, reason it cannot be drawn or None)."""
+
+    def cells(grain: str) -> pd.DataFrame:
+        frame = data.at_risk[grain]
+        frame = frame[
+            (frame["grp"] == grp) & (frame["site_code"].isna() if site is None else frame["site_code"] == site)
+        ]
+        return frame.drop(columns=["grp", "site_code"]).reset_index(drop=True)
+
+    frame = cells("month")
+    if frame[measure].sum() == 0:
+        return frame, "month", "No emergency admissions while at risk in this period."
+    grain, shown = "month", _showable_tail(_whole(frame, "month", filters), measure)
+    if len(shown) < MIN_POINTS:
+        grain, shown = "quarter", _showable_tail(_whole(cells("quarter"), "quarter", filters), measure)
+    if len(shown) < 2:
+        return shown, grain, "Too few emergency admissions or people at risk to chart safely, even by quarter."
+    if site is None and measure != "admissions" and _a_site_withheld(data, grp, measure, filters):
+        # bed days are not rounded: all sites less the sites shown would give a withheld site's figures
+        return (
+            shown,
+            grain,
+            (
+                "Not shown for all sites together while a selected site has too few people to chart its own: "
+                "its figures could be worked out by subtraction."
+            ),
         )
-        grain = "quarter"
-    # leave out a part month or quarter at either end of the period: it would look like a fall
+    numerator, exposure = _protected(shown, measure)
+    # the rate and limits are worked out from the figures as shown, so they cannot give back exact ones
+    chart = u_prime(numerator.to_numpy(dtype=float), exposure.to_numpy(dtype=float), improvement="decrease")
+    chart[["value", "centre", "lcl", "ucl"]] *= RATE_PER
+    chart.insert(0, "period", shown["period"].to_numpy())
+    return chart.rename(columns={"value": "rate"}), grain, None
+
+
+def _whole(frame: pd.DataFrame, grain: str, filters: Filters) -> pd.DataFrame:
+    """Leave out a part month or quarter at either end of the period: it would look like a fall."""
     spans = frame["period"].dt.to_period("M" if grain == "month" else "Q")
     whole = (spans.dt.start_time >= pd.Timestamp(filters.date_from)) & (
         spans.dt.end_time.dt.normalize() <= pd.Timestamp(filters.date_to)
     )
-    frame = frame[whole].reset_index(drop=True)
-    if frame[measure].sum() == 0:
-        return frame, grain, "No emergency admissions in this period."
-    if _any_suppressed(frame, measure):
-        return frame, grain, "Too few emergency admissions to chart safely, even by quarter."
-    if len(frame) < 2:
-        return frame, grain, "Too short a period to chart."
-    if site is None and measure != "admissions" and _a_site_withheld(data, grp, measure, filters):
-        # bed days are not rounded: all sites less the sites shown would give a withheld site's figures
-        return (
-            frame,
-            grain,
-            (
-                "Not shown for all sites together while a selected site has too few people to chart its own: "
-                "its figures could be worked out by subtraction."
-            ),
-        )
-    shown = (
-        pd.Series(disclosure.counts(frame, "admissions"))
-        if measure == "admissions"
-        else pd.Series([disclosure.by_people(v, n) for v, n in zip(frame[measure], frame["people"])])
-    )
-    # the limits are worked out from the values shown, so the mean cannot give back unrounded totals
-    chart = xmr([float(v) for v in shown], improvement="decrease")
-    chart.insert(0, "period", frame["period"].to_numpy())
-    chart["shown"] = [disclosure.numeric(v) for v in shown]
-    return chart, grain, None
+    return frame[whole].reset_index(drop=True)
 
 
-def _bed_days_series(
-    data: AdmissionsData, site: str | None, grp: str, filters: Filters
-) -> tuple[pd.DataFrame, str, str | None]:
-    """spc_series for bed days: each month's (or quarter's) bed days as `disclosure.days` shows them
-    (withheld from fewer than 8 people or where one or two people's stays make up most of it,
-    otherwise moved and rounded); by quarter where a month would be withheld."""
-    for grain in ("month", "quarter"):
-        frame = data.bed_days_by_period[grain]
-        frame = frame[
-            (frame["grp"] == grp) & (frame["site_code"].isna() if site is None else frame["site_code"] == site)
-        ]
-        spans = frame["period"].dt.to_period("M" if grain == "month" else "Q")
-        whole = (spans.dt.start_time >= pd.Timestamp(filters.date_from)) & (
-            spans.dt.end_time.dt.normalize() <= pd.Timestamp(filters.date_to)
-        )
-        frame = frame[whole].reset_index(drop=True)
-        shown = [
-            0.0 if int(row["people"]) == 0 else disclosure.magnitude_cell(row, "bed_days", kind="days")
-            for _, row in frame.iterrows()
-        ]
-        if disclosure.SUPPRESSED not in shown:
-            break
-    if frame["bed_days"].sum() == 0:
-        return frame, grain, "No emergency admissions in this period."
-    if disclosure.SUPPRESSED in shown:
-        return frame, grain, "Too few emergency admissions to chart safely, even by quarter."
-    if len(frame) < 2:
-        return frame, grain, "Too short a period to chart."
-    if site is None and _a_site_withheld(data, grp, "bed_days", filters):
-        return (
-            frame,
-            grain,
-            (
-                "Not shown for all sites together while a selected site has too few people to chart its own: "
-                "its figures could be worked out by subtraction."
-            ),
-        )
-    chart = xmr([float(v) for v in shown], improvement="decrease")
-    chart.insert(0, "period", frame["period"].to_numpy())
-    chart["shown"] = [float(v) for v in shown]
-    return chart, grain, None
+def _showable_tail(frame: pd.DataFrame, measure: str) -> pd.DataFrame:
+    """The periods from the first after which no figure is suppressed and someone is at risk in each."""
+    numerator, exposure = _protected(frame, measure)
+    bad = ((numerator == disclosure.SUPPRESSED) | (exposure == disclosure.SUPPRESSED) | (exposure == 0)).to_numpy()
+    first = int(np.flatnonzero(bad)[-1]) + 1 if bad.any() else 0
+    return frame.iloc[first:].reset_index(drop=True)
+
+
+def _protected(frame: pd.DataFrame, measure: str) -> tuple[pd.Series, pd.Series]:
+    """The numerator as it may be shown (admissions rounded as a count; bed days withheld where fewer than 8
+    people contribute) and the person-months at risk rounded as a count: the one place the SPC figures pass
+    through disclosure control."""
+    exposure = _exposure(frame)
+    if measure == "admissions":
+        shown = pd.Series(disclosure.counts(frame, "admissions"), dtype=object)
+    else:
+        shown = pd.Series(
+            [0.0 if int(row["people"]) == 0 else disclosure.magnitude_cell(row, "bed_days", kind="days")
+             for _, row in frame.iterrows()],
+            dtype=object,
+        )  # fmt: skip
+    return shown.reset_index(drop=True), exposure
+
+
+def _exposure(frame: pd.DataFrame) -> pd.Series:
+    """Person-months at risk to the nearest whole month, then shown as a count is (cell key perturbation
+    with the record keys of the people at risk, threshold and rounding)."""
+    months = frame["person_months"].round().astype(int)
+    return pd.Series(
+        [disclosure.count(n, k) for n, k in zip(months, frame["person_months_ckey"])], dtype=object
+    ).reset_index(drop=True)
 
 
 def _a_site_withheld(data: AdmissionsData, grp: str, measure: str, filters: Filters) -> bool:
-    sites = data.monthly["site_code"].dropna().unique()
+    sites = data.at_risk["month"]["site_code"].dropna().unique()
     return len(sites) > 1 and any(
         (spc_series(data, s, grp, measure, filters)[2] or "").startswith("Too few") for s in sites
     )
-
-
-def _any_suppressed(frame: pd.DataFrame, measure: str) -> bool:
-    if measure == "admissions":
-        return disclosure.SUPPRESSED in disclosure.counts(frame, "admissions")
-    return any(disclosure.by_people(v, n) == disclosure.SUPPRESSED for v, n in zip(frame[measure], frame["people"]))
 
 
 def spc_title(chart: pd.DataFrame, grain: str, who: str) -> str:
@@ -195,6 +186,33 @@ def spc_title(chart: pd.DataFrame, grain: str, who: str) -> str:
     else:
         text = f"{who}: only common cause variation"
     return text
+
+
+SPC_METHOD = (
+    "Rates per 100 person-months at risk on Laney's u′ chart, which NHS England's Making Data Count guidance "
+    "recommends for rates: limits are widened or narrowed for the spread between periods beyond chance (sigma z) "
+    "and vary with the number at risk in each period. At risk: budget holders while their budget is in place; the "
+    "comparison group from their index date. Only emergency admissions while at risk count, by the month admitted. "
+    "Admissions and person-months at risk are rounded to the nearest 5 (bed days are withheld where fewer than 8 "
+    "people contribute) before rates and limits are worked out; a chart starts at the first month from which no "
+    "figure is too small to show, and uses quarters where fewer than 12 months can be shown. Limits are worked out "
+    "once over the whole period shown and are not recalculated at go-live. Making Data Count rules: a point "
+    "outside its limits; a run of 7 on one side of the centre line; a trend of 7 rising or falling; two of three "
+    "points near a limit. Go-live dates are marked with dotted lines."
+)
+
+
+def spc_note(chart: pd.DataFrame, grain: str) -> str:
+    """The u' chart's subtitle: what is plotted, from when, and whether its limits are trial limits."""
+    first = pd.Timestamp(chart["period"].iloc[0])
+    start = first.strftime("%B %Y") if grain == "month" else f"Q{first.quarter} {first.year}"
+    note = (
+        f"u′ chart by {grain} admitted, from {start}; fewer is better. Centre line (solid) and process limits "
+        "(dashed), which vary with the people at risk."
+    )
+    if len(chart) < MIN_POINTS:
+        note += f" Trial limits: only {len(chart)} points."
+    return note
 
 
 def go_live_dates(data: AdmissionsData, filters: Filters) -> pd.DataFrame:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import altair as alt
 import duckdb
+import pandas as pd
 
 from phb import admissions, charts, compare, disclosure, exports, spending, uptake
 from phb import formatting as fmt
@@ -95,12 +96,37 @@ def _spend_by_category(src: Sources) -> BriefChart | None:
         cats[["category", "spend_gbp"]], title, "Spending in the period by category, net of refunds"
     )
     total = spending.total_block(src.spending, None)
+    refunds = total["refunds_gbp"]
+    refunds = abs(refunds) if isinstance(refunds, int | float) else refunds  # refunds are recorded as negative spend
+    shown = _pounds_alike([total["total_gbp"], refunds, *(r.spend for r in cats.itertuples())])
+    withheld = [r.name for r, text in zip(cats.itertuples(), shown[2:]) if text == disclosure.SUPPRESSED]
     notes = (
-        f"Total spending {fmt.money(total['total_gbp'])}, net of refunds and recoveries of "
-        f"{fmt.money_size(total['refunds_gbp'])}. "
-        + " ".join(f"{r.name}: {fmt.money(r.spend)}." for r in cats.itertuples())
+        f"Total spending {shown[0]}, net of refunds and recoveries "
+        + (
+            f"(withheld: {disclosure.WHY_MONEY_WITHHELD}). "
+            if shown[1] == disclosure.SUPPRESSED
+            else f"of {shown[1]}. "
+        )
+        + " ".join(
+            f"{r.name}: {text}." for r, text in zip(cats.itertuples(), shown[2:]) if text != disclosure.SUPPRESSED
+        )
+        + (f" Withheld ({disclosure.WHY_MONEY_WITHHELD}): {', '.join(withheld)}." if withheld else "")
     )
     return BriefChart("spend_by_category", chart, notes)
+
+
+def _pounds_alike(values: list) -> list[str]:
+    """Sums of money for one list, rounded alike: all to the nearest £100 where the largest is £10,000 or
+    more, otherwise to the pound; a withheld figure stays withheld."""
+    numbers = [abs(float(v)) for v in values if isinstance(v, int | float) and not pd.isna(v)]
+    step = 100 if numbers and max(numbers) >= 10_000 else 1
+    out = []
+    for v in values:
+        if isinstance(v, int | float) and not pd.isna(v):
+            out.append(("-" if v < 0 else "") + f"£{step * round(abs(float(v)) / step):,.0f}")
+        else:
+            out.append(fmt.money(v))
+    return out
 
 
 def _admissions_effect(src: Sources) -> BriefChart | None:
@@ -188,6 +214,21 @@ def _utilisation(src: Sources) -> BriefChart | None:
     return BriefChart("utilisation", chart, "Withheld where a site has fewer than 8 budget holders.")
 
 
+# Why each chart can be left out of a pack, in plain words (the condition its builder above returns None on)
+WHY_LEFT_OUT = {
+    "budgets_against_plan": "no budgets in place to show for this selection",
+    "spend_by_category": "too few people's spending to show by category: sums from fewer than 8 people are withheld",
+    "admissions_effect": (
+        f"too few emergency admissions to estimate the budget effect: at least {admissions.MIN_EVENTS} are needed "
+        "in each group in the year before and the year after"
+    ),
+    "uptake_funnel": "a funnel plot compares sites, and fewer than two sites have uptake to show",
+    "uptake_by_site": "no uptake to show: no budgets at pilot end, or too few to show safely",
+    "pathway": "nobody was referred in this period, or too few to show safely",
+    "effect_by_site": "too few emergency admissions at any site to estimate the budget effect",
+    "utilisation": "every site has fewer than 8 budget holders, so how much of their budgets they spent is withheld",
+}
+
 CATALOGUE: dict[str, tuple[str, Callable[[Sources], BriefChart | None]]] = {
     "budgets_against_plan": ("Budgets in place against plan", _budgets_against_plan),
     "spend_by_category": ("Spending by category", _spend_by_category),
@@ -200,8 +241,15 @@ CATALOGUE: dict[str, tuple[str, Callable[[Sources], BriefChart | None]]] = {
 }
 
 
+def left_out_lines(skipped: list[str]) -> list[str]:
+    """Each chart left out of the pack and why, as sentences for the PDF, the slides and the page."""
+    by_label = {label: key for key, (label, _) in CATALOGUE.items()}
+    return [f"{label}: {WHY_LEFT_OUT[by_label[label]]}." for label in skipped]
+
+
 def build_charts(src: Sources, keys: list[str]) -> tuple[list[BriefChart], list[str]]:
-    """The chosen charts, and the labels of those with nothing safe to show for this selection."""
+    """The chosen charts, and the labels of those with nothing safe to show for this selection
+    (left_out_lines says why)."""
     unknown = [k for k in keys if k not in CATALOGUE]
     if unknown:
         raise ValueError(f"Unknown chart {', '.join(unknown)}: choose from {', '.join(CATALOGUE)}.")
@@ -273,8 +321,15 @@ def slide_pngs(items: list[BriefChart], meta: ExportMeta, svgs: dict[str, str] |
     return {item.key: exports.svg_png(svgs[item.key], scale=2) for item in items}
 
 
-def pdf_bytes(items: list[BriefChart], facts: dict, meta: ExportMeta, pngs: dict[str, bytes] | None = None) -> bytes:
-    """A4 landscape: a cover with the headline facts, then one chart a page with its notes."""
+def pdf_bytes(
+    items: list[BriefChart],
+    facts: dict,
+    meta: ExportMeta,
+    pngs: dict[str, bytes] | None = None,
+    left_out: list[str] = (),
+) -> bytes:
+    """A4 landscape: a cover with the headline facts, the charts in the pack and those left out and why, then one
+    chart a page with its notes."""
     pngs = pngs or slide_pngs(items, meta)
     from fpdf import FPDF, FontFace
 
@@ -329,10 +384,17 @@ def pdf_bytes(items: list[BriefChart], facts: dict, meta: ExportMeta, pngs: dict
     pdf.multi_cell(
         0,
         5,
-        _latin("Charts in this pack: " + "; ".join(item.title for item in items) + "."),
+        _latin("Charts in this pack: " + ("; ".join(item.title for item in items) or "none") + "."),
         new_x="LMARGIN",
         new_y="NEXT",
     )
+    if left_out:
+        pdf.ln(1)
+        pdf.set_font("Helvetica", style="B", size=10)
+        pdf.multi_cell(0, 5, "Left out of this pack, and why", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", size=10)
+        for line in left_out_lines(list(left_out)):
+            pdf.multi_cell(0, 5, _latin(f"- {line}"), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     footer_block()
 
@@ -355,9 +417,15 @@ def _png_size(png: bytes) -> tuple[int, int]:
     return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
 
 
-def pptx_bytes(items: list[BriefChart], facts: dict, meta: ExportMeta, pngs: dict[str, bytes] | None = None) -> bytes:
-    """A 16:9 deck: a title slide with the headline facts, then one chart a slide with its title, the
-    notes in the speaker notes."""
+def pptx_bytes(
+    items: list[BriefChart],
+    facts: dict,
+    meta: ExportMeta,
+    pngs: dict[str, bytes] | None = None,
+    left_out: list[str] = (),
+) -> bytes:
+    """A 16:9 deck: a title slide with the headline facts, a slide listing the charts left out and why (where
+    any are), then one chart a slide with its title, the notes in the speaker notes."""
     pngs = pngs or slide_pngs(items, meta)
     from pptx import Presentation
     from pptx.dml.color import RGBColor
@@ -396,6 +464,10 @@ def pptx_bytes(items: list[BriefChart], facts: dict, meta: ExportMeta, pngs: dic
     text(cover, 0.6, 2.85, 12, 3.4, [f"{label}: {value}" for label, value in headline_rows(facts)], 15)
     text(cover, 0.6, 6.3, 12, 1.0, meta.footer(), 9, colour=(76, 98, 114))
     cover.notes_slide.notes_text_frame.text = "\n".join(meta.footer())
+    if left_out:
+        gaps = deck.slides.add_slide(blank)
+        text(gaps, 0.5, 0.2, 12.3, 1.0, ["Left out of this pack, and why"], 20, bold=True)
+        text(gaps, 0.6, 1.3, 12, 5.0, left_out_lines(list(left_out)), 16)
 
     for item in items:
         slide = deck.slides.add_slide(blank)
@@ -438,7 +510,9 @@ def pack_facts(items: list[BriefChart], facts: dict, meta: ExportMeta) -> dict:
     }
 
 
-def write_pack(out: Path, items: list[BriefChart], facts: dict, meta: ExportMeta) -> list[Path]:
+def write_pack(
+    out: Path, items: list[BriefChart], facts: dict, meta: ExportMeta, left_out: list[str] = ()
+) -> list[Path]:
     """briefing.pdf, briefing.pptx, facts.json and charts/ with a PNG and an SVG per chart."""
     charts_dir = out / "charts"
     charts_dir.mkdir(parents=True, exist_ok=True)
@@ -450,8 +524,8 @@ def write_pack(out: Path, items: list[BriefChart], facts: dict, meta: ExportMeta
         (charts_dir / f"{stem}.png").write_bytes(exports.svg_png(svgs[item.key]))
         written += [charts_dir / f"{stem}.svg", charts_dir / f"{stem}.png"]
     pngs = slide_pngs(items, meta, svgs)
-    (out / "briefing.pdf").write_bytes(pdf_bytes(items, facts, meta, pngs))
-    (out / "briefing.pptx").write_bytes(pptx_bytes(items, facts, meta, pngs))
+    (out / "briefing.pdf").write_bytes(pdf_bytes(items, facts, meta, pngs, left_out))
+    (out / "briefing.pptx").write_bytes(pptx_bytes(items, facts, meta, pngs, left_out))
     (out / "facts.json").write_text(
         json.dumps(pack_facts(items, facts, meta), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )

@@ -15,7 +15,6 @@ from phb.stats import RULE_WORDS
 NHS_BLUE = "#005EB8"
 TEXT = "#212B32"
 SECONDARY_TEXT = "#4C6272"
-TINT = "#F0F4F5"
 GREY = "#AEB7BD"
 SITE_COLOURS = ("#005EB8", "#00A499", "#AE2573", "#ED8B00", "#009639", "#41B6E6", "#330072")
 GROUP_COLOURS = {"Budget holders": NHS_BLUE, "Comparison group": "#ED8B00"}
@@ -98,6 +97,7 @@ COLUMNS = {
     **dict.fromkeys(["denominator", "plan", "value", "c", "x", "low", "high", "rate", "rate_ratio"], "figure"),
     **dict.fromkeys(["spend_gbp", "sort_value", "refunds", "cost_gbp", "bed_days", "median", "q1", "q3"], "figure"),
     **dict.fromkeys(["shown", "mean", "lpl", "upl", "variation", "rule", "special_cause"], "figure"),
+    **dict.fromkeys(["centre", "lcl", "ucl", "label_y"], "figure"),
     **dict.fromkeys(["pct_of_referred", "share_pct", "conversion_pct", "rest_pct", "utilisation_pct"], "pct"),
     "uptake_pct": "uptake",
     "change_pct": "change",
@@ -376,6 +376,7 @@ def reach(frame: pd.DataFrame, overall_pct: float | None, title: str, subtitle: 
             "withheld" if pd.isna(lo) else f"{lo:.0f}% to {hi:.0f}%" for lo, hi in zip(frame["low"], frame["high"])
         ],
         referred_text=[str(v) if v != "*" else "fewer than 8" for v in frame["referred"]],
+        referred=[str(v) for v in frame["referred"]],  # counts and '*' as text: one type for the browser
     )
     colours = {
         "Lower than the rest, beyond chance": "#AE2573",
@@ -578,16 +579,17 @@ VARIATION_NAMES = {
 }
 
 
-def xmr_chart(
+def spc_rate_chart(
     frame: pd.DataFrame, grain: str, measure_title: str, go_lives: pd.DataFrame, title: str, subtitle: str
 ) -> alt.Chart:
-    """An XmR chart in the Making Data Count style: points coloured by variation (fewer admissions is
-    better), the mean and process limits, go-live dates marked, the rule that fired in the tooltip."""
-    # only what may be published goes to the browser: the rounded points, not the unrounded values
-    data = frame[["period", "shown", "mean", "lpl", "upl", "variation", "rule"]].assign(
+    """A u' chart in the Making Data Count style: rates per 100 person-months at risk, points coloured by
+    variation (lower is better), the centre line and each point's own process limits (stepped, as they
+    vary with the people at risk), go-live dates marked, the rule that fired in the tooltip."""
+    # only what may be published goes to the browser: period, rate, centre line, limits, variation and rule
+    # (never the person-months at risk or the admissions the rate was worked out from)
+    data = frame[["period", "rate", "centre", "lcl", "ucl", "variation", "rule"]].assign(
         variation_name=frame["variation"].map(VARIATION_NAMES),
         rule_name=frame["rule"].map(lambda r: RULE_WORDS.get(r, r) or "none"),
-        value_text=["withheld" if pd.isna(v) else f"{v:,.0f}" for v in frame["shown"]],
     )
     time_axis = alt.X(
         "period:T",
@@ -595,12 +597,16 @@ def xmr_chart(
         axis=alt.Axis(format="%b %Y" if grain == "month" else "Q%q %Y", labelAngle=0, labelOverlap=True, tickCount=5),
     )
     base = _chart(data).encode(x=time_axis)
-    mean = base.mark_line(color=TEXT, strokeWidth=1.5).encode(y=alt.Y("mean:Q"))
-    upper = base.mark_line(color=SECONDARY_TEXT, strokeDash=[6, 4], strokeWidth=1.2).encode(y="upl:Q")
-    lower = base.mark_line(color=SECONDARY_TEXT, strokeDash=[6, 4], strokeWidth=1.2).encode(y="lpl:Q")
-    line = base.mark_line(color=GREY, strokeWidth=1.5).encode(y=alt.Y("shown:Q", title=measure_title))
+    centre = base.mark_line(color=TEXT, strokeWidth=1.5).encode(y=alt.Y("centre:Q"))
+    upper = base.mark_line(color=SECONDARY_TEXT, strokeDash=[6, 4], strokeWidth=1.2, interpolate="step-after").encode(
+        y="ucl:Q"
+    )
+    lower = base.mark_line(color=SECONDARY_TEXT, strokeDash=[6, 4], strokeWidth=1.2, interpolate="step-after").encode(
+        y="lcl:Q"
+    )
+    line = base.mark_line(color=GREY, strokeWidth=1.5).encode(y=alt.Y("rate:Q", title=measure_title))
     points = base.mark_point(filled=True, size=60).encode(
-        y="shown:Q",
+        y="rate:Q",
         color=alt.Color(
             "variation_name:N",
             title=None,
@@ -609,15 +615,15 @@ def xmr_chart(
         ),
         tooltip=[
             alt.Tooltip("period:T", title="From", format="%B %Y"),
-            alt.Tooltip("value_text:N", title=measure_title),
+            alt.Tooltip("rate:Q", title=measure_title, format=",.2f"),
             alt.Tooltip("variation_name:N", title="Variation"),
             alt.Tooltip("rule_name:N", title="Rule that fired"),
-            alt.Tooltip("mean:Q", title="Mean", format=",.1f"),
-            alt.Tooltip("lpl:Q", title="Lower process limit", format=",.1f"),
-            alt.Tooltip("upl:Q", title="Upper process limit", format=",.1f"),
+            alt.Tooltip("centre:Q", title="Centre line", format=",.2f"),
+            alt.Tooltip("lcl:Q", title="Lower process limit", format=",.2f"),
+            alt.Tooltip("ucl:Q", title="Upper process limit", format=",.2f"),
         ],
     )
-    layers = [mean, upper, lower, line, points]
+    layers = [centre, upper, lower, line, points]
     lives = go_lives[
         (pd.to_datetime(go_lives["go_live"]) >= data["period"].min())
         & (pd.to_datetime(go_lives["go_live"]) <= data["period"].max())
@@ -644,6 +650,7 @@ def rates_before_after(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Ch
     data = frame.dropna(subset=["rate"]).assign(
         rate_text=lambda d: [f"{r:.2f} ({lo:.2f} to {hi:.2f})" for r, lo, hi in zip(d["rate"], d["low"], d["high"])],
         admissions_text=lambda d: [("fewer than 8" if v == "*" else f"{v:,}") for v in d["admissions"]],
+        admissions=lambda d: [str(v) for v in d["admissions"]],  # counts and '*' as text: one type for the browser
     )
     sites = list(dict.fromkeys(data["site"]))
     base = _chart(data).encode(
@@ -796,6 +803,7 @@ def funnel(
     x = alt.X("denominator:Q", title=x_title)
     # the limits flare at small denominators: keep the axis to the sites' own range, with room
     top = max(float(data["value"].max()) * 1.35, centre * 1.6) if len(data) else centre * 2
+    data["label_y"] = funnel_label_positions(data["site"], data["denominator"], data["value"], top)
     limit_lines = (
         _chart(lines)
         .mark_line(color=SECONDARY_TEXT, strokeWidth=1.2, clip=True)
@@ -832,12 +840,58 @@ def funnel(
     )
     names = (
         _chart(data)
-        .mark_text(align="left", dx=9, dy=-6, color=TEXT, fontSize=12)
-        .encode(x=x, y="value:Q", text="site:N")
+        .mark_text(align="left", baseline="middle", dx=9, color=TEXT, fontSize=12)
+        .encode(x=x, y="label_y:Q", text="site:N")
     )
     return alt.layer(limit_lines, centre_line, dots, names).properties(
-        title=finding_title(title, subtitle, width=55), height=300, autosize=PLOT_ONLY
+        title=finding_title(title, subtitle, width=55), height=FUNNEL_HEIGHT, autosize=PLOT_ONLY
     )
+
+
+FUNNEL_HEIGHT = 300  # px of the plot area
+FUNNEL_NARROWEST = 300  # px: the narrowest the plot area is drawn (two columns on a small screen)
+LABEL_HEIGHT = 15  # px of a 12px label's line
+LABEL_CHAR = 7.0  # px per character of a 12px label, generous
+
+
+def funnel_label_boxes(
+    sites, denominators, label_y, x_top: float, y_top: float, width: float = FUNNEL_NARROWEST
+) -> list[tuple[float, float, float, float]]:
+    """Each label's box in pixels (left, top, right, bottom) on a plot area `width` wide, the x axis from 0 to
+    x_top and the y axis from 0 to y_top (Vega-Lite's x axis starts at 0 and may round its top up, which only
+    draws the labels closer together across than this, never on top of each other)."""
+    boxes = []
+    for site, d, y in zip(sites, denominators, label_y):
+        left = float(d) / x_top * width + 9
+        middle = FUNNEL_HEIGHT * (1 - float(y) / y_top)
+        boxes.append((left, middle - LABEL_HEIGHT / 2, left + LABEL_CHAR * len(str(site)), middle + LABEL_HEIGHT / 2))
+    return boxes
+
+
+def boxes_overlap(a, b) -> bool:
+    """Whether two (left, top, right, bottom) boxes share any area."""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def funnel_label_positions(sites, denominators, values, y_top: float) -> list[float]:
+    """Where each site's label sits on the y axis: beside its point, or nudged up or down a line at a time
+    until its box clears the labels already placed (highest point first), on the narrowest plot drawn."""
+    sites, denominators, values = list(sites), [float(d) for d in denominators], [float(v) for v in values]
+    x_top = max([*denominators, 1.0])
+    per_px = y_top / FUNNEL_HEIGHT
+    placed: dict[int, float] = {}
+    for i in sorted(range(len(values)), key=lambda k: -values[k]):
+        y = values[i]
+        for step in (0, 1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6, -6, 7, -7):
+            y = values[i] + step * LABEL_HEIGHT * per_px
+            keys = [*placed, i]
+            boxes = funnel_label_boxes(
+                [sites[k] for k in keys], [denominators[k] for k in keys], [*placed.values(), y], x_top, y_top
+            )
+            if not any(boxes_overlap(boxes[-1], other) for other in boxes[:-1]):
+                break
+        placed[i] = y
+    return [placed[i] for i in range(len(values))]
 
 
 MARKING_COLOURS = {"better": "#009639", "similar": GREY, "worse": "#AE2573", "too few to say": "#E8EDEE"}

@@ -5,19 +5,28 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shutil
 import sys
 
 from phb import config
-from phb.warehouse import ContractError, build, connect, ensure_warehouse, run_query
+from phb.warehouse import ContractError, WarehouseWriteError, build, connect, ensure_warehouse, run_query
+
+log = logging.getLogger(__name__)
+PACK_FILES = ("briefing.pdf", "briefing.pptx", "facts.json", "charts")
 
 
 def _build(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="python -m phb build", description="Build the warehouse from the extract.")
+    prog = "python -m phb build"
+    ap = argparse.ArgumentParser(prog=prog, description="Build the warehouse from the extract.")
     ap.parse_args(argv)
     cfg = config.settings()
+    problem = config.output_problem(cfg.warehouse.parent, "PHB_WAREHOUSE's folder")
+    if problem:
+        print(f"{prog}: {problem} The warehouse was not built.", file=sys.stderr)
+        return 1
     try:
         info = build(cfg.data_dir, cfg.warehouse)
-    except ContractError as exc:
+    except (ContractError, WarehouseWriteError) as exc:
         print(exc, file=sys.stderr)
         print("The warehouse was not changed.", file=sys.stderr)
         return 1
@@ -46,8 +55,8 @@ def _selection(args: argparse.Namespace, prog: str, extra_problems=()):
     cfg = config.settings()
     try:
         ready = ensure_warehouse(cfg)
-    except ContractError as exc:
-        print(exc, file=sys.stderr)
+    except (ContractError, WarehouseWriteError) as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
         return 1
     if ready.problem:
         print(f"Warning: {ready.problem}\nUsing the previous warehouse ({ready.info.data_version}).", file=sys.stderr)
@@ -100,13 +109,21 @@ def _brief(argv: list[str]) -> int:
         default=",".join(briefing.DEFAULT_CHARTS),
         help=f"charts separated by commas, from: {', '.join(briefing.CATALOGUE)}",
     )
+    ap.add_argument("--force", action="store_true", help="replace a briefing pack already in --out")
     args = ap.parse_args(argv)
     out = Path(args.out)
     keys = [k.strip() for k in args.charts.split(",") if k.strip()]
     unknown = [k for k in keys if k not in briefing.CATALOGUE]
     problems = [f"Unknown chart {', '.join(unknown)}: choose from {', '.join(briefing.CATALOGUE)}."] if unknown else []
-    if out.exists() and not out.is_dir():
-        problems.append(f"--out {out} is a file, not a folder.")
+    # the output folder is checked before any work, so a bad --out fails at once, not after the charts
+    out_problem = config.output_problem(out)
+    held = [] if out_problem else [name for name in PACK_FILES if (out / name).exists()]
+    if held and not args.force:
+        out_problem = f"--out {out} already holds a briefing pack ({', '.join(held)}): add --force to replace it."
+    if out_problem:
+        for p in [*problems, out_problem]:
+            print(f"{prog}: {p}", file=sys.stderr)
+        return 2
     chosen = _selection(args, prog, problems)
     if isinstance(chosen, int):
         return chosen
@@ -114,9 +131,20 @@ def _brief(argv: list[str]) -> int:
     with connect(cfg.warehouse) as con:
         items, skipped = briefing.build_charts(briefing.Sources(con, ready.info, filters, names), keys)
     meta = exports.meta_for(ready.info, filters, names)
-    written = briefing.write_pack(out, items, facts(cfg.warehouse, ready.info, filters), meta)
-    for label in skipped:
-        print(f"Left out '{label}': too few figures to show safely for this selection.", file=sys.stderr)
+    new_folder = not out.exists()
+    try:
+        if held:  # --force: the old pack's charts go, so none is left from another selection
+            for old in (out / "charts").glob("*.*"):
+                if old.suffix in (".png", ".svg"):
+                    old.unlink()
+        written = briefing.write_pack(out, items, facts(cfg.warehouse, ready.info, filters), meta, skipped)
+    except OSError as exc:
+        if new_folder:
+            shutil.rmtree(out, ignore_errors=True)
+        print(f"{prog}: the pack could not be written to {out} ({exc.strerror or exc}).", file=sys.stderr)
+        return 1
+    for line in briefing.left_out_lines(skipped):
+        print(line, file=sys.stderr)
     print(f"Wrote {len(written)} files to {out}: briefing.pdf, briefing.pptx, facts.json and {len(items)} charts.")
     return 0
 
@@ -144,4 +172,9 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    return COMMANDS[argv[0]](argv[1:])
+    try:
+        return COMMANDS[argv[0]](argv[1:])
+    except Exception as exc:  # noqa: BLE001 - a message, never a traceback
+        log.debug("python -m phb %s failed", argv[0], exc_info=exc)
+        print(f"python -m phb {argv[0]}: stopped by an unexpected error ({type(exc).__name__}).", file=sys.stderr)
+        return 1

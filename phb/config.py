@@ -11,7 +11,7 @@ QUERIES_DIR = PROJECT_ROOT / "queries"
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
 DEFAULT_WAREHOUSE = PROJECT_ROOT / ".warehouse" / "phb.duckdb"
 
-# 2011/12 reference costs (PILOT_FACTS): the unit cost used where an admission has no cost.
+# 2011/12 reference costs (docs/PILOT_FACTS.md): the unit cost used where an admission has no cost.
 DEFAULT_UNIT_COSTS_GBP = {"mental_health": 334.0, "general_acute": 400.0}
 PRICE_BASE = "2011/12 prices"
 
@@ -73,3 +73,28 @@ def perturbation_key(warehouse: Path, env: dict[str, str] | None = None) -> str:
     if not key:
         raise ValueError(f"the perturbation key file {path.name} beside the warehouse is empty")
     return key
+
+
+def output_problem(out: Path, flag: str = "--out") -> str | None:
+    """Why files cannot be written into the folder `out`, in one line, or None if they can.
+
+    Checked before any work: `out` must be a folder or not yet exist, and the nearest folder that
+    does exist must take a new file (a read-only place such as /proc refuses one, even to root).
+    Nothing is left behind by the check.
+    """
+    import tempfile
+
+    path = Path(out).expanduser()
+    if path.exists() and not path.is_dir():
+        return f"{flag} {out} is a file, not a folder."
+    existing = path.absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{flag} {out} cannot be written: {existing} is not a folder."
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError:
+        return f"{flag} {out} cannot be written: {existing} does not take new files."
+    return None

@@ -1,7 +1,7 @@
 """The pilot data contract, version 1, as data: tables, columns, types and allowed values.
 
 One place that the generator, the warehouse build and the tests all read, so the rules in
-`DATA_CONTRACT.md` are written down once.
+`docs/DATA_CONTRACT.md` are written down once.
 """
 
 from __future__ import annotations

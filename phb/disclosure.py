@@ -331,7 +331,8 @@ SIGNIFICANT = 3  # significant figures for money and day totals
 QUANTILE_NEIGHBOURS = 5  # a median or quartile is the mean of this many per-person values
 MONEY_QUANTILE_UNIT = 10  # a money median or quartile is shown to the nearest GBP 10
 DAYS_QUANTILE_UNIT = 1  # a median or quartile of days to the nearest whole day
-FEWER_OR_DOMINATED = "withheld (fewer than 8 people, or one or two people make up most of it)"
+WHY_MONEY_WITHHELD = f"{FEWER} people, or one or two people make up most of it"
+FEWER_OR_DOMINATED = f"withheld ({WHY_MONEY_WITHHELD})"
 MONEY_NOTE = (
     "Money and bed days: withheld where fewer than 8 people contribute or the two largest "
     "contributions are more than 90% of the total; otherwise moved by a published random fraction "

@@ -10,6 +10,7 @@ import html
 import io
 import re
 import textwrap
+import threading
 from dataclasses import dataclass
 from datetime import date
 
@@ -72,9 +73,28 @@ def meta_for(
 # Charts
 
 
+# Altair's data transformer is one per process, and Streamlit switches it (under its own lock) while
+# it turns a chart into a spec for the browser. A spec made here at the same moment, without that lock,
+# would put this chart's data into another session's chart and lose its own (a "dictionary changed
+# size during iteration" error, or a chart with no data). So every spec here is made under the same
+# lock: phb.ui sets ALTAIR_LOCK to Streamlit's lock; this one serves where Streamlit is not running.
+ALTAIR_LOCK = threading.Lock()
+
+
+def spec(chart: alt.TopLevelMixin) -> dict:
+    """The chart's Vega-Lite spec, with its data inline, made under ALTAIR_LOCK."""
+    with ALTAIR_LOCK:
+        return chart.to_dict()
+
+
 def title_text(chart: alt.TopLevelMixin) -> str:
-    """The chart's title (its finding) as one line of text."""
-    title = chart.to_dict().get("title")
+    """The chart's title (its finding) as one line of text: read from the chart itself where it is
+    set there (no spec to make, which validates the whole chart), otherwise from its spec."""
+    title = getattr(chart, "title", alt.Undefined)
+    if isinstance(title, alt.TitleParams):
+        title = title.to_dict()
+    if title is alt.Undefined or not isinstance(title, str | list | dict):
+        title = spec(chart).get("title")
     if isinstance(title, dict):
         title = title.get("text", "")
     if isinstance(title, list):
@@ -84,11 +104,11 @@ def title_text(chart: alt.TopLevelMixin) -> str:
 
 def for_export(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     """A copy sized for a page rather than a column: a fixed width, the title re-wrapped to it."""
-    spec = chart.to_dict()
+    drawn = spec(chart)
     out = chart.copy(deep=True)
-    if isinstance(out, alt.Chart | alt.LayerChart) and spec.get("width") in (None, "container"):
+    if isinstance(out, alt.Chart | alt.LayerChart) and drawn.get("width") in (None, "container"):
         out = out.properties(width=EXPORT_WIDTH)
-    title = spec.get("title")
+    title = drawn.get("title")
     if isinstance(title, dict):
         text = title.get("text", "")
         text = " ".join(text) if isinstance(text, list) else text
@@ -168,7 +188,7 @@ def chart_data(chart: alt.TopLevelMixin) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame()
     largest = max(frames, key=len)
-    rows = next(iter(alt.Chart(largest).mark_point().to_dict().get("datasets", {}).values()), [])
+    rows = next(iter(spec(alt.Chart(largest).mark_point()).get("datasets", {}).values()), [])
     return pd.DataFrame(rows, columns=list(largest.columns))
 
 

@@ -43,11 +43,22 @@ def _split(value: str | Iterable[str] | None) -> list[str]:
     return [part.strip() for item in items for part in str(item).split(",") if part.strip()]
 
 
+def _shown(value: str, limit: int = 60) -> str:
+    """A value as typed, for a message: in quotes, cut to `limit` characters with an ellipsis."""
+    value = str(value)
+    return "'" + (value if len(value) <= limit else value[: limit - 1] + "…") + "'"
+
+
 def _parse_date(text: str, name: str, problems: list[str]) -> date | None:
+    """A date written exactly YYYY-MM-DD (ASCII digits): date.fromisoformat alone would also take
+    20150101 and 2015-W01-1."""
+    value = text.strip()
     try:
-        return date.fromisoformat(text.strip())
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+            raise ValueError(value)
+        return date.fromisoformat(value)
     except ValueError:
-        problems.append(f"The {name} date '{text}' is not a date written as YYYY-MM-DD.")
+        problems.append(f"The {name} date {_shown(text)} is not a date written as YYYY-MM-DD.")
         return None
 
 
@@ -72,6 +83,11 @@ def snap_to_months(lo: date, hi: date, period: tuple[date, date]) -> tuple[date,
     return lo.replace(day=1), min(month_end(hi), max(period[1], lo.replace(day=1)))
 
 
+def _site_code(text: str) -> str:
+    """A site code in capitals, from ASCII letters only: Unicode case mapping would make 'ſlm' SLM."""
+    return text.upper() if text.isascii() else text
+
+
 def parse_filters(
     *,
     sites: str | Iterable[str] | None,
@@ -87,11 +103,11 @@ def parse_filters(
     (a bad date), and the message says so; the other filters keep their values.
     """
     problems: list[str] = []
-    codes = [s.upper() for s in _split(sites)]
+    codes = [_site_code(s) for s in _split(sites)]
     unknown = [s for s in codes if s not in site_names]
     if unknown:
         problems.append(
-            f"Unknown site code{'s' if len(unknown) > 1 else ''} {', '.join(repr(s) for s in unknown)}: "
+            f"Unknown site code{'s' if len(unknown) > 1 else ''} {', '.join(_shown(s) for s in unknown)}: "
             f"the pilot sites are {', '.join(sorted(site_names))}. "
             + ("Showing the other sites chosen." if len(unknown) < len(codes) else "Showing all sites.")
         )
@@ -101,7 +117,7 @@ def parse_filters(
     bad = [m for m in options if m not in contract.MANAGEMENT_OPTIONS]
     if bad:
         problems.append(
-            f"Unknown management option {', '.join(repr(m) for m in bad)}: the options are "
+            f"Unknown management option {', '.join(_shown(m) for m in bad)}: the options are "
             f"{', '.join(contract.MANAGEMENT_OPTIONS)}."
         )
     mgmt = tuple(m for m in contract.MANAGEMENT_OPTIONS if m in options)

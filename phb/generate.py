@@ -1,6 +1,6 @@
 """Generate the synthetic pilot extract: four contract tables and a manifest of true parameters.
 
-Every figure here is an ASSUMPTION from PILOT_FACTS.md except the site names, lead
+Every figure here is an ASSUMPTION from docs/PILOT_FACTS.md except the site names, lead
 organisations, regions and CCG codes, which are published. The data is synthetic by design:
 no real person-level pilot data is public.
 """
@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from phb import contract
+from phb.config import output_problem
 
 DEFAULT_SEED = 2014
 DEFAULT_SCALE = 1.0
@@ -91,7 +92,7 @@ IMD_BLANK_SHARE = 0.05
 PUBLISHED_FIELDS = ("site_name", "lead_organisation", "region", "ccg_codes")
 MANIFEST_NOTE = (
     "SYNTHETIC DATA. Every figure in this extract and manifest is an ASSUMPTION from "
-    "PILOT_FACTS.md (not published data), except the site names, lead organisations, "
+    "docs/PILOT_FACTS.md (not published data), except the site names, lead organisations, "
     "regions and CCG codes, which come from the NHS England announcement (2014)."
 )
 
@@ -1074,6 +1075,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--effect must be > 0 and <= {MAX_EFFECT:g}")
         if args.out.exists() and not args.out.is_dir():
             parser.error(f"--out {args.out} is an existing file; give a folder")
+        if problem := output_problem(args.out):
+            parser.error(problem)
     except SystemExit as exc:
         return int(exc.code or 0)
     manifest = generate(args.out, seed=args.seed, scale=args.scale, effect=args.effect)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from phb import disclosure
+from phb import contract, disclosure
 from phb.filters import Filters
 from phb.stats import wilson_ci
 from phb.warehouse import run_query
@@ -198,17 +198,10 @@ def spend_title(frame: pd.DataFrame, total) -> str:
     if shown.empty:
         return "No spending to show for this selection"
     top = shown.sort_values("spend_gbp", ascending=False).iloc[0]
-    name = contract_label(top["category"])
+    name = contract.LABELS.get(top["category"], top["category"])
     if total in (None, disclosure.SUPPRESSED) or total <= 0:
         return f"{name} takes the most spending"
     return f"{name} takes the largest share of spending ({100 * top['spend_gbp'] / total:.0f}%)"
-
-
-def contract_label(code: str) -> str:
-    """The plain name of a coded value."""
-    from phb.contract import LABELS
-
-    return LABELS.get(code, code)
 
 
 def admissions_title(block: dict) -> str:

@@ -196,7 +196,9 @@ def over_time(data: SpendingData, filters: Filters) -> tuple[pd.DataFrame, str]:
         if withheld == 0 or (grain == "quarter" and by_category and withheld <= MOST_WITHHELD * len(shown)):
             break
     # each category's total for the period is shown elsewhere on the page: protect a withheld period
-    frame = frame.assign(shown=shown)
+    # object dtype: the cells hold money and the suppression marker; a column that starts all
+    # numbers would be float64, and pandas 3 refuses to put a marker into it
+    frame = frame.assign(shown=pd.Series(shown, index=frame.index, dtype=object))
     for _, series in frame.groupby(frame["category"].fillna("all"), sort=False):
         protected = disclosure.complementary(
             series["shown"].tolist(), series["net_gbp"].astype(float).tolist(), series["people"].tolist()

@@ -1,4 +1,4 @@
-"""Statistical methods as pure functions: intervals now; funnels, SPC and effects to come."""
+"""Statistical methods as pure functions: intervals, funnel limits and z-scores, SPC charts (XmR and Laney's u')."""
 
 from __future__ import annotations
 
@@ -189,9 +189,26 @@ def xmr(values, improvement: str = "decrease", screen_outliers: bool = False) ->
         mean_mr = float(moving[moving < XMR_SCREEN * mean_mr].mean())
     lpl, upl = mean - XMR_LIMIT * mean_mr, mean + XMR_LIMIT * mean_mr
     near_low, near_high = mean - XMR_NEAR * mean_mr, mean + XMR_NEAR * mean_mr
+    special, rule, variation = _signals(y, mean, lpl, upl, near_low, near_high, improvement)
+    return pd.DataFrame(
+        {
+            "value": y,
+            "mean": mean,
+            "lpl": lpl,
+            "upl": upl,
+            "special_cause": special,
+            "rule": rule,
+            "variation": variation,
+        },
+        index=values.index if isinstance(values, pd.Series) else None,
+    )
 
-    side = np.sign(y - mean).astype(int)
-    outside = (y > upl) | (y < lpl)
+
+def _signals(y: np.ndarray, centre, lower, upper, near_low, near_high, improvement: str):
+    """Making Data Count's signals for points y against a centre line and limits (numbers, or arrays of one per
+    point for limits that vary): (special_cause, rule, variation) arrays, as described in `xmr`."""
+    side = np.sign(y - centre).astype(int)
+    outside = (y > upper) | (y < lower)
     close = ~outside & ((y < near_low) | (y > near_high))
     trend = _trend_direction(y)
     run = _flag_stretches(side, XMR_RUN)
@@ -219,17 +236,64 @@ def xmr(values, improvement: str = "decrease", screen_outliers: bool = False) ->
         ["common_cause", "neutral", "improvement"],
         default="concern",
     )
+    return special, rule.astype(object), variation.astype(object)
+
+
+# --- Laney's u' chart (rates with a varying denominator) -----------------------------------------------------------
+
+LANEY_D2 = 1.128  # the bias constant d2 for moving ranges of two points: sigma_z = mean moving range of z / d2
+LANEY_LIMIT = 3  # limits at 3 sigma
+LANEY_NEAR = 2  # "close to a limit": beyond 2 sigma (two thirds of the way to it), as for the XmR chart
+
+
+def u_prime(events, exposure, improvement: str = "decrease") -> pd.DataFrame:
+    """Laney's u' chart (Laney 2002, Quality Engineering 14(4)) for rates events/exposure with NHS England's Making
+    Data Count signals against each point's own limits.
+
+    Centre line u = sum(events) / sum(exposure); each point's Poisson sigma sqrt(u / exposure); z = (rate - u) /
+    that sigma; sigma_z = mean moving range of z / 1.128 (no moving ranges screened out, as qicharts2's
+    qic.uprime); limits u +/- 3 sigma_z sqrt(u / exposure), the lower one not below 0. Signals as `xmr`, with
+    "close to a limit" beyond u +/- 2 sigma_z sqrt(u / exposure). Returns value (the rate), centre, lcl, ucl,
+    sigma_z, special_cause, rule, variation.
+    """
+    if improvement not in _IMPROVEMENT:
+        raise ValueError(f"improvement must be one of {', '.join(_IMPROVEMENT)}")
+    c = np.asarray(events, dtype=float)
+    n = np.asarray(exposure, dtype=float)
+    if c.ndim != 1 or n.shape != c.shape:
+        raise ValueError("events and exposure must be one-dimensional and the same length")
+    if len(c) < 2:
+        raise ValueError("a u' chart needs at least 2 points (one moving range)")
+    if np.any(~np.isfinite(c)) or np.any(c < 0):
+        raise ValueError("events must be finite numbers of 0 or more")
+    if np.any(~np.isfinite(n)) or np.any(n <= 0):
+        raise ValueError(f"exposure must be more than 0: not at position(s) {np.flatnonzero(~(n > 0)).tolist()}")
+    rate = c / n
+    centre = float(c.sum() / n.sum())
+    if centre == 0:
+        sigma_z, sigma = 0.0, np.zeros(len(c))
+    else:
+        sigma = np.sqrt(centre / n)
+        z = (rate - centre) / sigma
+        sigma_z = float(np.abs(np.diff(z)).mean() / LANEY_D2)
+    spread = sigma_z * sigma
+    lcl = np.maximum(centre - LANEY_LIMIT * spread, 0.0)
+    ucl = centre + LANEY_LIMIT * spread
+    special, rule, variation = _signals(
+        rate, centre, lcl, ucl, centre - LANEY_NEAR * spread, centre + LANEY_NEAR * spread, improvement
+    )
     return pd.DataFrame(
         {
-            "value": y,
-            "mean": mean,
-            "lpl": lpl,
-            "upl": upl,
+            "value": rate,
+            "centre": centre,
+            "lcl": lcl,
+            "ucl": ucl,
+            "sigma_z": sigma_z,
             "special_cause": special,
-            "rule": rule.astype(object),
-            "variation": variation.astype(object),
+            "rule": rule,
+            "variation": variation,
         },
-        index=values.index if isinstance(values, pd.Series) else None,
+        index=events.index if isinstance(events, pd.Series) else None,
     )
 
 

@@ -13,14 +13,22 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import altair as alt
+import pandas as pd
 import streamlit as st
 
 from phb import config, contract, disclosure, exports, facts
 from phb.filters import MONTHS_NOTE, Filters, describe, month_end, parse_filters, snap_to_months
 from phb.formatting import day
-from phb.warehouse import ContractError, WarehouseInfo, connect, ensure_warehouse
+from phb.warehouse import ContractError, WarehouseInfo, WarehouseWriteError, connect, ensure_warehouse
 
 log = logging.getLogger(__name__)
+
+try:  # the lock Streamlit holds while it switches Altair's process-wide data transformer
+    from streamlit.elements.vega_charts import _altair_globals_lock
+
+    exports.ALTAIR_LOCK = _altair_globals_lock
+except ImportError:  # another Streamlit: exports keeps its own lock (specs made here stay safe)
+    log.warning("Streamlit's Altair lock not found: chart exports are not serialised with its drawing")
 
 CONTEXT_KEY = "_phb_context"
 PRESENT_KEY = "present"
@@ -38,9 +46,40 @@ class PageContext:
     filters: Filters
 
 
+SHORT = 60  # characters of one value from a URL or an extract shown before it is cut
+WORD = 80  # characters without a space in a message before plain() cuts them (values come cut to SHORT)
+LONG = 400  # characters of one whole message with such values in it
+WORD_JOINER = "\u2060"  # invisible, and not part of any link, e-mail address or shortcode
+
+
+def cut(text: str, limit: int = SHORT) -> str:
+    """Text cut to `limit` characters, with an ellipsis where something was left off."""
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def plain(text: str) -> str:
-    """Text from a URL or an extract, escaped so Markdown shows it as typed (no links, no formatting)."""
-    return re.sub(r"([\\`*_\[\](){}<>#+!|~$:])", r"\\\1", str(text))
+    """Text from a URL or an extract made safe for Streamlit's Markdown: shown as typed, never a link,
+    markup, shortcode or code.
+
+    Runs of white space become one space (no lists, headings or code blocks), any run of more than
+    80 characters without a space is cut with an ellipsis (so is a message over 400), Markdown's
+    punctuation is escaped, and an invisible word joiner follows every ':' and '@' and comes before
+    the '.' after 'www': Streamlit's Markdown (GitHub's) turns www., http:// and name@host into links
+    on the text *after* escapes are read, so escaping alone cannot stop them; the joiner can.
+    """
+    text = re.sub(r"\s+", " ", str(text)).strip()
+    text = re.sub(rf"\S{{{WORD + 1},}}", lambda m: cut(m.group(), WORD), text)
+    text = cut(text, LONG)
+    text = re.sub(r"([\\`*_\[\](){}<>#+!|~$&])", r"\\\1", text)
+    text = re.sub(r"^([-=])", r"\\\1", text)  # a list or underline cannot start the text
+    text = re.sub(r"(?i)(?<=www)\.", WORD_JOINER + ".", text)
+    return re.sub(r"([:@])", r"\1" + WORD_JOINER, text)
+
+
+def _no_paths(text: str) -> str:
+    """A message without the server's folders: an absolute path is cut to its last part."""
+    return re.sub(r"(?<![\w.])(?:/[^\s/'\"]+)+/([^\s/'\"]+)", r"\1", str(text))
 
 
 def _fingerprint(data_dir: Path) -> tuple:
@@ -50,10 +89,30 @@ def _fingerprint(data_dir: Path) -> tuple:
     return tuple(sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in data_dir.iterdir() if p.is_file()))
 
 
-@st.cache_resource(show_spinner="Building the warehouse from the pilot extract…")
-def _ready(data_dir: str, warehouse: str, fingerprint: tuple):
-    """Build or reuse the warehouse; runs again only when the extract's files change."""
+def _stamp(path: Path) -> tuple | None:
+    """The warehouse file's identity, size and modification time: a file deleted, truncated or
+    replaced since the last run gives another stamp, so the warehouse is checked (and rebuilt) again."""
+    try:
+        s = path.stat()
+    except OSError:
+        return None
+    return (s.st_ino, s.st_size, s.st_mtime_ns)
+
+
+@st.cache_resource(show_spinner="Building the warehouse from the pilot extract…", max_entries=8)
+def _ready(data_dir: str, warehouse: str, fingerprint: tuple, stamp: tuple | None):
+    """Build or reuse the warehouse; runs again when the extract's files or the warehouse file change."""
     return ensure_warehouse(config.Settings(Path(data_dir), Path(warehouse)))
+
+
+def _ensure(cfg: config.Settings):
+    stamp = _stamp(cfg.warehouse)
+    if stamp is None:
+        _ready.clear()  # no warehouse file: an answer cached for "no file" before the last build is stale
+    ready = _ready(str(cfg.data_dir), str(cfg.warehouse), _fingerprint(cfg.data_dir), stamp)
+    if isinstance(ready.problem, WarehouseWriteError):
+        _ready.clear()  # try the build again on the next run: the folder may be writable by then
+    return ready
 
 
 @st.cache_data(show_spinner=False)
@@ -100,6 +159,8 @@ def _write_url(filters: Filters, info: WarehouseInfo) -> None:
         k: (st.query_params.get_all(k) if k in ("site", "management") else st.query_params.get(k))
         for k in st.query_params
     }
+    # a page's own choices (url_choice) stay in the link alongside the filters
+    wanted |= {k: v for k, v in current.items() if k in _PAGE_PARAMS}
     if current != wanted:
         st.query_params.from_dict(wanted)
 
@@ -182,21 +243,35 @@ def frame() -> PageContext | None:
     """Set up every page: the warehouse, the banner, the filters. None if there is no data at all."""
     cfg = config.settings()
     try:
-        ready = _ready(str(cfg.data_dir), str(cfg.warehouse), _fingerprint(cfg.data_dir))
-    except ContractError as exc:
+        ready = _ensure(cfg)
+    except WarehouseWriteError as exc:
         st.error(
-            f"The pilot extract in {cfg.data_dir} could not be loaded, and there is no earlier warehouse "
-            "to fall back on. Put right what is listed below, then reload the page.",
+            "The dashboard cannot show the pilot data: there is no warehouse yet, and it could not be built. "
+            + " ".join(plain(_no_paths(p)) for p in exc.problems),
             icon=":material/error:",
         )
-        st.markdown("\n".join(f"- {plain(p)}" for p in exc.problems))
+        return None
+    except ContractError as exc:
+        st.error(
+            "The pilot extract could not be loaded, and there is no earlier warehouse to fall back on. "
+            "Put right what is listed below, then reload the page.",
+            icon=":material/error:",
+        )
+        st.markdown("\n".join(f"- {plain(_no_paths(p))}" for p in exc.problems))
         return None
     info = ready.info
-    if ready.problem:
+    if isinstance(ready.problem, WarehouseWriteError):
         st.warning(
-            f"The extract in {cfg.data_dir} has changed but could not be loaded, so this page shows the "
+            f"The pilot extract has changed but the warehouse could not be rebuilt, so this page shows the "
+            f"previous version ({info.data_version}, built {info.built_at}). "
+            + " ".join(plain(_no_paths(p)) for p in ready.problem.problems),
+            icon=":material/warning:",
+        )
+    elif ready.problem:
+        st.warning(
+            f"The pilot extract has changed but could not be loaded, so this page shows the "
             f"previous version ({info.data_version}, built {info.built_at}). What is wrong:\n\n"
-            + "\n".join(f"- {plain(p)}" for p in ready.problem.problems),
+            + "\n".join(f"- {plain(_no_paths(p))}" for p in ready.problem.problems),
             icon=":material/warning:",
         )
     if info.synthetic:
@@ -262,7 +337,7 @@ def page_context() -> PageContext:
 
 def active_filters(context: PageContext) -> None:
     """State the active filters on the page."""
-    st.caption(f"**Showing:** {describe(context.filters, context.site_names)}")
+    st.caption(f"**Showing:** {plain(describe(context.filters, context.site_names))}")
 
 
 def footer(context: PageContext) -> None:
@@ -282,10 +357,48 @@ def show_chart(chart: alt.Chart, alt_text: str, key: str | None = None, on_selec
     print resolution, SVG and the data as CSV, each titled, footed and stamped (made on click).
     A chart with any data that did not come through disclosure.publish is refused."""
     disclosure.check_chart(chart)
-    event = st.altair_chart(chart, theme=None, width="stretch", alt=alt_text, key=key, on_select=on_select)
+    drawn = _arrow_safe(chart)
+    event = st.altair_chart(drawn, theme=None, width="stretch", alt=alt_text, key=key, on_select=on_select)
     if not st.session_state.get(PRESENT_KEY):
         _export_buttons(chart, key or exports.file_stem(exports.title_text(chart)))
     return event
+
+
+def _one_type(frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame whose every column holds one type, as Arrow needs: a column of numbers with the
+    suppression marker gets a blank (not drawn) for the marker; any other mix becomes text."""
+    fixed = {}
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype != object:
+            continue
+        values = column.dropna()
+        numbers = values.map(lambda v: isinstance(v, int | float) and not isinstance(v, bool))
+        if not numbers.any() or numbers.all():
+            continue
+        if set(values[~numbers]) <= {disclosure.SUPPRESSED}:
+            fixed[name] = pd.to_numeric(column.where(numbers.reindex(column.index, fill_value=False)))
+        else:
+            fixed[name] = column.map(lambda v: v if v is None or (isinstance(v, float) and v != v) else str(v))
+    return frame.assign(**fixed) if fixed else frame
+
+
+def _arrow_safe(chart):
+    """A shallow copy of the chart to draw, whose data frames each hold one type per column (so
+    Streamlit need not repair them, with a traceback in the log). The chart itself, which the
+    exports read, is left as it was."""
+    out = chart.copy(deep=False)
+    data = getattr(out, "data", alt.Undefined)
+    if isinstance(data, pd.DataFrame):
+        out.data = _one_type(data)
+    for part in ("layer", "hconcat", "vconcat", "concat"):
+        subs = getattr(out, part, alt.Undefined)
+        if isinstance(subs, list):
+            setattr(out, part, [_arrow_safe(sub) for sub in subs])
+    spec = getattr(out, "spec", alt.Undefined)
+    if isinstance(spec, alt.TopLevelMixin | alt.SchemaBase) and not isinstance(spec, dict):
+        out.spec = _arrow_safe(spec)
+    return out
 
 
 def _export_buttons(chart: alt.Chart, key: str) -> None:
@@ -321,3 +434,37 @@ def show_chart_or_say_why(values, why: str, chart: alt.Chart, alt_text: str) -> 
         show_chart(chart, alt_text)
     else:
         st.info(why, icon=":material/visibility_off:")
+
+
+_PAGE_PARAMS = {"spc_measure", "spc_site", "detail"}  # URL parameters the pages own, not the sidebar filters
+
+
+def url_choice(param: str, key: str, options: dict, what: str) -> None:
+    """Seed a page's widget (session key `key`) from the URL parameter `param` the first time the page
+    draws it; a value that is not one of `options` (URL value to widget value) is named and left out."""
+    if param not in _PAGE_PARAMS:
+        raise ValueError(f"{param} is not a page parameter")
+    if key in st.session_state:
+        return
+    given = st.query_params.get(param)
+    if given is None:
+        return
+    if given in options:
+        st.session_state[key] = options[given]
+    else:
+        st.warning(
+            f"The link's {what} “{plain(given)}” is not one this page knows: it is left out.",
+            icon=":material/link_off:",
+        )
+        del st.query_params[param]
+
+
+def write_url_choice(param: str, value: str | None) -> None:
+    """Put a page's choice in the URL (None leaves it out), so a copied link reopens the same view."""
+    if param not in _PAGE_PARAMS:
+        raise ValueError(f"{param} is not a page parameter")
+    if value is None:
+        if param in st.query_params:
+            del st.query_params[param]
+    elif st.query_params.get(param) != value:
+        st.query_params[param] = value

@@ -15,6 +15,7 @@ import os
 import re
 import time
 import zipfile
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
@@ -34,7 +35,6 @@ DATA_SUFFIXES = (".csv", ".parquet", ".xlsx")
 BUILD_MODELS = (
     "person_keys",
     "spend_lines",
-    "spend_monthly",
     "admission_lines",
     "person_windows",
     "admissions_monthly",
@@ -48,6 +48,15 @@ class ContractError(Exception):
     def __init__(self, problems: list[str]):
         self.problems = problems
         super().__init__("The extract does not follow the data contract:\n- " + "\n- ".join(problems))
+
+
+class WarehouseWriteError(Exception):
+    """The warehouse file could not be written (a read-only folder, a full disk); `problems` says so
+    plainly, without the server's paths."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__(" ".join(problems))
 
 
 class QueryParameterError(ValueError):
@@ -85,7 +94,7 @@ def build_signature(secret: str) -> str:
 def extract_files(data_dir: Path) -> dict[str, tuple[Path, str | None]]:
     """Map each contract table to its file (and sheet, for a workbook) in the extract folder."""
     if not data_dir.is_dir():
-        raise ContractError([f"The extract folder {data_dir} does not exist."])
+        raise ContractError([f"The extract folder '{data_dir.name}' does not exist."])
     found: dict[str, tuple[Path, str | None]] = {}
     workbooks = sorted(p for p in data_dir.glob("*.xlsx") if not p.name.startswith("~$"))
     for table in contract.TABLES:
@@ -103,7 +112,7 @@ def extract_files(data_dir: Path) -> dict[str, tuple[Path, str | None]]:
     if missing:
         raise ContractError(
             [
-                f"No '{t}' table in {data_dir}: expected {t}.csv, {t}.parquet, {t}.xlsx "
+                f"No '{t}' table in the extract folder '{data_dir.name}': expected {t}.csv, {t}.parquet, {t}.xlsx "
                 f"or a workbook with a sheet named '{t}'."
                 for t in missing
             ]
@@ -403,11 +412,15 @@ def build(data_dir: Path, warehouse: Path, unit_costs: dict[str, float] | None =
     started = time.perf_counter()
     files = extract_files(data_dir)
     version = content_hash(data_dir)
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
-    secret = perturbation_key(warehouse)
     tmp = warehouse.with_name(f".{warehouse.name}.building-{os.getpid()}")
-    tmp.unlink(missing_ok=True)
-    con = duckdb.connect(str(tmp))
+    try:
+        warehouse.parent.mkdir(parents=True, exist_ok=True)
+        secret = perturbation_key(warehouse)
+        tmp.unlink(missing_ok=True)
+        con = duckdb.connect(str(tmp))
+    except (OSError, duckdb.Error) as exc:
+        log.error("cannot write the warehouse %s: %s", warehouse, exc)
+        raise _write_error(warehouse) from exc
     con.execute("set enable_progress_bar = false")
     try:
         wheres = {t: p.name if s is None or p.stem == t else f"{p.name}, sheet '{s}'" for t, (p, s) in files.items()}
@@ -440,7 +453,12 @@ def build(data_dir: Path, warehouse: Path, unit_costs: dict[str, float] | None =
         tmp.unlink(missing_ok=True)
         raise
     con.close()
-    os.replace(tmp, warehouse)
+    try:
+        os.replace(tmp, warehouse)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        log.error("cannot write the warehouse %s: %s", warehouse, exc)
+        raise _write_error(warehouse) from exc
     log.info(
         "built warehouse %s from %s (version %s) in %.0f ms",
         warehouse,
@@ -449,6 +467,16 @@ def build(data_dir: Path, warehouse: Path, unit_costs: dict[str, float] | None =
         (time.perf_counter() - started) * 1000,
     )
     return info
+
+
+def _write_error(warehouse: Path) -> WarehouseWriteError:
+    return WarehouseWriteError(
+        [
+            f"The warehouse file '{warehouse.name}' could not be written (its folder is read-only or the disk "
+            "is full), so the extract could not be loaded into it. Ask whoever runs the dashboard to make "
+            "the warehouse folder (PHB_WAREHOUSE) writable."
+        ]
+    )
 
 
 def _build_models(con: duckdb.DuckDBPyConnection, unit_costs: dict[str, float], secret: str) -> None:
@@ -508,7 +536,8 @@ def _write_meta(con: duckdb.DuckDBPyConnection, data_dir: Path, version: str, si
 
 
 def read_info(warehouse: Path) -> WarehouseInfo | None:
-    """The warehouse's own record of what it was built from, or None if there is none yet."""
+    """The warehouse's own record of what it was built from, or None if there is none yet, or if
+    the file is not a warehouse that opens (truncated, corrupt, half written)."""
     if not warehouse.is_file():
         return None
     try:
@@ -516,23 +545,61 @@ def read_info(warehouse: Path) -> WarehouseInfo | None:
             row = con.execute(
                 "select data_version, built_at, synthetic, period_start, period_end, source, build_signature from meta"
             ).fetchone()
-    except duckdb.Error:
+            # the tables pages read must be there too, not just the record of them
+            tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+    except (duckdb.Error, OSError) as exc:
+        log.warning("the warehouse %s does not open (%s): it will be rebuilt", warehouse, type(exc).__name__)
         return None
-    return WarehouseInfo(*row) if row else None
+    if not row or not set(BUILD_MODELS) <= tables:
+        return None
+    return WarehouseInfo(*row)
 
 
 @dataclass(frozen=True)
 class Ready:
-    """The warehouse to use, and the problem with the extract if it could not be rebuilt."""
+    """The warehouse to use, and the problem with the extract (or with writing the warehouse) if it
+    could not be rebuilt."""
 
     info: WarehouseInfo
-    problem: ContractError | None = None
+    problem: ContractError | WarehouseWriteError | None = None
+
+
+@contextmanager
+def _build_lock(warehouse: Path, timeout: float = 600):
+    """One build at a time across processes, leaving no lock file behind.
+
+    A FileLock (flock) on `<warehouse>.lock`, whose file is removed while still held: a process
+    waiting on the removed file finds it unlinked once it gets the lock and opens the path again
+    (filelock checks st_nlink), so two builds never run at once and no stray file stays.
+    """
+    lock_path = Path(str(warehouse) + ".lock")
+    try:
+        warehouse.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(lock_path), timeout=timeout)
+        lock.acquire()
+    except OSError as exc:
+        log.error("cannot lock the warehouse %s: %s", warehouse, exc)
+        raise _write_error(warehouse) from exc
+    try:
+        yield
+    finally:
+        with suppress(OSError):
+            lock_path.unlink()
+        lock.release()
 
 
 def ensure_warehouse(cfg: Settings) -> Ready:
-    """Build the warehouse if it is missing or older than the extract; keep the old one on failure."""
+    """Build the warehouse if it is missing, unreadable or older than the extract.
+
+    A build that fails keeps the previous warehouse (when one opens and was built by this code):
+    an extract that breaks the contract, or a warehouse folder that cannot be written.
+    """
     version = content_hash(cfg.data_dir) if cfg.data_dir.is_dir() else None
-    signature = build_signature(perturbation_key(cfg.warehouse))
+    try:
+        signature = build_signature(perturbation_key(cfg.warehouse))
+    except OSError as exc:  # no key yet, and its folder cannot be written
+        log.error("cannot write the perturbation key beside %s: %s", cfg.warehouse, exc)
+        raise _write_error(cfg.warehouse) from exc
 
     def current(info: WarehouseInfo | None) -> bool:
         return info is not None and info.data_version == version and info.build_signature == signature
@@ -540,18 +607,18 @@ def ensure_warehouse(cfg: Settings) -> Ready:
     info = read_info(cfg.warehouse)
     if current(info):
         return Ready(info)
-    cfg.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(cfg.warehouse) + ".lock", timeout=600):
-        info = read_info(cfg.warehouse)  # another process may have built it while we waited
-        if current(info):
-            return Ready(info)
-        try:
+    try:
+        with _build_lock(cfg.warehouse):
+            info = read_info(cfg.warehouse)  # another process may have built it while we waited
+            if current(info):
+                return Ready(info)
             return Ready(build(cfg.data_dir, cfg.warehouse))
-        except ContractError as exc:
-            if info is None or info.build_signature != signature:
-                raise
-            log.warning("kept the previous warehouse %s: %s", info.data_version, exc)
-            return Ready(info, exc)
+    except (ContractError, WarehouseWriteError) as exc:
+        info = read_info(cfg.warehouse)
+        if info is None or info.build_signature != signature:
+            raise
+        log.warning("kept the previous warehouse %s: %s", info.data_version, exc)
+        return Ready(info, exc)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,16 +1,23 @@
-"""Shared fixtures: the tiny hand-written extract and a warehouse built from it."""
+"""Shared paths and fixtures: the bundled and the tiny hand-written extracts, a warehouse built once
+from each, and the command line run in-process."""
 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import shutil
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from phb.warehouse import build, connect
+from phb import cli
+from phb.warehouse import WarehouseInfo, build, connect
 
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
 TINY = Path(__file__).parent / "fixtures" / "tiny"
 
 # A fixed perturbation key for the whole suite (and the commands it runs), so record keys, cell keys
@@ -31,6 +38,50 @@ def shown(ids) -> int | str:
 
     ids = list(ids)
     return disclosure.count(len(ids), sum(record_key(i) for i in ids) % 256)
+
+
+@dataclass(frozen=True)
+class CliRun:
+    """What a `python -m phb` command returned and printed."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str, data: Path, warehouse: Path) -> CliRun:
+    """Run `python -m phb ARGS` in this process with PHB_DATA and PHB_WAREHOUSE set for the call.
+
+    The same as the subprocess the README shows, without starting a new Python: phb.cli.main reads
+    the settings from the environment when it runs and returns the exit code; argparse's own exit
+    (--help, a bad option) is caught and its code kept. Usable from fixtures of any scope, which
+    pytest's function-scoped capsys and monkeypatch are not.
+    """
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as mp, redirect_stdout(out), redirect_stderr(err):
+        mp.setenv("PHB_DATA", str(data))
+        mp.setenv("PHB_WAREHOUSE", str(warehouse))
+        try:
+            code = cli.main(list(args))
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return CliRun(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture(scope="session")
+def bundled_warehouse(tmp_path_factory) -> tuple[Path, WarehouseInfo]:
+    """A warehouse built once per run from the bundled extract in data/, shared read-only."""
+    path = tmp_path_factory.mktemp("bundled") / "phb.duckdb"
+    return path, build(DATA, path)
+
+
+@pytest.fixture
+def bundled_env(monkeypatch, bundled_warehouse) -> Path:
+    """PHB_DATA and PHB_WAREHOUSE pointing at the bundled extract and its shared warehouse."""
+    path, _ = bundled_warehouse
+    monkeypatch.setenv("PHB_DATA", str(DATA))
+    monkeypatch.setenv("PHB_WAREHOUSE", str(path))
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -4,9 +4,6 @@ independent computation, says so when events are too few; SPC series and rates b
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,9 +15,7 @@ from phb.filters import Filters
 from phb.generate import generate
 from phb.stats import count_ci
 from phb.warehouse import build, connect, run_query
-
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "data"
+from tests.conftest import DATA, run_cli
 
 
 def people_for(warehouse: Path, info, sites=None) -> pd.DataFrame:
@@ -35,12 +30,6 @@ def people_for(warehouse: Path, info, sites=None) -> pd.DataFrame:
         )
 
 
-@pytest.fixture(scope="module")
-def bundled(tmp_path_factory):
-    warehouse = tmp_path_factory.mktemp("adm") / "w.duckdb"
-    return warehouse, build(DATA, warehouse)
-
-
 def test_the_estimated_effect_contains_the_true_rate_ratio_at_scale_20(tmp_path):
     """Issue 5's check: data generated with --scale 20 --effect 0.7; the all-sites 95% interval holds 0.7."""
     generate(tmp_path / "x", scale=20, effect=0.7)
@@ -50,10 +39,10 @@ def test_the_estimated_effect_contains_the_true_rate_ratio_at_scale_20(tmp_path)
     assert effect.high - effect.low < 0.15  # and is tight enough to mean something
 
 
-def test_the_point_estimate_equals_the_ratio_of_rate_ratios_from_the_extract_files(bundled):
+def test_the_point_estimate_equals_the_ratio_of_rate_ratios_from_the_extract_files(bundled_warehouse):
     """For this saturated 2x2 Poisson model the estimate is (holders' after/before rate) over (comparison's),
     here worked out with pandas straight from people.csv and admissions.csv."""
-    warehouse, info = bundled
+    warehouse, info = bundled_warehouse
     people = pd.read_csv(DATA / "people.csv", dtype=str, keep_default_na=False)
     adm = pd.read_csv(DATA / "admissions.csv", dtype=str, keep_default_na=False)
     cohort = people[(people["outcome"] == "budget_in_place") | (people["arm"] == "comparison")].copy()
@@ -81,9 +70,9 @@ def test_the_point_estimate_equals_the_ratio_of_rate_ratios_from_the_extract_fil
     assert effect.holders_change == pytest.approx(change["phb"], rel=1e-6)
 
 
-def test_too_few_events_gives_no_estimate_and_says_so(bundled):
+def test_too_few_events_gives_no_estimate_and_says_so(bundled_warehouse):
     """Stockport alone has too few admissions: no rate ratio, and a plain sentence instead of noise."""
-    warehouse, info = bundled
+    warehouse, info = bundled_warehouse
     assert admissions.did_effect(people_for(warehouse, info, sites=["STP"])) is None
     assert "Too few emergency admissions" in admissions.effect_sentence(None)
 
@@ -99,10 +88,10 @@ def test_effect_sentence_reads_the_estimate_in_plain_words():
     )
 
 
-def test_rates_before_and_after_use_the_count_interval_over_person_years(bundled):
+def test_rates_before_and_after_use_the_count_interval_over_person_years(bundled_warehouse):
     """Each shown rate is the shown (rounded) count over person-years, with count_ci's limits for that count:
     an interval around the unrounded count would give the count away."""
-    warehouse, info = bundled
+    warehouse, info = bundled_warehouse
     with connect(warehouse) as con:
         data = admissions.load(con, Filters(None, info.period_start, info.period_end))
     names = dict(zip(data.sites["site_code"], data.sites["site_name"]))
@@ -123,26 +112,54 @@ def test_rates_before_and_after_use_the_count_interval_over_person_years(bundled
     assert withheld["rate"].isna().all()  # a rate on a count of 1 to 7 would give the count away
 
 
-def test_spc_uses_quarters_where_months_would_be_suppressed_and_refuses_noise(bundled):
-    """All sites' budget holders by month would show counts under 8: quarters are used; Stockport alone is
-    too small even by quarter, and says so."""
-    warehouse, info = bundled
+def test_spc_charts_rates_per_person_month_from_rounded_figures(bundled_warehouse):
+    """All sites' budget holders: too few months can be shown, so quarters; each rate is the rounded admissions
+    over the rounded person-months at risk (worked out here from the extract files, day by day), per 100; the
+    limits are Laney's from those rounded figures. Stockport alone is too small even by quarter, and says so."""
+    warehouse, info = bundled_warehouse
     filters = Filters(None, info.period_start, info.period_end)
     with connect(warehouse) as con:
         data = admissions.load(con, filters)
     chart, grain, why = admissions.spc_series(data, None, "budget_holders", "admissions", filters)
     assert (grain, why) == ("quarter", None)
-    assert {"value", "mean", "lpl", "upl", "special_cause", "rule", "variation", "shown"} <= set(chart.columns)
-    assert (chart["shown"] % 5 == 0).all()
+    assert set(chart.columns) == {"period", "rate", "centre", "lcl", "ucl", "sigma_z", "special_cause", "rule",
+                                  "variation"}  # fmt: skip
+    # from the extract: holders' days with a budget in place, and their emergency admissions on those days
+    people = pd.read_csv(DATA / "people.csv", dtype=str, keep_default_na=False)
+    holders = people[people["outcome"] == "budget_in_place"]
+    end = pd.Timestamp(info.period_end) + pd.Timedelta(days=1)
+    spans = [
+        (pid, pd.Timestamp(s), pd.Timestamp(e) if e else end)
+        for pid, s, e in zip(holders["person_id"], holders["budget_start"], holders["budget_end"])
+    ]
+    adm = pd.read_csv(DATA / "admissions.csv", dtype=str, keep_default_na=False)
+    adm = adm[adm["admission_method"] == "emergency"].assign(on=lambda d: pd.to_datetime(d["admitted_on"]))
+    by_person = dict(tuple(adm.groupby("person_id")["on"]))
+    for _, row in chart.iterrows():
+        q_start = pd.Timestamp(row["period"])
+        months = pd.date_range(q_start, periods=3, freq="MS")
+        person_months = 0.0
+        events = 0
+        for pid, s, e in spans:
+            for m in months:
+                m_end = m + pd.offsets.MonthBegin(1)
+                days = (min(e, m_end) - max(s, m)).days
+                person_months += max(days, 0) / (m_end - m).days
+            q_end = q_start + pd.offsets.QuarterBegin(1, startingMonth=1)
+            on = by_person.get(pid, pd.Series(dtype="datetime64[ns]"))
+            events += int(((on >= max(s, q_start)) & (on < min(e, q_end))).sum())
+        shown_events, shown_months = disclosure.count(events), disclosure.count(round(person_months))
+        assert row["rate"] == pytest.approx(100 * shown_events / shown_months)
+    assert (chart["lcl"] <= chart["centre"]).all() and (chart["centre"] <= chart["ucl"]).all()
+    assert chart["ucl"].nunique() > 1  # the limits vary with the people at risk
     _, _, why = admissions.spc_series(data, "STP", "budget_holders", "admissions", filters)
-    assert why == "Too few emergency admissions to chart safely, even by quarter."
+    assert why == "Too few emergency admissions or people at risk to chart safely, even by quarter."
 
 
-def test_facts_carry_the_effect_and_the_rates(bundled):
+def test_facts_carry_the_effect_and_the_rates(bundled_warehouse):
     """`phb facts` has admissions_effect {rate_ratio, ci} per block, null with a note where too few."""
-    warehouse, _ = bundled
-    env = {**os.environ, "PHB_DATA": str(DATA), "PHB_WAREHOUSE": str(warehouse)}
-    out = subprocess.run([sys.executable, "-m", "phb", "facts"], cwd=ROOT, env=env, capture_output=True, text=True)
+    warehouse, _ = bundled_warehouse
+    out = run_cli("facts", data=DATA, warehouse=warehouse)
     facts = json.loads(out.stdout)
     effect = facts["all_sites"]["admissions_effect"]
     assert effect["ci"][0] < effect["rate_ratio"] < effect["ci"][1]

@@ -7,19 +7,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 
 from phb import disclosure, exports
+from tests.conftest import DATA, run_cli
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "data"
 SELECTIONS = {
     "all sites": [],
     "one small site": ["--sites", "STP"],
@@ -77,19 +72,12 @@ NOT_COUNTS = [
 
 
 @pytest.fixture(scope="module")
-def packs(tmp_path_factory):
-    env = {**os.environ, "PHB_DATA": str(DATA), "PHB_WAREHOUSE": str(tmp_path_factory.mktemp("w") / "w.duckdb")}
+def packs(tmp_path_factory, bundled_warehouse):
+    warehouse, _ = bundled_warehouse
     out = {}
     for name, args in SELECTIONS.items():
         folder = tmp_path_factory.mktemp("pack")
-        result = subprocess.run(
-            [sys.executable, "-m", "phb", "brief", "--out", str(folder), *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        result = run_cli("brief", "--out", str(folder), *args, data=DATA, warehouse=warehouse)
         assert result.returncode == 0, result.stderr
         out[name] = folder
     return out
@@ -165,13 +153,14 @@ def test_slides_and_speaker_notes_show_no_small_or_unrounded_count(packs, select
 
     deck = Presentation(packs[selection] / "briefing.pptx")
     charts = json.loads((packs[selection] / "facts.json").read_text())["pack"]["charts"]
-    assert len(deck.slides) == 1 + len(charts)
+    gaps = 1 if selection == "one small site" else 0  # a slide listing the charts left out, where any are
+    assert len(deck.slides) == 1 + gaps + len(charts)
     for number, slide in enumerate(deck.slides, start=1):
         text = " ".join(shape.text_frame.text for shape in slide.shapes if shape.has_text_frame)
         notes = slide.notes_slide.notes_text_frame.text
-        if number > 1:
-            assert charts[number - 2]["title"] in text
-            assert charts[number - 2]["notes"] in notes
+        if number > 1 + gaps:
+            assert charts[number - 2 - gaps]["title"] in text
+            assert charts[number - 2 - gaps]["notes"] in notes
         assert_shown_counts(leftover_numbers(text + " " + notes), f"{selection} slide {number}")
 
 
@@ -216,20 +205,68 @@ def test_chart_data_as_csv_holds_only_shown_counts(packs, selection):
                     assert_shown_counts([int(cell)], f"{selection} {chart['key']} CSV {column}")
 
 
-def test_brief_refuses_an_unknown_chart_and_a_file_as_out(tmp_path):
+def test_brief_refuses_an_unknown_chart_and_a_file_as_out(tmp_path, bundled_warehouse):
     """A bad --charts or --out stops the command with exit code 2, a plain message and nothing written."""
-    env = {**os.environ, "PHB_DATA": str(DATA), "PHB_WAREHOUSE": str(tmp_path / "w.duckdb")}
     afile = tmp_path / "a-file"
     afile.write_text("x")
-    run = subprocess.run(
-        [sys.executable, "-m", "phb", "brief", "--out", str(afile), "--charts", "pie"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    run = run_cli("brief", "--out", str(afile), "--charts", "pie", data=DATA, warehouse=bundled_warehouse[0])
     assert run.returncode == 2
     assert "Unknown chart pie: choose from budgets_against_plan" in run.stderr
     assert "is a file, not a folder" in run.stderr
     assert afile.read_text() == "x"
+
+
+# Stockport alone (bundled data): the default pack's four charts, of which two cannot be drawn. The uptake funnel
+# compares sites, and one site has nothing to compare with; the budget effect needs 10 emergency admissions in each
+# group before and after, and Stockport's budget holders' year-after admissions show as * (1 to 7) in facts.json.
+STOCKPORT_LEFT_OUT = {
+    "The budget effect on emergency admissions": "too few emergency admissions to estimate the budget effect",
+    "Uptake funnel plot": "a funnel plot compares sites",
+}
+
+
+def test_the_pack_lists_each_chart_left_out_and_why(packs):
+    """The PDF's cover (read back with pypdf) and a slide of the deck name each chart left out, with its reason in
+    words; the charts that were drawn are not listed as left out."""
+    from pptx import Presentation
+    from pypdf import PdfReader
+
+    folder = packs["one small site"]
+    facts = json.loads((folder / "facts.json").read_text())
+    assert facts["all_sites"]["emergency_admissions_post"] == disclosure.SUPPRESSED
+    cover = " ".join(PdfReader(folder / "briefing.pdf").pages[0].extract_text().split())
+    assert "Left out of this pack, and why" in cover
+    slide = Presentation(folder / "briefing.pptx").slides[1]
+    slide_text = " ".join(" ".join(s.text_frame.text for s in slide.shapes if s.has_text_frame).split())
+    assert "Left out of this pack, and why" in slide_text
+    for label, why in STOCKPORT_LEFT_OUT.items():
+        assert f"{label}: {why}" in cover
+        assert f"{label}: {why}" in slide_text
+    drawn = [c["key"] for c in facts["pack"]["charts"]]
+    assert drawn == ["budgets_against_plan", "spend_by_category"]
+    assert "Budgets in place against plan:" not in cover
+    everything = " ".join(" ".join(PdfReader(packs["all sites"] / "briefing.pdf").pages[0].extract_text().split()))
+    assert "Left out of this pack" not in everything
+
+
+def test_money_in_the_spending_notes_reads_plainly(packs):
+    """All sites: refunds are named as a positive sum (the extract records them as negative amounts), and the
+    sums in the one list are rounded alike, to the nearest £100 as the largest is over £10,000. The refunds
+    figure is worked out here from spend.csv: the negative amounts, summed, to the nearest £100."""
+    spend = list(csv.DictReader((DATA / "spend.csv").open(encoding="utf-8")))
+    refunds = -sum(float(r["amount_gbp"]) for r in spend if float(r["amount_gbp"]) < 0)
+    notes = next(
+        c["notes"]
+        for c in json.loads((packs["all sites"] / "facts.json").read_text())["pack"]["charts"]
+        if c["key"] == "spend_by_category"
+    )
+    assert f"net of refunds and recoveries of £{100 * round(refunds / 100):,.0f}." in notes
+    sums = re.findall(r"-?£\d{1,3}(?:,\d{3})*", notes)
+    assert len(sums) >= 5 and not any(s.startswith("-") for s in sums)
+    assert all(s.endswith("00") for s in sums), sums
+    stockport = next(
+        c["notes"]
+        for c in json.loads((packs["one small site"] / "facts.json").read_text())["pack"]["charts"]
+        if c["key"] == "spend_by_category"
+    )
+    assert "*" not in stockport and "Withheld, fewer than 8 people:" in stockport

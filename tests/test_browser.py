@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import DATA, ROOT, run_cli
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -46,9 +47,9 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """The app on the bundled data, as the README starts it, with a warehouse of its own."""
-    warehouse = tmp_path_factory.mktemp("browser") / "phb.duckdb"
+def server(bundled_warehouse):
+    """The app on the bundled data, as the README starts it, on the run's shared bundled warehouse."""
+    warehouse, _ = bundled_warehouse
     env = {**os.environ, "PHB_WAREHOUSE": str(warehouse)}
     env.pop("PHB_DATA", None)
     port = free_port()
@@ -79,7 +80,7 @@ def server(tmp_path_factory):
     else:
         proc.terminate()
         pytest.fail("the app did not start within 60 s")
-    yield url, env
+    yield url, warehouse
     proc.terminate()
     proc.wait(timeout=10)
 
@@ -103,14 +104,10 @@ def metric_value(page, label: str) -> str:
 
 def test_overview_shows_the_same_people_referred_as_facts(server, page):
     """The Overview opens on the bundled data and its headline figure matches `python -m phb facts`."""
-    url, env = server
+    url, warehouse = server
     page.goto(url + "/", timeout=90_000)
     page.wait_for_selector("[data-testid='stMetricValue']", timeout=90_000)
-    facts = json.loads(
-        subprocess.run(
-            [sys.executable, "-m", "phb", "facts"], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-        ).stdout
-    )
+    facts = json.loads(run_cli("facts", data=DATA, warehouse=warehouse).stdout)
     assert metric_value(page, "People referred") == f"{facts['all_sites']['referred']:,}"
     assert page.get_by_text("Synthetic data: not real patients").first.is_visible()
     page.wait_for_function(
@@ -194,3 +191,22 @@ def test_a_chart_downloads_as_a_print_resolution_png_with_its_footer(server, pag
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert int.from_bytes(data[16:20], "big") >= 3 * 700  # the export is 760 points wide, drawn at 3x
     assert download.value.suggested_filename.endswith(".png")
+
+
+def test_values_in_a_link_create_no_link_or_element(server, page):
+    """/?from=www.evil.com&site=http://evil.com/x&management=a@b.com: each value is named in a warning
+    as text; the page has no link to any of them and no element made from them."""
+    url, _ = server
+    page.goto(
+        url + "/?from=www.evil.com&site=http://evil.com/x&management=a@b.com&to=<b%20id=injected>x</b>",
+        timeout=90_000,
+    )
+    page.wait_for_selector("[data-testid='stMetricValue']", timeout=90_000)
+    alerts = page.locator("[data-testid='stAlertContentWarning']")
+    alerts.first.wait_for(timeout=30_000)
+    text = " ".join(alerts.all_inner_texts()).replace("\u2060", "")
+    assert "'www.evil.com'" in text and "'a@b.com'" in text and "'HTTP://EVIL.COM/X'" in text
+    assert "<b id=injected>x</b>" in text
+    hrefs = page.eval_on_selector_all("a", "links => links.map(a => a.href + ' ' + a.textContent)")
+    assert not [h for h in hrefs if "evil" in h.lower() or "a@b.com" in h], hrefs
+    assert page.locator("#injected").count() == 0

@@ -11,14 +11,12 @@ from scipy.stats import norm
 
 from phb import compare
 from phb.filters import Filters
-from phb.warehouse import build, connect
-from tests.test_uptake import DATA
+from phb.warehouse import connect
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory):
-    warehouse = tmp_path_factory.mktemp("cmp") / "w.duckdb"
-    info = build(DATA, warehouse)
+def data(bundled_warehouse):
+    warehouse, info = bundled_warehouse
     with connect(warehouse) as con:
         names = dict(con.execute("select site_code, site_name from sites").fetchall())
         return compare.load(con, Filters(None, info.period_start, info.period_end)), names
@@ -69,13 +67,10 @@ def test_uptake_funnel_positions_agree_with_independent_z_scores(data):
     assert set(lines["limit"]) == {"95% limits", "99.8% limits"}
 
 
-def test_one_site_is_compared_with_all_sites_not_with_itself(tmp_path):
+def test_one_site_is_compared_with_all_sites_not_with_itself(bundled_warehouse):
     """Dorset alone is still benchmarked against all seven sites (it is better), not against itself."""
-    from phb.filters import Filters
-    from phb.warehouse import build, connect
-
-    info = build(DATA, tmp_path / "w.duckdb")
-    with connect(tmp_path / "w.duckdb") as con:
+    warehouse, info = bundled_warehouse
+    with connect(warehouse) as con:
         names = dict(con.execute("select site_code, site_name from sites").fetchall())
         alone = compare.load(con, Filters(("DOR",), info.period_start, info.period_end))
     table = compare.benchmark(alone, names)

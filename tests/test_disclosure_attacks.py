@@ -5,35 +5,23 @@ into its count (the reviews of issues 2 to 6 found both; these tests keep them f
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from phb import disclosure
 from phb.stats import count_ci
+from tests.conftest import DATA, run_cli
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "data"
 SELECTIONS = [[], ["--sites", "DOR,KIN"], ["--sites", "KIN,STP"], ["--sites", "STP,SWK"],
               ["--sites", "DEV,DOR,SKC", "--to", "2014-12-31"], ["--management", "direct_payment"]]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
-def all_facts(tmp_path_factory):
-    env = {**os.environ, "PHB_DATA": str(DATA), "PHB_WAREHOUSE": str(tmp_path_factory.mktemp("w") / "w.duckdb")}
+def all_facts(bundled_warehouse):
+    warehouse, _ = bundled_warehouse
     out = {}
     for args in SELECTIONS:
-        run = subprocess.run(
-            [sys.executable, "-m", "phb", "facts", *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        run = run_cli("facts", *args, data=DATA, warehouse=warehouse)
         assert run.returncode == 0, run.stderr
         out[" ".join(args) or "all"] = json.loads(run.stdout)
     return out

@@ -5,8 +5,8 @@ import re
 from pathlib import Path
 
 from phb.cli import COMMANDS
+from tests.conftest import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
 
 
@@ -32,3 +32,52 @@ def test_every_command_and_setting_is_documented():
     assert used == {"PHB_DATA", "PHB_PERTURBATION_KEY", "PHB_WAREHOUSE"}
     for name in used:
         assert f"`{name}`" in README
+
+
+def readme_layout() -> str:
+    """The code block under the README's Layout heading."""
+    section = README.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    return re.search(r"```\n(.+?)\n```", section, re.S).group(1)
+
+
+def test_the_readme_layout_names_every_module_in_phb():
+    """Each module file in phb/ (and any sub-package) is named in the Layout block; __init__.py files
+    are left out, as they hold no code of their own."""
+    layout = readme_layout()
+    modules = sorted(p.name for p in (ROOT / "phb").rglob("*.py") if p.name != "__init__.py")
+    assert modules, "no modules found in phb/"
+    missing = [name for name in modules if not re.search(rf"(?<![\w.]){re.escape(name)}\b", layout)]
+    assert missing == []
+
+
+CITING = [ROOT / "README.md", ROOT / "app.py", ROOT / "data" / "MANIFEST.json"] + [
+    path for folder in ("phb", "pages", "queries", "tests", "benchmarks") for path in (ROOT / folder).rglob("*.*")
+]
+CITING = [p for p in CITING if p.suffix in {".py", ".sql", ".md", ".json"}]
+
+
+def test_every_docs_path_cited_exists():
+    """A path under docs/ named in the code, the queries, the tests, the README or the manifest is a
+    file in the repository."""
+    cited = {
+        (path.relative_to(ROOT), found)
+        for path in CITING
+        for found in re.findall(r"(?<![\w/])docs/[\w./-]*\w", path.read_text(encoding="utf-8"))
+    }
+    assert {found for _, found in cited} >= {"docs/DATA_CONTRACT.md", "docs/PILOT_FACTS.md"}
+    assert [(str(where), found) for where, found in sorted(cited) if not (ROOT / found).is_file()] == []
+
+
+def test_the_contract_and_the_facts_are_cited_by_their_place_in_the_repository():
+    """The data contract and the pilot facts are always cited as docs/DATA_CONTRACT.md and
+    docs/PILOT_FACTS.md, so a reader can find them (this file, which names them to look for
+    them, aside)."""
+    bare = []
+    for path in CITING:
+        if path == Path(__file__).resolve():
+            continue
+        text = path.read_text(encoding="utf-8")
+        for match in re.finditer(r"DATA_CONTRACT|PILOT_FACTS", text):
+            if text[match.start() - 5 : match.start()] != "docs/" or text[match.end() : match.end() + 3] != ".md":
+                bare.append((str(path.relative_to(ROOT)), text[max(0, match.start() - 30) : match.end() + 10]))
+    assert bare == []

@@ -13,16 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TINY
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import ROOT, TINY, CliRun, run_cli
 
 
-def run_facts(tmp_path: Path, *args: str, data: Path = TINY) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PHB_DATA": str(data), "PHB_WAREHOUSE": str(tmp_path / "w.duckdb")}
-    return subprocess.run(
-        [sys.executable, "-m", "phb", "facts", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
+def run_facts(warehouse: Path, *args: str, data: Path = TINY) -> CliRun:
+    """`python -m phb facts ARGS` on the extract in data, with the given warehouse file."""
+    return run_cli("facts", *args, data=data, warehouse=warehouse)
 
 
 def shown_tiny_total() -> float:
@@ -41,8 +37,8 @@ def shown_tiny_total() -> float:
 
 
 @pytest.fixture(scope="module")
-def all_facts(tmp_path_factory) -> dict:
-    result = run_facts(tmp_path_factory.mktemp("facts"))
+def all_facts(tiny_warehouse) -> dict:
+    result = run_facts(tiny_warehouse)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -115,9 +111,9 @@ def test_no_count_from_one_to_seven_leaves_in_the_facts(all_facts):
     assert small == []
 
 
-def test_facts_with_sites_and_dates(tmp_path):
+def test_facts_with_sites_and_dates(tiny_warehouse):
     """--sites and --to narrow the figures: AAA up to 31 Jan 2015 has 6 budgets in place (shown '*')."""
-    result = run_facts(tmp_path, "--sites", "aaa", "--to", "2015-01-31")
+    result = run_facts(tiny_warehouse, "--sites", "aaa", "--to", "2015-01-31")
     assert result.returncode == 0, result.stderr
     facts = json.loads(result.stdout)
     assert facts["filters"]["sites"] == ["AAA"] and facts["filters"]["to"] == "2015-01-31"
@@ -134,9 +130,9 @@ def test_facts_with_sites_and_dates(tmp_path):
         (["--from", "2016-01-01", "--to", "2015-01-01"], "starts (1 Jan 2016) after it ends (1 Jan 2015)"),
     ],
 )
-def test_facts_refuses_bad_filters_with_a_plain_message(tmp_path, args, message):
+def test_facts_refuses_bad_filters_with_a_plain_message(tiny_warehouse, args, message):
     """A bad filter stops the command with exit code 2 and says what is wrong."""
-    result = run_facts(tmp_path, *args)
+    result = run_facts(tiny_warehouse, *args)
     assert result.returncode == 2
     assert message in result.stderr
     assert result.stdout == ""
@@ -157,3 +153,17 @@ def test_every_money_figure_shown_rests_on_at_least_eight_people(all_facts):
                 assert rows["person_id"].nunique() >= 8, (name, key)
                 checked += 1
     assert checked >= 1  # the all-sites spend, from 12 people, is shown
+
+
+def test_python_dash_m_phb_runs_as_a_process(tiny_warehouse, all_facts):
+    """The process boundary itself, once: `python -m phb facts` prints the same JSON as the in-process
+    call with exit code 0, and a refused filter exits with code 2 and nothing on stdout."""
+    env = {**os.environ, "PHB_DATA": str(TINY), "PHB_WAREHOUSE": str(tiny_warehouse)}
+    ok = subprocess.run([sys.executable, "-m", "phb", "facts"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout) == all_facts
+    bad = subprocess.run(
+        [sys.executable, "-m", "phb", "facts", "--sites", "XYZ"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert (bad.returncode, bad.stdout) == (2, "")
+    assert "python -m phb facts: Unknown site code 'XYZ'" in bad.stderr

@@ -10,6 +10,7 @@ import pytest
 
 from phb import contract
 from phb.generate import generate, main
+from tests.conftest import DATA
 
 FILES = ("sites.csv", "people.csv", "spend.csv", "admissions.csv", "MANIFEST.json")
 SMALL_SITES = ("STP", "SWK", "SKC", "KIN")
@@ -160,7 +161,7 @@ def test_files_are_plain_csv_with_unix_lines_and_quoted_free_text(
 def test_budget_holders_per_site_match_pilot_facts(
     default_extract: tuple[Path, dict],
 ) -> None:
-    """Holder counts follow PILOT_FACTS: Stockport about 10, the strongest site about 120."""
+    """Holder counts follow docs/PILOT_FACTS.md: Stockport about 10, the strongest site about 120."""
     tables = _read(default_extract[0])
     people = tables["people"]
     holders = people[people["outcome"] == "budget_in_place"].groupby("site_code").size()
@@ -302,7 +303,7 @@ def test_generate_rejects_bad_arguments(tmp_path: Path) -> None:
 
 def test_bundled_data_regenerates_identically_from_its_manifest(tmp_path: Path) -> None:
     """The committed data/ is exactly what its MANIFEST.json's seed, scale and effect produce."""
-    bundled = Path(__file__).resolve().parent.parent / "data"
+    bundled = DATA
     manifest = json.loads((bundled / "MANIFEST.json").read_text(encoding="utf-8"))
     generate(tmp_path, seed=manifest["seed"], scale=manifest["scale"], effect=manifest["effect"])
     assert _file_bytes(tmp_path) == _file_bytes(bundled)

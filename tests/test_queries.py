@@ -293,23 +293,66 @@ def check_spend_by_management_category(con):
     assert (physical["net_gbp"], physical["people"]) == (penny(199.99), 2)
 
 
-def check_admissions_by_month(con):
-    frame = run_query(con, "admissions_by_month", **FULL)
+def check_person_months_at_risk(con):
+    frame = run_query(con, "person_months_at_risk", **FULL, grain="month")
     months = 36  # Jul 2013 to Jun 2016, every month present
-    assert len(frame[frame["site_code"].isna() & (frame["grp"] == "comparison")]) == months
     assert len(frame) == months * 2 * 3  # two groups, for AAA, BBB and all sites
-    overall = frame[frame["site_code"].isna()].set_index(
-        ["grp", frame[frame["site_code"].isna()]["month"].dt.strftime("%Y-%m")]
+
+    def cell(site, grp, month, column="person_months", f=frame):
+        rows = f[
+            (f["site_code"].isna() if site is None else f["site_code"] == site)
+            & (f["grp"] == grp)
+            & (f["period"].dt.strftime("%Y-%m") == month)
+        ]
+        assert len(rows) == 1
+        return rows.iloc[0][column]
+
+    # A01's budget starts 15 Aug 2014: 17 of August's 31 days; in September A01 and A02 (from 1 Sep) all month
+    assert cell("AAA", "budget_holders", "2014-08") == pytest.approx(17 / 31)
+    assert cell("AAA", "budget_holders", "2014-09") == pytest.approx(2)
+    # January 2015: A01, A02, A03, A05 all month, A04 all month (its budget ends 1 Feb), A06 from the 5th (27 days)
+    assert cell("AAA", "budget_holders", "2015-01") == pytest.approx(5 + 27 / 31)
+    # February 2015: A04's budget ended on 1 Feb, so not in place that day or after; A07 starts 1 Mar
+    assert cell("AAA", "budget_holders", "2015-02") == pytest.approx(5)
+    # B03's budget ends 31 Jan 2016: 30 of January's days; B01 and B02 all month
+    assert cell("BBB", "budget_holders", "2016-01") == pytest.approx(2 + 30 / 31)
+    # comparison group from the index date: C01 from 15 Sep 2014 (16 of 30 days), C02 from 20 Jan 2015 (12 of 31)
+    assert cell("AAA", "comparison", "2014-09") == pytest.approx(16 / 30)
+    assert cell("AAA", "comparison", "2015-01") == pytest.approx(1 + 12 / 31)
+    assert cell(None, "comparison", "2015-01") == pytest.approx(3 + 12 / 31)  # and C03, C04 all month at BBB
+    assert cell(None, "budget_holders", "2013-07") == 0  # nobody held a budget yet: zero, not missing
+    # admissions while at risk: H02 (A01, 1 Dec 2014, same day), H07 (C02, 1 Feb 2015, 4 days), H06 (C01, 1 Mar
+    # 2015, open: 487 days to the end of the data), H10 (A05, 1 Jun 2016, 29 days). H01, H03, H05 and H08 came
+    # before the person was at risk; H04 is elective; H09 is A10's, who declined.
+    assert cell("AAA", "budget_holders", "2014-12", "admissions") == 1
+    assert cell("AAA", "budget_holders", "2016-06", "bed_days") == 29
+    assert cell(None, "comparison", "2015-03", "bed_days") == 487
+    assert cell(None, "comparison", "2015-02", "people") == 1
+    assert frame.loc[frame["site_code"].isna(), "admissions"].sum() == 4
+    # direct payments (A02, A06, B01): in September 2014 only A02 held one; the comparison group is not filtered
+    # cell keys: the record keys of the people at risk in the month (January 2015, AAA: A01 to A06)
+    assert cell("AAA", "budget_holders", "2015-01", "person_months_ckey") == mkey(*[f"A0{i}" for i in range(1, 7)])
+    assert cell("AAA", "budget_holders", "2014-12", "admissions_ckey") == record_key("H02")
+    # by quarter, Jan-Mar 2015, comparison: C02's H07 (4 days, Feb) and C01's open H06 from 1 Mar 2015 to the end
+    # of the data (487 days): bed days with the two largest per-person contributions and the people's cell key
+    quarters = run_query(con, "person_months_at_risk", **FULL, grain="quarter")
+    assert len(quarters) == 12 * 2 * 3
+    q = quarters[(quarters["period"] == pd.Timestamp(2015, 1, 1)) & quarters["site_code"].isna()]
+    q = q[q["grp"] == "comparison"].iloc[0]
+    assert (q["admissions"], q["bed_days"], q["people"], q["top1"], q["top2"], q["mkey"]) == (
+        2, 491, 2, 487, 4, mkey("C01", "C02")
+    )  # fmt: skip
+    assert q["admissions_ckey"] == (record_key("H06") + record_key("H07")) % 256
+    # the quarter's person-months are its months' person-months: C01 all quarter, C02 from 20 Jan, C03 and C04
+    assert q["person_months"] == pytest.approx(3 + (12 / 31 + 2) + 3 + 3)
+    dp = run_query(con, "person_months_at_risk", **{**FULL, "management": ["direct_payment"], "grain": "month"})
+    assert cell(None, "budget_holders", "2014-09", f=dp) == pytest.approx(1)
+    assert cell(None, "comparison", "2015-01", f=dp) == pytest.approx(3 + 12 / 31)
+    # the period ends on 15 Jan 2015: C01 counts 15 of January's days, C02 (from the 20th) none
+    short = run_query(
+        con, "person_months_at_risk", **{**FULL, "sites": ["AAA"], "date_to": date(2015, 1, 15), "grain": "month"}
     )
-    assert overall.loc[("budget_holders", "2013-07"), "admissions"] == 1  # H08, B01
-    assert overall.loc[("budget_holders", "2013-08"), "admissions"] == 0  # an empty month is zero, not missing
-    assert overall.loc[("comparison", "2015-03"), ["admissions", "bed_days", "people"]].tolist() == [1, 487, 1]
-    assert frame.loc[frame["site_code"].isna(), "admissions"].sum() == 8  # H04 elective and H09 (declined) left out
-    dp = run_query(con, "admissions_by_month", **{**FULL, "management": ["direct_payment"]})
-    # direct payments: A02 (H03) and B01 (H08); the comparison group is not filtered
-    holders = dp[dp["site_code"].isna() & (dp["grp"] == "budget_holders")]
-    assert holders["admissions"].sum() == 2
-    assert dp[dp["site_code"].isna() & (dp["grp"] == "comparison")]["admissions"].sum() == 3
+    assert cell("AAA", "comparison", "2015-01", f=short) == pytest.approx(15 / 31)
 
 
 def check_admission_windows_by_person(con):
@@ -353,33 +396,6 @@ def check_bed_days_windows(con):
     assert row["cost_gbp"].tolist() == [penny(9000.00)]  # H05's cost is given in the extract: unit costs don't apply
 
 
-def check_bed_days_by_period(con):
-    months = run_query(con, "bed_days_by_period", **FULL, grain="month")
-    assert len(months) == 36 * 2 * 3  # every month, two groups, AAA, BBB and all sites
-    quarters = run_query(con, "bed_days_by_period", **FULL, grain="quarter")
-    assert len(quarters) == 12 * 2 * 3
-    got = {
-        (r.period.strftime("%Y-%m"), r.site_code if isinstance(r.site_code, str) else "all", r.grp): (
-            r.bed_days,
-            r.people,
-            r.top1,
-            r.top2,
-            r.mkey,
-        )
-        for r in quarters.itertuples()
-        if r.people
-    }
-    # Jan-Mar 2015, comparison: C02's H07 (4 days, Feb) and C01's open H06 from 1 Mar 2015 to the end of
-    # the data, 30 Jun 2016 (487 days)
-    assert got[("2015-01", "all", "comparison")] == (491, 2, 487, 4, mkey("C01", "C02"))
-    assert got[("2015-01", "AAA", "comparison")] == (491, 2, 487, 4, mkey("C01", "C02"))
-    # Jul-Sep 2013, holders: B01's H08, 1 day (BBB); H09 is A10's, who declined: in neither group
-    assert got[("2013-07", "BBB", "budget_holders")] == (1, 1, 1, 0, mkey("B01"))
-    assert ("2015-01", "all", "budget_holders") not in got
-    feb = months[(months["period"] == pd.Timestamp(2015, 2, 1)) & months["site_code"].isna()]
-    assert dict(zip(feb["grp"], feb["bed_days"])) == {"budget_holders": 0, "comparison": 4}
-
-
 def check_admissions_after_by_site_age(con):
     frame = run_query(con, "admissions_after_by_site_age", **FULL)
     got = {(r.site_code, r.age_band): (r.holders, r.admissions) for r in frame.itertuples()}
@@ -406,10 +422,9 @@ CHECKS = {
     "spend_over_time": check_spend_over_time,
     "holder_spend_by_site": check_holder_spend_by_site,
     "spend_by_management_category": check_spend_by_management_category,
-    "admissions_by_month": check_admissions_by_month,
+    "person_months_at_risk": check_person_months_at_risk,
     "admission_windows_by_person": check_admission_windows_by_person,
     "bed_days_windows": check_bed_days_windows,
-    "bed_days_by_period": check_bed_days_by_period,
     "admissions_after_by_site_age": check_admissions_after_by_site_age,
 }
 
@@ -527,13 +542,13 @@ def test_cell_keys_are_the_record_keys_of_exactly_the_records_counted(con):
     assert monthly.loc[(pd.Timestamp(2014, 10, 31), "BBB"), "budgets_in_place_ckey"] == _key("B01")
 
     # admissions: H06 (C01, comparison, AAA) is the only emergency admission in March 2015
-    months = run_query(con, "admissions_by_month", **FULL)
-    march = months[(months["month"] == pd.Timestamp(2015, 3, 1)) & (months["grp"] == "comparison")]
+    months = run_query(con, "person_months_at_risk", **FULL, grain="month")
+    march = months[(months["period"] == pd.Timestamp(2015, 3, 1)) & (months["grp"] == "comparison")]
     for _, row in march.iterrows():
         if row["site_code"] in ("AAA", None) or pd.isna(row["site_code"]):
-            assert (row["admissions"], row["admissions_ckey"], row["people_ckey"]) == (1, _key("H06"), _key("C01"))
+            assert (row["admissions"], row["admissions_ckey"], row["mkey"]) == (1, _key("H06"), _key("C01"))
         else:
-            assert (row["admissions"], row["admissions_ckey"], row["people_ckey"]) == (0, 0, 0)
+            assert (row["admissions"], row["admissions_ckey"], row["mkey"]) == (0, 0, 0)
     emergency = run_query(con, "emergency_admissions_monthly", **FULL)
     july = emergency[(emergency["month"] == pd.Timestamp(2013, 7, 1)) & (emergency["grp"] == "budget_holders")]
     assert july["admissions_ckey"].tolist() == [_key("H08")]  # B01's stay

@@ -5,31 +5,23 @@ figures withheld for a small site, refunds shown apart, free text never shown.""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from decimal import Decimal
-from pathlib import Path
 
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from phb import disclosure
-
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "data"
+from tests.conftest import DATA, ROOT, run_cli
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    return {**os.environ, "PHB_DATA": str(DATA), "PHB_WAREHOUSE": str(tmp_path_factory.mktemp("spend") / "w.duckdb")}
+def env(bundled_warehouse):
+    return {"PHB_DATA": str(DATA), "PHB_WAREHOUSE": str(bundled_warehouse[0])}
 
 
 def facts(env, *args) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-m", "phb", "facts", *args], cwd=ROOT, env=env, capture_output=True, text=True
-    )
+    out = run_cli("facts", *args, data=env["PHB_DATA"], warehouse=env["PHB_WAREHOUSE"])
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
 

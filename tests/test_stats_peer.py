@@ -1,4 +1,4 @@
-"""Counts, funnels and XmR charts against the peers' own published numbers and conventions.
+"""Counts, funnels, XmR and u′ charts against the peers' own published numbers and conventions.
 
 Peers read: nhs-r-community/NHSRplotthedots (R/ptd_spc_standard.R, R/ptd_calculate_point_type.R and its tests),
 ukhsa-collaboration/PHEindicatormethods (R/Byars.R, R/ISRatio.R, R/Funnels.R, R/utils.R and tests/testthat data),
@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from phb.stats import count_ci, proportion_funnel_limits, ratio_funnel_limits, xmr
+from phb.stats import count_ci, proportion_funnel_limits, ratio_funnel_limits, u_prime, xmr
 
 Z95 = norm.ppf(0.975)  # 1.959964
 Z998 = norm.ppf(0.999)  # 3.090232
@@ -433,3 +433,56 @@ def test_xmr_returns_one_row_per_value_with_the_series_index():
     assert chart.index.equals(values.index)
     assert chart["value"].tolist() == values.tolist()
     assert chart["special_cause"].dtype == bool
+
+
+# --- Laney's u' chart ------------------------------------------------------------------------------------------------
+
+# AUS-DOH-Safety-and-Quality/PowerBI-SPC test/fixtures/golden/up/basic.qicharts2.json: 20 rates, with the limits its
+# R generator (test/fixtures/golden/generators/generate_golden.R, "Laney 2002, U-prime chart with MR-based sigma")
+# works out as qicharts2's qic.uprime does (anhoej/qicharts2 R/qic.charts.R): sigma_z = mean moving range of z / 1.128.
+UP_EVENTS = [
+    266501, 264225, 276532, 281461, 269071, 261215, 270409, 279778, 270483, 270320, 267923, 271478, 255353, 256820,
+    261835, 259144, 255910, 260863, 264465, 260989,
+]  # fmt: skip
+UP_EXPOSURE = [
+    280443, 276823, 291681, 296155, 282343, 275888, 283867, 295251, 284468, 282529, 279618, 283932, 266629, 268091,
+    276803, 271578, 266005, 273520, 278574, 273772,
+]  # fmt: skip
+UP_UCL = [
+    0.96567, 0.965753, 0.965421, 0.965326, 0.965627, 0.965775, 0.965593, 0.965345, 0.965579, 0.965623, 0.965689,
+    0.965591, 0.965996, 0.965961, 0.965753, 0.965877, 0.966012, 0.96583, 0.965713, 0.965824,
+]  # fmt: skip
+UP_LCL = [
+    0.94013, 0.940046, 0.940378, 0.940473, 0.940173, 0.940025, 0.940207, 0.940454, 0.94022, 0.940177, 0.940111,
+    0.940208, 0.939803, 0.939839, 0.940046, 0.939923, 0.939788, 0.939969, 0.940087, 0.939975,
+]  # fmt: skip
+
+
+def test_u_prime_limits_match_the_peer_golden_values():
+    """Centre 0.9529 and each point's 3-sigma limits, to the golden file's 6 decimal places.
+    Peer: AUS-DOH-Safety-and-Quality/PowerBI-SPC test/fixtures/golden/up/basic.qicharts2.json (and its
+    test/Chart Types/uprime.test.ts, which checks the visual's limits against the same values to 4 places)."""
+    chart = u_prime(UP_EVENTS, UP_EXPOSURE, improvement="neither")
+    assert chart["centre"].iloc[0] == pytest.approx(0.9529, abs=5e-5)
+    assert chart["value"].iloc[0] == pytest.approx(0.950286, abs=5e-7)
+    assert chart["ucl"].tolist() == pytest.approx(UP_UCL, abs=5e-7)
+    assert chart["lcl"].tolist() == pytest.approx(UP_LCL, abs=5e-7)
+    assert not chart["special_cause"].any()  # every rate lies inside its limits (values from the golden file)
+
+
+def test_u_prime_judges_each_point_against_its_own_limits():
+    """Worked by hand: events 2, 4, 2, 4, 20 over 10, 10, 10, 10, 100 person-months. Centre 32/140 = 0.228571;
+    Poisson sigma sqrt(0.228571/10) = 0.151186 and sqrt(0.228571/100) = 0.047809; z = -0.188982, 1.133893 (x2),
+    -0.597614; moving ranges 1.322876 (x3) and 1.731507, mean 1.425034, sigma_z = 1.425034/1.128 = 1.263328.
+    Upper limits 0.228571 + 3 x 1.263328 x sigma: 0.801562 at 10 and 0.409764 at 100; lower 0 and 0.047378.
+    Every rate (0.2, 0.4) is inside its own limits: common cause only."""
+    chart = u_prime([2, 4, 2, 4, 20], [10, 10, 10, 10, 100])
+    assert chart["sigma_z"].iloc[0] == pytest.approx(1.263328, abs=1e-6)
+    assert chart["ucl"].tolist() == pytest.approx([0.801562] * 4 + [0.409764], abs=1e-5)  # 6-figure steps by hand
+    assert chart["lcl"].tolist() == pytest.approx([0.0] * 4 + [0.047378], abs=1e-5)
+    assert not chart["special_cause"].any()
+
+
+def test_u_prime_refuses_a_period_nobody_was_at_risk_in():
+    with pytest.raises(ValueError, match="exposure must be more than 0"):
+        u_prime([1, 2], [10, 0])

@@ -4,29 +4,22 @@ its plain-words findings, and disclosure control of its breakdowns."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import date
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from phb import disclosure, uptake
 from phb.filters import Filters
-from phb.warehouse import build, connect
+from phb.warehouse import connect
+from tests.conftest import DATA, run_cli
 from tests.conftest import shown as shown_count
-
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "data"
 
 
 @pytest.fixture(scope="module")
-def bundled(tmp_path_factory):
-    """The bundled extract as plain DataFrames, and a warehouse built from it."""
-    warehouse = tmp_path_factory.mktemp("bundled") / "w.duckdb"
-    info = build(DATA, warehouse)
+def bundled(bundled_warehouse):
+    """The bundled extract as plain DataFrames, and the warehouse built from it."""
+    warehouse, info = bundled_warehouse
     people = pd.read_csv(DATA / "people.csv", dtype=str, keep_default_na=False)
     sites = pd.read_csv(DATA / "sites.csv", dtype=str, keep_default_na=False)
     return warehouse, info, people, sites
@@ -35,8 +28,7 @@ def bundled(tmp_path_factory):
 @pytest.fixture(scope="module")
 def facts(bundled):
     warehouse, *_ = bundled
-    env = {**os.environ, "PHB_DATA": str(DATA), "PHB_WAREHOUSE": str(warehouse)}
-    out = subprocess.run([sys.executable, "-m", "phb", "facts"], cwd=ROOT, env=env, capture_output=True, text=True)
+    out = run_cli("facts", data=DATA, warehouse=warehouse)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
 

@@ -1,0 +1,165 @@
+"""Many users at once: N browser sessions (PHB_LOAD_SESSIONS, 6 by default: one a page) open every page with a mix
+of filters at the same moment against one server; every page must finish with its charts and no
+error. Prints sessions, failures, time to finished (p50, p95) and the server's peak memory.
+
+Run by hand with more sessions, e.g.:
+    PHB_LOAD_SESSIONS=40 python -m pytest -q -s -p no:cacheprovider tests/test_load.py
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port
+
+SESSIONS = int(os.environ.get("PHB_LOAD_SESSIONS", "6"))  # one a page in CI; 20 and 40 by hand
+TIMEOUT_S = float(os.environ.get("PHB_LOAD_TIMEOUT", "240"))
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists() and not shutil.which("chromium"),
+        reason=f"no Chromium at {CHROMIUM}: install Debian's chromium (apt-get install chromium)",
+    ),
+]
+
+PAGES = ("/", "/uptake", "/spending", "/admissions", "/compare", "/briefing")
+FILTERS = (
+    "",
+    "?site=DOR",
+    "?site=SWK&site=KIN&from=2014-06-01",
+    "?management=direct_payment",
+    "?to=2016-03-31",
+    "?site=DEV&site=STP&from=2014-09-01&to=2016-12-31",
+    "?site=SLM&management=notional",
+)
+
+# Recorded in the page itself, so each session's time is its own however the test polls: the first
+# moment the app has finished its run with a title and at least one drawn chart, or shows an error.
+WATCH = """
+window.__phb = {done: null, failed: null};
+setInterval(() => {
+  if (window.__phb.done !== null) return;
+  const app = document.querySelector('[data-testid="stApp"]');
+  const failed = document.querySelector('[data-testid="stException"], [data-testid="stAlertContentError"]');
+  if (failed) { window.__phb.failed = failed.innerText.slice(0, 300); window.__phb.done = performance.now(); return; }
+  const drawn = document.querySelectorAll(
+    '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg').length;
+  if (app && app.getAttribute('data-test-script-state') === 'notRunning'
+      && !document.querySelector('[data-testid="stStatusWidget"]')
+      && document.querySelector('h1') && drawn >= 1) {
+    window.__phb.done = performance.now();
+  }
+}, 100);
+"""
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The process's peak resident memory (VmHWM) in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+@pytest.fixture(scope="module")
+def load_server(tmp_path_factory):
+    """The app on the bundled data, its warehouse built before the sessions arrive."""
+    warehouse = tmp_path_factory.mktemp("load") / "phb.duckdb"
+    env = {**os.environ, "PHB_WAREHOUSE": str(warehouse)}
+    env.pop("PHB_DATA", None)
+    subprocess.run([sys.executable, "-m", "phb", "build"], cwd=ROOT, env=env, check=True, capture_output=True)
+    port = free_port()
+    log = tmp_path_factory.mktemp("load-log") / "server.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.headless=true",
+                f"--server.port={port}",
+                "--browser.gatherUsageStats=false",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2):
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.terminate()
+        pytest.fail("the app did not start within 60 s")
+    yield url, proc, log
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_many_sessions_at_once_all_finish_with_charts_and_no_error(load_server):
+    """SESSIONS pages opened together over every page and a mix of filters all finish with a chart
+    drawn, none shows an exception or error, and the server log holds no traceback."""
+    from playwright.sync_api import sync_playwright
+
+    url, proc, log = load_server
+    targets = [PAGES[i % len(PAGES)] + FILTERS[(i // len(PAGES) + i) % len(FILTERS)] for i in range(SESSIONS)]
+    results: dict[str, tuple[float | None, str | None]] = {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"), args=CHROMIUM_ARGS
+        )
+        pages = []
+        for target in targets:
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            context.add_init_script(WATCH)
+            page = context.new_page()
+            pages.append((target, page))
+        started, cpu_before = time.time(), cpu_seconds(proc.pid)
+        for target, page in pages:
+            page.goto(url + target, wait_until="commit", timeout=60_000)
+        for i, (target, page) in enumerate(pages):
+            left = max(1.0, TIMEOUT_S - (time.time() - started))
+            try:
+                page.wait_for_function("window.__phb && window.__phb.done !== null", timeout=left * 1000, polling=250)
+                state = page.evaluate("window.__phb")
+                results[f"{i:02d} {target}"] = (state["done"] / 1000, state["failed"])
+            except Exception as exc:  # noqa: BLE001 - a page that never finished is a failure to report
+                results[f"{i:02d} {target}"] = (None, f"did not finish in {TIMEOUT_S:.0f} s ({type(exc).__name__})")
+        browser.close()
+    peak, cpu = peak_rss_mb(proc.pid), cpu_seconds(proc.pid) - cpu_before
+    wall = time.time() - started
+    times = sorted(t for t, failed in results.values() if t is not None and failed is None)
+    failures = {k: why for k, (_, why) in results.items() if why}
+    p50 = statistics.median(times) if times else float("nan")
+    p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))] if times else float("nan")
+    print(
+        f"\nload: {SESSIONS} sessions, {len(failures)} failures, time to finished p50 {p50:.1f} s, "
+        f"p95 {p95:.1f} s, max {max(times, default=float('nan')):.1f} s, server peak memory {peak:.0f} MB, "
+        f"server CPU {cpu:.0f} s in {wall:.0f} s"
+    )
+    logged = log.read_text()
+    assert failures == {}
+    assert "Traceback" not in logged, logged[-3000:]
