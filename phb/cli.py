@@ -41,7 +41,7 @@ def _selection_parser(prog: str, description: str) -> argparse.ArgumentParser:
 def _selection(args: argparse.Namespace, prog: str, extra_problems=()):
     """The warehouse (built if need be), site names and checked filters; or an exit code with the
     problems printed, naming the command."""
-    from phb.filters import parse_filters
+    from phb.filters import MONTHS_NOTE, parse_filters
 
     cfg = config.settings()
     try:
@@ -62,6 +62,10 @@ def _selection(args: argparse.Namespace, prog: str, extra_problems=()):
         period=(ready.info.period_start, ready.info.period_end),
     )
     problems += list(extra_problems)
+    # a date snapped to its whole month is a note, not a refusal
+    for note in [p for p in problems if p.startswith(MONTHS_NOTE)]:
+        print(f"{prog}: {note}", file=sys.stderr)
+        problems.remove(note)
     if problems:
         for p in problems:
             print(f"{prog}: {p}", file=sys.stderr)

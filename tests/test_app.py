@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -94,14 +95,14 @@ def test_overview_agrees_with_facts(tiny_env):
 
 
 def test_filters_in_the_url_select_the_view_and_are_stated(tiny_env):
-    """?site=BBB&to=2015-06-30 opens BBB up to that day, says so, and keeps the URL."""
+    """?site=BBB&to=2015-06-30 opens BBB up to that day (a month end), says so, and keeps it in the URL."""
     at = app({"site": "BBB", "to": "2015-06-30"})
     at.run()
     assert not at.exception
     assert at.multiselect(key="f_sites").value == ["BBB"]
     assert "Brookside; 1 Jul 2013 to 30 Jun 2015" in " ".join(c.value for c in at.caption)
     assert metrics(at)["People referred"] == "*"
-    assert url(at) == {"site": ["BBB"], "to": ["2015-06-30"]}
+    assert url(at) == {"site": ["BBB"], "to": ["2015-06"]}  # periods are whole months: the link names the month
 
 
 def test_a_bad_link_says_what_is_wrong_and_shows_the_rest(tiny_env):
@@ -154,3 +155,20 @@ def test_text_from_the_link_is_shown_as_typed_not_as_markdown(tiny_env):
     warning = " ".join(w.value for w in at.warning)
     assert "\\[Session expired - sign in\\]\\(https\\://evil.example/login\\)" in warning
     assert "](https://" not in warning
+
+
+def test_the_sidebar_picks_whole_months_and_every_footer_states_the_method(tiny_env):
+    """From and To are months (June 2015 ends on 30 Jun 2015), the note beside them says periods are whole
+    months, and the page footer states the disclosure method and its parameters."""
+    from phb import disclosure
+
+    at = app({"from": "2014-02-10"})
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="f_from").value.isoformat() == "2014-02-01"
+    assert "Periods are whole calendar months" in " ".join(w.value for w in at.warning)
+    at.selectbox(key="f_to").set_value(date(2015, 6, 30)).run()
+    assert url(at)["to"] == ["2015-06"]
+    captions = " ".join(c.value for c in at.sidebar.caption)
+    assert "budgets in place are counted at month ends" in captions
+    assert any(disclosure.METHOD in c.value for c in at.caption)

@@ -54,7 +54,7 @@ def test_uptake_funnel_positions_agree_with_independent_z_scores(data):
     sites = frame.uptake.sites
     x_all = count(int(sites["budgets_at_pilot_end"].sum()), int(sites["budgets_at_pilot_end_ckey"].sum()))
     p = x_all / reference(int(sites["eligible_population"].sum()))
-    assert p0 == pytest.approx(100 * p)
+    assert p0 == round(100 * p, 1)  # the centre is published to 1 place, as uptake is
     for _, s in sites.iterrows():
         x = count(int(s["budgets_at_pilot_end"]), s["budgets_at_pilot_end_ckey"])
         n = reference(int(s["eligible_population"]))
