@@ -94,10 +94,12 @@ COLUMNS = {
     **dict.fromkeys(["budgets", "count", "people", "admissions", "holders"], "count"),
     # already disclosure-controlled and rounded where they are made (money, planning figures,
     # rates, ratios, intervals, funnel positions and the lines drawn around published centres)
-    **dict.fromkeys(["denominator", "plan", "value", "c", "x", "low", "high", "rate", "rate_ratio"], "figure"),
+    **dict.fromkeys(["denominator", "plan", "value", "c", "x", "low", "high", "rate_ratio"], "figure"),
+    "rate": "rate",
     **dict.fromkeys(["spend_gbp", "sort_value", "refunds", "cost_gbp", "bed_days", "median", "q1", "q3"], "figure"),
     **dict.fromkeys(["shown", "mean", "lpl", "upl", "variation", "rule", "special_cause"], "figure"),
-    **dict.fromkeys(["centre", "lcl", "ucl", "label_y"], "figure"),
+    **dict.fromkeys(["centre", "lcl", "ucl"], "rate"),
+    "label_y": "figure",
     **dict.fromkeys(["pct_of_referred", "share_pct", "conversion_pct", "rest_pct", "utilisation_pct"], "pct"),
     "uptake_pct": "uptake",
     "change_pct": "change",
@@ -650,7 +652,8 @@ def rates_before_after(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Ch
     data = frame.dropna(subset=["rate"]).assign(
         rate_text=lambda d: [f"{r:.2f} ({lo:.2f} to {hi:.2f})" for r, lo, hi in zip(d["rate"], d["low"], d["high"])],
         admissions_text=lambda d: [("fewer than 8" if v == "*" else f"{v:,}") for v in d["admissions"]],
-        admissions=lambda d: [str(v) for v in d["admissions"]],  # counts and '*' as text: one type for the browser
+        # a withheld count has no rate, so its row is left out above: the counts left are whole numbers
+        admissions=lambda d: [int(v) for v in d["admissions"]],
     )
     sites = list(dict.fromkeys(data["site"]))
     base = _chart(data).encode(

@@ -173,7 +173,9 @@ def admissions_funnel(data: CompareData, site_names: dict[str, str]) -> tuple[pd
     expected = points.loc[points["value"].notna(), "denominator"].astype(float)
     if expected.empty:
         return points, pd.DataFrame()
-    grid = np.linspace(max(1.0, 0.5 * expected.min()), 1.15 * expected.max(), 120)
+    # (an expected count under a half shows as 0: the grid still starts at 1 and runs on from there)
+    start = max(1.0, 0.5 * expected.min())
+    grid = np.linspace(start, max(1.15 * expected.max(), 2 * start), 120)
     return points, _limit_lines(grid, ratio_funnel_limits)
 
 

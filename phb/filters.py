@@ -123,6 +123,7 @@ def parse_filters(
     mgmt = tuple(m for m in contract.MANAGEMENT_OPTIONS if m in options)
 
     start, end = period
+    start = start.replace(day=1)  # the question grid: the data's first month is whole
     # a day is snapped to its month with a note; a month (YYYY-MM) already is one
     days = [bool(t) and _month_text(t) == t for t in (date_from, date_to)]
     date_from, date_to = _month_text(date_from), _month_text(date_to)

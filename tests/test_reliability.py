@@ -16,7 +16,8 @@ import altair as alt
 import pandas as pd
 import pytest
 
-from phb import config, exports
+from phb import config, disclosure, exports
+from phb.config import perturbation_key
 from phb.filters import parse_filters
 from phb.ui import plain
 from phb.warehouse import ContractError, WarehouseWriteError, build_signature, ensure_warehouse, read_info
@@ -281,7 +282,7 @@ def test_builds_in_several_processes_at_once_build_once(tmp_path):
     assert all(p.returncode == 0 for p in procs), results
     assert len({out.strip() for out, _ in results}) == 1
     assert sum(err.count("built warehouse") for _, err in results) == 1
-    assert read_info(warehouse).build_signature == build_signature()
+    assert read_info(warehouse).build_signature == build_signature(perturbation_key(warehouse))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w.duckdb"]
 
 
@@ -298,7 +299,8 @@ def test_chart_exports_made_while_another_session_draws_keep_their_own_data():
     import phb.ui  # noqa: F401 - sets exports.ALTAIR_LOCK to Streamlit's lock, as the app does
 
     drawn = alt.Chart(pd.DataFrame({"x": range(50), "y": range(50)})).mark_bar().encode(x="x:Q", y="y:Q")
-    exported = alt.Chart(pd.DataFrame({"a": list("abcdefgh"), "n": range(8)})).mark_bar().encode(x="a:N", y="n:Q")
+    figures = disclosure.publish(pd.DataFrame({"a": list("abcdefgh"), "n": range(8)}), {"a": "label", "n": "figure"})
+    exported = alt.Chart(figures).mark_bar().encode(x="a:N", y="n:Q")
     failures: list[str] = []
     stop = threading.Event()
 
