@@ -277,4 +277,6 @@ def test_money_in_the_spending_notes_reads_plainly(packs):
         for c in json.loads((packs["one small site"] / "facts.json").read_text())["pack"]["charts"]
         if c["key"] == "spend_by_category"
     )
-    assert "*" not in stockport and "Withheld (fewer than 8 people, or one or two people make up most of it):" in stockport
+    assert (
+        "*" not in stockport and "Withheld (fewer than 8 people, or one or two people make up most of it):" in stockport
+    )
