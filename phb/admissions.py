@@ -289,16 +289,35 @@ class Effect:
 
 
 def did_effect(people: pd.DataFrame) -> Effect | None:
-    """Poisson regression of person-period emergency admission counts on group, window and their
-    interaction, with log person-years as offset and errors clustered by person (statsmodels GLM).
-    exp(interaction) is the budget effect as a rate ratio. None where any group-window has fewer
-    than MIN_EVENTS events."""
+    """The budget effect as a rate ratio (difference in differences), published from the shown counts.
+
+    The four group-and-window counts (budget holders and the comparison group, the year before and the
+    year after) are shown as counts are (cell key perturbation, threshold, rounding); each group's change
+    is its shown count after over its shown count before, per person-year, and the rate ratio is the
+    ratio of the two changes. So the changes and the ratio say nothing the shown counts do not: worked out
+    from the unrounded counts, they would pin those counts beside the shown ones.
+
+    The interval allows for people's admissions being clustered: a Poisson regression of person-period
+    counts on group, window and their interaction, with log person-years as offset and errors clustered
+    by person (statsmodels GLM), gives how much wider than an unclustered interval it should be (its
+    design effect, published to one decimal place); that factor times the unclustered standard error of a
+    ratio of rate ratios from the shown counts, sqrt(1/a + 1/b + 1/c + 1/d), gives the interval around the
+    published ratio. None where any of the four shown counts is withheld or under MIN_EVENTS."""
     import statsmodels.api as sm
 
     people = people[(people["years_pre"] > 0) & (people["years_post"] > 0)]
     holders = people["grp"] == "budget_holders"
-    cells = [people.loc[mask, col].sum() for mask in (holders, ~holders) for col in ("emergency_pre", "emergency_post")]
-    if min(cells) < MIN_EVENTS or holders.all() or (~holders).all():
+    if holders.all() or (~holders).all():
+        return None
+    raw, shown, years = [], [], []
+    for mask in (holders, ~holders):
+        for window in ("pre", "post"):
+            part = people.loc[mask]
+            n = int(part[f"emergency_{window}"].sum())
+            raw.append(n)
+            shown.append(disclosure.count(n, disclosure.cell_key(*part[f"emergency_{window}_keys"])))
+            years.append(float(part[f"years_{window}"].sum()))
+    if any(not disclosure.usable(v) or v < MIN_EVENTS for v in shown):
         return None
     n = len(people)
     holder = np.tile(holders.to_numpy(dtype=float), 2)
@@ -310,14 +329,19 @@ def did_effect(people: pd.DataFrame) -> Effect | None:
     fit = sm.GLM(counts, design, family=sm.families.Poisson(), offset=np.log(exposure)).fit(
         cov_type="cluster", cov_kwds={"groups": clusters}
     )
-    beta, se = fit.params[3], fit.bse[3]
+    design_effect = round(float(fit.bse[3]) / math.sqrt(sum(1 / v for v in raw)), 1)
+    a, b, c, d = (float(v) for v in shown)
+    holders_change = (b / years[1]) / (a / years[0])
+    comparison_change = (d / years[3]) / (c / years[2])
+    beta = math.log(holders_change / comparison_change)
+    se = design_effect * math.sqrt(1 / a + 1 / b + 1 / c + 1 / d)
     z = 1.959963984540054
     return Effect(
         rate_ratio=float(np.exp(beta)),
         low=float(np.exp(beta - z * se)),
         high=float(np.exp(beta + z * se)),
-        holders_change=float(np.exp(fit.params[2] + fit.params[3])),
-        comparison_change=float(np.exp(fit.params[2])),
+        holders_change=holders_change,
+        comparison_change=comparison_change,
         people=n,
     )
 

@@ -1,6 +1,8 @@
 -- One row per person in the admissions analysis whose index date falls in the period: group,
 -- site, and emergency admissions and person-years in the 12 months before and after the index
--- date. For the rate-ratio model only: never shown person by person.
+-- date, and per window the sum of the record keys of the admissions counted (for the cell keys of
+-- the model's four group-and-window counts). For the rate-ratio model only: never shown person by
+-- person.
 -- Parameters: $sites (list or null), $date_from, $date_to (date), $management (list or null;
 -- applies to budget holders only).
 -- Sources: person_windows (built at load).
@@ -11,6 +13,8 @@ with final as (
         grp,
         emergency_pre,
         emergency_post,
+        emergency_pre_keys,
+        emergency_post_keys,
         years_pre,
         years_post
     from person_windows

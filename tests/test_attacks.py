@@ -22,6 +22,7 @@ import io
 import itertools
 import math
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -600,3 +601,80 @@ def test_the_suite_asked_enough_questions(world):
     base = world.surface.facts(world.base())
     assert len(blocks(base)) == len(world.sites) + 1
     assert math.isfinite(float(base["all_sites"]["spend_gbp"]))
+
+
+# ---------------------------------------------------------------------------------------------
+# The budget effect beside the shown counts (independent review, 23 Nov 2026)
+
+
+def _raw_candidates(shown: int) -> list[int]:
+    """Every unrounded count of 8 or more the published rule could show as `shown` (noise -2 to +2,
+    round to 5, at least 10)."""
+
+    def shows(n: int, d: int) -> int:
+        return max(10, 5 * math.floor((n + d) / 5 + 0.5))
+
+    return [n for n in range(8, shown + 10) if any(shows(n, d) == shown for d in range(-2, 3))]
+
+
+def _did_truth(data_dir: Path, site: str, lo: date, hi: date) -> list[int]:
+    """Emergency admissions in the year before and after the index date, for budget holders and the
+    comparison group whose index date is in the period, from the extract files (contract definitions)."""
+    people = pd.read_csv(data_dir / "people.csv", parse_dates=["index_date"])
+    adm = pd.read_csv(data_dir / "admissions.csv", parse_dates=["admitted_on"])
+    people = people[((people.outcome == "budget_in_place") | (people.arm == "comparison")) & people.index_date.notna()]
+    people = people[(people.site_code == site) & people.index_date.between(pd.Timestamp(lo), pd.Timestamp(hi))]
+    e = adm[adm.admission_method == "emergency"].merge(people[["person_id", "outcome", "index_date"]], on="person_id")
+    year = pd.DateOffset(months=12)
+    pre = (e.admitted_on >= e.index_date - year) & (e.admitted_on < e.index_date)
+    post = (e.admitted_on >= e.index_date) & (e.admitted_on < e.index_date + year)
+    h = e.outcome == "budget_in_place"
+    return [int((h & pre).sum()), int((h & post).sum()), int((~h & pre).sum()), int((~h & post).sum())]
+
+
+@pytest.mark.parametrize(
+    "site, months",
+    [("DOR", ("2015-04", "2015-07")), ("DOR", ("2015-04", "2015-06")), ("DEV", ("2015-01", "2015-06"))],
+)
+def test_the_budget_effect_pins_no_count_beside_the_shown_ones(tmp_path_factory, monkeypatch, site, months):
+    """The review's attack: the admissions page shows the four before/after counts (perturbed and rounded),
+    each group's change (whole percent) and the rate ratio (2 places). Every 4-tuple of unrounded counts the
+    rule allows, kept where it reproduces the changes and the ratio (person-years after over before for
+    12-month windows lie in [365/366, 1]), must leave each count more than one value. Worked out from the
+    unrounded counts, DOR April to July 2015 pinned all four (25, 15, 51, 29) and, differenced with April
+    to June, 7 and 5 admissions of 14 people."""
+    lo = date.fromisoformat(months[0] + "-01")
+    hi = month_end(date.fromisoformat(months[1] + "-01"))
+    monkeypatch.setenv("PHB_PERTURBATION_KEY", "reviewkey")  # the reviewer's key, so their case is replayed
+    surface = Surface(ROOT / "data", tmp_path_factory.mktemp("did") / "w.duckdb", ROOT / "app.py")
+    view = surface.page("pages/admissions.py", Selection(sites=(site,), date_from=lo, date_to=hi))
+    bars = next((d for _, d in view.datasets if {"measure", "change_pct"} <= set(d.columns)), None)
+    rates = next(d for _, d in view.datasets if {"group", "window", "admissions", "rate"} <= set(d.columns))
+    if bars is None:
+        pytest.skip("no budget effect published for this selection")  # nothing to attack
+    ratio = next(d for _, d in view.datasets if "rate_ratio" in d.columns)["rate_ratio"].dropna().iloc[0]
+    rates = rates[rates["site"] == rates["site"].iloc[0]]
+
+    def get(group, window):
+        return int(rates[(rates["group"] == group) & (rates["window"] == window)]["admissions"].iloc[0])
+
+    shown = [get(g, w) for g in ("Budget holders", "Comparison group") for w in ("Year before", "Year after")]
+    holders_change, comparison_change = (int(v) for v in bars["change_pct"].iloc[:2])
+    spans = [365 / 366 + k * (1 - 365 / 366) / 20 for k in range(21)]
+    kept = [
+        (a, b, c, d)
+        for a, b, c, d in itertools.product(*(_raw_candidates(s) for s in shown))
+        if any(
+            abs(100 * (b / a * rh - 1) - holders_change) <= 0.5 + 1e-9
+            and abs(100 * (d / c * rc - 1) - comparison_change) <= 0.5 + 1e-9
+            and abs((b / a * rh) / (d / c * rc) - ratio) <= 0.005 + 1e-9
+            for rh in spans
+            for rc in spans
+        )
+    ]
+    truth = _did_truth(ROOT / "data", site, lo, hi)
+    pinned = [(i, {k[i] for k in kept}) for i in range(4) if len({k[i] for k in kept}) == 1]
+    # a pin at the shown count itself is what this solver returns whatever the truth, once the published
+    # figures are worked out from the shown counts: it tells the attacker nothing the count did not
+    recovered = [p for p in pinned if p[1] == {truth[p[0]]} and p[1] != {shown[p[0]]}]
+    assert not recovered, (site, months, shown, truth, pinned)
