@@ -133,7 +133,7 @@ def expected_admissions(by_age: pd.DataFrame, reference: pd.DataFrame | None = N
     site's holder person-years by age band at the reference (all-sites) rate for that age band
     (indirect standardisation)."""
     if by_age.empty:
-        return pd.DataFrame(columns=["site_code", "observed", "observed_ckey", "expected", "holders"])
+        return pd.DataFrame(columns=["site_code", "observed", "observed_ckey", "expected", "holders", "holders_ckey"])
     rates = (by_age if reference is None else reference).groupby("age_band")[["admissions", "years"]].sum()
     rate = (rates["admissions"] / rates["years"]).where(rates["years"] > 0, 0.0)
     frame = by_age.assign(expected=by_age["years"] * by_age["age_band"].map(rate).fillna(0.0))
@@ -142,6 +142,7 @@ def expected_admissions(by_age: pd.DataFrame, reference: pd.DataFrame | None = N
         observed_ckey=("admissions_ckey", "sum"),
         expected=("expected", "sum"),
         holders=("holders", "sum"),
+        holders_ckey=("holders_ckey", "sum"),
     )
 
 
@@ -153,15 +154,18 @@ def admissions_funnel(data: CompareData, site_names: dict[str, str]) -> tuple[pd
     columns = ["site_code", "site", "denominator", "count", "value", "z", "position"]
     points = []
     for _, row in frame.iterrows():
-        o, e = disclosure.shown_count(int(row["observed"]), row["observed_ckey"]), float(row["expected"])
-        ok = o is not None and e > 0
+        o = disclosure.shown_count(int(row["observed"]), row["observed_ckey"])
+        # the expected count is shown as counts are (perturbed with the site's holders' record keys, rounded):
+        # worked out from unrounded person-years, it moves by one person's share when a month is added
+        e = disclosure.shown_count(int(round(float(row["expected"]))), row["holders_ckey"])
+        ok = o is not None and e is not None and e > 0
         limits = {c: ratio_funnel_limits(e, c) for c in LEVELS} if ok else None
         points.append(
             {
                 "site_code": row["site_code"],
                 "site": site_names[row["site_code"]],
                 # a withheld site's expected count is never shown: with its ratio it would give its count
-                "denominator": round(e) if ok else math.nan,
+                "denominator": e if ok else math.nan,
                 "count": disclosure.count(int(row["observed"]), row["observed_ckey"]),
                 "value": round(o / e, RATIO) if ok else math.nan,
                 "z": float(ratio_z(o, e)) if ok else math.nan,

@@ -30,6 +30,7 @@ def test_expected_admissions_use_all_sites_rates_by_age_band():
             "site_code": ["A", "A", "B", "B"],
             "age_band": ["18-24", "65+", "18-24", "65+"],
             "holders": [80, 20, 20, 80],
+            "holders_ckey": [5, 6, 7, 8],
             "admissions": [20, 5, 10, 5],
             "admissions_ckey": [1, 2, 3, 4],
             "years": [80.0, 20.0, 20.0, 80.0],
@@ -40,6 +41,7 @@ def test_expected_admissions_use_all_sites_rates_by_age_band():
     assert got.loc["B", "expected"] == pytest.approx(14.0)
     assert got["observed"].tolist() == [25, 15]
     assert got["observed_ckey"].tolist() == [3, 7]  # the cell keys of the two age bands added
+    assert got["holders_ckey"].tolist() == [11, 15]  # and the holders' keys, for the expected count as shown
 
 
 def test_uptake_funnel_positions_agree_with_independent_z_scores(data):
