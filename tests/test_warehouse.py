@@ -12,15 +12,10 @@ import pandas as pd
 import pytest
 
 from phb.config import Settings, perturbation_key, settings
-from phb.warehouse import (
-    ContractError,
-    build,
-    build_signature,
-    content_hash,
-    ensure_warehouse,
-    read_info,
-    run_query,
-)
+from phb.contract import ContractError
+from phb.extract import content_hash
+from phb.queries import run_query
+from phb.warehouse import build, build_signature, ensure_warehouse, read_info
 from tests.conftest import TEST_KEY, TINY
 
 
