@@ -37,6 +37,9 @@ BUILD_MODELS = (
     "person_windows",
     "admissions_monthly",
 )
+# Rules that many queries share, each a DuckDB macro in queries/macros/<name>.sql, created in the
+# warehouse at build (before the summary tables, which may use them) and read with it.
+MACROS = ("in_selection", "stay_cost")
 
 
 class WarehouseWriteError(Exception):
@@ -62,11 +65,13 @@ class WarehouseInfo:
 
 
 def build_signature(secret: str) -> str:
-    """A hash of how a warehouse is built (contract version, summary-table SQL and a SHA-256 of the
+    """A hash of how a warehouse is built (contract version, macro and summary-table SQL and a SHA-256 of the
     perturbation key, never the key itself), so a warehouse built by older code or with another key
     is rebuilt even when the extract has not changed."""
     digest = hashlib.sha256(f"contract {contract.CONTRACT_VERSION}\0".encode())
     digest.update(b"key\0" + hashlib.sha256(secret.encode()).digest())
+    for name in MACROS:
+        digest.update(name.encode() + b"\0" + (QUERIES_DIR / "macros" / f"{name}.sql").read_bytes())
     for name in BUILD_MODELS:
         digest.update(name.encode() + b"\0" + (QUERIES_DIR / "build" / f"{name}.sql").read_bytes())
     return digest.hexdigest()[:12]
@@ -145,8 +150,11 @@ def _write_error(warehouse: Path) -> WarehouseWriteError:
 
 
 def _build_models(con: duckdb.DuckDBPyConnection, unit_costs: dict[str, float], secret: str) -> None:
-    """Create the summary tables pages read, each from queries/build/<name>.sql; the perturbation
-    key is bound as a parameter and only its keyed hashes (record keys) are stored."""
+    """Create the shared macros (queries/macros/<name>.sql) and the summary tables pages read, each
+    from queries/build/<name>.sql; the perturbation key is bound as a parameter and only its keyed
+    hashes (record keys) are stored."""
+    for name in MACROS:
+        con.execute((QUERIES_DIR / "macros" / f"{name}.sql").read_text())
     ((start, end),) = con.execute(_period_sql()).fetchall()
     params = {
         "period_start": start,

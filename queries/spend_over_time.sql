@@ -16,8 +16,8 @@ with lines as (
     from spend_lines as s
     inner join person_keys as k on k.person_key = s.person_key
     where s.paid_on between $date_from and $date_to
-        and ($sites is null or list_contains($sites, s.site_code))
-        and ($management is null or list_contains($management, s.management_option))
+        and in_selection(s.site_code, $sites)
+        and in_selection(s.management_option, $management)
 ),
 
 per_person as (

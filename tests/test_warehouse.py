@@ -355,3 +355,21 @@ def test_a_new_perturbation_key_rebuilds_the_warehouse(extract, tmp_path, monkey
     with duckdb.connect(str(cfg.warehouse), read_only=True) as c:
         keys = dict(c.execute("select person_id, record_key from person_keys").fetchall())
     assert keys == {pid: _md5_byte(f"another-key:{pid}") for pid in keys}
+
+
+def test_the_shared_macros_apply_the_filter_and_the_stay_cost_rules(con):
+    """in_selection: nothing chosen (null) selects all, a list selects what it holds, an empty list
+    selects nothing; stay_cost: the extract's cost where given, else bed days times the setting's
+    unit cost (worked by hand: 10 days x £300 = £3,000; 2 days x £500 = £1,000). Both are read from
+    the built warehouse through a read-only connection, as every query reads them."""
+    chosen = con.execute(
+        "select in_selection('AAA', null), in_selection('AAA', ['AAA', 'BBB']), in_selection('BBB', ['AAA']), "
+        "in_selection('AAA', $empty)",
+        {"empty": []},
+    ).fetchone()
+    assert chosen == (True, True, False, False)
+    costs = con.execute(
+        "select stay_cost(null, 10, 'mental_health', 300, 500), stay_cost(null, 2, 'general_acute', 300, 500), "
+        "stay_cost(350.00, 10, 'mental_health', 300, 500)"
+    ).fetchone()
+    assert [float(c) for c in costs] == [3000.0, 1000.0, 350.0]
