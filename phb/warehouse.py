@@ -37,9 +37,11 @@ BUILD_MODELS = (
     "person_windows",
     "admissions_monthly",
 )
-# Rules that many queries share, each a DuckDB macro in queries/macros/<name>.sql, created in the
-# warehouse at build (before the summary tables, which may use them) and read with it.
+# Rules that many queries share, each a DuckDB macro in queries/macros/<name>.sql, stored in the
+# warehouse at build: MACROS before the summary tables (which may use them), TABLE_MACROS (which
+# read the summary tables) after them.
 MACROS = ("in_selection", "stay_cost")
+TABLE_MACROS = ("spend_in_selection",)
 
 
 class WarehouseWriteError(Exception):
@@ -70,7 +72,7 @@ def build_signature(secret: str) -> str:
     is rebuilt even when the extract has not changed."""
     digest = hashlib.sha256(f"contract {contract.CONTRACT_VERSION}\0".encode())
     digest.update(b"key\0" + hashlib.sha256(secret.encode()).digest())
-    for name in MACROS:
+    for name in MACROS + TABLE_MACROS:
         digest.update(name.encode() + b"\0" + (QUERIES_DIR / "macros" / f"{name}.sql").read_bytes())
     for name in BUILD_MODELS:
         digest.update(name.encode() + b"\0" + (QUERIES_DIR / "build" / f"{name}.sql").read_bytes())
@@ -150,9 +152,9 @@ def _write_error(warehouse: Path) -> WarehouseWriteError:
 
 
 def _build_models(con: duckdb.DuckDBPyConnection, unit_costs: dict[str, float], secret: str) -> None:
-    """Create the shared macros (queries/macros/<name>.sql) and the summary tables pages read, each
-    from queries/build/<name>.sql; the perturbation key is bound as a parameter and only its keyed
-    hashes (record keys) are stored."""
+    """Create the shared macros (queries/macros/<name>.sql) and the summary tables pages read (each
+    from queries/build/<name>.sql), then the macros that read those tables; the perturbation key is
+    bound as a parameter and only its keyed hashes (record keys) are stored."""
     for name in MACROS:
         con.execute((QUERIES_DIR / "macros" / f"{name}.sql").read_text())
     ((start, end),) = con.execute(_period_sql()).fetchall()
@@ -166,6 +168,8 @@ def _build_models(con: duckdb.DuckDBPyConnection, unit_costs: dict[str, float], 
     for name in BUILD_MODELS:
         sql = (QUERIES_DIR / "build" / f"{name}.sql").read_text()
         con.execute(f"create table {ident(name)} as {sql}", bound_params(sql, params))
+    for name in TABLE_MACROS:
+        con.execute((QUERIES_DIR / "macros" / f"{name}.sql").read_text())
 
 
 def _period_sql() -> str:
