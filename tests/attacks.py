@@ -442,7 +442,7 @@ CATEGORIES = tuple(
         r"`(\w+)`",
         re.search(
             r"^Categories: (.+?)\n\n",
-            (Path(__file__).resolve().parent.parent / "docs" / "DATA_CONTRACT.md").read_text(encoding="utf-8"),
+            (Path(__file__).resolve().parent.parent / "docs/DATA_CONTRACT.md").read_text(encoding="utf-8"),
             re.M | re.S,
         ).group(1),
     )
