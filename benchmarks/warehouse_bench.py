@@ -20,7 +20,8 @@ from phb import admissions, compare, spending, uptake
 from phb.filters import Filters
 from phb.generate import generate
 from phb.overview import load
-from phb.warehouse import build, connect, run_query
+from phb.queries import run_query
+from phb.warehouse import build, connect
 
 QUERIES = (
     "site_summary",

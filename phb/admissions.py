@@ -18,8 +18,8 @@ import pandas as pd
 
 from phb import contract, disclosure
 from phb.filters import Filters
+from phb.queries import run_query
 from phb.stats import RULE_WORDS, count_ci, u_prime
-from phb.warehouse import run_query
 
 GROUPS = {"budget_holders": "Budget holders", "comparison": "Comparison group"}
 MIN_EVENTS = 10  # events needed in each group and window before a rate ratio is estimated

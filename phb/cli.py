@@ -9,7 +9,9 @@ import shutil
 import sys
 
 from phb import config
-from phb.warehouse import ContractError, WarehouseWriteError, build, connect, ensure_warehouse, run_query
+from phb.contract import ContractError
+from phb.queries import run_query
+from phb.warehouse import WarehouseWriteError, build, connect, ensure_warehouse
 
 log = logging.getLogger(__name__)
 PACK_FILES = ("briefing.pdf", "briefing.pptx", "facts.json", "charts")

@@ -17,6 +17,7 @@ import pandas as pd
 
 from phb import admissions, disclosure, uptake
 from phb.filters import Filters
+from phb.queries import run_query
 from phb.stats import (
     count_ci,
     dispersion_ratio,
@@ -26,7 +27,6 @@ from phb.stats import (
     ratio_z,
     wilson_ci,
 )
-from phb.warehouse import run_query
 
 LEVELS = (0.95, 0.998)
 FEW_SITES = 10  # below this many sites an overdispersion estimate is unreliable

@@ -1,12 +1,19 @@
-"""The pilot data contract, version 1, as data: tables, columns, types and allowed values.
+"""The pilot data contract, version 1: its tables, columns, types and allowed values, the rules across
+columns and tables, and the checks that apply them to an extract loaded by `phb.extract`.
 
 One place that the generator, the warehouse build and the tests all read, so the rules in
-`docs/DATA_CONTRACT.md` are written down once.
+`docs/DATA_CONTRACT.md` are written down once. Each refusal names the file, the row and the key,
+never a value that may be personal.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import duckdb
 
 CONTRACT_VERSION = 1
 
@@ -114,6 +121,8 @@ TABLES: dict[str, tuple[Column, ...]] = {
     ),
 }
 
+MAX_EXAMPLES = 5  # rows named in each problem; the rest are counted
+
 KEYS = {"sites": "site_code", "people": "person_id", "spend": "spend_id", "admissions": "admission_id"}
 
 
@@ -129,3 +138,195 @@ def is_nhs_number(value: str) -> bool:
     if check == 10:
         return False
     return check == int(digits[9])
+
+
+class ContractError(Exception):
+    """The extract does not follow the data contract; `problems` says what and where."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("The extract does not follow the data contract:\n- " + "\n- ".join(problems))
+
+
+# Rules across columns and tables, each a condition (on the typed table) that picks out the
+# offending rows, and the words that say what is wrong.
+RULES: dict[str, tuple[tuple[str, str], ...]] = {
+    "sites": (
+        ("not regexp_full_match(site_code, '[A-Z0-9]{2,8}')", "'site_code' must be 2 to 8 capitals or digits"),
+        ("pilot_end <= go_live", "'pilot_end' must be after 'go_live'"),
+        ("eligible_population <= 0", "'eligible_population' must be more than 0"),
+        ("planned_budgets < 0", "'planned_budgets' must not be negative"),
+    ),
+    "people": (
+        ("site_code not in (select site_code from sites)", "'site_code' is not a site in the sites table"),
+        ("imd_quintile not between 1 and 5", "'imd_quintile' must be 1 (most deprived) to 5"),
+        ("arm = 'comparison' and outcome <> 'not_offered'", "the comparison group must have outcome 'not_offered'"),
+        ("arm = 'phb' and referred_on is null", "'referred_on' is required for people on the budget pathway"),
+        ("offered_on < referred_on", "'offered_on' is before 'referred_on'"),
+        ("plan_agreed_on < offered_on", "'plan_agreed_on' is before 'offered_on'"),
+        (
+            "outcome = 'budget_in_place' and budget_start is null",
+            "'budget_start' is required when a budget is in place",
+        ),
+        ("budget_start < plan_agreed_on", "'budget_start' is before 'plan_agreed_on'"),
+        ("budget_end <= budget_start", "'budget_end' must be after 'budget_start'"),
+        (
+            "outcome = 'budget_in_place' and management_option is null",
+            "'management_option' is required when a budget is in place",
+        ),
+        (
+            "outcome = 'budget_in_place' and annual_budget_gbp is null",
+            "'annual_budget_gbp' is required when a budget is in place",
+        ),
+        ("annual_budget_gbp < 0", "'annual_budget_gbp' must not be negative"),
+        (
+            "outcome = 'budget_in_place' and index_date is distinct from budget_start",
+            "'index_date' must equal 'budget_start' for a budget holder",
+        ),
+        ("arm = 'comparison' and index_date is null", "'index_date' is required for the comparison group"),
+    ),
+    "spend": (
+        ("person_id not in (select person_id from people)", "'person_id' is not in the people table"),
+        (
+            "person_id not in (select person_id from people where outcome = 'budget_in_place')",
+            "'person_id' does not hold a budget",
+        ),
+        (
+            "exists (select 1 from people p where p.person_id = spend.person_id and spend.paid_on < p.budget_start)",
+            "'paid_on' is before the person's budget started",
+        ),
+        ("amount_gbp = 0", "'amount_gbp' must not be zero"),
+    ),
+    "admissions": (
+        ("person_id not in (select person_id from people)", "'person_id' is not in the people table"),
+        ("discharged_on < admitted_on", "'discharged_on' is before 'admitted_on'"),
+    ),
+}
+
+
+def ident(identifier: str) -> str:
+    """Quote an identifier taken from the contract's allow-list (never from user input)."""
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", identifier):
+        raise ValueError(f"not a contract identifier: {identifier!r}")
+    return f'"{identifier}"'
+
+
+def _examples(rows: list[tuple], where: str, key: str, message: str) -> str:
+    shown = ", ".join(
+        f"row {r[0]} ({key} {r[1]!r})" if r[1] is not None else f"row {r[0]}" for r in rows[:MAX_EXAMPLES]
+    )
+    more = f" and {len(rows) - MAX_EXAMPLES:,} more" if len(rows) > MAX_EXAMPLES else ""
+    return f"{where}: {message}: {shown}{more}."
+
+
+def check_types(con: duckdb.DuckDBPyConnection, table: str, where: str) -> list[str]:
+    """Required values present, values of the right type, coded values from the allowed lists."""
+    key = KEYS[table]
+    raw = ident("raw_" + table)
+    problems = []
+    for col in TABLES[table]:
+        c = ident(col.name)
+        checks: list[tuple[str, str, dict[str, Any]]] = []
+        if col.required:
+            checks.append((f"{c} is null", f"'{col.name}' is blank", {}))
+        if col.type == "date":
+            is_date = (
+                f"regexp_full_match({c}, '\\d{{4}}-\\d{{2}}-\\d{{2}}') and try_strptime({c}, '%Y-%m-%d') is not null"
+            )
+            checks.append(
+                (f"{c} is not null and not ({is_date})", f"'{col.name}' is not a date written as YYYY-MM-DD", {})
+            )
+            checks.append(
+                (
+                    f"{c} is not null and ({is_date}) and cast(try_strptime({c}, '%Y-%m-%d') as date) "
+                    "not between date '2000-01-01' and $today",
+                    f"'{col.name}' is before 2000 or after today",
+                    {"today": date.today()},
+                )
+            )
+        elif col.type == "integer":
+            checks.append(
+                (
+                    f"{c} is not null and (not regexp_full_match({c}, '-?\\d+') or try_cast({c} as integer) is null)",
+                    f"'{col.name}' is not a whole number (or is too large)",
+                    {},
+                )
+            )
+        elif col.type == "decimal":
+            checks.append(
+                (
+                    f"{c} is not null and (not regexp_full_match({c}, '-?\\d+(\\.\\d{{1,2}})?') "
+                    f"or try_cast({c} as decimal(18, 2)) is null)",
+                    f"'{col.name}' is not an amount in pounds with up to two decimals",
+                    {},
+                )
+            )
+        if col.allowed:
+            allowed = ", ".join(col.allowed)
+            checks.append(
+                (
+                    f"{c} is not null and not list_contains($allowed, {c})",
+                    f"'{col.name}' is not one of: {allowed}",
+                    {"allowed": list(col.allowed)},
+                )
+            )
+        for condition, message, params in checks:
+            rows = con.execute(
+                f"select _row, {ident(key)} from {raw} where {condition} order by _row", params
+            ).fetchall()
+            if rows:
+                problems.append(_examples(rows, where, key, message))
+    return problems
+
+
+def typed_select(table: str) -> str:
+    """The select that turns raw_<table> (text) into the typed table, once check_types has passed."""
+    casts = {"text": "varchar", "integer": "integer", "decimal": "decimal(18, 2)", "date": "date"}
+    cols = ", ".join(f"cast({ident(c.name)} as {casts[c.type]}) as {ident(c.name)}" for c in TABLES[table])
+    return f"select _row, {cols} from {ident('raw_' + table)}"
+
+
+def check_rules(con: duckdb.DuckDBPyConnection, wheres: dict[str, str]) -> list[str]:
+    """The RULES, unique keys and no NHS numbers, on the typed tables."""
+    problems = []
+    for table, rules in RULES.items():
+        key = KEYS[table]
+        rows_by_rule = []
+        for condition, message in rules:
+            rows = con.execute(
+                f"select _row, {ident(key)} from {ident(table)} where {condition} order by _row"
+            ).fetchall()
+            rows_by_rule.append((rows, message))
+        dupes = con.execute(
+            f"select min(_row), {ident(key)} from {ident(table)} group by {ident(key)} having count(*) > 1 order by 1"
+        ).fetchall()
+        rows_by_rule.append((dupes, f"'{key}' appears more than once"))
+        problems += [_examples(rows, wheres[table], key, msg) for rows, msg in rows_by_rule if rows]
+    return problems + _check_nhs_numbers(con, wheres)
+
+
+def _check_nhs_numbers(con: duckdb.DuckDBPyConnection, wheres: dict[str, str]) -> list[str]:
+    """Refuse any id that is a valid NHS number: an extract must be pseudonymised."""
+    problems = []
+    for table, key in KEYS.items():
+        ids = [*{key}]
+        if table in ("spend", "admissions"):
+            ids.append("person_id")
+        for col in ids:
+            candidates = con.execute(
+                f"select _row, {ident(col)} from {ident(table)} "
+                f"where regexp_full_match(regexp_replace({ident(col)}, '[ -]', '', 'g'), '\\d{{10}}') order by _row"
+            ).fetchall()
+            bad = [(r, v) for r, v in candidates if is_nhs_number(v)]
+            if bad:
+                rows = [(r, None) for r, _ in bad]
+                problems.append(
+                    _examples(
+                        rows,
+                        wheres[table],
+                        col,
+                        f"'{col}' holds what looks like a real NHS number; "
+                        "an extract must be pseudonymised, so it is refused (values not shown)",
+                    )
+                )
+    return problems

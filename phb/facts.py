@@ -6,7 +6,8 @@ from pathlib import Path
 
 from phb import admissions, compare, overview, spending, uptake
 from phb.filters import Filters
-from phb.warehouse import WarehouseInfo, connect, run_query
+from phb.queries import run_query
+from phb.warehouse import WarehouseInfo, connect
 
 
 def site_names(con) -> dict[str, str]:

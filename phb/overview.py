@@ -13,8 +13,8 @@ import pandas as pd
 
 from phb import contract, disclosure
 from phb.filters import Filters
+from phb.queries import run_query
 from phb.stats import wilson_ci
-from phb.warehouse import run_query
 
 COUNTS = ("referred", "offered", "budgets_in_place", "budgets_at_pilot_end")
 REFERENCE = ("planned_budgets", "eligible_population")

@@ -16,7 +16,7 @@ import pandas as pd
 
 from phb import contract, disclosure
 from phb.filters import Filters
-from phb.warehouse import run_query
+from phb.queries import run_query
 
 UNDERSPEND_PCT = 80  # utilisation below this is flagged as a large underspend
 OVERSPEND_PCT = 110  # and above this as a large overspend

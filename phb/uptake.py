@@ -12,8 +12,8 @@ import pandas as pd
 
 from phb import contract, disclosure
 from phb.filters import Filters
+from phb.queries import run_query
 from phb.stats import compare_to_rest, wilson_ci
-from phb.warehouse import run_query
 
 STEPS = (
     ("referred", "Referred"),

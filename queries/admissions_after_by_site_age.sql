@@ -17,8 +17,8 @@ with holders as (
     inner join people as p on p.person_id = w.person_id
     where w.grp = 'budget_holders'
         and w.index_date between $date_from and $date_to
-        and ($sites is null or list_contains($sites, w.site_code))
-        and ($management is null or list_contains($management, w.management_option))
+        and in_selection(w.site_code, $sites)
+        and in_selection(w.management_option, $management)
 ),
 
 final as (

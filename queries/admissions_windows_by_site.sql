@@ -9,8 +9,8 @@ with cohort as (
     select *
     from person_windows
     where index_date between $date_from and $date_to
-        and ($sites is null or list_contains($sites, site_code))
-        and (grp = 'comparison' or $management is null or list_contains($management, management_option))
+        and in_selection(site_code, $sites)
+        and (grp = 'comparison' or in_selection(management_option, $management))
 ),
 
 final as (

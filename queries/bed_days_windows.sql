@@ -17,13 +17,7 @@ with stays as (
         person_record_key,
         record_key,
         bed_days,
-        coalesce(
-            cost_gbp,
-            bed_days * case setting
-                when 'mental_health' then $unit_cost_mental_health
-                else $unit_cost_general_acute
-            end
-        ) as cost_gbp,
+        stay_cost(cost_gbp, bed_days, setting, $unit_cost_mental_health, $unit_cost_general_acute) as cost_gbp,
         case
             when admitted_on >= index_date - interval 12 month and admitted_on < index_date then 'pre'
             when admitted_on >= index_date and admitted_on < index_date + interval 12 month then 'post'
@@ -31,8 +25,8 @@ with stays as (
     from admission_lines
     where grp in ('budget_holders', 'comparison')
         and index_date between $date_from and $date_to
-        and ($sites is null or list_contains($sites, site_code))
-        and (grp = 'comparison' or $management is null or list_contains($management, management_option))
+        and in_selection(site_code, $sites)
+        and (grp = 'comparison' or in_selection(management_option, $management))
 ),
 
 per_person as (

@@ -22,8 +22,8 @@ holders as (
     from people as p
     inner join person_keys as k on k.person_id = p.person_id
     where outcome = 'budget_in_place'
-        and ($sites is null or list_contains($sites, site_code))
-        and ($management is null or list_contains($management, management_option))
+        and in_selection(site_code, $sites)
+        and in_selection(management_option, $management)
 ),
 
 final as (

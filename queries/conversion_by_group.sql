@@ -18,7 +18,7 @@ with cohort as (
     inner join person_keys as k on k.person_id = p.person_id
     where arm = 'phb'
         and referred_on between $date_from and $date_to
-        and ($sites is null or list_contains($sites, site_code))
+        and in_selection(site_code, $sites)
 ),
 
 long as (

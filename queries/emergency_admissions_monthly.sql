@@ -10,8 +10,8 @@ with selected as (
     where admission_method = 'emergency'
         and grp in ('budget_holders', 'comparison')
         and month between date_trunc('month', $date_from::date) and $date_to
-        and ($sites is null or list_contains($sites, site_code))
-        and (grp = 'comparison' or $management is null or list_contains($management, management_option))
+        and in_selection(site_code, $sites)
+        and (grp = 'comparison' or in_selection(management_option, $management))
 ),
 
 final as (

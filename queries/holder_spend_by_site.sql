@@ -24,8 +24,8 @@ with holders as (
     from people as p
     inner join person_keys as k on k.person_id = p.person_id
     where p.outcome = 'budget_in_place'
-        and ($sites is null or list_contains($sites, p.site_code))
-        and ($management is null or list_contains($management, p.management_option))
+        and in_selection(p.site_code, $sites)
+        and in_selection(p.management_option, $management)
 ),
 
 spent as (

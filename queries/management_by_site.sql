@@ -12,8 +12,8 @@ with budgets as (
     inner join person_keys as k on k.person_id = p.person_id
     where outcome = 'budget_in_place'
         and budget_start between $date_from and $date_to
-        and ($sites is null or list_contains($sites, site_code))
-        and ($management is null or list_contains($management, management_option))
+        and in_selection(site_code, $sites)
+        and in_selection(management_option, $management)
 ),
 
 final as (

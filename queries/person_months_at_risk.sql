@@ -30,7 +30,7 @@ cells as (
         s.site_code,
         g.grp
     from months as m
-    cross join (select site_code from sites where $sites is null or list_contains($sites, site_code)) as s
+    cross join (select site_code from sites where in_selection(site_code, $sites)) as s
     cross join (values ('budget_holders'), ('comparison')) as g(grp)
 ),
 
@@ -51,7 +51,7 @@ at_risk as (
             coalesce(budget_end, cast($date_to::date + interval 1 day as date)) as ends_before
         from people
         where outcome = 'budget_in_place'
-            and ($management is null or list_contains($management, management_option))
+            and in_selection(management_option, $management)
         union all
         select
             person_id,
@@ -62,7 +62,7 @@ at_risk as (
         from people
         where arm = 'comparison' and outcome <> 'budget_in_place' and index_date is not null
     ) as p
-    where $sites is null or list_contains($sites, site_code)
+    where in_selection(site_code, $sites)
 ),
 
 person_periods as (

@@ -8,7 +8,7 @@
 with selected_sites as (
     select *
     from sites
-    where $sites is null or list_contains($sites, site_code)
+    where in_selection(site_code, $sites)
 ),
 
 pathway as (
@@ -35,7 +35,7 @@ holders as (
     inner join sites as s on s.site_code = p.site_code
     inner join person_keys as k on k.person_id = p.person_id
     where p.outcome = 'budget_in_place'
-        and ($management is null or list_contains($management, p.management_option))
+        and in_selection(p.management_option, $management)
 ),
 
 budgets as (

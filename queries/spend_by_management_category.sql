@@ -3,19 +3,15 @@
 -- net sums within the row): `people`, `top1` and `top2` (the two largest absolute contributions, 0
 -- where there are fewer) and `mkey` (the sum of their record keys modulo 256).
 -- Parameters: $sites (list or null), $date_from, $date_to (date), $management (list or null).
--- Sources: spend_lines (built at load), person_keys.
+-- Sources: spend_lines (built at load), through the macro spend_in_selection (queries/macros/).
 with lines as (
     select
-        s.management_option,
-        s.category,
-        s.person_key,
-        k.record_key,
-        s.amount_gbp
-    from spend_lines as s
-    inner join person_keys as k on k.person_key = s.person_key
-    where s.paid_on between $date_from and $date_to
-        and ($sites is null or list_contains($sites, s.site_code))
-        and ($management is null or list_contains($management, s.management_option))
+        management_option,
+        category,
+        person_key,
+        record_key,
+        amount_gbp
+    from spend_in_selection($date_from, $date_to, $sites, $management)
 ),
 
 per_person as (

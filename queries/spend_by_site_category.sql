@@ -8,19 +8,15 @@
 -- Refunds and recoveries (negative lines) are summed apart from spending.
 -- people_ckey and refund_people_ckey are the cell keys of those people (sum of their record keys mod 256).
 -- Parameters: $sites (list or null), $date_from, $date_to (date), $management (list or null).
--- Sources: spend_lines (built at load), person_keys.
+-- Sources: spend_lines (built at load), through the macro spend_in_selection (queries/macros/).
 with lines as (
     select
-        s.site_code,
-        s.category,
-        s.person_key,
-        k.record_key,
-        s.amount_gbp
-    from spend_lines as s
-    inner join person_keys as k on k.person_key = s.person_key
-    where s.paid_on between $date_from and $date_to
-        and ($sites is null or list_contains($sites, s.site_code))
-        and ($management is null or list_contains($management, s.management_option))
+        site_code,
+        category,
+        person_key,
+        record_key,
+        amount_gbp
+    from spend_in_selection($date_from, $date_to, $sites, $management)
 ),
 
 per_person as (

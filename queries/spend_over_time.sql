@@ -5,19 +5,15 @@
 -- recoveries are netted here and shown apart elsewhere.
 -- Parameters: $grain ('month' or 'quarter'), $sites (list or null), $date_from, $date_to (date),
 -- $management (list or null).
--- Sources: spend_lines (built at load), person_keys.
+-- Sources: spend_lines (built at load), through the macro spend_in_selection (queries/macros/).
 with lines as (
     select
-        cast(date_trunc($grain, s.paid_on) as date) as period_start,
-        s.category,
-        s.person_key,
-        k.record_key,
-        s.amount_gbp
-    from spend_lines as s
-    inner join person_keys as k on k.person_key = s.person_key
-    where s.paid_on between $date_from and $date_to
-        and ($sites is null or list_contains($sites, s.site_code))
-        and ($management is null or list_contains($management, s.management_option))
+        cast(date_trunc($grain, paid_on) as date) as period_start,
+        category,
+        person_key,
+        record_key,
+        amount_gbp
+    from spend_in_selection($date_from, $date_to, $sites, $management)
 ),
 
 per_person as (

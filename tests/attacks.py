@@ -17,6 +17,7 @@ import io
 import json
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -434,18 +435,17 @@ class Truth:
         return None
 
 
-# The money figures in facts, and how each is worked out from a set of spending lines.
-CATEGORIES = (
-    "talking_therapy",
-    "complementary_therapy",
-    "physical_activity",
-    "education",
-    "social_leisure",
-    "personal_support",
-    "equipment_technology",
-    "transport",
-    "short_breaks",
-    "other",
+# The money figures in facts, and how each is worked out from a set of spending lines; the
+# categories as the published data contract lists them (an outsider's source, not the code's).
+CATEGORIES = tuple(
+    re.findall(
+        r"`(\w+)`",
+        re.search(
+            r"^Categories: (.+?)\n\n",
+            (Path(__file__).resolve().parent.parent / "docs/DATA_CONTRACT.md").read_text(encoding="utf-8"),
+            re.M | re.S,
+        ).group(1),
+    )
 )
 
 

@@ -13,8 +13,9 @@ import pytest
 from phb import admissions, disclosure
 from phb.filters import Filters
 from phb.generate import generate
+from phb.queries import run_query
 from phb.stats import count_ci
-from phb.warehouse import build, connect, run_query
+from phb.warehouse import build, connect
 from tests.conftest import DATA, record_key, run_cli
 from tests.conftest import shown as shown_count
 

@@ -81,3 +81,33 @@ def test_the_contract_and_the_facts_are_cited_by_their_place_in_the_repository()
             if text[match.start() - 5 : match.start()] != "docs/" or text[match.end() : match.end() + 3] != ".md":
                 bare.append((str(path.relative_to(ROOT)), text[max(0, match.start() - 30) : match.end() + 10]))
     assert bare == []
+
+
+def contract_doc_tables() -> dict[str, list[tuple[str, str, str]]]:
+    """docs/DATA_CONTRACT.md's tables, read from the Markdown: table -> [(column, type, rule)]."""
+    text = (ROOT / "docs" / "DATA_CONTRACT.md").read_text(encoding="utf-8")
+    tables = {}
+    for heading, block in re.findall(r"^## (\w+): [^\n]*\n((?:\|[^\n]*\n)+)", text, re.M):
+        rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in block.splitlines()[2:]]
+        tables[heading] = [(name, kind, rule) for name, kind, rule in rows]
+    return tables
+
+
+def test_the_contract_in_code_is_the_contract_in_docs():
+    """phb.contract's tables, columns, types and allowed values are those docs/DATA_CONTRACT.md
+    lists, read independently from its Markdown tables (backticked values in a rule, asides in
+    brackets left out, are the allowed values where the code has a list; the spend categories are
+    listed below their table)."""
+    from phb import contract
+
+    docs = contract_doc_tables()
+    assert list(docs) == list(contract.TABLES)
+    for table, columns in contract.TABLES.items():
+        assert [(n, k) for n, k, _ in docs[table]] == [(c.name, c.type) for c in columns], table
+        for column, (_, _, rule) in zip(columns, docs[table], strict=True):
+            listed = set(re.findall(r"`([^`]+)`", re.sub(r"\([^)]*\)", "", rule)))  # asides in brackets aside
+            if column.allowed and listed:
+                assert listed == set(column.allowed), (table, column.name)
+    text = (ROOT / "docs" / "DATA_CONTRACT.md").read_text(encoding="utf-8")
+    categories = re.search(r"^Categories: (.+?)\n\n", text, re.M | re.S).group(1)
+    assert re.findall(r"`(\w+)`", categories) == list(contract.SPEND_CATEGORIES)

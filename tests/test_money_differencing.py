@@ -28,7 +28,8 @@ import pytest
 
 from phb import admissions, disclosure, spending
 from phb.filters import Filters
-from phb.warehouse import build, connect, read_info, run_query
+from phb.queries import run_query
+from phb.warehouse import build, connect, read_info
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from phb.config import QUERIES_DIR
-from phb.warehouse import QueryParameterError, run_query
+from phb.queries import QueryParameterError, run_query
 from tests.conftest import record_key
 
 FULL = {"sites": None, "date_from": date(2013, 7, 1), "date_to": date(2016, 6, 30), "management": None}

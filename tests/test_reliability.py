@@ -18,9 +18,10 @@ import pytest
 
 from phb import config, disclosure, exports
 from phb.config import perturbation_key
+from phb.contract import ContractError
 from phb.filters import parse_filters
 from phb.ui import plain
-from phb.warehouse import ContractError, WarehouseWriteError, build_signature, ensure_warehouse, read_info
+from phb.warehouse import WarehouseWriteError, build_signature, ensure_warehouse, read_info
 from tests.conftest import TINY
 from tests.test_app import app
 

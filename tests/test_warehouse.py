@@ -11,16 +11,12 @@ import duckdb
 import pandas as pd
 import pytest
 
+from phb import contract
 from phb.config import Settings, perturbation_key, settings
-from phb.warehouse import (
-    ContractError,
-    build,
-    build_signature,
-    content_hash,
-    ensure_warehouse,
-    read_info,
-    run_query,
-)
+from phb.contract import ContractError
+from phb.extract import content_hash
+from phb.queries import run_query
+from phb.warehouse import build, build_signature, ensure_warehouse, read_info
 from tests.conftest import TEST_KEY, TINY
 
 
@@ -52,65 +48,118 @@ def problems_of(extract: Path, tmp_path: Path) -> str:
     return "\n".join(caught.value.problems)
 
 
-@pytest.mark.parametrize(
-    ("file", "change", "expected"),
-    [
-        (
-            "people.csv",
-            set_value("A03", "budget_start", "2014-13-01"),
-            "people.csv: 'budget_start' is not a date written as YYYY-MM-DD: row 4 (person_id 'A03')",
-        ),
-        ("people.csv", set_value("A03", "arm", "PHB"), "people.csv: 'arm' is not one of: phb, comparison: row 4"),
-        ("people.csv", set_value("A05", "site_code", "ZZZ"), "'site_code' is not a site in the sites table: row 6"),
-        ("people.csv", set_value("C01", "outcome", "declined"), "the comparison group must have outcome 'not_offered'"),
-        (
-            "people.csv",
-            set_value("A02", "budget_start", ""),
-            "'budget_start' is required when a budget is in place: row 3 (person_id 'A02')",
-        ),
-        (
-            "people.csv",
-            set_value("A02", "annual_budget_gbp", "12.345"),
-            "'annual_budget_gbp' is not an amount in pounds with up to two decimals: row 3",
-        ),
-        (
-            "people.csv",
-            set_value("A02", "person_id", "A01"),
-            "'person_id' appears more than once: row 2 (person_id 'A01')",
-        ),
-        ("people.csv", set_value("A02", "person_id", "943 476 5919"), "holds what looks like a real NHS number"),
-        (
-            "spend.csv",
-            set_value("S03", "paid_on", "2014-08-01"),
-            "spend.csv: 'paid_on' is before the person's budget started",
-        ),
-        (
-            "spend.csv",
-            set_value("S03", "person_id", "A10"),
-            "'person_id' does not hold a budget: row 4 (spend_id 'S03')",
-        ),
-        ("spend.csv", set_value("S03", "amount_gbp", "0"), "'amount_gbp' must not be zero"),
-        ("admissions.csv", set_value("H01", "discharged_on", "2014-02-01"), "'discharged_on' is before 'admitted_on'"),
-        ("sites.csv", set_value("AAA", "pilot_end", "2014-01-01"), "sites.csv: 'pilot_end' must be after 'go_live'"),
-        ("sites.csv", set_value("AAA", "eligible_population", "1e3"), "'eligible_population' is not a whole number"),
-        (
-            "sites.csv",
-            set_value("AAA", "eligible_population", "99999999999"),
-            "'eligible_population' is not a whole number (or is too large): row 2 (site_code 'AAA')",
-        ),
-        ("spend.csv", set_value("S01", "amount_gbp", "123456789012345678901.00"), "'amount_gbp' is not an amount"),
-        ("people.csv", set_value("A01", "imd_quintile", "9"), "'imd_quintile' must be 1 (most deprived) to 5: row 2"),
-        (
-            "admissions.csv",
-            set_value("H01", "admitted_on", "2041-03-01"),
-            "'admitted_on' is before 2000 or after today",
-        ),
-    ],
-)
+# Broken extracts: the file changed, how, and words the refusal must hold (file, rule, row, key).
+BROKEN = [
+    (
+        "people.csv",
+        set_value("A03", "budget_start", "2014-13-01"),
+        "people.csv: 'budget_start' is not a date written as YYYY-MM-DD: row 4 (person_id 'A03')",
+    ),
+    ("people.csv", set_value("A03", "arm", "PHB"), "people.csv: 'arm' is not one of: phb, comparison: row 4"),
+    ("people.csv", set_value("A05", "site_code", "ZZZ"), "'site_code' is not a site in the sites table: row 6"),
+    ("people.csv", set_value("C01", "outcome", "declined"), "the comparison group must have outcome 'not_offered'"),
+    (
+        "people.csv",
+        set_value("A02", "budget_start", ""),
+        "'budget_start' is required when a budget is in place: row 3 (person_id 'A02')",
+    ),
+    (
+        "people.csv",
+        set_value("A02", "annual_budget_gbp", "12.345"),
+        "'annual_budget_gbp' is not an amount in pounds with up to two decimals: row 3",
+    ),
+    (
+        "people.csv",
+        set_value("A02", "person_id", "A01"),
+        "'person_id' appears more than once: row 2 (person_id 'A01')",
+    ),
+    ("people.csv", set_value("A02", "person_id", "943 476 5919"), "holds what looks like a real NHS number"),
+    (
+        "spend.csv",
+        set_value("S03", "paid_on", "2014-08-01"),
+        "spend.csv: 'paid_on' is before the person's budget started",
+    ),
+    (
+        "spend.csv",
+        set_value("S03", "person_id", "A10"),
+        "'person_id' does not hold a budget: row 4 (spend_id 'S03')",
+    ),
+    ("spend.csv", set_value("S03", "amount_gbp", "0"), "'amount_gbp' must not be zero"),
+    ("admissions.csv", set_value("H01", "discharged_on", "2014-02-01"), "'discharged_on' is before 'admitted_on'"),
+    ("sites.csv", set_value("AAA", "pilot_end", "2014-01-01"), "sites.csv: 'pilot_end' must be after 'go_live'"),
+    ("sites.csv", set_value("AAA", "eligible_population", "1e3"), "'eligible_population' is not a whole number"),
+    (
+        "sites.csv",
+        set_value("AAA", "eligible_population", "99999999999"),
+        "'eligible_population' is not a whole number (or is too large): row 2 (site_code 'AAA')",
+    ),
+    ("spend.csv", set_value("S01", "amount_gbp", "123456789012345678901.00"), "'amount_gbp' is not an amount"),
+    ("people.csv", set_value("A01", "imd_quintile", "9"), "'imd_quintile' must be 1 (most deprived) to 5: row 2"),
+    (
+        "admissions.csv",
+        set_value("H01", "admitted_on", "2041-03-01"),
+        "'admitted_on' is before 2000 or after today",
+    ),
+    # the rules across columns and tables in docs/DATA_CONTRACT.md, one broken at a time
+    (
+        "sites.csv",
+        set_value("AAA", "site_code", "aa"),
+        "sites.csv: 'site_code' must be 2 to 8 capitals or digits: row 2",
+    ),
+    ("sites.csv", set_value("AAA", "eligible_population", "0"), "'eligible_population' must be more than 0: row 2"),
+    ("sites.csv", set_value("BBB", "planned_budgets", "-1"), "'planned_budgets' must not be negative: row 3"),
+    (
+        "people.csv",
+        set_value("A10", "referred_on", ""),
+        "'referred_on' is required for people on the budget pathway: row 11 (person_id 'A10')",
+    ),
+    ("people.csv", set_value("A10", "offered_on", "2014-08-01"), "'offered_on' is before 'referred_on': row 11"),
+    ("people.csv", set_value("A12", "plan_agreed_on", "2015-11-10"), "'plan_agreed_on' is before 'offered_on': row 13"),
+    ("people.csv", set_value("A01", "budget_start", "2014-07-25"), "'budget_start' is before 'plan_agreed_on': row 2"),
+    ("people.csv", set_value("A04", "budget_end", "2014-11-01"), "'budget_end' must be after 'budget_start': row 5"),
+    (
+        "people.csv",
+        set_value("A01", "management_option", ""),
+        "'management_option' is required when a budget is in place: row 2",
+    ),
+    (
+        "people.csv",
+        set_value("A02", "annual_budget_gbp", ""),
+        "'annual_budget_gbp' is required when a budget is in place: row 3",
+    ),
+    ("people.csv", set_value("A02", "annual_budget_gbp", "-5"), "'annual_budget_gbp' must not be negative: row 3"),
+    (
+        "people.csv",
+        set_value("A03", "index_date", "2014-10-02"),
+        "'index_date' must equal 'budget_start' for a budget holder: row 4",
+    ),
+    (
+        "people.csv",
+        set_value("C01", "index_date", ""),
+        "'index_date' is required for the comparison group: row 14 (person_id 'C01')",
+    ),
+    ("spend.csv", set_value("S03", "person_id", "Z99"), "spend.csv: 'person_id' is not in the people table: row 4"),
+    (
+        "admissions.csv",
+        set_value("H02", "person_id", "Z99"),
+        "admissions.csv: 'person_id' is not in the people table: row 3 (admission_id 'H02')",
+    ),
+]
+
+
+@pytest.mark.parametrize(("file", "change", "expected"), BROKEN)
 def test_build_refuses_a_broken_extract_naming_file_row_and_rule(extract, tmp_path, file, change, expected):
     """Each broken rule is reported with its file, row and key, in plain words."""
     rewrite(extract / file, change)
     assert expected in problems_of(extract, tmp_path)
+
+
+def test_every_rule_of_the_contract_is_broken_by_a_case_above():
+    """Each rule across columns and tables that phb.contract applies is broken on purpose by one of
+    the BROKEN cases, so no rule is applied without a test of its refusal (and no words drift)."""
+    expected = "\n".join(words for _, _, words in BROKEN)
+    untested = [message for rules in contract.RULES.values() for _, message in rules if message not in expected]
+    assert untested == []
 
 
 def test_build_refuses_a_missing_table_and_an_unknown_column(extract, tmp_path):
@@ -306,3 +355,45 @@ def test_a_new_perturbation_key_rebuilds_the_warehouse(extract, tmp_path, monkey
     with duckdb.connect(str(cfg.warehouse), read_only=True) as c:
         keys = dict(c.execute("select person_id, record_key from person_keys").fetchall())
     assert keys == {pid: _md5_byte(f"another-key:{pid}") for pid in keys}
+
+
+def test_the_shared_macros_apply_the_filter_and_the_stay_cost_rules(con):
+    """in_selection: nothing chosen (null) selects all, a list selects what it holds, an empty list
+    selects nothing; stay_cost: the extract's cost where given, else bed days times the setting's
+    unit cost (worked by hand: 10 days x £300 = £3,000; 2 days x £500 = £1,000). Both are read from
+    the built warehouse through a read-only connection, as every query reads them."""
+    chosen = con.execute(
+        "select in_selection('AAA', null), in_selection('AAA', ['AAA', 'BBB']), in_selection('BBB', ['AAA']), "
+        "in_selection('AAA', $empty)",
+        {"empty": []},
+    ).fetchone()
+    assert chosen == (True, True, False, False)
+    costs = con.execute(
+        "select stay_cost(null, 10, 'mental_health', 300, 500), stay_cost(null, 2, 'general_acute', 300, 500), "
+        "stay_cost(350.00, 10, 'mental_health', 300, 500)"
+    ).fetchone()
+    assert [float(c) for c in costs] == [3000.0, 1000.0, 350.0]
+
+
+def test_spend_in_selection_keeps_the_lines_of_the_chosen_sites_options_and_dates(con):
+    """The spending lines macro, against the tiny extract's files read with csv: all 15 lines with
+    nothing chosen; a site, an option and a date range each keep just their lines."""
+    with open(TINY / "people.csv", newline="") as fh:
+        people = {r["person_id"]: r for r in csv.DictReader(fh)}
+    with open(TINY / "spend.csv", newline="") as fh:
+        lines = list(csv.DictReader(fh))
+
+    def count(date_from, date_to, sites, management):
+        return con.execute(
+            "select count(*) from spend_in_selection($f, $t, $sites, $management)",
+            {"f": date_from, "t": date_to, "sites": sites, "management": management},
+        ).fetchone()[0]
+
+    assert count("2000-01-01", "2100-01-01", None, None) == len(lines) == 15
+    bbb = sum(people[r["person_id"]]["site_code"] == "BBB" for r in lines)
+    assert count("2000-01-01", "2100-01-01", ["BBB"], None) == bbb
+    notional = sum(people[r["person_id"]]["management_option"] == "notional" for r in lines)
+    assert count("2000-01-01", "2100-01-01", None, ["notional"]) == notional
+    in_2014 = sum("2014-01-01" <= r["paid_on"] <= "2014-12-31" for r in lines)
+    assert count("2014-01-01", "2014-12-31", None, None) == in_2014
+    assert 0 < bbb < 15 and 0 < notional < 15 and 0 < in_2014 < 15

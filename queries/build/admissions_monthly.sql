@@ -30,13 +30,7 @@ final as (
         cast(sum(record_key) as bigint) as record_keys,
         sum(bed_days) as bed_days,
         sum(
-            coalesce(
-                cost_gbp,
-                bed_days * case setting
-                    when 'mental_health' then $unit_cost_mental_health
-                    else $unit_cost_general_acute
-                end
-            )
+            stay_cost(cost_gbp, bed_days, setting, $unit_cost_mental_health, $unit_cost_general_acute)
         ) as cost_gbp
     from stays
     group by all

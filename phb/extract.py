@@ -1,0 +1,153 @@
+"""Finding and reading an extract: which file (or workbook sheet) holds each contract table, a hash
+of the folder's contents, and each table loaded as text into the build's working database.
+
+CSV, Parquet and Excel are read; nothing here judges the values (that is `phb.contract`), and a file
+that cannot be read is named in plain words, never by echoing its contents.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+import zipfile
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from phb import contract
+from phb.contract import ContractError, ident
+
+DATA_SUFFIXES = (".csv", ".parquet", ".xlsx")
+
+
+def extract_files(data_dir: Path) -> dict[str, tuple[Path, str | None]]:
+    """Map each contract table to its file (and sheet, for a workbook) in the extract folder."""
+    if not data_dir.is_dir():
+        raise ContractError([f"The extract folder '{data_dir.name}' does not exist."])
+    found: dict[str, tuple[Path, str | None]] = {}
+    workbooks = sorted(p for p in data_dir.glob("*.xlsx") if not p.name.startswith("~$"))
+    for table in contract.TABLES:
+        for suffix in DATA_SUFFIXES:
+            path = data_dir / f"{table}{suffix}"
+            if path.is_file():
+                found[table] = (path, table if suffix == ".xlsx" else None)
+                break
+        else:
+            for book in workbooks:
+                if table in _sheet_names(book):
+                    found[table] = (book, table)
+                    break
+    missing = [t for t in contract.TABLES if t not in found]
+    if missing:
+        raise ContractError(
+            [
+                f"No '{t}' table in the extract folder '{data_dir.name}': expected {t}.csv, {t}.parquet, {t}.xlsx "
+                f"or a workbook with a sheet named '{t}'."
+                for t in missing
+            ]
+        )
+    return found
+
+
+def _sheet_names(book: Path) -> list[str]:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(book, read_only=True)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise ContractError([read_error(book.name, exc)]) from exc
+    try:
+        return list(wb.sheetnames)
+    finally:
+        wb.close()
+
+
+def content_hash(data_dir: Path) -> str:
+    """A short hash of every data file in the extract folder (names and bytes)."""
+    digest = hashlib.sha256()
+    files = sorted(p for p in data_dir.iterdir() if p.suffix in DATA_SUFFIXES or p.name == "MANIFEST.json")
+    for path in files:
+        digest.update(path.name.encode() + b"\0")
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()[:12]
+
+
+def _csv_header(path: Path) -> list[str]:
+    """The header row of a CSV file (UTF-8, with or without a byte-order mark)."""
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        return next(csv.reader(fh), [])
+
+
+def read_error(where: str, exc: Exception) -> str:
+    """A plain message for a file that cannot be read, never echoing its contents."""
+    text = str(exc)
+    ragged = re.search(r"Line: (\d+).*?Expected Number of Columns: (\d+) Found: (\d+)", text, re.S)
+    if ragged:
+        line, expected, found = ragged.groups()
+        return f"{where}: row {line} has {found} values where the header has {expected}."
+    if isinstance(exc, UnicodeDecodeError):
+        return f"{where} is not a UTF-8 text file."
+    if isinstance(exc, zipfile.BadZipFile) or "zip" in text.lower():
+        return f"{where} is not a readable Excel workbook."
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return f"{where} could not be read ({first[:160]})."
+
+
+def load_raw(con: duckdb.DuckDBPyConnection, table: str, path: Path, sheet: str | None) -> list[str]:
+    """Load one table as text into raw_<table>, with its source row number; return problems."""
+    where = path.name if sheet is None or path.stem == table else f"{path.name}, sheet '{sheet}'"
+    try:
+        if path.suffix == ".csv":
+            header = _csv_header(path)
+            # the header is known, so the file is read exactly as the contract says: comma separated,
+            # double quotes, every value as text, and a row with too few or too many values refused
+            rel = con.sql(
+                "select * from read_csv($path, header = true, auto_detect = false, delim = ',', quote = '\"', "
+                "escape = '\"', strict_mode = true, columns = $columns)",
+                params={"path": str(path), "columns": {name: "VARCHAR" for name in header}},
+            )
+            frame = None
+        elif path.suffix == ".parquet":
+            rel = con.sql("select * from read_parquet($path)", params={"path": str(path)})
+            frame = None
+        else:
+            frame = pd.read_excel(path, sheet_name=sheet, dtype=str, engine="openpyxl")
+            frame = frame.apply(lambda c: c.str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", r"\1", regex=True))
+            rel = None
+    except (duckdb.Error, ValueError, OSError, KeyError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
+        return [read_error(where, exc)]
+
+    columns = list(frame.columns) if frame is not None else list(rel.columns)
+    expected = [c.name for c in contract.TABLES[table]]
+    problems = [f"{where} has no column '{c}'." for c in expected if c not in columns]
+    problems += [
+        f"{where} has a column '{c}' that the data contract does not allow (an extract carries only "
+        "contract columns, so it can never carry names, addresses or NHS numbers)."
+        for c in columns
+        if c not in expected
+    ]
+    if problems:
+        return problems
+
+    select = ", ".join(f"nullif(trim(cast({ident(c)} as varchar)), '') as {ident(c)}" for c in expected)
+    if frame is not None:
+        con.register("_excel_frame", frame.astype(object).where(frame.notna(), None))
+        source = "_excel_frame"
+    else:
+        con.register("_file_rel", rel)
+        source = "_file_rel"
+    # _row is the row as a spreadsheet numbers it: the header is row 1
+    try:
+        con.execute(
+            f"create or replace table {ident('raw_' + table)} as "
+            f"select row_number() over () + 1 as _row, {select} from {source}"
+        )
+    except duckdb.Error as exc:  # the file is read here, so a ragged row shows up here
+        return [read_error(where, exc)]
+    finally:
+        con.unregister(source)
+    return []
