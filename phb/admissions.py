@@ -2,9 +2,10 @@
 rates before and after the index date, the budget effect against the comparison group
 (difference in differences), and bed days and cost.
 
-Counts shown go through disclosure control. Rates and intervals are worked out from the rounded
-counts (and, on the SPC charts, the rounded person-months at risk) and withheld where a count they
-rest on is suppressed; model estimates (the budget effect) use the unrounded person-level data.
+Counts shown go through disclosure control. Rates and intervals are worked out from the counts as
+shown (and, on the SPC charts, the person-months at risk as shown) and withheld where a count they
+rest on is withheld. The budget effect is published from the shown counts too; only its interval's
+design effect (one decimal place) comes from the person-level model.
 """
 
 from __future__ import annotations
@@ -193,8 +194,8 @@ SPC_METHOD = (
     "recommends for rates: limits are widened or narrowed for the spread between periods beyond chance (sigma z) "
     "and vary with the number at risk in each period. At risk: budget holders while their budget is in place; the "
     "comparison group from their index date. Only emergency admissions while at risk count, by the month admitted. "
-    "Admissions and person-months at risk are rounded to the nearest 5 (bed days are withheld where fewer than 8 "
-    "people contribute) before rates and limits are worked out; a chart starts at the first month from which no "
+    "Admissions and person-months at risk are shown as counts are (perturbed, then rounded to 5), and bed days as "
+    "day totals are, before rates and limits are worked out; a chart starts at the first month from which no "
     "figure is too small to show, and uses quarters where fewer than 12 months can be shown. Limits are worked out "
     "once over the whole period shown and are not recalculated at go-live. Making Data Count rules: a point "
     "outside its limits; a run of 7 on one side of the centre line; a trend of 7 rising or falling; two of three "
@@ -228,7 +229,7 @@ def go_live_dates(data: AdmissionsData, filters: Filters) -> pd.DataFrame:
 def before_after(data: AdmissionsData, site_names: dict[str, str]) -> pd.DataFrame:
     """Emergency admissions per person-year in the 12 months before and after the index date, by
     site (and all selected), group and window, with 95% intervals (exact Poisson below 10 events,
-    Byar's from 10); counts shown rounded, rates and intervals from the unrounded counts."""
+    Byar's from 10); rates and intervals worked out from the counts as shown."""
     frame = data.windows
     parts = [frame.assign(site=frame["site_code"].map(site_names))]
     if frame["site_code"].nunique() > 1:

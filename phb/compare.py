@@ -2,8 +2,8 @@
 benchmark table that marks each site better, similar or worse than all sites only where its
 interval excludes the all-sites value.
 
-Points are placed from shown (rounded) counts; limits, z-scores and intervals come from the
-unrounded data, and nothing is drawn for a site whose count is suppressed.
+Points, limits, z-scores and intervals are all worked out from shown counts (perturbed and
+rounded, expected counts included), and nothing is drawn for a site whose count is withheld.
 """
 
 from __future__ import annotations

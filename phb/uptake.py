@@ -1,6 +1,7 @@
 """Budget uptake: the pathway, progress against plan, uptake rates, how budgets are held and who
-is reached. Every frame returned for display has been through disclosure control; intervals and
-tests are worked out on the unrounded counts and withheld where their count is suppressed.
+is reached. Every frame returned for display has been through disclosure control; percentages,
+intervals and tests are worked out from the counts as shown (perturbed and rounded) and withheld
+where a count they rest on is withheld.
 """
 
 from __future__ import annotations
@@ -256,7 +257,7 @@ def budgets_against_plan(data: UptakeData, site_names: dict[str, str]) -> tuple[
 
 def uptake_by_site(data: UptakeData, site_names: dict[str, str]) -> tuple[pd.DataFrame, dict]:
     """Uptake at pilot end per site (% of eligible population, from rounded counts) with its
-    Wilson interval (unrounded, withheld where the count is suppressed), and the all-sites rate."""
+    Wilson interval from the shown count (withheld where the count is), and the all-sites rate."""
     rows = []
     x_all = disclosure.total(data.sites, "budgets_at_pilot_end")
     n_all = disclosure.reference(int(data.sites["eligible_population"].sum()))
