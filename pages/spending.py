@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from phb import charts, disclosure, spending, ui
+from phb import charts, disclosure, spending, ui, views
 from phb import formatting as fmt
 from phb.warehouse import connect
 
@@ -45,22 +45,9 @@ c4.metric(
 # What budgets buy --------------------------------------------------------------------------------
 st.header("What budgets buy")
 cats = spending.category_totals(data)
-top = cats.dropna(subset=["share_pct"]).head(1)
-cat_title = (
-    f"{top['name'].iloc[0]} takes the largest share of spending ({top['share_pct'].iloc[0]:.0f}%)"
-    if len(top)
-    else "What budgets buy"
-)
 left, right = st.columns([3, 2])
 with left:
-    ui.show_chart_or_say_why(
-        cats["spend_gbp"],
-        "No spending to show for this selection (or fewer than 8 people in every category).",
-        charts.spend_by_category(
-            cats[["category", "spend_gbp"]], cat_title, "Spending in the period by category, net of refunds"
-        ),
-        "Bar chart of spending by category",
-    )
+    ui.show_view(views.SPEND_BY_CATEGORY, data, names)
 with right:
     ui.table(
         disclosure.publish(
@@ -128,20 +115,7 @@ st.header("How much of their budgets holders spent")
 use = spending.utilisation(data, names)
 left, right = st.columns(2)
 with left:
-    sites_use = use[use["by"].isin(["Site", spending.ALL])]
-    ui.show_chart_or_say_why(
-        sites_use["utilisation_pct"],
-        "Too few budget holders to show utilisation.",
-        charts.utilisation(
-            sites_use,
-            spending.UNDERSPEND_PCT,
-            spending.OVERSPEND_PCT,
-            spending.utilisation_title(use),
-            f"By site. Dashed lines at {spending.UNDERSPEND_PCT}%, 100% and {spending.OVERSPEND_PCT}%: "
-            "below or above the outer lines is flagged.",
-        ),
-        "Bar chart of budget utilisation by site",
-    )
+    ui.show_view(views.UTILISATION, data, names)
 with right:
     options_use = use[use["by"] == "Management option"]
     ui.show_chart_or_say_why(
