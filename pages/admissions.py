@@ -134,7 +134,7 @@ else:
             config.PRICE_BASE,
             cost_title,
             "All admissions in the 12 months before and after the index date, by setting; a setting is withheld "
-            "where fewer than 8 people contribute or one or two make up most of it",
+            f"where {disclosure.FEWER} people contribute or one or two make up most of it",
         ),
         "Bar charts of hospital costs before and after the index date by setting and group",
     )

@@ -33,7 +33,7 @@ c3.metric(
     fmt.money(block.get("per_holder_median_gbp")),
     help=(
         "About half of budget holders spent less than this in the period, half more: the average of the 5 holders "
-        "nearest the middle, to the nearest £10. Withheld under 8 holders."
+        f"nearest the middle, to the nearest £10. Withheld under {disclosure.THRESHOLD} holders."
     ),
 )
 c4.metric(
@@ -75,8 +75,8 @@ ui.show_chart_or_say_why(
         grid,
         "site",
         spending.grid_title(grid),
-        "Each site's spending in the period by category, as a "
-        "share of the site's total; * marks a cell withheld because fewer than 8 people are behind it, "
+        "Each site's spending in the period by category, as a share of the site's total; "
+        f"{disclosure.SUPPRESSED} marks a cell withheld because {disclosure.FEWER} people are behind it, "
         "or one or two of them make up most of it (or to protect one that is)",
         "Site",
     ),
@@ -106,7 +106,7 @@ ui.show_chart_or_say_why(
         spending.per_holder_title(holders),
         "Bars run from the lower to the upper quartile of spending per holder in the period (the middle half of "
         "holders), with the median marked; each is the average of the 5 holders nearest it, to the nearest £10, "
-        "withheld where a site has fewer than 8 holders. Individual holders are never shown.",
+        f"withheld where a site has {disclosure.FEWER} holders. Individual holders are never shown.",
     ),
     "Chart of the median and quartiles of spending per budget holder by site",
 )
@@ -132,7 +132,8 @@ with right:
     )
 st.caption(
     "Utilisation: spending paid in the period over each holder's annual budget pro rata to the days the "
-    "budget was in place in the period (an open budget runs to the end of the data). Withheld under 8 holders."
+    "budget was in place in the period (an open budget runs to the end of the data). "
+    f"Withheld under {disclosure.THRESHOLD} holders."
 )
 
 # Management option against category --------------------------------------------------------------

@@ -76,7 +76,7 @@ else:
         "People referred in the period. Each step shows the people who reached it by the period's last day and, in "
         "brackets, the share of those at the step before. Declined and withdrew are final recorded outcomes. "
         "Median days from referral to budget start: the average of the 5 people nearest the middle, to the "
-        "whole day, withheld where fewer than 8 people have a budget. " + disclosure.NOTE
+        f"whole day, withheld where {disclosure.FEWER} people have a budget. " + disclosure.NOTE
     )
 
 # Against plan ---------------------------------------------------------------------------------
@@ -96,7 +96,7 @@ ui.show_chart_or_say_why(
     charts.management_shares(
         shares,
         uptake.management_title(shares),
-        "Budgets set up in the period by management option. Sites with an option of fewer than 8 budgets are "
+        f"Budgets set up in the period by management option. Sites with an option of {disclosure.FEWER} budgets are "
         "combined; hover for counts.",
     ),
     "Stacked bar chart of the share of budgets by management option for each site",

@@ -291,7 +291,7 @@ def uptake_by_site(frame: pd.DataFrame, overall_pct: float | None, title: str, s
             "withheld" if pd.isna(lo) else f"{lo:.1f}% to {hi:.1f}%" for lo, hi in zip(frame["low"], frame["high"])
         ],
         rate_text=["withheld" if pd.isna(r) else f"{r:.1f}%" for r in frame["uptake_pct"]],
-        budgets_text=[str(b) if b != "*" else "fewer than 8" for b in frame["budgets"]],
+        budgets_text=[str(b) if b != disclosure.SUPPRESSED else disclosure.FEWER for b in frame["budgets"]],
     )
     order = data["site"].tolist()
     base = _chart(data).encode(
@@ -377,7 +377,7 @@ def reach(frame: pd.DataFrame, overall_pct: float | None, title: str, subtitle: 
         ci_text=[
             "withheld" if pd.isna(lo) else f"{lo:.0f}% to {hi:.0f}%" for lo, hi in zip(frame["low"], frame["high"])
         ],
-        referred_text=[str(v) if v != "*" else "fewer than 8" for v in frame["referred"]],
+        referred_text=[str(v) if v != disclosure.SUPPRESSED else disclosure.FEWER for v in frame["referred"]],
         referred=[str(v) for v in frame["referred"]],  # counts and '*' as text: one type for the browser
     )
     colours = {
@@ -429,7 +429,7 @@ def share_grid(frame: pd.DataFrame, rows: str, title: str, subtitle: str, row_ti
     are marked so they do not read as zero."""
     data = frame.assign(
         text=["*" if pd.isna(v) else f"{v:.0f}%" for v in frame["share_pct"]],
-        tip=["withheld (fewer than 8 people)" if pd.isna(v) else f"{v:.0f}%" for v in frame["share_pct"]],
+        tip=[f"withheld ({disclosure.FEWER} people)" if pd.isna(v) else f"{v:.0f}%" for v in frame["share_pct"]],
     )
     base = _chart(data).encode(
         x=alt.X("category:N", title=None, axis=alt.Axis(labelAngle=-35, labelLimit=160, orient="top")),
@@ -501,9 +501,11 @@ def per_holder(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
     site; no whiskers or points, which would be single people."""
     data = frame.assign(
         q1_text=[("withheld" if pd.isna(v) else f"£{v:,.0f}") for v in frame["q1"]],
-        median_text=[("withheld (fewer than 8 holders)" if pd.isna(v) else f"£{v:,.0f}") for v in frame["median"]],
+        median_text=[
+            (f"withheld ({disclosure.FEWER} holders)" if pd.isna(v) else f"£{v:,.0f}") for v in frame["median"]
+        ],
         q3_text=[("withheld" if pd.isna(v) else f"£{v:,.0f}") for v in frame["q3"]],
-        holders_text=[("fewer than 8" if v == "*" else f"{v:,}") for v in frame["holders"]],
+        holders_text=[(disclosure.FEWER if v == disclosure.SUPPRESSED else f"{v:,}") for v in frame["holders"]],
     )
     base = _chart(data).encode(
         y=alt.Y("site:N", title=None, sort=data["site"].tolist(), axis=alt.Axis(labelFontSize=13)),
@@ -540,7 +542,7 @@ def utilisation(frame: pd.DataFrame, low: float, high: float, title: str, subtit
     """Utilisation per site (and option), with the under- and overspend thresholds marked."""
     data = frame.dropna(subset=["utilisation_pct"]).assign(
         text=lambda d: [f"{v:.0f}%" for v in d["utilisation_pct"]],
-        holders_text=lambda d: [("fewer than 8" if v == "*" else f"{v:,}") for v in d["holders"]],
+        holders_text=lambda d: [(disclosure.FEWER if v == disclosure.SUPPRESSED else f"{v:,}") for v in d["holders"]],
     )
     order = data["name"].tolist()
     base = _chart(data).encode(
@@ -651,7 +653,9 @@ def rates_before_after(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Ch
     one panel per group."""
     data = frame.dropna(subset=["rate"]).assign(
         rate_text=lambda d: [f"{r:.2f} ({lo:.2f} to {hi:.2f})" for r, lo, hi in zip(d["rate"], d["low"], d["high"])],
-        admissions_text=lambda d: [("fewer than 8" if v == "*" else f"{v:,}") for v in d["admissions"]],
+        admissions_text=lambda d: [
+            (disclosure.FEWER if v == disclosure.SUPPRESSED else f"{v:,}") for v in d["admissions"]
+        ],
         # a withheld count has no rate, so its row is left out above: the counts left are whole numbers
         admissions=lambda d: [int(v) for v in d["admissions"]],
     )
@@ -800,7 +804,7 @@ def funnel(
     data = points.dropna(subset=["value"])[["site", "denominator", "count", "value", "position"]].assign(
         band=lambda d: d["position"].str.replace(r" \((above|below)\)", "", regex=True),
         value_text=lambda d: [format(v, value_format) for v in d["value"]],
-        count_text=lambda d: [("fewer than 8" if c == "*" else f"{c:,}") for c in d["count"]],
+        count_text=lambda d: [(disclosure.FEWER if c == disclosure.SUPPRESSED else f"{c:,}") for c in d["count"]],
     )
     pick = alt.selection_point(name="site_pick", fields=["site"])
     x = alt.X("denominator:Q", title=x_title)
