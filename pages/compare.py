@@ -102,8 +102,8 @@ else:
     shown = disclosure.publish(shown, dict.fromkeys(shown.columns, "label"))
     styled = shown.style.map(
         lambda v: (
-            f"background-color: {charts.MARKING_COLOURS.get(str(v).lower(), '#FFFFFF')}; "
-            f"color: {'#FFFFFF' if str(v).lower() in ('better', 'worse') else '#212B32'}"
+            f"background-color: {charts.MARKING_COLOURS.get(str(v).lower(), charts.WHITE)}; "
+            f"color: {charts.WHITE if str(v).lower() in ('better', 'worse') else charts.TEXT}"
         ),
         subset=["Against all sites"],
     )

@@ -14,7 +14,7 @@ from pathlib import Path
 import altair as alt
 import duckdb
 
-from phb import admissions, compare, exports, spending, uptake, views
+from phb import admissions, charts, compare, exports, spending, uptake, views
 from phb import formatting as fmt
 from phb.exports import ExportMeta
 from phb.filters import Filters
@@ -164,23 +164,23 @@ def pdf_bytes(
 
     def footer_block() -> None:
         pdf.set_font("Helvetica", size=7.5)
-        pdf.set_text_color(76, 98, 114)
+        pdf.set_text_color(*charts.rgb(charts.SECONDARY_TEXT))
         for line in meta.footer():
             pdf.multi_cell(0, 3.6, _latin(line), new_x="LMARGIN", new_y="NEXT")
 
     pdf.add_page()
-    pdf.set_text_color(0, 94, 184)
+    pdf.set_text_color(*charts.rgb(charts.NHS_BLUE))
     pdf.set_font("Helvetica", style="B", size=22)
     pdf.multi_cell(0, 10, _latin(PACK_TITLE), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", size=13)
-    pdf.set_text_color(33, 43, 50)
+    pdf.set_text_color(*charts.rgb(charts.TEXT))
     pdf.multi_cell(
         0, 7, _latin(f"Briefing pack. {meta.filters} Produced {meta.produced}."), new_x="LMARGIN", new_y="NEXT"
     )
     if meta.synthetic:
         pdf.ln(2)
-        pdf.set_fill_color(174, 37, 115)
-        pdf.set_text_color(255, 255, 255)
+        pdf.set_fill_color(*charts.rgb(charts.PINK))
+        pdf.set_text_color(*charts.rgb(charts.WHITE))
         pdf.set_font("Helvetica", style="B", size=13)
         pdf.cell(
             0,
@@ -191,15 +191,17 @@ def pdf_bytes(
             new_y="NEXT",
         )
     pdf.ln(4)
-    pdf.set_text_color(33, 43, 50)
-    pdf.set_fill_color(255, 255, 255)
+    pdf.set_text_color(*charts.rgb(charts.TEXT))
+    pdf.set_fill_color(*charts.rgb(charts.WHITE))
     pdf.set_font("Helvetica", size=11)
     with pdf.table(
         col_widths=(110, 150),
         line_height=7,
         first_row_as_headings=True,
         text_align="LEFT",
-        headings_style=FontFace(emphasis="BOLD", color=(255, 255, 255), fill_color=(0, 94, 184)),
+        headings_style=FontFace(
+            emphasis="BOLD", color=charts.rgb(charts.WHITE), fill_color=charts.rgb(charts.NHS_BLUE)
+        ),
     ) as table:
         table.row(["Headline", "All selected sites"])
         for label, value in headline_rows(facts):
@@ -226,7 +228,7 @@ def pdf_bytes(
     for item in items:
         pdf.add_page()
         pdf.start_section(_latin(item.title))  # the chart's finding, for the PDF's outline; the image carries it too
-        pdf.set_text_color(33, 43, 50)
+        pdf.set_text_color(*charts.rgb(charts.TEXT))
         png = pngs[item.key]
         width, height = _png_size(png)
         box_w, box_h = 273, 150
@@ -260,7 +262,7 @@ def pptx_bytes(
     deck.slide_width, deck.slide_height = Inches(13.333), Inches(7.5)
     blank = deck.slide_layouts[6]
 
-    def text(slide, left, top, width, height, lines, size, bold=False, colour=(33, 43, 50)):
+    def text(slide, left, top, width, height, lines, size, bold=False, colour=charts.TEXT):
         box = slide.shapes.add_textbox(Inches(left), Inches(top), Inches(width), Inches(height))
         frame = box.text_frame
         frame.word_wrap = True
@@ -268,11 +270,11 @@ def pptx_bytes(
             para = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
             para.text = line
             para.font.size, para.font.bold = Pt(size), bold
-            para.font.color.rgb = RGBColor(*colour)
+            para.font.color.rgb = RGBColor(*charts.rgb(colour))
         return box
 
     cover = deck.slides.add_slide(blank)
-    text(cover, 0.6, 0.4, 12, 1.0, [PACK_TITLE], 30, bold=True, colour=(0, 94, 184))
+    text(cover, 0.6, 0.4, 12, 1.0, [PACK_TITLE], 30, bold=True, colour=charts.NHS_BLUE)
     text(cover, 0.6, 1.3, 12, 0.8, [f"Briefing pack. {meta.filters} Produced {meta.produced}."], 16)
     if meta.synthetic:
         text(
@@ -284,10 +286,10 @@ def pptx_bytes(
             [f"{exports.SYNTHETIC_STAMP}: every figure comes from a generated data set."],
             16,
             bold=True,
-            colour=(174, 37, 115),
+            colour=charts.PINK,
         )
     text(cover, 0.6, 2.85, 12, 3.4, [f"{label}: {value}" for label, value in headline_rows(facts)], 15)
-    text(cover, 0.6, 6.3, 12, 1.0, meta.footer(), 9, colour=(76, 98, 114))
+    text(cover, 0.6, 6.3, 12, 1.0, meta.footer(), 9, colour=charts.SECONDARY_TEXT)
     cover.notes_slide.notes_text_frame.text = "\n".join(meta.footer())
     if left_out:
         gaps = deck.slides.add_slide(blank)
