@@ -132,6 +132,11 @@ def headline_rows(facts: dict) -> list[tuple[str, str]]:
     return rows
 
 
+def _rgb(colour: str) -> tuple[int, int, int]:
+    """One of charts' colours as red, green and blue from 0 to 255, for the PDF and the slides."""
+    return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
+
+
 def _latin(text: str) -> str:
     """Text for the PDF's built-in font (Latin-1): dashes, quotes and signs it lacks replaced."""
     swaps = {"–": "-", "—": "-", "’": "'", "‘": "'", "“": '"', "”": '"', "×": "x", "÷": "/", "→": "->", "…": "..."}
@@ -164,23 +169,23 @@ def pdf_bytes(
 
     def footer_block() -> None:
         pdf.set_font("Helvetica", size=7.5)
-        pdf.set_text_color(*charts.rgb(charts.SECONDARY_TEXT))
+        pdf.set_text_color(*_rgb(charts.SECONDARY_TEXT))
         for line in meta.footer():
             pdf.multi_cell(0, 3.6, _latin(line), new_x="LMARGIN", new_y="NEXT")
 
     pdf.add_page()
-    pdf.set_text_color(*charts.rgb(charts.NHS_BLUE))
+    pdf.set_text_color(*_rgb(charts.NHS_BLUE))
     pdf.set_font("Helvetica", style="B", size=22)
     pdf.multi_cell(0, 10, _latin(PACK_TITLE), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", size=13)
-    pdf.set_text_color(*charts.rgb(charts.TEXT))
+    pdf.set_text_color(*_rgb(charts.TEXT))
     pdf.multi_cell(
         0, 7, _latin(f"Briefing pack. {meta.filters} Produced {meta.produced}."), new_x="LMARGIN", new_y="NEXT"
     )
     if meta.synthetic:
         pdf.ln(2)
-        pdf.set_fill_color(*charts.rgb(charts.PINK))
-        pdf.set_text_color(*charts.rgb(charts.WHITE))
+        pdf.set_fill_color(*_rgb(charts.PINK))
+        pdf.set_text_color(*_rgb(charts.WHITE))
         pdf.set_font("Helvetica", style="B", size=13)
         pdf.cell(
             0,
@@ -191,17 +196,15 @@ def pdf_bytes(
             new_y="NEXT",
         )
     pdf.ln(4)
-    pdf.set_text_color(*charts.rgb(charts.TEXT))
-    pdf.set_fill_color(*charts.rgb(charts.WHITE))
+    pdf.set_text_color(*_rgb(charts.TEXT))
+    pdf.set_fill_color(*_rgb(charts.WHITE))
     pdf.set_font("Helvetica", size=11)
     with pdf.table(
         col_widths=(110, 150),
         line_height=7,
         first_row_as_headings=True,
         text_align="LEFT",
-        headings_style=FontFace(
-            emphasis="BOLD", color=charts.rgb(charts.WHITE), fill_color=charts.rgb(charts.NHS_BLUE)
-        ),
+        headings_style=FontFace(emphasis="BOLD", color=_rgb(charts.WHITE), fill_color=_rgb(charts.NHS_BLUE)),
     ) as table:
         table.row(["Headline", "All selected sites"])
         for label, value in headline_rows(facts):
@@ -228,7 +231,7 @@ def pdf_bytes(
     for item in items:
         pdf.add_page()
         pdf.start_section(_latin(item.title))  # the chart's finding, for the PDF's outline; the image carries it too
-        pdf.set_text_color(*charts.rgb(charts.TEXT))
+        pdf.set_text_color(*_rgb(charts.TEXT))
         png = pngs[item.key]
         width, height = _png_size(png)
         box_w, box_h = 273, 150
@@ -270,7 +273,7 @@ def pptx_bytes(
             para = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
             para.text = line
             para.font.size, para.font.bold = Pt(size), bold
-            para.font.color.rgb = RGBColor(*charts.rgb(colour))
+            para.font.color.rgb = RGBColor(*_rgb(colour))
         return box
 
     cover = deck.slides.add_slide(blank)

@@ -35,11 +35,6 @@ SITE_COLOURS = (NHS_BLUE, AQUA_GREEN, PINK, ORANGE, GREEN, LIGHT_BLUE, PURPLE)
 GROUP_COLOURS = {"Budget holders": NHS_BLUE, "Comparison group": ORANGE}
 
 
-def rgb(colour: str) -> tuple[int, int, int]:
-    """A colour above as red, green and blue from 0 to 255 (for the PDF and the slides)."""
-    return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
-
-
 PLOT_HEIGHT = 240
 # The height is the plot's own, so titles and legends add to it rather than squeeze it.
 PLOT_ONLY = alt.AutoSizeParams(type="fit-x", contains="padding")
