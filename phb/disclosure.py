@@ -29,15 +29,13 @@ MINIMUM = ptable.MINIMUM
 FEWER = f"fewer than {THRESHOLD}"
 # Decimal places each kind of derived figure is published to.
 PLACES = {"pct": 0, "uptake": 1, "rate": 2, "ratio": 2, "change": 0}
-METHOD = (
+COUNTS_METHOD = (
     "Disclosure control: counts use cell key perturbation (the ONS method): each count of 8 or more is moved by "
     f"up to 2 (probabilities 0.1, 0.2, 0.4, 0.2, 0.1; a secret key and a published table, seed {ptable.SEED}), "
     f"then rounded to a multiple of {ROUND_TO} of at least {MINIMUM}; counts of 1 to 7 are shown as *. The same people "
     "always give the same figure. Periods are whole months. Percentages (whole numbers; uptake to 1 decimal place), "
-    "rates and ratios (2 decimal places) are worked out from the counts as shown. Money or day totals from "
-    f"{FEWER} people are withheld."
-)
-NOTE = METHOD
+    "rates and ratios (2 decimal places) are worked out from the counts as shown."
+)  # the money and days sentence (MONEY_NOTE) is added below, where its rules are
 
 Shown = int | float | str | None
 
@@ -334,12 +332,15 @@ DAYS_QUANTILE_UNIT = 1  # a median or quartile of days to the nearest whole day
 WHY_MONEY_WITHHELD = f"{FEWER} people, or one or two people make up most of it"
 FEWER_OR_DOMINATED = f"withheld ({WHY_MONEY_WITHHELD})"
 MONEY_NOTE = (
-    "Money and bed days: withheld where fewer than 8 people contribute or the two largest "
-    "contributions are more than 90% of the total; otherwise moved by a published random fraction "
-    "of the largest contribution and rounded to 3 significant figures (money never finer than "
-    "£100, days never finer than 5). Medians and quartiles are the average of the 5 people nearest "
-    "that point, rounded to £10 or a whole day."
+    f"Money and bed days: withheld where {FEWER} people contribute or the {NK_N} largest "
+    f"contributions are more than {NK_K:.0%} of the total; otherwise moved by a published random fraction "
+    f"of the largest contribution and rounded to {SIGNIFICANT} significant figures (money never finer than "
+    f"£{MONEY_UNIT}, days never finer than {DAYS_UNIT}). Medians and quartiles are the average of the "
+    f"{QUANTILE_NEIGHBOURS} people nearest that point, rounded to £{MONEY_QUANTILE_UNIT} or a whole day."
 )
+# What every page footer and every export states: the whole method and its parameters.
+METHOD = f"{COUNTS_METHOD} {MONEY_NOTE}"
+NOTE = METHOD
 
 
 def _round_half_up(value: float, unit: float) -> float:
