@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from phb import admissions, charts, config, disclosure, ui
+from phb import admissions, charts, config, disclosure, ui, views
 from phb import formatting as fmt
 from phb.warehouse import connect
 
@@ -48,26 +48,8 @@ effect = admissions.did_effect(data.people)
 st.markdown(f"**{admissions.effect_sentence(effect)}**")
 if effect is not None:
     st.markdown(admissions.naive_sentence(effect))
-    ui.show_chart(
-        charts.effect_bars(
-            admissions.effect_bars(effect),
-            "The naive before-and-after fall overstates the budget effect",
-            "Change in the emergency admission rate from the year before the index date to "
-            "the year after; the budget effect is the holders' change beyond the comparison group's",
-        ),
-        "Bar chart comparing the naive change, the comparison group's change and the budget effect",
-    )
-    forest = admissions.effects_by_site(data, names)
-    ui.show_chart(
-        charts.forest(
-            forest,
-            "The budget effect by site",
-            "Difference-in-differences rate ratio with its 95% "
-            "interval (Poisson regression of person-period counts, errors clustered by person); a site with "
-            "too few admissions is not estimated",
-        ),
-        "Forest plot of the budget effect by site",
-    )
+    ui.show_view(views.ADMISSIONS_EFFECT, data, names)
+    ui.show_view(views.EFFECT_BY_SITE, data, names)
 
 # Before and after ------------------------------------------------------------------------------
 st.header("Emergency admissions before and after the index date")
@@ -152,7 +134,7 @@ else:
             config.PRICE_BASE,
             cost_title,
             "All admissions in the 12 months before and after the index date, by setting; a setting is withheld "
-            "where fewer than 8 people contribute or one or two make up most of it",
+            f"where {disclosure.FEWER} people contribute or one or two make up most of it",
         ),
         "Bar charts of hospital costs before and after the index date by setting and group",
     )

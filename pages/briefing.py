@@ -19,7 +19,7 @@ keys = st.multiselect(
     "Charts in the pack",
     options=list(briefing.CATALOGUE),
     default=list(briefing.DEFAULT_CHARTS),
-    format_func=lambda k: briefing.CATALOGUE[k][0],
+    format_func=lambda k: briefing.CATALOGUE[k].label,
     key="brief_charts",
 )
 if not keys:

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from phb import admissions, charts, compare, disclosure, ui, uptake
+from phb import admissions, charts, compare, disclosure, ui, uptake, views
 from phb.warehouse import connect
 
 
@@ -44,28 +44,9 @@ if len(data.uptake.sites) < 2:
 
 left, right = st.columns(2)
 with left:
-    points, lines, p0 = compare.uptake_funnel(data, names)
-    event_uptake = None
-    if points["value"].notna().any() and len(lines):
-        event_uptake = ui.show_chart(
-            charts.funnel(
-                points,
-                lines,
-                p0,
-                "Eligible population",
-                "Uptake at pilot end (%)",
-                compare.funnel_title(points, "uptake"),
-                f"Budgets at pilot end as % of the eligible population; all sites {p0:.1f}%. "
-                "Click a site to see it below.",
-                ".1f",
-            ),
-            "Funnel plot of uptake by site against eligible population",
-            on_select="rerun",
-            key="funnel_uptake",
-        )
-        st.caption(compare.dispersion_note(points))
-    else:
-        st.info("Too few budgets to place sites on an uptake funnel.", icon=":material/visibility_off:")
+    event_uptake = ui.show_view(views.UPTAKE_FUNNEL, data, names, key="funnel_uptake", on_select="rerun")
+    if event_uptake is not None:
+        st.caption(views.UPTAKE_FUNNEL.notes(data, names) + " Click a site to see it below.")
 with right:
     ratios, ratio_lines = compare.admissions_funnel(data, names)
     event_adm = None
@@ -121,8 +102,8 @@ else:
     shown = disclosure.publish(shown, dict.fromkeys(shown.columns, "label"))
     styled = shown.style.map(
         lambda v: (
-            f"background-color: {charts.MARKING_COLOURS.get(str(v).lower(), '#FFFFFF')}; "
-            f"color: {'#FFFFFF' if str(v).lower() in ('better', 'worse') else '#212B32'}"
+            f"background-color: {charts.MARKING_COLOURS.get(str(v).lower(), charts.WHITE)}; "
+            f"color: {charts.WHITE if str(v).lower() in ('better', 'worse') else charts.TEXT}"
         ),
         subset=["Against all sites"],
     )

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from phb import charts, disclosure, overview, ui
+from phb import charts, disclosure, overview, ui, views
 from phb import formatting as fmt
 from phb.warehouse import connect
 
@@ -98,11 +98,11 @@ with middle:
     frame = overview.spend_by_category(data)
     ui.show_chart_or_say_why(
         frame["spend_gbp"],
-        "No spending to show for this selection (or fewer than 8 people in every category).",
+        views.sentence(views.SPEND_BY_CATEGORY.why_empty),
         charts.spend_by_category(
-            frame, overview.spend_title(frame, block["spend_gbp"]), "Spending in the period by category, net of refunds"
+            frame, overview.spend_title(frame, block["spend_gbp"]), views.SPEND_BY_CATEGORY.subtitle
         ),
-        "Bar chart of spending by category",
+        views.SPEND_BY_CATEGORY.alt_text,
     )
 with right:
     frame = overview.admissions_by_month(data, context.filters)

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from phb import charts, disclosure, spending, ui
+from phb import charts, disclosure, spending, ui, views
 from phb import formatting as fmt
 from phb.warehouse import connect
 
@@ -33,7 +33,7 @@ c3.metric(
     fmt.money(block.get("per_holder_median_gbp")),
     help=(
         "About half of budget holders spent less than this in the period, half more: the average of the 5 holders "
-        "nearest the middle, to the nearest £10. Withheld under 8 holders."
+        f"nearest the middle, to the nearest £10. Withheld under {disclosure.THRESHOLD} holders."
     ),
 )
 c4.metric(
@@ -45,22 +45,9 @@ c4.metric(
 # What budgets buy --------------------------------------------------------------------------------
 st.header("What budgets buy")
 cats = spending.category_totals(data)
-top = cats.dropna(subset=["share_pct"]).head(1)
-cat_title = (
-    f"{top['name'].iloc[0]} takes the largest share of spending ({top['share_pct'].iloc[0]:.0f}%)"
-    if len(top)
-    else "What budgets buy"
-)
 left, right = st.columns([3, 2])
 with left:
-    ui.show_chart_or_say_why(
-        cats["spend_gbp"],
-        "No spending to show for this selection (or fewer than 8 people in every category).",
-        charts.spend_by_category(
-            cats[["category", "spend_gbp"]], cat_title, "Spending in the period by category, net of refunds"
-        ),
-        "Bar chart of spending by category",
-    )
+    ui.show_view(views.SPEND_BY_CATEGORY, data, names)
 with right:
     ui.table(
         disclosure.publish(
@@ -88,8 +75,8 @@ ui.show_chart_or_say_why(
         grid,
         "site",
         spending.grid_title(grid),
-        "Each site's spending in the period by category, as a "
-        "share of the site's total; * marks a cell withheld because fewer than 8 people are behind it, "
+        "Each site's spending in the period by category, as a share of the site's total; "
+        f"{disclosure.SUPPRESSED} marks a cell withheld because {disclosure.FEWER} people are behind it, "
         "or one or two of them make up most of it (or to protect one that is)",
         "Site",
     ),
@@ -119,7 +106,7 @@ ui.show_chart_or_say_why(
         spending.per_holder_title(holders),
         "Bars run from the lower to the upper quartile of spending per holder in the period (the middle half of "
         "holders), with the median marked; each is the average of the 5 holders nearest it, to the nearest £10, "
-        "withheld where a site has fewer than 8 holders. Individual holders are never shown.",
+        f"withheld where a site has {disclosure.FEWER} holders. Individual holders are never shown.",
     ),
     "Chart of the median and quartiles of spending per budget holder by site",
 )
@@ -128,20 +115,7 @@ st.header("How much of their budgets holders spent")
 use = spending.utilisation(data, names)
 left, right = st.columns(2)
 with left:
-    sites_use = use[use["by"].isin(["Site", spending.ALL])]
-    ui.show_chart_or_say_why(
-        sites_use["utilisation_pct"],
-        "Too few budget holders to show utilisation.",
-        charts.utilisation(
-            sites_use,
-            spending.UNDERSPEND_PCT,
-            spending.OVERSPEND_PCT,
-            spending.utilisation_title(use),
-            f"By site. Dashed lines at {spending.UNDERSPEND_PCT}%, 100% and {spending.OVERSPEND_PCT}%: "
-            "below or above the outer lines is flagged.",
-        ),
-        "Bar chart of budget utilisation by site",
-    )
+    ui.show_view(views.UTILISATION, data, names)
 with right:
     options_use = use[use["by"] == "Management option"]
     ui.show_chart_or_say_why(
@@ -158,7 +132,8 @@ with right:
     )
 st.caption(
     "Utilisation: spending paid in the period over each holder's annual budget pro rata to the days the "
-    "budget was in place in the period (an open budget runs to the end of the data). Withheld under 8 holders."
+    "budget was in place in the period (an open budget runs to the end of the data). "
+    f"Withheld under {disclosure.THRESHOLD} holders."
 )
 
 # Management option against category --------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from phb import charts, disclosure, ui, uptake
+from phb import charts, disclosure, ui, uptake, views
 from phb import formatting as fmt
 from phb.warehouse import connect
 
@@ -22,22 +22,13 @@ data = _load(str(context.warehouse), context.info.data_version, context.filters)
 # The pathway ---------------------------------------------------------------------------------
 st.header("From referral to budget in place")
 steps = uptake.pathway_steps(data)
-if steps.empty or steps["people"].fillna(0).sum() == 0:
+if views.nobody_referred(data):
     st.info(
         "Nobody was referred in this period at the sites chosen. Widen the period or choose other sites.",
         icon=":material/filter_alt_off:",
     )
 else:
-    ui.show_chart_or_say_why(
-        steps["people"],
-        "Too few people referred to show the pathway for this selection.",
-        charts.pathway_funnel(
-            steps,
-            uptake.pathway_title(data),
-            "People referred in the period, by the furthest step reached by its last day; all selected sites",
-        ),
-        "Bar chart of people at each step of the budget pathway",
-    )
+    ui.show_view(views.PATHWAY, data, names)
     table = uptake.pathway_table(data, names)
     shown = table.assign(
         **{
@@ -85,46 +76,16 @@ else:
         "People referred in the period. Each step shows the people who reached it by the period's last day and, in "
         "brackets, the share of those at the step before. Declined and withdrew are final recorded outcomes. "
         "Median days from referral to budget start: the average of the 5 people nearest the middle, to the "
-        "whole day, withheld where fewer than 8 people have a budget. " + disclosure.NOTE
+        f"whole day, withheld where {disclosure.FEWER} people have a budget. " + disclosure.NOTE
     )
 
 # Against plan ---------------------------------------------------------------------------------
 st.header("Budgets in place against plan")
-progress = uptake.plan_progress(data, names)
-frame, targets = uptake.budgets_against_plan(data, names)
-panels = [uptake.ALL_SITES] * (len(progress) > 1) + progress.sort_values("site_code")["site"].tolist()
-ui.show_chart_or_say_why(
-    frame["budgets"],
-    "No budgets were in place in this period at the sites chosen.",
-    charts.budgets_against_plan(
-        frame,
-        targets,
-        panels,
-        uptake.plan_title(progress),
-        "Budgets in place at each month end (blue); the dashed line and diamond mark each site's plan by its "
-        "pilot end. Each panel has its own scale.",
-    ),
-    "Small multiple line charts of budgets in place over time against each site's plan",
-)
+ui.show_view(views.BUDGETS_AGAINST_PLAN, data, names)
 
 # Uptake rates -----------------------------------------------------------------------------------
 st.header("Uptake of the eligible population")
-rates, overall = uptake.uptake_by_site(data, names)
-overall_rate = None if overall["uptake_pct"] in (None, disclosure.SUPPRESSED) else overall["uptake_pct"]
-ui.show_chart_or_say_why(
-    rates["uptake_pct"] if overall["budgets"] != 0 else rates["uptake_pct"].iloc[:0],
-    "No budgets were in place by the pilot end (or the end of the period, if earlier) at the sites chosen."
-    if overall["budgets"] == 0
-    else "Too few budgets to show uptake for this selection.",
-    charts.uptake_by_site(
-        rates,
-        overall_rate if len(rates) > 1 else None,
-        uptake.uptake_title(rates, overall),
-        "Budgets in place at each site's pilot end as a share of its eligible population, with 95% Wilson "
-        "intervals; a site is above or below beyond chance when its interval does not cross the dashed line",
-    ),
-    "Dot chart of uptake per site with confidence intervals",
-)
+ui.show_view(views.UPTAKE_BY_SITE, data, names)
 
 # How budgets are held -----------------------------------------------------------------------------
 st.header("How budgets are held")
@@ -135,7 +96,7 @@ ui.show_chart_or_say_why(
     charts.management_shares(
         shares,
         uptake.management_title(shares),
-        "Budgets set up in the period by management option. Sites with an option of fewer than 8 budgets are "
+        f"Budgets set up in the period by management option. Sites with an option of {disclosure.FEWER} budgets are "
         "combined; hover for counts.",
     ),
     "Stacked bar chart of the share of budgets by management option for each site",

@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 import altair as alt
 import duckdb
-import pandas as pd
 
-from phb import admissions, charts, compare, disclosure, exports, spending, uptake
+from phb import admissions, charts, compare, exports, spending, uptake, views
 from phb import formatting as fmt
 from phb.exports import ExportMeta
 from phb.filters import Filters
@@ -62,202 +60,29 @@ class Sources:
         return compare.load(self.con, self.filters)
 
 
-def _budgets_against_plan(src: Sources) -> BriefChart | None:
-    progress = uptake.plan_progress(src.uptake, src.names)
-    frame, targets = uptake.budgets_against_plan(src.uptake, src.names)
-    if not frame["budgets"].notna().any():
-        return None
-    panels = [uptake.ALL_SITES] * (len(progress) > 1) + progress.sort_values("site_code")["site"].tolist()
-    chart = charts.budgets_against_plan(
-        frame,
-        targets,
-        panels,
-        uptake.plan_title(progress),
-        "Budgets in place at each month end; the dashed line and diamond mark each site's plan by its pilot end",
-    )
-    rows = [
-        f"{r.site}: {fmt.count(r.budgets)} budgets at pilot end against a plan of {fmt.count(r.plan)} ({r.status})."
-        for r in progress.itertuples()
-    ]
-    return BriefChart("budgets_against_plan", chart, " ".join(rows))
+CATALOGUE = views.VIEWS  # every chart the pack can hold, each defined once for its page and the pack
 
 
-def _spend_by_category(src: Sources) -> BriefChart | None:
-    cats = spending.category_totals(src.spending)
-    if not cats["spend_gbp"].notna().any():
-        return None
-    top = cats.dropna(subset=["share_pct"]).head(1)
-    title = (
-        f"{top['name'].iloc[0]} takes the largest share of spending ({top['share_pct'].iloc[0]:.0f}%)"
-        if len(top)
-        else "What budgets buy"
-    )
-    chart = charts.spend_by_category(
-        cats[["category", "spend_gbp"]], title, "Spending in the period by category, net of refunds"
-    )
-    total = spending.total_block(src.spending, None)
-    refunds = total["refunds_gbp"]
-    refunds = abs(refunds) if isinstance(refunds, int | float) else refunds  # refunds are recorded as negative spend
-    shown = _pounds_alike([total["total_gbp"], refunds, *(r.spend for r in cats.itertuples())])
-    withheld = [r.name for r, text in zip(cats.itertuples(), shown[2:]) if text == disclosure.SUPPRESSED]
-    notes = (
-        f"Total spending {shown[0]}, net of refunds and recoveries "
-        + (
-            f"(withheld: {disclosure.WHY_MONEY_WITHHELD}). "
-            if shown[1] == disclosure.SUPPRESSED
-            else f"of {shown[1]}. "
-        )
-        + " ".join(
-            f"{r.name}: {text}." for r, text in zip(cats.itertuples(), shown[2:]) if text != disclosure.SUPPRESSED
-        )
-        + (f" Withheld ({disclosure.WHY_MONEY_WITHHELD}): {', '.join(withheld)}." if withheld else "")
-    )
-    return BriefChart("spend_by_category", chart, notes)
-
-
-def _pounds_alike(values: list) -> list[str]:
-    """Sums of money for one list, rounded alike: all to the nearest £100 where the largest is £10,000 or
-    more, otherwise to the pound; a withheld figure stays withheld."""
-    numbers = [abs(float(v)) for v in values if isinstance(v, int | float) and not pd.isna(v)]
-    step = 100 if numbers and max(numbers) >= 10_000 else 1
-    out = []
-    for v in values:
-        if isinstance(v, int | float) and not pd.isna(v):
-            out.append(("-" if v < 0 else "") + f"£{step * round(abs(float(v)) / step):,.0f}")
-        else:
-            out.append(fmt.money(v))
-    return out
-
-
-def _admissions_effect(src: Sources) -> BriefChart | None:
-    effect = admissions.did_effect(src.admissions.people)
-    if effect is None:
-        return None
-    chart = charts.effect_bars(
-        admissions.effect_bars(effect),
-        "The naive before-and-after fall overstates the budget effect",
-        "Change in the emergency admission rate from the year before the index date to the year after",
-    )
-    return BriefChart(
-        "admissions_effect", chart, admissions.effect_sentence(effect) + " " + admissions.naive_sentence(effect)
-    )
-
-
-def _uptake_funnel(src: Sources) -> BriefChart | None:
-    points, lines, p0 = compare.uptake_funnel(src.compare, src.names)
-    if points["value"].notna().sum() < 2 or lines.empty:
-        return None  # a funnel compares sites: one alone has nothing to be compared with
-    chart = charts.funnel(
-        points,
-        lines,
-        p0,
-        "Eligible population",
-        "Uptake at pilot end (%)",
-        compare.funnel_title(points, "uptake"),
-        f"Budgets at pilot end as % of the eligible population, with 95% and 99.8% limits around all sites' {p0:.1f}%",
-        ".1f",
-    )
-    return BriefChart("uptake_funnel", chart, compare.dispersion_note(points))
-
-
-def _uptake_by_site(src: Sources) -> BriefChart | None:
-    rates, overall = uptake.uptake_by_site(src.uptake, src.names)
-    if not rates["uptake_pct"].notna().any() or overall["budgets"] == 0:
-        return None
-    rate = None if overall["uptake_pct"] in (None, disclosure.SUPPRESSED) else overall["uptake_pct"]
-    chart = charts.uptake_by_site(
-        rates,
-        rate if len(rates) > 1 else None,
-        uptake.uptake_title(rates, overall),
-        "Budgets at each site's pilot end as a share of its eligible population, with 95% Wilson intervals",
-    )
-    return BriefChart("uptake_by_site", chart, "Intervals are worked out on the unrounded counts.")
-
-
-def _pathway(src: Sources) -> BriefChart | None:
-    steps = uptake.pathway_steps(src.uptake)
-    if steps.empty or not steps["people"].notna().any():
-        return None
-    chart = charts.pathway_funnel(
-        steps,
-        uptake.pathway_title(src.uptake),
-        "People referred in the period, by the furthest step reached by its last day",
-    )
-    return BriefChart("pathway", chart, "Declined and withdrew are final recorded outcomes.")
-
-
-def _effect_by_site(src: Sources) -> BriefChart | None:
-    forest = admissions.effects_by_site(src.admissions, src.names)
-    if not forest["rate_ratio"].notna().any():
-        return None
-    chart = charts.forest(
-        forest,
-        "The budget effect by site",
-        "Difference-in-differences rate ratio with its 95% "
-        "interval; below 1 means fewer emergency admissions with budgets",
-    )
-    return BriefChart("effect_by_site", chart, "Sites with too few admissions are not estimated.")
-
-
-def _utilisation(src: Sources) -> BriefChart | None:
-    use = spending.utilisation(src.spending, src.names)
-    sites = use[use["by"].isin(["Site", spending.ALL])]
-    if not sites["utilisation_pct"].notna().any():
-        return None
-    chart = charts.utilisation(
-        sites,
-        spending.UNDERSPEND_PCT,
-        spending.OVERSPEND_PCT,
-        spending.utilisation_title(use),
-        "Spending as a share of annual budgets pro rata to the time in place, by site",
-    )
-    return BriefChart("utilisation", chart, "Withheld where a site has fewer than 8 budget holders.")
-
-
-# Why each chart can be left out of a pack, in plain words (the condition its builder above returns None on)
-WHY_LEFT_OUT = {
-    "budgets_against_plan": "no budgets in place to show for this selection",
-    "spend_by_category": "too few people's spending to show by category: sums from fewer than 8 people are withheld",
-    "admissions_effect": (
-        f"too few emergency admissions to estimate the budget effect: at least {admissions.MIN_EVENTS} are needed "
-        "in each group in the year before and the year after"
-    ),
-    "uptake_funnel": "a funnel plot compares sites, and fewer than two sites have uptake to show",
-    "uptake_by_site": "no uptake to show: no budgets at pilot end, or too few to show safely",
-    "pathway": "nobody was referred in this period, or too few to show safely",
-    "effect_by_site": "too few emergency admissions at any site to estimate the budget effect",
-    "utilisation": "every site has fewer than 8 budget holders, so how much of their budgets they spent is withheld",
-}
-
-CATALOGUE: dict[str, tuple[str, Callable[[Sources], BriefChart | None]]] = {
-    "budgets_against_plan": ("Budgets in place against plan", _budgets_against_plan),
-    "spend_by_category": ("Spending by category", _spend_by_category),
-    "admissions_effect": ("The budget effect on emergency admissions", _admissions_effect),
-    "uptake_funnel": ("Uptake funnel plot", _uptake_funnel),
-    "uptake_by_site": ("Uptake by site with intervals", _uptake_by_site),
-    "pathway": ("The pathway from referral to budget", _pathway),
-    "effect_by_site": ("The budget effect by site (forest plot)", _effect_by_site),
-    "utilisation": ("How much of their budgets holders spent", _utilisation),
-}
-
-
-def left_out_lines(skipped: list[str]) -> list[str]:
+def left_out_lines(skipped: list[tuple[str, str]]) -> list[str]:
     """Each chart left out of the pack and why, as sentences for the PDF, the slides and the page."""
-    by_label = {label: key for key, (label, _) in CATALOGUE.items()}
-    return [f"{label}: {WHY_LEFT_OUT[by_label[label]]}." for label in skipped]
+    return [f"{label}: {why}." for label, why in skipped]
 
 
-def build_charts(src: Sources, keys: list[str]) -> tuple[list[BriefChart], list[str]]:
-    """The chosen charts, and the labels of those with nothing safe to show for this selection
-    (left_out_lines says why)."""
+def build_charts(src: Sources, keys: list[str]) -> tuple[list[BriefChart], list[tuple[str, str]]]:
+    """The chosen charts, and the (label, reason) of those with nothing safe to show for this selection
+    (left_out_lines puts them in words)."""
     unknown = [k for k in keys if k not in CATALOGUE]
     if unknown:
         raise ValueError(f"Unknown chart {', '.join(unknown)}: choose from {', '.join(CATALOGUE)}.")
     built, skipped = [], []
     for key in keys:
-        label, builder = CATALOGUE[key]
-        chart = builder(src)
-        (built if chart else skipped).append(chart or label)
+        view = CATALOGUE[key]
+        data = getattr(src, view.source)
+        chart = view.chart(data, src.names)
+        if chart is None:
+            skipped.append((view.label, view.why(data, src.names)))
+        else:
+            built.append(BriefChart(key, chart, view.notes(data, src.names)))
     return built, skipped
 
 
@@ -307,6 +132,11 @@ def headline_rows(facts: dict) -> list[tuple[str, str]]:
     return rows
 
 
+def _rgb(colour: str) -> tuple[int, int, int]:
+    """One of charts' colours as red, green and blue from 0 to 255, for the PDF and the slides."""
+    return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
+
+
 def _latin(text: str) -> str:
     """Text for the PDF's built-in font (Latin-1): dashes, quotes and signs it lacks replaced."""
     swaps = {"–": "-", "—": "-", "’": "'", "‘": "'", "“": '"', "”": '"', "×": "x", "÷": "/", "→": "->", "…": "..."}
@@ -339,23 +169,23 @@ def pdf_bytes(
 
     def footer_block() -> None:
         pdf.set_font("Helvetica", size=7.5)
-        pdf.set_text_color(76, 98, 114)
+        pdf.set_text_color(*_rgb(charts.SECONDARY_TEXT))
         for line in meta.footer():
             pdf.multi_cell(0, 3.6, _latin(line), new_x="LMARGIN", new_y="NEXT")
 
     pdf.add_page()
-    pdf.set_text_color(0, 94, 184)
+    pdf.set_text_color(*_rgb(charts.NHS_BLUE))
     pdf.set_font("Helvetica", style="B", size=22)
     pdf.multi_cell(0, 10, _latin(PACK_TITLE), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", size=13)
-    pdf.set_text_color(33, 43, 50)
+    pdf.set_text_color(*_rgb(charts.TEXT))
     pdf.multi_cell(
         0, 7, _latin(f"Briefing pack. {meta.filters} Produced {meta.produced}."), new_x="LMARGIN", new_y="NEXT"
     )
     if meta.synthetic:
         pdf.ln(2)
-        pdf.set_fill_color(174, 37, 115)
-        pdf.set_text_color(255, 255, 255)
+        pdf.set_fill_color(*_rgb(charts.PINK))
+        pdf.set_text_color(*_rgb(charts.WHITE))
         pdf.set_font("Helvetica", style="B", size=13)
         pdf.cell(
             0,
@@ -366,15 +196,15 @@ def pdf_bytes(
             new_y="NEXT",
         )
     pdf.ln(4)
-    pdf.set_text_color(33, 43, 50)
-    pdf.set_fill_color(255, 255, 255)
+    pdf.set_text_color(*_rgb(charts.TEXT))
+    pdf.set_fill_color(*_rgb(charts.WHITE))
     pdf.set_font("Helvetica", size=11)
     with pdf.table(
         col_widths=(110, 150),
         line_height=7,
         first_row_as_headings=True,
         text_align="LEFT",
-        headings_style=FontFace(emphasis="BOLD", color=(255, 255, 255), fill_color=(0, 94, 184)),
+        headings_style=FontFace(emphasis="BOLD", color=_rgb(charts.WHITE), fill_color=_rgb(charts.NHS_BLUE)),
     ) as table:
         table.row(["Headline", "All selected sites"])
         for label, value in headline_rows(facts):
@@ -401,7 +231,7 @@ def pdf_bytes(
     for item in items:
         pdf.add_page()
         pdf.start_section(_latin(item.title))  # the chart's finding, for the PDF's outline; the image carries it too
-        pdf.set_text_color(33, 43, 50)
+        pdf.set_text_color(*_rgb(charts.TEXT))
         png = pngs[item.key]
         width, height = _png_size(png)
         box_w, box_h = 273, 150
@@ -435,7 +265,7 @@ def pptx_bytes(
     deck.slide_width, deck.slide_height = Inches(13.333), Inches(7.5)
     blank = deck.slide_layouts[6]
 
-    def text(slide, left, top, width, height, lines, size, bold=False, colour=(33, 43, 50)):
+    def text(slide, left, top, width, height, lines, size, bold=False, colour=charts.TEXT):
         box = slide.shapes.add_textbox(Inches(left), Inches(top), Inches(width), Inches(height))
         frame = box.text_frame
         frame.word_wrap = True
@@ -443,11 +273,11 @@ def pptx_bytes(
             para = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
             para.text = line
             para.font.size, para.font.bold = Pt(size), bold
-            para.font.color.rgb = RGBColor(*colour)
+            para.font.color.rgb = RGBColor(*_rgb(colour))
         return box
 
     cover = deck.slides.add_slide(blank)
-    text(cover, 0.6, 0.4, 12, 1.0, [PACK_TITLE], 30, bold=True, colour=(0, 94, 184))
+    text(cover, 0.6, 0.4, 12, 1.0, [PACK_TITLE], 30, bold=True, colour=charts.NHS_BLUE)
     text(cover, 0.6, 1.3, 12, 0.8, [f"Briefing pack. {meta.filters} Produced {meta.produced}."], 16)
     if meta.synthetic:
         text(
@@ -459,10 +289,10 @@ def pptx_bytes(
             [f"{exports.SYNTHETIC_STAMP}: every figure comes from a generated data set."],
             16,
             bold=True,
-            colour=(174, 37, 115),
+            colour=charts.PINK,
         )
     text(cover, 0.6, 2.85, 12, 3.4, [f"{label}: {value}" for label, value in headline_rows(facts)], 15)
-    text(cover, 0.6, 6.3, 12, 1.0, meta.footer(), 9, colour=(76, 98, 114))
+    text(cover, 0.6, 6.3, 12, 1.0, meta.footer(), 9, colour=charts.SECONDARY_TEXT)
     cover.notes_slide.notes_text_frame.text = "\n".join(meta.footer())
     if left_out:
         gaps = deck.slides.add_slide(blank)

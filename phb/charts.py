@@ -12,12 +12,29 @@ import pandas as pd
 from phb import contract, disclosure
 from phb.stats import RULE_WORDS
 
+# The NHS identity colours, named once: every chart, export and pack colour comes from here
 NHS_BLUE = "#005EB8"
+AQUA_GREEN = "#00A499"
+PINK = "#AE2573"
+ORANGE = "#ED8B00"
+GREEN = "#009639"
+LIGHT_BLUE = "#41B6E6"
+PURPLE = "#330072"
+DARK_RED = "#8A1538"
+MID_GREY = "#768692"
+WARM_YELLOW = "#FFB81C"
+DARK_PINK = "#7C2855"
+PALE_BLUE = "#A7C6ED"
+WHITE = "#FFFFFF"
+PALE_GREY = "#E8EDEE"
+BORDER_GREY = "#D8DDE0"
 TEXT = "#212B32"
 SECONDARY_TEXT = "#4C6272"
 GREY = "#AEB7BD"
-SITE_COLOURS = ("#005EB8", "#00A499", "#AE2573", "#ED8B00", "#009639", "#41B6E6", "#330072")
-GROUP_COLOURS = {"Budget holders": NHS_BLUE, "Comparison group": "#ED8B00"}
+SITE_COLOURS = (NHS_BLUE, AQUA_GREEN, PINK, ORANGE, GREEN, LIGHT_BLUE, PURPLE)
+GROUP_COLOURS = {"Budget holders": NHS_BLUE, "Comparison group": ORANGE}
+
+
 PLOT_HEIGHT = 240
 # The height is the plot's own, so titles and legends add to it rather than squeeze it.
 PLOT_ONLY = alt.AutoSizeParams(type="fit-x", contains="padding")
@@ -32,7 +49,7 @@ def nhs_theme() -> alt.theme.ThemeConfig:
     return {
         "config": {
             "font": FONT,
-            "background": "#FFFFFF",
+            "background": WHITE,
             "view": {"stroke": None},
             "title": {
                 "color": TEXT,
@@ -50,7 +67,7 @@ def nhs_theme() -> alt.theme.ThemeConfig:
                 "labelFontSize": 12,
                 "titleFontSize": 13,
                 "titleFontWeight": "normal",
-                "gridColor": "#E8EDEE",
+                "gridColor": PALE_GREY,
                 "domainColor": GREY,
                 "tickColor": GREY,
                 "labelLimit": 260,
@@ -222,7 +239,7 @@ def admissions_by_month(frame: pd.DataFrame, title: str, subtitle: str) -> alt.C
     return line.properties(title=finding_title(title, subtitle), height=PLOT_HEIGHT, autosize=PLOT_ONLY)
 
 
-OPTION_COLOURS = {"Notional budget": NHS_BLUE, "Third-party budget": "#00A499", "Direct payment": "#ED8B00"}
+OPTION_COLOURS = {"Notional budget": NHS_BLUE, "Third-party budget": AQUA_GREEN, "Direct payment": ORANGE}
 
 
 def pathway_funnel(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
@@ -262,10 +279,10 @@ def budgets_against_plan(
             alt.Tooltip("label:N", title="Budgets in place"),
         ],
     )
-    target = _chart(data).mark_rule(color="#AE2573", strokeDash=[6, 4], strokeWidth=1.5).encode(y=alt.Y("max(plan):Q"))
+    target = _chart(data).mark_rule(color=PINK, strokeDash=[6, 4], strokeWidth=1.5).encode(y=alt.Y("max(plan):Q"))
     diamond = (
         _chart(data)
-        .mark_point(shape="diamond", size=90, filled=True, color="#AE2573")
+        .mark_point(shape="diamond", size=90, filled=True, color=PINK)
         .encode(
             x=alt.X("max(pilot_end):T"),
             y=alt.Y("max(plan):Q"),
@@ -291,7 +308,7 @@ def uptake_by_site(frame: pd.DataFrame, overall_pct: float | None, title: str, s
             "withheld" if pd.isna(lo) else f"{lo:.1f}% to {hi:.1f}%" for lo, hi in zip(frame["low"], frame["high"])
         ],
         rate_text=["withheld" if pd.isna(r) else f"{r:.1f}%" for r in frame["uptake_pct"]],
-        budgets_text=[str(b) if b != "*" else "fewer than 8" for b in frame["budgets"]],
+        budgets_text=[str(b) if b != disclosure.SUPPRESSED else disclosure.FEWER for b in frame["budgets"]],
     )
     order = data["site"].tolist()
     base = _chart(data).encode(
@@ -377,12 +394,12 @@ def reach(frame: pd.DataFrame, overall_pct: float | None, title: str, subtitle: 
         ci_text=[
             "withheld" if pd.isna(lo) else f"{lo:.0f}% to {hi:.0f}%" for lo, hi in zip(frame["low"], frame["high"])
         ],
-        referred_text=[str(v) if v != "*" else "fewer than 8" for v in frame["referred"]],
+        referred_text=[str(v) if v != disclosure.SUPPRESSED else disclosure.FEWER for v in frame["referred"]],
         referred=[str(v) for v in frame["referred"]],  # counts and '*' as text: one type for the browser
     )
     colours = {
-        "Lower than the rest, beyond chance": "#AE2573",
-        "Higher than the rest, beyond chance": "#009639",
+        "Lower than the rest, beyond chance": PINK,
+        "Higher than the rest, beyond chance": GREEN,
         "Not different beyond chance": SECONDARY_TEXT,
     }
     panels = []
@@ -420,7 +437,7 @@ def reach(frame: pd.DataFrame, overall_pct: float | None, title: str, subtitle: 
 
 
 CATEGORY_COLOURS = (
-    "#005EB8", "#00A499", "#AE2573", "#ED8B00", "#009639", "#41B6E6", "#330072", "#8A1538", "#768692", "#FFB81C",
+    NHS_BLUE, AQUA_GREEN, PINK, ORANGE, GREEN, LIGHT_BLUE, PURPLE, DARK_RED, MID_GREY, WARM_YELLOW,
 )  # fmt: skip
 
 
@@ -429,7 +446,7 @@ def share_grid(frame: pd.DataFrame, rows: str, title: str, subtitle: str, row_ti
     are marked so they do not read as zero."""
     data = frame.assign(
         text=["*" if pd.isna(v) else f"{v:.0f}%" for v in frame["share_pct"]],
-        tip=["withheld (fewer than 8 people)" if pd.isna(v) else f"{v:.0f}%" for v in frame["share_pct"]],
+        tip=[f"withheld ({disclosure.FEWER} people)" if pd.isna(v) else f"{v:.0f}%" for v in frame["share_pct"]],
     )
     base = _chart(data).encode(
         x=alt.X("category:N", title=None, axis=alt.Axis(labelAngle=-35, labelLimit=160, orient="top")),
@@ -440,7 +457,7 @@ def share_grid(frame: pd.DataFrame, rows: str, title: str, subtitle: str, row_ti
             alt.Tooltip("tip:N", title="Share of spending"),
         ],
     )
-    cells = base.mark_rect(stroke="#FFFFFF", strokeWidth=2).encode(
+    cells = base.mark_rect(stroke=WHITE, strokeWidth=2).encode(
         color=alt.Color(
             "share_pct:Q",
             title="Share of spending (%)",
@@ -450,7 +467,7 @@ def share_grid(frame: pd.DataFrame, rows: str, title: str, subtitle: str, row_ti
     )
     labels = base.mark_text(fontSize=12).encode(
         text="text:N",
-        color=alt.condition("datum.share_pct > 25", alt.value("#FFFFFF"), alt.value(TEXT)),
+        color=alt.condition("datum.share_pct > 25", alt.value(WHITE), alt.value(TEXT)),
     )
     height = 30 * data[rows].nunique()
     return (cells + labels).properties(
@@ -501,9 +518,11 @@ def per_holder(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
     site; no whiskers or points, which would be single people."""
     data = frame.assign(
         q1_text=[("withheld" if pd.isna(v) else f"£{v:,.0f}") for v in frame["q1"]],
-        median_text=[("withheld (fewer than 8 holders)" if pd.isna(v) else f"£{v:,.0f}") for v in frame["median"]],
+        median_text=[
+            (f"withheld ({disclosure.FEWER} holders)" if pd.isna(v) else f"£{v:,.0f}") for v in frame["median"]
+        ],
         q3_text=[("withheld" if pd.isna(v) else f"£{v:,.0f}") for v in frame["q3"]],
-        holders_text=[("fewer than 8" if v == "*" else f"{v:,}") for v in frame["holders"]],
+        holders_text=[(disclosure.FEWER if v == disclosure.SUPPRESSED else f"{v:,}") for v in frame["holders"]],
     )
     base = _chart(data).encode(
         y=alt.Y("site:N", title=None, sort=data["site"].tolist(), axis=alt.Axis(labelFontSize=13)),
@@ -515,7 +534,7 @@ def per_holder(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
             alt.Tooltip("holders_text:N", title="Budget holders"),
         ],
     )
-    box = base.mark_bar(height=16, color="#A7C6ED").encode(
+    box = base.mark_bar(height=16, color=PALE_BLUE).encode(
         x=alt.X(
             "q1:Q",
             title="Spending per budget holder in the period (£)",
@@ -530,9 +549,9 @@ def per_holder(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
 
 
 FLAG_COLOURS = {
-    "large underspend": "#ED8B00",
+    "large underspend": ORANGE,
     "within range": NHS_BLUE,
-    "large overspend": "#AE2573",
+    "large overspend": PINK,
 }
 
 
@@ -540,7 +559,7 @@ def utilisation(frame: pd.DataFrame, low: float, high: float, title: str, subtit
     """Utilisation per site (and option), with the under- and overspend thresholds marked."""
     data = frame.dropna(subset=["utilisation_pct"]).assign(
         text=lambda d: [f"{v:.0f}%" for v in d["utilisation_pct"]],
-        holders_text=lambda d: [("fewer than 8" if v == "*" else f"{v:,}") for v in d["holders"]],
+        holders_text=lambda d: [(disclosure.FEWER if v == disclosure.SUPPRESSED else f"{v:,}") for v in d["holders"]],
     )
     order = data["name"].tolist()
     base = _chart(data).encode(
@@ -569,9 +588,9 @@ def utilisation(frame: pd.DataFrame, low: float, high: float, title: str, subtit
 
 VARIATION_COLOURS = {
     "Common cause": GREY,
-    "Improvement (special cause)": "#41B6E6",
-    "Concern (special cause)": "#ED8B00",
-    "Special cause, neither better nor worse": "#7C2855",
+    "Improvement (special cause)": LIGHT_BLUE,
+    "Concern (special cause)": ORANGE,
+    "Special cause, neither better nor worse": DARK_PINK,
 }
 VARIATION_NAMES = {
     "common_cause": "Common cause",
@@ -632,7 +651,7 @@ def spc_rate_chart(
     ]
     if len(lives):
         marks = _chart(lives).encode(x=alt.X("go_live:T"))
-        layers.append(marks.mark_rule(color="#AE2573", strokeDash=[2, 3]).encode(tooltip=["site:N", "go_live:T"]))
+        layers.append(marks.mark_rule(color=PINK, strokeDash=[2, 3]).encode(tooltip=["site:N", "go_live:T"]))
     return alt.layer(*layers).properties(
         title=finding_title(title, subtitle, width=55), height=PLOT_HEIGHT, autosize=PLOT_ONLY
     )
@@ -651,7 +670,9 @@ def rates_before_after(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Ch
     one panel per group."""
     data = frame.dropna(subset=["rate"]).assign(
         rate_text=lambda d: [f"{r:.2f} ({lo:.2f} to {hi:.2f})" for r, lo, hi in zip(d["rate"], d["low"], d["high"])],
-        admissions_text=lambda d: [("fewer than 8" if v == "*" else f"{v:,}") for v in d["admissions"]],
+        admissions_text=lambda d: [
+            (disclosure.FEWER if v == disclosure.SUPPRESSED else f"{v:,}") for v in d["admissions"]
+        ],
         # a withheld count has no rate, so its row is left out above: the counts left are whole numbers
         admissions=lambda d: [int(v) for v in d["admissions"]],
     )
@@ -735,7 +756,7 @@ def effect_bars(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
     )
     bars = base.mark_bar(height=22).encode(
         x=alt.X("change_pct:Q", title="Change in emergency admission rate (%)"),
-        color=alt.Color("label:N", legend=None, scale=alt.Scale(domain=labels, range=[GREY, "#ED8B00", NHS_BLUE])),
+        color=alt.Color("label:N", legend=None, scale=alt.Scale(domain=labels, range=[GREY, ORANGE, NHS_BLUE])),
     )
     interval = base.mark_rule(strokeWidth=2, color=TEXT).encode(x="low:Q", x2="high:Q")
     zero = _chart(pd.DataFrame({"x": [0]})).mark_rule(color=TEXT).encode(x="x:Q")
@@ -779,8 +800,8 @@ def bed_days_cost(frame: pd.DataFrame, price_base: str, title: str, subtitle: st
 
 POSITION_COLOURS = {
     "within 95% limits": NHS_BLUE,
-    "between 95% and 99.8% limits": "#ED8B00",
-    "beyond 99.8% limits": "#AE2573",
+    "between 95% and 99.8% limits": ORANGE,
+    "beyond 99.8% limits": PINK,
 }
 
 
@@ -800,7 +821,7 @@ def funnel(
     data = points.dropna(subset=["value"])[["site", "denominator", "count", "value", "position"]].assign(
         band=lambda d: d["position"].str.replace(r" \((above|below)\)", "", regex=True),
         value_text=lambda d: [format(v, value_format) for v in d["value"]],
-        count_text=lambda d: [("fewer than 8" if c == "*" else f"{c:,}") for c in d["count"]],
+        count_text=lambda d: [(disclosure.FEWER if c == disclosure.SUPPRESSED else f"{c:,}") for c in d["count"]],
     )
     pick = alt.selection_point(name="site_pick", fields=["site"])
     x = alt.X("denominator:Q", title=x_title)
@@ -897,4 +918,4 @@ def funnel_label_positions(sites, denominators, values, y_top: float) -> list[fl
     return [placed[i] for i in range(len(values))]
 
 
-MARKING_COLOURS = {"better": "#009639", "similar": GREY, "worse": "#AE2573", "too few to say": "#E8EDEE"}
+MARKING_COLOURS = {"better": GREEN, "similar": GREY, "worse": PINK, "too few to say": PALE_GREY}

@@ -17,7 +17,7 @@ from datetime import date
 import altair as alt
 import pandas as pd
 
-from phb import config, disclosure
+from phb import charts, config, disclosure
 from phb.filters import Filters, describe
 from phb.formatting import day
 from phb.warehouse import WarehouseInfo
@@ -155,7 +155,7 @@ def framed(svg: str, meta: ExportMeta) -> str:
     footer_height = FOOTER_LINE * len(lines) + 18
     inner = re.sub(r"^<\?xml[^>]*>\s*", "", svg.strip())
     texts = "".join(
-        f'<text x="12" y="{height + 18 + FOOTER_LINE * i}" font-size="{FOOTER_FONT}" fill="#4C6272" '
+        f'<text x="12" y="{height + 18 + FOOTER_LINE * i}" font-size="{FOOTER_FONT}" fill="{charts.SECONDARY_TEXT}" '
         f'font-family="Arial, Helvetica, sans-serif">{html.escape(line)}</text>'
         for i, line in enumerate(lines)
     )
@@ -164,15 +164,16 @@ def framed(svg: str, meta: ExportMeta) -> str:
         size = max(18, int(width / 18))
         stamp = (
             f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" dominant-baseline="middle" '
-            f'font-size="{size}" font-weight="bold" font-family="Arial, Helvetica, sans-serif" fill="#AE2573" '
+            f'font-size="{size}" font-weight="bold" font-family="Arial, Helvetica, sans-serif" fill="{charts.PINK}" '
             f'fill-opacity="0.16" transform="rotate(-18 {width / 2} {height / 2})">{SYNTHETIC_STAMP}</text>'
         )
     total = height + footer_height
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" version="1.1" '
         f'width="{width}" height="{total}" viewBox="0 0 {width} {total}">'
-        f'<rect width="{width}" height="{total}" fill="#FFFFFF"/>{inner}{stamp}'
-        f'<line x1="12" x2="{width - 12}" y1="{height + 4}" y2="{height + 4}" stroke="#D8DDE0"/>{texts}</svg>'
+        f'<rect width="{width}" height="{total}" fill="{charts.WHITE}"/>{inner}{stamp}'
+        f'<line x1="12" x2="{width - 12}" y1="{height + 4}" y2="{height + 4}" stroke="{charts.BORDER_GREY}"/>'
+        f"{texts}</svg>"
     )
 
 

@@ -219,12 +219,12 @@ def over_time_note(frame: pd.DataFrame, grain: str) -> str:
         lead = f"By {grain} paid, all categories together (too few people to split by category)."
         if not missing:
             return lead
-        return f"{lead} {missing} {grain}{'s' if missing > 1 else ''} with fewer than 8 people paid left out."
+        return f"{lead} {missing} {grain}{'s' if missing > 1 else ''} with {disclosure.FEWER} people paid left out."
     if not missing:
         return f"By {grain} paid. No cell is withheld."
     cells, verb = ("cells", "are") if missing > 1 else ("cell", "is")
     return (
-        f"By {grain} paid. {missing} {grain}-and-category {cells} with fewer than 8 people paid {verb} left out, "
+        f"By {grain} paid. {missing} {grain}-and-category {cells} with {disclosure.FEWER} people paid {verb} left out, "
         "so those bars are a little short."
     )
 
@@ -315,7 +315,7 @@ def utilisation(data: SpendingData, site_names: dict[str, str]) -> pd.DataFrame:
                 else "within range"
             )
             if pct == pct
-            else "withheld (fewer than 8 holders, or one or two make up most of the spending)"
+            else f"withheld ({disclosure.FEWER} holders, or one or two make up most of the spending)"
         )
         holders = disclosure.count(n, row["holders_ckey"])
         rows.append({"by": by, "name": name, "holders": holders, "utilisation_pct": pct, "flag": flag})

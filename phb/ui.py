@@ -16,7 +16,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from phb import config, contract, disclosure, exports, facts
+from phb import config, contract, disclosure, exports, facts, views
 from phb.filters import MONTHS_NOTE, Filters, describe, month_end, parse_filters, snap_to_months
 from phb.formatting import day
 from phb.warehouse import ContractError, WarehouseInfo, WarehouseWriteError, connect, ensure_warehouse
@@ -426,6 +426,15 @@ def table(data, **kwargs) -> None:
     if not disclosure.is_published(data):
         raise disclosure.UnpublishedError("a table's data did not come through disclosure.publish")
     st.dataframe(data, **kwargs)
+
+
+def show_view(view: views.View, data, names: dict[str, str], key: str | None = None, on_select: str = "ignore"):
+    """Draw a chart defined once in phb.views (as the briefing pack draws it), or say why it is empty."""
+    chart = view.chart(data, names)
+    if chart is None:
+        st.info(views.sentence(view.why(data, names)), icon=":material/visibility_off:")
+        return None
+    return show_chart(chart, view.alt_text, key=key, on_select=on_select)
 
 
 def show_chart_or_say_why(values, why: str, chart: alt.Chart, alt_text: str) -> None:
