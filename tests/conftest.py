@@ -125,3 +125,12 @@ def _navigation_not_pages_folder(monkeypatch):
         PagesManager.uses_pages_directory = False
 
     monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _nothing_written_into_the_repository():
+    """No test may leave a warehouse in the repository (tests use tmp folders): checked after the run."""
+    folder = ROOT / ".warehouse"
+    existed = folder.exists()
+    yield
+    assert existed or not folder.exists(), "a test wrote .warehouse/ into the repository"

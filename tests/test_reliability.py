@@ -58,6 +58,12 @@ def test_spending_opens_on_ordinary_date_filters(query):
     )
 
 
+@pytest.fixture(autouse=True)
+def _the_bundled_warehouse(bundled_env):
+    """Pages run here read the shared bundled warehouse, never one in the repository; a test that
+    breaks a warehouse points PHB_DATA and PHB_WAREHOUSE at its own."""
+
+
 # ---------------------------------------------------------------------------------------------
 # 2. Text from a link is text
 
