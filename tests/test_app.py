@@ -174,7 +174,7 @@ def test_the_sidebar_picks_whole_months_and_every_footer_states_the_method(tiny_
     assert any(disclosure.METHOD in c.value for c in at.caption)
 
 
-def test_the_spc_measure_and_site_come_from_the_link_and_go_back_into_it():
+def test_the_spc_measure_and_site_come_from_the_link_and_go_back_into_it(bundled_env):
     """/admissions?spc_measure=bed_days&spc_site=DOR opens the trends on bed days for Dorset; the link keeps both,
     with the sidebar filters beside them; choosing all sites again takes the site out of the link."""
     at = app({"spc_measure": "bed_days", "spc_site": "DOR", "site": ["DOR", "STP"]})
@@ -188,7 +188,7 @@ def test_the_spc_measure_and_site_come_from_the_link_and_go_back_into_it():
     assert url(at) == {"site": ["DOR", "STP"], "spc_measure": ["bed_days"]}
 
 
-def test_a_bad_spc_choice_in_the_link_is_named_and_left_out():
+def test_a_bad_spc_choice_in_the_link_is_named_and_left_out(bundled_env):
     """An unknown measure is named as typed (no Markdown) and the page opens on its default measure."""
     at = app({"spc_measure": "*beds*", "spc_site": "NOPE"})
     at.run()
@@ -202,7 +202,7 @@ def test_a_bad_spc_choice_in_the_link_is_named_and_left_out():
     assert "spc_measure" not in url(at) and "spc_site" not in url(at)
 
 
-def test_the_site_in_detail_comes_from_the_link_and_goes_back_into_it():
+def test_the_site_in_detail_comes_from_the_link_and_goes_back_into_it(bundled_env):
     """/compare?detail=SWK opens Southwark in detail; a bad code is named and left out."""
     at = app({"detail": "SWK"})
     at.run()
