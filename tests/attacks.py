@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from tests.conftest import element_nodes
+
 OPTIONS = ("direct_payment", "notional", "third_party")
 BIG = 10**7
 
@@ -277,7 +279,7 @@ class Surface:
                     at.switch_page(page).run()
             assert not at.exception, (page, sel.describe(), at.exception)
             datasets = []
-            for node in _nodes(at._tree):
+            for node in element_nodes(at._tree):
                 if getattr(node, "type", "") != "vega_lite_chart":
                     continue
                 spec = json.loads(node.proto.spec)
@@ -291,14 +293,6 @@ class Surface:
                         datasets.append((title, pa.ipc.open_stream(ds.data.data).read_all().to_pandas()))
             self._pages[key] = PageView(datasets, [d.value for d in at.dataframe])
         return self._pages[key]
-
-
-def _nodes(node):
-    yield node
-    children = getattr(node, "children", None)
-    if isinstance(children, dict):
-        for child in children.values():
-            yield from _nodes(child)
 
 
 # ---------------------------------------------------------------------------------------------

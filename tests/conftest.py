@@ -134,3 +134,12 @@ def _nothing_written_into_the_repository():
     existed = folder.exists()
     yield
     assert existed or not folder.exists(), "a test wrote .warehouse/ into the repository"
+
+
+def element_nodes(node):
+    """Every element of an AppTest tree, depth first (AppTest's own lookups stop at known types)."""
+    yield node
+    children = getattr(node, "children", None)
+    if isinstance(children, dict):
+        for child in children.values():
+            yield from element_nodes(child)

@@ -5,6 +5,7 @@ Skipped, saying why, where no Chromium is installed; CI installs Debian's chromi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -50,39 +51,52 @@ def free_port() -> int:
 def server(bundled_warehouse):
     """The app on the bundled data, as the README starts it, on the run's shared bundled warehouse."""
     warehouse, _ = bundled_warehouse
+    with app_server(warehouse) as (url, _proc):
+        yield url, warehouse
+
+
+@contextlib.contextmanager
+def app_server(warehouse: Path, log: Path | None = None):
+    """`streamlit run app.py` on the bundled data and the given warehouse, on a free port: yields its URL
+    and process once it answers its health check (within 60 s), and stops it afterwards. Its output goes
+    to `log`, or nowhere."""
     env = {**os.environ, "PHB_WAREHOUSE": str(warehouse)}
     env.pop("PHB_DATA", None)
     port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless=true",
-            f"--server.port={port}",
-            "--browser.gatherUsageStats=false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
+    with contextlib.ExitStack() as stack:
+        out = stack.enter_context(log.open("w")) if log else subprocess.DEVNULL
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.headless=true",
+                f"--server.port={port}",
+                "--browser.gatherUsageStats=false",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
+        )
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            proc.terminate()
+            pytest.fail("the app did not start within 60 s")
         try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2):
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.terminate()
-        pytest.fail("the app did not start within 60 s")
-    yield url, warehouse
-    proc.terminate()
-    proc.wait(timeout=10)
+            yield url, proc
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

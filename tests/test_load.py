@@ -11,15 +11,12 @@ from __future__ import annotations
 import os
 import shutil
 import statistics
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, app_server
 
 SESSIONS = int(os.environ.get("PHB_LOAD_SESSIONS", "6"))  # one a page in CI; 20 and 40 by hand
 TIMEOUT_S = float(os.environ.get("PHB_LOAD_TIMEOUT", "240"))
@@ -78,45 +75,12 @@ def peak_rss_mb(pid: int) -> float:
 
 
 @pytest.fixture(scope="module")
-def load_server(tmp_path_factory):
-    """The app on the bundled data, its warehouse built before the sessions arrive."""
-    warehouse = tmp_path_factory.mktemp("load") / "phb.duckdb"
-    env = {**os.environ, "PHB_WAREHOUSE": str(warehouse)}
-    env.pop("PHB_DATA", None)
-    subprocess.run([sys.executable, "-m", "phb", "build"], cwd=ROOT, env=env, check=True, capture_output=True)
-    port = free_port()
+def load_server(tmp_path_factory, bundled_warehouse):
+    """The app on the bundled data, on the run's shared warehouse (built before the sessions arrive),
+    its output kept for the check that no traceback was logged."""
     log = tmp_path_factory.mktemp("load-log") / "server.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                "--server.headless=true",
-                f"--server.port={port}",
-                "--browser.gatherUsageStats=false",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2):
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.terminate()
-        pytest.fail("the app did not start within 60 s")
-    yield url, proc, log
-    proc.terminate()
-    proc.wait(timeout=10)
+    with app_server(bundled_warehouse[0], log) as (url, proc):
+        yield url, proc, log
 
 
 def test_many_sessions_at_once_all_finish_with_charts_and_no_error(load_server):

@@ -11,17 +11,9 @@ from phb import briefing, views
 from phb.facts import site_names
 from phb.filters import parse_filters
 from phb.warehouse import connect
-from tests.conftest import ROOT
+from tests.conftest import ROOT, element_nodes
 
 PAGES = {"uptake", "spending", "admissions", "compare"}
-
-
-def _nodes(node):
-    yield node
-    children = getattr(node, "children", None)
-    if isinstance(children, dict):
-        for child in children.values():
-            yield from _nodes(child)
 
 
 def _heading(title) -> tuple[str, str]:
@@ -42,7 +34,7 @@ def _page_headings(page: str) -> set[tuple[str, str]]:
     assert not at.exception, page
     return {
         _heading(json.loads(n.proto.spec).get("title"))
-        for n in _nodes(at._tree)
+        for n in element_nodes(at._tree)
         if getattr(n, "type", "") == "vega_lite_chart"
     }
 
