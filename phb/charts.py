@@ -6,6 +6,8 @@ value arrives as a blank (NaN) and is not drawn.
 
 from __future__ import annotations
 
+import threading
+
 import altair as alt
 import pandas as pd
 
@@ -130,15 +132,18 @@ def _chart(frame: pd.DataFrame) -> alt.Chart:
     if undeclared:
         raise disclosure.UnpublishedError(f"chart columns not declared in charts.COLUMNS: {undeclared}")
     # layers of one chart share one published frame (a facet needs the very same data in each layer)
-    held = _PUBLISHED.get(id(frame))
+    # (kept per thread: each Streamlit session runs in its own thread, so no session sees another's frames)
+    published = _PUBLISHED.__dict__.setdefault("frames", {})
+    held = published.get(id(frame))
     if held is None or held[0] is not frame:
         held = (frame, disclosure.publish(frame, {c: COLUMNS[c] for c in frame.columns}))
-        _PUBLISHED.clear() if len(_PUBLISHED) > 32 else None
-        _PUBLISHED[id(frame)] = held  # the frame is held too, so its id is not reused meanwhile
+        if len(published) > 32:
+            published.clear()
+        published[id(frame)] = held  # the frame is held too, so its id is not reused meanwhile
     return alt.Chart(held[1])
 
 
-_PUBLISHED: dict[int, tuple[pd.DataFrame, pd.DataFrame]] = {}
+_PUBLISHED = threading.local()  # .frames: {id(frame): (frame, its published copy)}
 
 
 def finding_title(text: str, subtitle: str, width: int = 34) -> alt.Title:
