@@ -397,8 +397,10 @@ def effect_sentence(effect: Effect | None) -> str:
     else:
         verdict = "not beyond chance: the interval includes no effect"
     direction = (
-        f"about {fewer:.0f}% fewer admissions than expected without budgets"
-        if fewer >= 0
+        "about as many admissions as expected without budgets"
+        if round(fewer) == 0
+        else f"about {fewer:.0f}% fewer admissions than expected without budgets"
+        if fewer > 0
         else f"about {-fewer:.0f}% more admissions than expected without budgets"
     )
     return (

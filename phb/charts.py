@@ -751,7 +751,8 @@ def effect_bars(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
     """The naive before/after change beside the comparison group's change and the budget effect;
     each bar's label carries its figure, so the chart reads without the axis."""
     labels = [
-        f"{m}: {c:+.0f}%" + ("" if pd.isna(lo) else f" ({lo:+.0f}% to {hi:+.0f}%)")
+        # + 0.0 turns a rounded -0 into 0, so no change reads "+0%", never "-0%"
+        f"{m}: {c + 0.0:+.0f}%" + ("" if pd.isna(lo) else f" ({lo + 0.0:+.0f}% to {hi + 0.0:+.0f}%)")
         for m, c, lo, hi in zip(frame["measure"], frame["change_pct"], frame["low"], frame["high"])
     ]
     data = frame.assign(label=labels)
