@@ -15,11 +15,14 @@ def readme_commands() -> list[str]:
 
 
 def test_ci_runs_the_readme_test_command_word_for_word():
-    """.ci/run calls exactly the README's second quick-start command."""
-    run_cmd, test_cmd = readme_commands()[:2]
+    """.ci/run calls exactly the README's second quick-start command, then the slow tier's."""
+    run_cmd, test_cmd, slow_cmd = readme_commands()[:3]
     assert "streamlit run app.py" in run_cmd
     assert "pytest" in test_cmd
-    assert test_cmd in (ROOT / ".ci" / "run").read_text().splitlines()
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert test_cmd in ci
+    # and the slower tier after it, so what guards each promise still runs in CI
+    assert "-m slow" in slow_cmd and slow_cmd in ci and ci.index(slow_cmd) > ci.index(test_cmd)
 
 
 def test_every_command_and_setting_is_documented():
