@@ -47,7 +47,16 @@ pages = [
     st.Page("pages/compare.py", title="Compare sites", icon=":material/compare_arrows:", url_path="compare"),
     st.Page("pages/briefing.py", title="Briefing pack", icon=":material/summarize:", url_path="briefing"),
 ]
+pages.append(
+    st.Page(
+        "pages/accessibility.py",
+        title="Accessibility statement",
+        icon=":material/accessibility:",
+        url_path="accessibility",
+    )
+)
 page = st.navigation(pages, position="sidebar")
+st.set_page_config(page_title=f"{page.title} – Personal health budget pilots")  # each page's own browser title
 try:
     page.run()
 except Exception as exc:  # noqa: BLE001 - the last line of defence: users never see a traceback

@@ -61,10 +61,10 @@ PACK_FILES = (
 )  # fmt: skip
 
 if items:
-    st.subheader("Download the pack")
+    st.header("Download the pack")
     for column, (label, name, mime, icon, make, tip) in zip(st.columns([1.2, 1.4, 1.2, 3]), PACK_FILES):
         column.download_button(label, data=make, file_name=name, mime=mime, icon=icon, help=tip, key=f"pack-{name}")
-    st.subheader("Preview")
+    st.header("Preview")
     for item in items:
         ui.show_chart(item.chart, f"Preview of {item.title}", key=f"brief-{item.key}")
         st.caption(f"Notes: {item.notes}")

@@ -29,7 +29,7 @@ if block["referred"] == 0 and block["budgets_in_place"] == 0 and block["spend_gb
         icon=":material/filter_alt_off:",
     )
 
-st.subheader("Budget uptake")
+st.header("Budget uptake")
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("People referred", fmt.count(block["referred"]), help="People who entered the budget pathway in the period.")
 c2.metric(
@@ -57,7 +57,7 @@ c4.metric(
     f"({fmt.count(block['eligible_population'])} people), with its 95% Wilson interval.",
 )
 
-st.subheader("Spending and hospital admissions")
+st.header("Spending and hospital admissions")
 d1, d2, d3 = st.columns([1, 1.5, 1.5])
 d1.metric(
     "Total spending",

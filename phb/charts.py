@@ -563,7 +563,11 @@ FLAG_COLOURS = {
 def utilisation(frame: pd.DataFrame, low: float, high: float, title: str, subtitle: str) -> alt.Chart:
     """Utilisation per site (and option), with the under- and overspend thresholds marked."""
     data = frame.dropna(subset=["utilisation_pct"]).assign(
-        text=lambda d: [f"{v:.0f}%" for v in d["utilisation_pct"]],
+        # a flagged bar says so in its label too (never colour alone)
+        text=lambda d: [
+            f"{v:.0f}%" + ("" if flag == "within range" else f" ({flag})")
+            for v, flag in zip(d["utilisation_pct"], d["flag"])
+        ],
         holders_text=lambda d: [(disclosure.FEWER if v == disclosure.SUPPRESSED else f"{v:,}") for v in d["holders"]],
     )
     order = data["name"].tolist()
@@ -596,6 +600,12 @@ VARIATION_COLOURS = {
     "Improvement (special cause)": LIGHT_BLUE,
     "Concern (special cause)": ORANGE,
     "Special cause, neither better nor worse": DARK_PINK,
+}
+VARIATION_SHAPES = {
+    "Common cause": "circle",
+    "Improvement (special cause)": "triangle-down",
+    "Concern (special cause)": "triangle-up",
+    "Special cause, neither better nor worse": "diamond",
 }
 VARIATION_NAMES = {
     "common_cause": "Common cause",
@@ -631,12 +641,21 @@ def spc_rate_chart(
         y="lcl:Q"
     )
     line = base.mark_line(color=GREY, strokeWidth=1.5).encode(y=alt.Y("rate:Q", title=measure_title))
-    points = base.mark_point(filled=True, size=60).encode(
+    # special cause differs in shape as well as colour (never colour alone): a concern points up, an
+    # improvement down (lower is better), neither a diamond, common cause a circle; a dark edge keeps
+    # pale points visible against white
+    points = base.mark_point(filled=True, size=70, stroke=TEXT, strokeWidth=0.6).encode(
         y="rate:Q",
         color=alt.Color(
             "variation_name:N",
             title=None,
             scale=alt.Scale(domain=list(VARIATION_COLOURS), range=list(VARIATION_COLOURS.values())),
+            legend=alt.Legend(columns=2, labelLimit=260),
+        ),
+        shape=alt.Shape(
+            "variation_name:N",
+            title=None,
+            scale=alt.Scale(domain=list(VARIATION_SHAPES), range=list(VARIATION_SHAPES.values())),
             legend=alt.Legend(columns=2, labelLimit=260),
         ),
         tooltip=[
@@ -804,6 +823,11 @@ def bed_days_cost(frame: pd.DataFrame, price_base: str, title: str, subtitle: st
     )
 
 
+POSITION_SHAPES = {
+    "within 95% limits": "circle",
+    "between 95% and 99.8% limits": "square",
+    "beyond 99.8% limits": "triangle-up",
+}
 POSITION_COLOURS = {
     "within 95% limits": NHS_BLUE,
     "between 95% and 99.8% limits": ORANGE,
@@ -849,14 +873,20 @@ def funnel(
     centre_line = _chart(pd.DataFrame({"c": [centre]})).mark_rule(color=TEXT).encode(y="c:Q")
     dots = (
         _chart(data)
-        .mark_point(filled=True, size=220, cursor="pointer")
+        .mark_point(filled=True, size=220, cursor="pointer", stroke=TEXT, strokeWidth=0.6)
         .encode(
             x=x,
             y="value:Q",
+            # an outlier differs in shape as well as colour (never colour alone)
             color=alt.Color(
                 "band:N",
                 title=None,
                 scale=alt.Scale(domain=list(POSITION_COLOURS), range=list(POSITION_COLOURS.values())),
+            ),
+            shape=alt.Shape(
+                "band:N",
+                title=None,
+                scale=alt.Scale(domain=list(POSITION_SHAPES), range=list(POSITION_SHAPES.values())),
             ),
             opacity=alt.condition(pick, alt.value(1.0), alt.value(0.35)),
             tooltip=[

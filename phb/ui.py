@@ -6,6 +6,7 @@ frame set up, and `show_chart` to draw a chart.
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from phb import config, contract, disclosure, exports, facts, views
+from phb import alttext, charts, config, contract, disclosure, exports, facts, views
 from phb.filters import MONTHS_NOTE, Filters, describe, month_end, parse_filters, snap_to_months
 from phb.formatting import day
 from phb.warehouse import ContractError, WarehouseInfo, WarehouseWriteError, connect, ensure_warehouse
@@ -274,6 +275,7 @@ def frame() -> PageContext | None:
             + "\n".join(f"- {plain(_no_paths(p))}" for p in ready.problem.problems),
             icon=":material/warning:",
         )
+    st.html(ACCESSIBLE_CSS)
     if info.synthetic:
         synthetic_banner()
     names = _site_names(str(cfg.warehouse), info.data_version)
@@ -284,6 +286,31 @@ def frame() -> PageContext | None:
     st.session_state[CONTEXT_KEY] = context
     return context
 
+
+ACCESSIBLE_CSS = f"""
+<style>
+/* Captions and help text: Streamlit fades them to about 4:1 against white (WCAG 1.4.3 asks 4.5:1);
+   the NHS secondary text colour is 6:1 on white and 5.7:1 on the sidebar's grey. */
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p,
+[data-testid="stWidgetLabel"] p, [data-testid="stTooltipContent"] {{ color: {charts.SECONDARY_TEXT} !important; }}
+/* A focus anyone can see (WCAG 2.4.7, 2.4.11): a thick dark outline with a yellow ring, the NHS focus colours. */
+[data-testid="stApp"] :focus-visible {{
+  outline: 3px solid {charts.TEXT} !important; outline-offset: 2px !important; box-shadow: 0 0 0 5px #FFEB3B !important;
+}}
+/* One download menu per chart: Streamlit's chart toolbar offers its own screen-resolution PNG, the chart's
+   spec and a data grid beside the dashboard's Download menu and "Show as table"; only full screen is kept. */
+[data-testid="stElementToolbar"] button[aria-label^="Download as PNG"],
+[data-testid="stElementToolbar"] button[aria-label^="Copy Vega-Lite spec"],
+[data-testid="stElementToolbar"] button[aria-label^="Show data"] {{ display: none !important; }}
+/* A chart's table: ruled, its headers bold, figures right-aligned. */
+table.phb-chart-table {{ border-collapse: collapse; font-size: 0.9rem; margin-top: 0.5rem; }}
+table.phb-chart-table th, table.phb-chart-table td {{
+  border: 1px solid {charts.BORDER_GREY}; padding: 0.25rem 0.5rem; text-align: left; color: {charts.TEXT};
+}}
+table.phb-chart-table thead th {{ background: {charts.PALE_GREY}; }}
+table.phb-chart-table td {{ text-align: right; }}
+</style>
+"""
 
 PRESENTATION_CSS = """
 <style>
@@ -350,6 +377,7 @@ def footer(context: PageContext) -> None:
         f"Data version {info.data_version}, built {info.built_at}. {disclosure.METHOD} "
         f"Page produced {day(datetime.now().date())}."
     )
+    st.page_link("pages/accessibility.py", label="Accessibility statement", icon=":material/accessibility:")
 
 
 def show_chart(chart: alt.Chart, alt_text: str, key: str | None = None, on_select: str = "ignore"):
@@ -357,11 +385,35 @@ def show_chart(chart: alt.Chart, alt_text: str, key: str | None = None, on_selec
     print resolution, SVG and the data as CSV, each titled, footed and stamped (made on click).
     A chart with any data that did not come through disclosure.publish is refused."""
     disclosure.check_chart(chart)
+    reading = alttext.read(chart, alt_text)
     drawn = _arrow_safe(chart)
-    event = st.altair_chart(drawn, theme=None, width="stretch", alt=alt_text, key=key, on_select=on_select)
+    event = st.altair_chart(drawn, theme=None, width="stretch", alt=reading.text, key=key, on_select=on_select)
+    with st.expander("Show as table", icon=":material/table_rows:"):
+        st.html(table_html(reading))
     if not st.session_state.get(PRESENT_KEY):
         _export_buttons(chart, key or exports.file_stem(exports.title_text(chart)))
     return event
+
+
+def table_html(reading: alttext.Reading) -> str:
+    """The chart's text alternative and its figures as an HTML table: a header cell (scope col) per column,
+    the first column's cells as row headers, every value escaped as text."""
+    head = "".join(
+        f'<th scope="col" data-field="{html.escape(reading.fields[h])}">{html.escape(h)}</th>' for h in reading.table
+    )
+    rows = "".join(
+        "<tr>"
+        + "".join(
+            (f'<th scope="row">{html.escape(v)}</th>' if i == 0 else f"<td>{html.escape(v)}</td>")
+            for i, v in enumerate(row)
+        )
+        + "</tr>"
+        for row in reading.table.itertuples(index=False)
+    )
+    return (
+        f'<p class="phb-chart-text">{html.escape(reading.text)}</p>'
+        f'<table class="phb-chart-table"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+    )
 
 
 def _one_type(frame: pd.DataFrame) -> pd.DataFrame:
