@@ -289,10 +289,12 @@ def frame() -> PageContext | None:
 
 ACCESSIBLE_CSS = f"""
 <style>
-/* Captions and help text: Streamlit fades them to about 4:1 against white (WCAG 1.4.3 asks 4.5:1);
-   the NHS secondary text colour is 6:1 on white and 5.7:1 on the sidebar's grey. */
+/* Captions and help text: Streamlit fades them (60% opacity) to about 4:1 against white (WCAG 1.4.3 asks
+   4.5:1); the NHS secondary text colour at full opacity is 6:1 on white and 5.7:1 on the sidebar's grey. */
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p,
-[data-testid="stWidgetLabel"] p, [data-testid="stTooltipContent"] {{ color: {charts.SECONDARY_TEXT} !important; }}
+[data-testid="stWidgetLabel"] p, [data-testid="stTooltipContent"] {{
+  color: {charts.SECONDARY_TEXT} !important; opacity: 1 !important;
+}}
 /* A focus anyone can see (WCAG 2.4.7, 2.4.11): a thick dark outline with a yellow ring, the NHS focus colours. */
 [data-testid="stApp"] :focus-visible {{
   outline: 3px solid {charts.TEXT} !important; outline-offset: 2px !important; box-shadow: 0 0 0 5px #FFEB3B !important;

@@ -1,0 +1,164 @@
+"""Every chart can be read without seeing it: its text alternative and its "Show as table" view hold the figures
+the chart draws. The pages run as Streamlit runs them (AppTest); each chart's figures are read back from the
+data Streamlit sends the browser (the Arrow data sets of the chart's element), not from the code that wrote
+the table."""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import re
+from html.parser import HTMLParser
+
+import altair as alt
+import pandas as pd
+import pyarrow as pa
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from phb import alttext, disclosure
+from tests.conftest import ROOT, element_nodes
+
+PAGES = ["pages/overview.py", "pages/uptake.py", "pages/spending.py", "pages/admissions.py", "pages/compare.py"]
+PAGES += ["pages/briefing.py"]
+
+
+class _Table(HTMLParser):
+    """The text paragraph, the headers (with the field each names) and the rows of a chart's table."""
+
+    def __init__(self):
+        super().__init__()
+        self.text, self.headers, self.fields, self.rows, self.scopes = "", [], [], [], []
+        self._in, self._cell = None, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "p":
+            self._in = "p"
+        elif tag == "tr":
+            self._row = []
+        elif tag in ("th", "td"):
+            self._cell = ""
+            self._head = "data-field" in attrs
+            if self._head:
+                self.fields.append(attrs["data-field"])
+            if tag == "th":
+                self.scopes.append(attrs.get("scope"))
+
+    def handle_endtag(self, tag):
+        if tag == "p":
+            self._in = None
+        elif tag in ("th", "td"):
+            (self.headers if self._head else self._row).append(self._cell)
+            self._cell = None
+        elif tag == "tr" and self._row:
+            self.rows.append(self._row)
+
+    def handle_data(self, data):
+        if self._in == "p":
+            self.text += data
+        elif self._cell is not None:
+            self._cell += data
+
+
+def readings(at: AppTest) -> list[tuple]:
+    """(chart element, parsed table) for every chart drawn, in page order."""
+    found, chart = [], None
+    for node in element_nodes(at._tree):
+        if getattr(node, "type", None) == "vega_lite_chart":
+            assert chart is None, "a chart without its table"
+            chart = node.proto
+        elif chart is not None and type(node).__name__ == "Html" and "phb-chart-table" in node.proto.body:
+            table = _Table()
+            table.feed(node.proto.body)
+            found.append((chart, table))
+            chart = None
+    assert chart is None, "a chart without its table"
+    return found
+
+
+def arrow_frames(chart) -> list[pd.DataFrame]:
+    return [pa.ipc.open_stream(d.data.data).read_all().to_pandas() for d in chart.datasets]
+
+
+def blank(value) -> bool:
+    return value is None or value is pd.NaT or (isinstance(value, numbers.Real) and math.isnan(value))
+
+
+def same(cell: str, value) -> bool:
+    """A table cell says the value drawn: a withheld or blank figure as * or a dash, a number to the same
+    value (thousands separators aside), a date as the same day, text as itself."""
+    if cell in (disclosure.SUPPRESSED, "–"):
+        return blank(value) or value == cell
+    if isinstance(value, pd.Timestamp):
+        return pd.Timestamp(cell) == value.normalize()
+    if isinstance(value, numbers.Real) and not isinstance(value, bool) and re.fullmatch(r"-?[\d,]+(\.\d+)?", cell):
+        return math.isclose(float(cell.replace(",", "")), float(value), abs_tol=1e-9)
+    return cell == str(value)
+
+
+def check_page(at: AppTest) -> int:
+    """Every chart on the page: its table matches a data set the chart draws, row by row and field by field,
+    with a column header for every column; its text alternative is the paragraph above the table, states the
+    chart's finding (its title) and, for a short table, names every row."""
+    charts = readings(at)
+    for chart, table in charts:
+        assert table.headers and all(s == "col" for s in table.scopes[: len(table.headers)]), table.headers
+        assert all(len(r) == len(table.headers) for r in table.rows)
+        drawn = [f for f in arrow_frames(chart) if set(table.fields) <= set(f.columns) and len(f) == len(table.rows)]
+        assert drawn, f"no data set of the chart holds the table's figures: {table.fields}"
+        frame = drawn[0]
+        for i, row in enumerate(table.rows):
+            for field, cell in zip(table.fields, row):
+                assert same(cell, frame[field].iloc[i]), (table.headers, field, cell, frame[field].iloc[i])
+        assert chart.alt == table.text
+        spec = json.loads(chart.spec)
+        title = spec.get("title", {})
+        text = title.get("text", title) if isinstance(title, dict) else title
+        finding = " ".join(text) if isinstance(text, list) else str(text)
+        if finding:
+            assert f"Finding: {finding}" in chart.alt
+        if len(table.rows) <= alttext.KEY_ROWS:
+            for row in table.rows:
+                assert row[0] in chart.alt, (row[0], chart.alt)
+    return len(charts)
+
+
+@pytest.mark.parametrize(
+    "query", [pytest.param({}, id="all sites"), pytest.param({"site": "DOR"}, id="Dorset", marks=pytest.mark.slow)]
+)
+def test_every_chart_reads_as_a_sentence_and_a_table_of_the_figures_it_draws(bundled_env, query):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    counted = {}
+    for page in PAGES:
+        at.switch_page(page).run()
+        assert not at.exception
+        counted[page] = check_page(at)
+    # every page with charts drew some (the briefing page its default pack)
+    assert all(counted[p] > 0 for p in PAGES), counted
+
+
+def test_a_small_chart_is_described_with_its_finding_and_every_value():
+    """Worked by hand: three sites' uptake, one withheld; the text names the finding and each site's figure,
+    and the table holds the three rows under the chart's own titles."""
+    frame = disclosure.publish(
+        pd.DataFrame({"site": ["Devon", "Dorset", "Kingston"], "value": [3.5, 4.0, disclosure.SUPPRESSED]}),
+        {"site": "label", "value": "figure"},
+    )
+    chart = (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(y=alt.Y("site:N", title=None), x=alt.X("value:Q", title="Uptake (%)"))
+        .properties(title=alt.Title("Dorset leads", subtitle="Budgets as % of the eligible"))
+    )
+    reading = alttext.read(chart, "Bar chart of uptake by site")
+    assert reading.text == (
+        "Bar chart of uptake by site. Finding: Dorset leads. Budgets as % of the eligible. "
+        "Uptake (%): Devon: 3.5; Dorset: 4; Kingston: *. * marks a figure withheld under disclosure control."
+    )
+    assert list(reading.table.columns) == ["Site", "Uptake (%)"]
+    assert reading.table.values.tolist() == [["Devon", "3.5"], ["Dorset", "4"], ["Kingston", "*"]]
