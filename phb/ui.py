@@ -468,7 +468,9 @@ def _export_buttons(chart: alt.Chart, key: str) -> None:
          lambda: exports.csv_bytes(exports.chart_data(chart), exports.title_text(chart), meta),
          "The figures drawn, after disclosure control, safe to open in Excel."),
     )  # fmt: skip
-    with st.popover("Download", icon=":material/download:", help="This chart as PNG, SVG or data (CSV)."):
+    # an expander, not a popover: Streamlit draws a popover's buttons at the end of the page, where Tab does
+    # not reach them after its button; an expander's buttons come next in the keyboard's order
+    with st.expander("Download", icon=":material/download:"):
         for label, suffix, mime, icon, make, tip in formats:
             st.download_button(
                 label, data=make, file_name=f"{stem}.{suffix}", mime=mime, key=f"{suffix}-{key}", help=tip, icon=icon

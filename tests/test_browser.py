@@ -196,7 +196,7 @@ def test_a_chart_downloads_as_a_print_resolution_png_with_its_footer(server, pag
     url, _ = server
     page.goto(url + "/", timeout=90_000)
     page.wait_for_selector("[data-testid='stMetricValue']", timeout=90_000)
-    page.locator("[data-testid='stPopover'] button", has_text="Download").first.click()
+    page.locator("[data-testid='stExpander'] summary", has_text="Download").first.click()
     with page.expect_download(timeout=60_000) as download:
         page.get_by_role("button", name="PNG", exact=True).filter(visible=True).first.click()
     path = tmp_path / "chart.png"
