@@ -153,7 +153,6 @@ def percent(top: Shown, bottom: Shown, kind: str = "pct") -> float | str | None:
 # The one gate: every chart, table, CSV export and fact leaves through `publish`
 
 PUBLISHED = "phb_published"
-GUIDE = "phb_guide"
 KINDS = ("label", "count", "figure", *PLACES)
 
 
@@ -161,13 +160,12 @@ class UnpublishedError(ValueError):
     """A chart or table whose data did not come through `publish`."""
 
 
-def publish(frame, columns: dict[str, str], guide: bool = False):
+def publish(frame, columns: dict[str, str]):
     """The figures that may leave the app: only the declared `columns` (name -> kind), each to its
     kind's precision, marked as published. Kinds: `label` (a name, date or words), `count` (a count
     as shown by `count`: 0, `*`, blank or a multiple of 5 of at least 10, checked here), `figure`
     (a value already disclosure-controlled, such as money withheld under 8 people) and the derived
-    kinds of PLACES (pct, uptake, rate, ratio, change), rounded here. A `guide` frame (lines drawn from
-    published figures only, such as funnel limits) is drawn but never exported as data."""
+    kinds of PLACES (pct, uptake, rate, ratio, change), rounded here."""
     import pandas as pd
 
     unknown = {k for k in columns.values() if k not in KINDS}
@@ -187,8 +185,6 @@ def publish(frame, columns: dict[str, str], guide: bool = False):
             if bad:
                 raise UnpublishedError(f"{column} holds counts that were not shown through count(): {bad[:3]}")
     out.attrs[PUBLISHED] = True
-    if guide or getattr(frame, "attrs", {}).get(GUIDE):
-        out.attrs[GUIDE] = True
     return out
 
 
@@ -232,8 +228,11 @@ def chart_frames(chart: Any) -> list:
 
 
 def check_chart(chart: Any) -> None:
-    """Refuse a chart with any data set that did not come through `publish`."""
-    frames = chart_frames(chart)
+    """Refuse a chart with any data set that did not come through `publish`. A sequence generator
+    (numbers along an axis, made in the browser: funnel limit lines) carries no figures and passes."""
+    import altair as alt
+
+    frames = [f for f in chart_frames(chart) if not isinstance(f, alt.SequenceGenerator)]
     if not frames or not all(is_published(f) for f in frames):
         raise UnpublishedError("a chart's data did not come through disclosure.publish")
 

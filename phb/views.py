@@ -174,7 +174,7 @@ ADMISSIONS_EFFECT = View(
 
 def _uptake_funnel(data, names, subtitle):
     points, lines, p0 = compare.uptake_funnel(data, names)
-    if points["value"].notna().sum() < 2 or lines.empty:
+    if points["value"].notna().sum() < 2 or lines is None:
         return None  # a funnel compares sites: one alone has nothing to be compared with
     return charts.funnel(
         points,
