@@ -66,7 +66,7 @@ else:
                 "Declined": "count",
                 "Withdrew": "count",
                 "Still in planning": "count",
-                "Median days to budget": "figure",
+                "Median days to budget": "days_quantile",
             },
         ),
         hide_index=True,

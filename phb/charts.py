@@ -115,7 +115,10 @@ COLUMNS = {
     # rates, ratios, intervals, funnel positions and the lines drawn around published centres)
     **dict.fromkeys(["denominator", "plan", "value", "c", "x", "low", "high", "rate_ratio"], "figure"),
     "rate": "rate",
-    **dict.fromkeys(["spend_gbp", "sort_value", "refunds", "cost_gbp", "bed_days", "median", "q1", "q3"], "figure"),
+    **dict.fromkeys(["spend_gbp", "refunds", "cost_gbp"], "money"),
+    "bed_days": "days",
+    **dict.fromkeys(["median", "q1", "q3"], "money_quantile"),
+    "sort_value": "figure",  # the spending shown, with -1 for a withheld category (sorted last)
     **dict.fromkeys(["shown", "mean", "lpl", "upl", "variation", "rule", "special_cause"], "figure"),
     **dict.fromkeys(["centre", "lcl", "ucl"], "rate"),
     "label_y": "figure",
