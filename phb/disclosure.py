@@ -445,10 +445,12 @@ def shown_magnitude(value: Any, kind: str) -> bool:
         text = value.replace(",", "").replace("£", "").strip()
         if text.startswith("withheld"):
             return True
+        from decimal import Decimal, InvalidOperation
+
         scale = 1_000_000 if text.endswith("m") else 1
         try:
-            value = float(text.rstrip("m")) * scale
-        except ValueError:
+            value = float(Decimal(text.rstrip("m")) * scale)  # exact: "4.1m" is 4,100,000
+        except InvalidOperation:
             return False
     number = abs(float(value))
     on_grid = math.isclose(number / unit, round(number / unit), abs_tol=1e-9)

@@ -250,7 +250,7 @@ def nobody_referred(data) -> bool:
 
 def _pathway_why(data, names):
     if nobody_referred(data):
-        return "nobody was referred in this period at the sites chosen"
+        return "nobody was referred in this period at the sites chosen: widen the period or choose other sites"
     return "too few people referred to show the pathway for this selection"
 
 
