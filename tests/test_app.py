@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from phb import formatting as fmt
-from tests.conftest import ROOT, TINY
+from tests.conftest import ROOT, TINY, element_nodes
 from tests.test_facts import run_facts, shown_tiny_total
 
 PAGES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))
@@ -49,6 +49,7 @@ TITLES = {
     "pages/admissions.py": "Hospital admissions",
     "pages/compare.py": "Compare sites",
     "pages/briefing.py": "Briefing pack",
+    "pages/accessibility.py": "Accessibility statement",
 }
 SELECTIONS = {
     "everything": {},
@@ -71,7 +72,7 @@ def test_every_page_runs_on_the_bundled_data_for_any_selection(bundled_env, page
     assert not at.error
     assert at.title[0].value == TITLES[page]
     assert any("Synthetic data: not real patients" in i.value for i in at.info)
-    assert any("Showing:" in c.value for c in at.caption)
+    assert any("Showing:" in c.value for c in at.caption) or page == "pages/accessibility.py"  # no figures on it
     assert any("Data version" in c.value for c in at.caption)
 
 
@@ -217,3 +218,23 @@ def test_the_site_in_detail_comes_from_the_link_and_goes_back_into_it(bundled_en
     assert "The link's site in detail “XYZ” is not one this page knows" in " ".join(w.value for w in bad.warning)
     assert bad.selectbox(key="compare_site").value is None
     assert url(bad) == {}
+
+
+def test_the_accessibility_statement_is_linked_from_every_footer_and_has_the_regulations_sections(bundled_env):
+    """Every page's footer links to /accessibility; the statement gives its compliance status, known issues,
+    how to report a problem and how and when it was last tested."""
+    at = app()
+    at.run()
+    for page in PAGES:
+        at.switch_page(page).run()
+        links = [n for n in element_nodes(at._tree) if getattr(n, "type", None) == "page_link"]
+        assert any(link.proto.page == "accessibility" for link in links), page
+    at.switch_page("pages/accessibility.py").run()
+    assert [h.value for h in at.header] == [
+        "Compliance status",
+        "Known issues",
+        "Reporting a problem or asking for another format",
+        "How we tested this dashboard",
+    ]
+    text = " ".join(m.value for m in at.markdown)
+    assert "Last tested on 23 Nov 2026" in text and "axe-core 4.14.1" in text
