@@ -230,7 +230,7 @@ def test_the_accessibility_statement_is_linked_from_every_footer_and_has_the_reg
         links = [n for n in element_nodes(at._tree) if getattr(n, "type", None) == "page_link"]
         assert any(link.proto.page == "accessibility" for link in links), page
     at.switch_page("pages/accessibility.py").run()
-    assert [h.value for h in at.header] == [
+    assert [h.value for h in at.main.header] == [
         "Compliance status",
         "Known issues",
         "Reporting a problem or asking for another format",
