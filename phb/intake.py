@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from phb import config, store
-from phb.contract import ContractError, Problem
+from phb.contract import ContractError, Problem  # noqa: F401 - ContractError for the page
 from phb.warehouse import WarehouseInfo, WarehouseWriteError, build
 
 REPORT_COLUMNS = ("rule", "table", "file", "row", "column", "key", "id")

@@ -477,3 +477,12 @@ def write_url_choice(param: str, value: str | None) -> None:
             del st.query_params[param]
     elif st.query_params.get(param) != value:
         st.query_params[param] = value
+
+
+def current_user() -> dict:
+    """The signed-in account as Streamlit knows it (st.user): empty when sign-in is not set up, with
+    `is_logged_in` when it is (see the README on st.login)."""
+    try:
+        return dict(st.user.to_dict())
+    except Exception:  # noqa: BLE001 - no sign-in context (a bare script run): nobody is signed in
+        return {}

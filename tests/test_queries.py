@@ -411,6 +411,7 @@ def check_admissions_after_by_site_age(con):
 
 CHECKS = {
     "sites": check_sites,
+    "rows_by_site": lambda con: check_rows_by_site(con),  # defined below
     "site_summary": check_site_summary,
     "spend_by_site_category": check_spend_by_site_category,
     "admissions_windows_by_site": check_admissions_windows_by_site,
@@ -427,6 +428,21 @@ CHECKS = {
     "bed_days_windows": check_bed_days_windows,
     "admissions_after_by_site_age": check_admissions_after_by_site_age,
 }
+
+
+def check_rows_by_site(con):
+    """Counted from the tiny files by hand: people AAA A01-A12, C01, C02 (14), BBB B01-B04, C03, C04 (6);
+    spending lines AAA A01 x2, A02 x3, A03-A09 (12), BBB B01-B03 (3); admissions AAA H01-H07, H09,
+    H10 (9), BBB H08 (1). Keys: people's record keys, each line its holder's, each admission its own."""
+    frame = run_query(con, "rows_by_site").set_index("site_code")
+    aaa_people = [f"A{i:02d}" for i in range(1, 13)] + ["C01", "C02"]
+    assert frame.loc["AAA", ["people", "spend", "admissions"]].tolist() == [14, 12, 9]
+    assert frame.loc["BBB", ["people", "spend", "admissions"]].tolist() == [6, 3, 1]
+    assert frame.loc["AAA", "people_ckey"] == _key(*aaa_people)
+    lines = ["A01", "A01", "A02", "A02", "A02", *[f"A{i:02d}" for i in range(3, 10)]]
+    assert frame.loc["AAA", "spend_ckey"] == _key(*lines)
+    assert frame.loc["BBB", "admissions_ckey"] == _key("H08")
+    assert frame.loc["AAA", "admissions_ckey"] == _key("H01", "H02", "H03", "H04", "H05", "H06", "H07", "H09", "H10")
 
 
 def test_every_query_file_has_a_check():

@@ -1,0 +1,199 @@
+"""Data: what the dashboard shows now, the versions kept, and loading, checking, comparing, publishing
+and rolling back an extract."""
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from phb import config, dataview, disclosure, intake, store, ui, upload
+from phb import formatting as fmt
+from phb.warehouse import connect
+
+UPLOAD_KEY = "_phb_upload"
+UPLOADER_KEY = "_phb_uploader_round"
+FLASH_KEY = "_phb_data_flash"
+
+
+@st.cache_data(show_spinner=False)
+def _rows(warehouse: str, version: str) -> pd.DataFrame:
+    with connect(Path(warehouse)) as con:
+        return dataview.rows_by_site(con)
+
+
+def _forget_upload() -> None:
+    held = st.session_state.pop(UPLOAD_KEY, None)
+    if held and held.get("root"):
+        shutil.rmtree(held["root"], ignore_errors=True)
+
+
+def _check_upload(files, cfg: config.Settings) -> dict:
+    """Stage and check the uploaded files in a scratch folder; the published version is not touched."""
+    root = Path(tempfile.mkdtemp(prefix="phb-upload-"))
+    held = {"root": str(root), "refused": None, "result": None, "staged": None}
+    try:
+        staged = upload.stage([(f.name, f.getvalue()) for f in files], root / "upload", upload.limit_bytes())
+    except upload.Refused as exc:
+        held["refused"] = str(exc)
+        return held
+    result = intake.check(staged.folder, cfg, root)
+    result.problems = upload.relabel(result.problems, staged)
+    held.update(result=result, staged=staged)
+    return held
+
+
+def _report(result: intake.CheckResult) -> None:
+    problems = result.problems
+    rows = sum(max(len(p.rows), 1) for p in problems)
+    st.error(
+        f"This extract does not follow the data contract: {len(problems)} "
+        f"{'rule is' if len(problems) == 1 else 'rules are'} broken ({rows:,} "
+        f"{'row' if rows == 1 else 'rows'} in all). Nothing has been published or changed.",
+        icon=":material/error:",
+    )
+    for p in problems:
+        with st.container(border=True):
+            if p.rows:
+                st.markdown(f"**{ui.plain(p.rule)}**")
+                st.caption(
+                    ui.plain(
+                        f"Table {p.table}, file {p.where}, column {p.column}: {len(p.rows):,} "
+                        f"{'row' if len(p.rows) == 1 else 'rows'}."
+                    )
+                )
+                first = ", ".join(
+                    f"row {r}" + (f" ({p.key} {ui.cut(v, 20)})" if v is not None else "") for r, v in p.rows[:5]
+                )
+                more = f" and {len(p.rows) - 5:,} more" if len(p.rows) > 5 else ""
+                st.markdown(ui.plain(f"First rows: {first}{more}."))
+            else:
+                st.markdown(ui.plain(p.text))
+    st.download_button(
+        "Download every problem (CSV)",
+        data=intake.report_csv(problems),
+        file_name="extract-problems.csv",
+        mime="text/csv",
+        icon=":material/table:",
+        help="Rule, table, file, row (as your file numbers it, the header being row 1), column and id.",
+    )
+
+
+context = ui.page_context()
+cfg = config.settings()
+base = cfg.base_data_dir or cfg.data_dir
+info = context.info
+kept = store.versions(cfg.store, base)
+now = next((v for v in kept if v.version == info.data_version), None)
+perm = dataview.permission(ui.current_user())
+
+st.title("Data")
+st.caption(
+    "What the dashboard shows now and every version published before it; load a new extract to check it "
+    "against the data contract, see what it would change, and publish it."
+)
+flash = st.session_state.pop(FLASH_KEY, None)
+if flash:
+    st.success(ui.plain(flash), icon=":material/check_circle:")
+
+st.subheader("What the dashboard shows now")
+c1, c2, c3 = st.columns(3)
+c1.metric("Data version", info.data_version, help="The content hash of the extract's files, as every footer shows.")
+c2.metric("Published", (now.published_at if now and now.published_at else "With the dashboard"))
+c3.metric(
+    "Synthetic data",
+    "Yes" if info.synthetic else "No",
+    help="Synthetic: generated to match what is published, not real patients." if info.synthetic else "A real extract.",
+)
+if now is not None:
+    st.markdown(
+        f"**Published by:** {ui.plain(now.published_by)}  \n"
+        f"**From the files:** {ui.plain(', '.join(now.source_files))}"
+        + (f"  \n**Note:** {ui.plain(now.note)}" if now.note else "")
+    )
+st.markdown(f"**Data period:** {fmt.day(info.period_start)} to {fmt.day(info.period_end)}")
+st.markdown("**Rows per table and site**")
+ui.table(_rows(str(context.warehouse), info.data_version), hide_index=True)
+st.caption(f"Counts of people, spending lines and admissions are shown as every count is: {disclosure.COUNTS_METHOD}")
+
+st.subheader("Versions kept")
+history = pd.DataFrame(
+    [
+        {
+            "Data version": v.version,
+            "Shown now": "Yes" if v.version == info.data_version else "",
+            "Published": v.published_at or "With the dashboard",
+            "By": v.published_by,
+            "Note": v.note,
+            "Files": ", ".join(v.source_files),
+        }
+        for v in reversed(kept)
+    ]
+)
+ui.table(disclosure.publish(history, dict.fromkeys(history.columns, "label")), hide_index=True)
+others = [v.version for v in kept if v.version != info.data_version]
+if others:
+    back_to = st.selectbox("Make another version current", others, key="rollback_to")
+    if st.button("Roll back to this version", disabled=not perm.allowed, key="rollback", icon=":material/undo:"):
+        store.rollback(back_to, cfg.store, base, perm.who)
+        st.session_state[FLASH_KEY] = (
+            f"Data version {back_to} is current again: every page shows it from its next rerun."
+        )
+        st.rerun()
+if not perm.allowed:
+    st.caption(ui.plain(perm.reason))
+
+st.subheader("Load an extract")
+st.markdown(
+    "Send the four tables (sites, people, spend, admissions) as separate CSV, Excel (.xlsx) or Parquet files "
+    "named after their tables, one workbook with a sheet per table, or one .zip of them. They are checked "
+    "against the data contract without changing what is published."
+)
+round_ = st.session_state.setdefault(UPLOADER_KEY, 0)
+files = st.file_uploader(
+    "The extract's files", accept_multiple_files=True, key=f"uploader_{round_}", help="At most "
+    f"{upload.limit_bytes() // (1024 * 1024)} MB in all."
+)  # fmt: skip
+if not files:
+    _forget_upload()
+else:
+    signature = tuple((f.name, f.size, f.file_id) for f in files)
+    held = st.session_state.get(UPLOAD_KEY)
+    if not held or held.get("signature") != signature:
+        _forget_upload()
+        with st.spinner("Checking the extract against the data contract…"):
+            held = _check_upload(files, cfg)
+        held["signature"] = signature
+        st.session_state[UPLOAD_KEY] = held
+    if held["refused"]:
+        st.error(
+            f"This upload is refused and nothing has been changed: {ui.plain(held['refused'])}", icon=":material/block:"
+        )
+    elif not held["result"].ok:
+        _report(held["result"])
+    else:
+        result = held["result"]
+        st.success(
+            f"This extract follows the data contract: data version {result.info.data_version}, data from "
+            f"{fmt.day(result.info.period_start)} to {fmt.day(result.info.period_end)}.",
+            icon=":material/check_circle:",
+        )
+        if result.info.data_version == info.data_version:
+            st.info("It is the version shown now: publishing it would change nothing.", icon=":material/info:")
+        note = st.text_input("A note for the version history (what it is, why)", max_chars=200, key="publish_note")
+        if st.button("Publish this extract", disabled=not perm.allowed, type="primary", key="publish"):
+            staged = held["staged"]
+            try:
+                version = intake.publish(staged.folder, cfg, perm.who, note, staged.source_files)
+            except intake.ContractError as exc:  # changed since it was checked: say so, change nothing
+                st.error(ui.plain(" ".join(exc.problems)), icon=":material/error:")
+            else:
+                _forget_upload()
+                st.session_state[UPLOADER_KEY] = round_ + 1
+                st.session_state[FLASH_KEY] = (
+                    f"Published data version {version.version}: every page shows it from its next rerun."
+                )
+                st.rerun()
+        if not perm.allowed:
+            st.caption(ui.plain(perm.reason))
