@@ -89,6 +89,7 @@ now = next((v for v in kept if v.version == info.data_version), None)
 perm = dataview.permission(ui.current_user())
 
 st.title("Data")
+st.caption("**Showing:** the whole extract: the sidebar's filters do not apply to this page.")
 st.caption(
     "What the dashboard shows now and every version published before it; load a new extract to check it "
     "against the data contract, see what it would change, and publish it."

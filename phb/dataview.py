@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from phb import disclosure
+from phb import formatting as fmt
 from phb.queries import run_query
 
 ROW_COLUMNS = {"people": "People", "spend": "Spending lines", "admissions": "Admissions"}
@@ -28,6 +29,8 @@ def rows_by_site(con) -> pd.DataFrame:
     for column, label in ROW_COLUMNS.items():
         total[label] = disclosure.total(raw, column)
     out = pd.concat([out, pd.DataFrame([total])], ignore_index=True)
+    for label in ROW_COLUMNS.values():
+        out[label] = out[label].map(fmt.count)  # 1,340 or *, one type per column
     return disclosure.publish(out, {"Site": "label", **{label: "count" for label in ROW_COLUMNS.values()}})
 
 
