@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from phb import config, dataview, disclosure, intake, store, ui, upload
+from phb import changes, config, dataview, disclosure, intake, store, ui, upload
 from phb import formatting as fmt
 from phb.warehouse import connect
 
@@ -78,6 +78,27 @@ def _report(result: intake.CheckResult) -> None:
         icon=":material/table:",
         help="Rule, table, file, row (as your file numbers it, the header being row 1), column and id.",
     )
+
+
+def _changes(published: Path, published_info, result: intake.CheckResult) -> None:
+    """What publishing the upload would change, under disclosure control."""
+    st.markdown("#### What it would change")
+    found = changes.compare(published, published_info, result.warehouse, result.info)
+    st.caption(
+        f"Against the version shown now ({published_info.data_version}), for the whole of each extract. "
+        f"Counts are shown as every count is ({disclosure.FEWER} shows as {disclosure.SUPPRESSED})."
+    )
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Headline figures, before and after**")
+        ui.table(found.headline, hide_index=True)
+        st.markdown("**People whose outcome changed**")
+        ui.table(found.outcomes, hide_index=True)
+    with right:
+        st.markdown("**Rows added and removed, by table and site**")
+        ui.table(found.rows, hide_index=True)
+    st.markdown("**Each site's figures, before and after**")
+    ui.table(found.sites, hide_index=True)
 
 
 context = ui.page_context()
@@ -182,6 +203,8 @@ else:
         )
         if result.info.data_version == info.data_version:
             st.info("It is the version shown now: publishing it would change nothing.", icon=":material/info:")
+        else:
+            _changes(context.warehouse, info, result)
         note = st.text_input("A note for the version history (what it is, why)", max_chars=200, key="publish_note")
         if st.button("Publish this extract", disabled=not perm.allowed, type="primary", key="publish"):
             staged = held["staged"]

@@ -412,6 +412,7 @@ def check_admissions_after_by_site_age(con):
 CHECKS = {
     "sites": check_sites,
     "rows_by_site": lambda con: check_rows_by_site(con),  # defined below
+    "row_ids": lambda con: check_row_ids(con),  # defined below
     "site_summary": check_site_summary,
     "spend_by_site_category": check_spend_by_site_category,
     "admissions_windows_by_site": check_admissions_windows_by_site,
@@ -443,6 +444,19 @@ def check_rows_by_site(con):
     assert frame.loc["AAA", "spend_ckey"] == _key(*lines)
     assert frame.loc["BBB", "admissions_ckey"] == _key("H08")
     assert frame.loc["AAA", "admissions_ckey"] == _key("H01", "H02", "H03", "H04", "H05", "H06", "H07", "H09", "H10")
+
+
+def check_row_ids(con):
+    """Every row of the tiny files by id: 20 people, 15 spending lines, 10 admissions; S15 is B03's
+    payment (BBB), H08 is B01's admission (BBB) and keyed by B01, and A12 is in planning."""
+    frame = run_query(con, "row_ids")
+    assert frame.groupby("tbl").size().to_dict() == {"people": 20, "spend": 15, "admissions": 10}
+    rows = frame.set_index(["tbl", "row_id"])
+    assert rows.loc[("spend", "S15"), "site_code"] == "BBB"
+    assert rows.loc[("spend", "S15"), "record_key"] == record_key("B03")
+    assert rows.loc[("admissions", "H08"), ["site_code", "record_key"]].tolist() == ["BBB", record_key("B01")]
+    assert rows.loc[("people", "A12"), "outcome"] == "in_planning"
+    assert frame.loc[frame["tbl"] != "people", "outcome"].isna().all()
 
 
 def test_every_query_file_has_a_check():
