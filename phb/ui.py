@@ -33,6 +33,7 @@ except ImportError:  # another Streamlit: exports keeps its own lock (specs made
 CONTEXT_KEY = "_phb_context"
 PRESENT_KEY = "present"
 SEEDED_KEY = "_phb_filters_seeded"
+SEEDED_VERSION_KEY = "_phb_filters_version"
 URL_PROBLEMS_KEY = "_phb_url_problems"
 
 
@@ -167,8 +168,11 @@ def _write_url(filters: Filters, info: WarehouseInfo) -> None:
 
 def _sidebar_filters(info: WarehouseInfo, names: dict[str, str]) -> Filters:
     """The shared filters in the sidebar; returns the checked selection."""
-    if not st.session_state.get(SEEDED_KEY):
+    if not st.session_state.get(SEEDED_KEY) or st.session_state.get(SEEDED_VERSION_KEY) != info.data_version:
+        # a new session, or another data version published since this session's last run: its months
+        # and sites may differ, so the filters are set again from the link (the whole period if none)
         _seed_from_url(info, names)
+        st.session_state[SEEDED_VERSION_KEY] = info.data_version
     with st.sidebar:
         st.header("Filters")
         sites = st.multiselect(

@@ -115,3 +115,21 @@ def test_who_may_publish(user, env, allowed, who):
     got = dataview.permission(user, env)
     assert (got.allowed, got.who) == (allowed, who)
     assert got.allowed or got.reason
+
+
+def test_a_session_open_during_a_publish_shows_the_new_whole_period(env):
+    """A session's filters were set for the old version's months; after a publish that adds a later
+    month (an admission of A01 in September 2016), its next run shows the new version's whole period,
+    not the old one's (it kept 30 Jun 2016 as its end before)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    assert any("1 Jul 2013 to 30 Jun 2016" in c.value for c in at.caption if "Showing:" in c.value)
+    later = env["newer"].parent / "later"
+    shutil.copytree(TINY, later)
+    with (later / "admissions.csv").open("a") as fh:
+        fh.write("H11,A01,2016-09-01,2016-09-14,emergency,mental_health,\n")
+    assert run_cli("publish", str(later), data=env["base"], warehouse=env["warehouse"]).returncode == 0
+    at.run()
+    assert not at.exception
+    showing = [c.value for c in at.caption if "Showing:" in c.value]
+    assert showing and "1 Jul 2013 to 14 Sep 2016" in showing[0]
