@@ -128,7 +128,7 @@ def _kind(name: str, data: bytes, limit: int) -> str:
     elif suffix == ".parquet":
         if not (data.startswith(b"PAR1") and data.endswith(b"PAR1")):
             raise Refused(f"{name} is not a Parquet file inside (its bytes are of another kind of file).")
-    elif data.startswith((b"PK\x03\x04", b"%PDF", b"\x7fELF", b"MZ", b"\xd0\xcf\x11\xe0", b"PAR1")):
+    elif b"\0" in data[: 1 << 16] or data.startswith((b"PK\x03\x04", b"%PDF", b"\x7fELF", b"MZ", b"PAR1")):
         raise Refused(f"{name} is not a text file (its bytes are of another kind of file); send the table as CSV.")
     return suffix
 

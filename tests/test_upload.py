@@ -133,6 +133,7 @@ def test_zip_with_a_path_outside_itself(tmp_path):
 
 def test_renamed_binary(tmp_path):
     png = b"\x89PNG\r\n\x1a\n" + bytes(200)
+    assert "people.csv is not a text file" in refusal([("people.csv", png)], tmp_path)
     assert "people.csv is not a text file" in checked_or_refused([("people.csv", png)], tmp_path)
     assert "is not an Excel workbook inside" in refusal([("people.xlsx", b"%PDF-1.4 not a workbook")], tmp_path)
     assert "is not a Parquet file inside" in refusal([("people.parquet", b"hello")], tmp_path)
