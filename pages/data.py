@@ -8,8 +8,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from phb import changes, config, dataview, disclosure, intake, store, ui, upload
+from phb import changes, config, dataview, disclosure, intake, quality, store, ui, upload
 from phb import formatting as fmt
+from phb.facts import site_names
 from phb.warehouse import connect
 
 UPLOAD_KEY = "_phb_upload"
@@ -101,6 +102,42 @@ def _changes(published: Path, published_info, result: intake.CheckResult) -> Non
     ui.table(found.sites, hide_index=True)
 
 
+@st.cache_data(show_spinner=False)
+def _quality(warehouse: str, version: str, period_end) -> quality.Quality:
+    with connect(Path(warehouse)) as con:
+        return quality.assess(con, period_end, site_names(con))
+
+
+def _show_quality(found: quality.Quality, key: str) -> None:
+    """Data quality by site: coverage and timeliness, completeness and default values, unusual months."""
+    for _code, note in found.notes:
+        st.warning(ui.plain(note), icon=":material/schedule:")
+    st.markdown("**Coverage and timeliness**")
+    st.caption(
+        "Coverage: months from go-live to pilot end (or the end of the data) with at least one row. "
+        "Timeliness: the latest month with data, and how many months it is behind the end of the data. "
+        "Validity: every row of a version shown here passed every rule of the data contract (the build "
+        "refuses any that does not), so it is 100% throughout."
+    )
+    ui.table(found.timeliness, hide_index=True, key=f"timeliness_{key}")
+    st.markdown("**Completeness and default values**")
+    st.caption(
+        "The share of rows with a value where the contract lets it be blank but expects one, and the share "
+        "holding a placeholder instead of a real value; each worked out from the counts as shown."
+    )
+    ui.table(found.fields, hide_index=True, key=f"fields_{key}")
+    st.markdown("**Unusual months**")
+    st.caption(
+        "A month with no rows between a site's first and last month with data, one under half or over twice "
+        "the median of the 3 months either side (worked out from the counts as shown), or the part month "
+        "where the data ends."
+    )
+    if len(found.unusual):
+        ui.table(found.unusual, hide_index=True, key=f"unusual_{key}")
+    else:
+        st.caption("None.")
+
+
 context = ui.page_context()
 cfg = config.settings()
 base = cfg.base_data_dir or cfg.data_dir
@@ -138,6 +175,9 @@ st.markdown(f"**Data period:** {fmt.day(info.period_start)} to {fmt.day(info.per
 st.markdown("**Rows per table and site**")
 ui.table(_rows(str(context.warehouse), info.data_version), hide_index=True)
 st.caption(f"Counts of people, spending lines and admissions are shown as every count is: {disclosure.COUNTS_METHOD}")
+
+st.subheader("Data quality by site")
+_show_quality(_quality(str(context.warehouse), info.data_version, info.period_end), "shown")
 
 st.subheader("Versions kept")
 history = pd.DataFrame(
@@ -205,6 +245,9 @@ else:
             st.info("It is the version shown now: publishing it would change nothing.", icon=":material/info:")
         else:
             _changes(context.warehouse, info, result)
+        with st.expander("Data quality of this extract, by site"):
+            with connect(result.warehouse) as con:
+                _show_quality(quality.assess(con, result.info.period_end, site_names(con)), "upload")
         note = st.text_input("A note for the version history (what it is, why)", max_chars=200, key="publish_note")
         if st.button("Publish this extract", disabled=not perm.allowed, type="primary", key="publish"):
             staged = held["staged"]

@@ -122,6 +122,15 @@ def _site_names(warehouse: str, version: str) -> dict[str, str]:
         return facts.site_names(con)
 
 
+@st.cache_data(show_spinner=False)
+def _late_notes(warehouse: str, version: str, period_end: date, sites: tuple[str, ...]) -> list[str]:
+    """Plain notes for the chosen sites whose spending or admissions end early (phb.quality)."""
+    from phb import quality
+
+    with connect(Path(warehouse)) as con:
+        return quality.late_notes(con, period_end, facts.site_names(con), sites)
+
+
 def _seed_from_url(info: WarehouseInfo, names: dict[str, str]) -> None:
     """On a session's first run, set the filter widgets from the URL, saying what was not understood."""
     qp = st.query_params
@@ -282,6 +291,8 @@ def frame() -> PageContext | None:
         synthetic_banner()
     names = _site_names(str(cfg.warehouse), info.data_version)
     filters = _sidebar_filters(info, names)
+    for note in _late_notes(str(cfg.warehouse), info.data_version, info.period_end, tuple(filters.sites or ())):
+        st.warning(plain(note), icon=":material/schedule:")
     if st.session_state.get(PRESENT_KEY):
         _presentation_mode()
     context = PageContext(cfg.warehouse, info, names, filters)
