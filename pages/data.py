@@ -194,6 +194,22 @@ history = pd.DataFrame(
     ]
 )
 ui.table(disclosure.publish(history, dict.fromkeys(history.columns, "label")), hide_index=True)
+events = store.history(cfg.store)
+if events:
+    with st.expander(f"Every publish and roll back ({len(events)})"):
+        log_frame = pd.DataFrame(
+            [
+                {
+                    "When": e.get("at", ""),
+                    "What": "Published" if e.get("action") == "publish" else "Rolled back to",
+                    "Data version": e.get("version", ""),
+                    "By": e.get("by", ""),
+                    "Note": e.get("note", ""),
+                }
+                for e in reversed(events)
+            ]
+        )
+        ui.table(disclosure.publish(log_frame, dict.fromkeys(log_frame.columns, "label")), hide_index=True)
 others = [v.version for v in kept if v.version != info.data_version]
 if others:
     back_to = st.selectbox("Make another version current", others, key="rollback_to")

@@ -92,6 +92,11 @@ def test_roll_back_from_the_page(env, monkeypatch):
     assert any(f"Data version {version_of(env['base'])} is current again" in s.value for s in at.success)
     log = (env["store"] / "log.jsonl").read_text().splitlines()
     assert json.loads(log[-1])["by"] == "not signed in (sign-in is not set up)"
+    events = table_with(at, "What")
+    assert events[["What", "Data version"]].values.tolist() == [
+        ["Rolled back to", version_of(env["base"])],
+        ["Published", version_of(env["newer"])],
+    ]
 
 
 @pytest.mark.parametrize(
