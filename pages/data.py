@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from phb import changes, config, dataview, disclosure, intake, quality, store, ui, upload
+from phb import changes, charts, config, dataview, disclosure, intake, quality, store, ui, upload
 from phb import formatting as fmt
 from phb.facts import site_names
 from phb.warehouse import connect
@@ -126,6 +126,25 @@ def _show_quality(found: quality.Quality, key: str) -> None:
         "holding a placeholder instead of a real value; each worked out from the counts as shown."
     )
     ui.table(found.fields, hide_index=True, key=f"fields_{key}")
+    st.markdown("**Volume by month**")
+    tbl = st.selectbox(
+        "Rows per month of",
+        list(quality.TABLE_LABELS),
+        format_func=quality.TABLE_LABELS.get,
+        key=f"volume_table_{key}",
+    )
+    frame = quality.volume_frame(found.volume, tbl, found.names)
+    if len(frame):
+        ui.show_chart(
+            charts.volume_by_month(
+                frame,
+                found.names,
+                f"{quality.TABLE_LABELS[tbl]} per month, by site",
+                "Rows as shown (fewer than 8 withheld); unusual months ringed",
+            ),
+            f"Line chart of {quality.TABLE_LABELS[tbl].lower()} per month, one line per site, unusual months ringed",
+            key=f"volume_{key}",
+        )
     st.markdown("**Unusual months**")
     st.caption(
         "A month with no rows between a site's first and last month with data, one under half or over twice "

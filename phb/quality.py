@@ -72,6 +72,7 @@ class Quality:
     volume: pd.DataFrame  # raw-free: site_code, tbl, month, shown (count as shown), unusual (bool)
     unusual: pd.DataFrame  # published: Site, Table, Month, Rows, Why
     notes: list[tuple[str, str]]  # (site code, the plain note for pages that show the site)
+    names: dict[str, str]  # site code to name
 
 
 def _shown(n, ckey):
@@ -204,7 +205,7 @@ def assess(con, period_end: date, names: dict[str, str]) -> Quality:
     unusual = disclosure.publish(
         unusual, {"Site": "label", "Table": "label", "Month": "label", "Rows": "count", "Why": "label"}
     )
-    return Quality(timeliness, fields, vol, unusual, notes)
+    return Quality(timeliness, fields, vol, unusual, notes, names)
 
 
 def late_notes(con, period_end: date, names: dict[str, str], sites=None) -> list[str]:
@@ -212,3 +213,18 @@ def late_notes(con, period_end: date, names: dict[str, str], sites=None) -> list
     (all when `sites` is empty)."""
     chosen = set(sites or names)
     return [text for code, text in assess(con, period_end, names).notes if code in chosen]
+
+
+def volume_frame(vol: pd.DataFrame, tbl: str, names: dict[str, str]) -> pd.DataFrame:
+    """One table's rows per month for the volume chart: site, month, the count as shown (blank where
+    withheld), its words, and why the month is unusual (blank when it is not)."""
+    part = vol[vol["tbl"] == tbl]
+    return pd.DataFrame(
+        {
+            "site": [names.get(c, c) for c in part["site_code"]],
+            "month": [m.isoformat() for m in part["month"]],
+            "count": [None if v == disclosure.SUPPRESSED else v for v in part["shown"]],
+            "label": [fmt.count(v) for v in part["shown"]],
+            "note": list(part["why"]),
+        }
+    )

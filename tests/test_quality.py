@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -110,3 +111,15 @@ def test_pages_carry_the_note_for_the_sites_they_show(monkeypatch, tiny_warehous
     only_aaa.query_params["site"] = "AAA"
     only_aaa.run()
     assert not [w.value for w in only_aaa.warning if "undercount" in w.value]
+
+
+def test_volume_chart_draws_only_shown_counts(found):
+    from phb import charts
+
+    frame = quality.volume_frame(found.volume, "spend", found.names)
+    aaa = frame[frame["site"] == "St Mary's Vale"].set_index("month")
+    assert len(aaa) == 16  # August 2014 to November 2015
+    assert (aaa.loc["2015-02-01", "count"], aaa.loc["2015-02-01", "note"]) == (0, "no rows")
+    assert pd.isna(aaa.loc["2014-09-01", "count"]) and aaa.loc["2014-09-01", "label"] == "*"  # 2 payments
+    chart = charts.volume_by_month(frame, found.names, "Spending lines per month, by site", "subtitle")
+    disclosure.check_chart(chart)  # every frame drawn came through disclosure.publish
