@@ -131,6 +131,7 @@ def _show_quality(found: quality.Quality, key: str) -> None:
         "Rows per month of",
         list(quality.TABLE_LABELS),
         format_func=quality.TABLE_LABELS.get,
+        index=1,  # spending lines: the busiest table
         key=f"volume_table_{key}",
     )
     frame = quality.volume_frame(found.volume, tbl, found.names)
