@@ -79,6 +79,7 @@ def test_publishing_is_off_unless_the_setting_turns_it_on(env):
     assert any("PHB\\_PUBLISHING=on" in c.value or "PHB_PUBLISHING=on" in c.value for c in at.caption)
 
 
+@pytest.mark.slow  # the browser test (slow tier too) rolls back from the page as well; this one adds the log
 def test_roll_back_from_the_page(env, monkeypatch):
     monkeypatch.setenv("PHB_PUBLISHING", "on")
     at = data_page()
@@ -127,6 +128,7 @@ def test_who_may_publish(user, env, allowed, who):
     assert got.allowed or got.reason
 
 
+@pytest.mark.slow  # kept out of the main tier's time; the browser test checks a second session as well
 def test_a_session_open_during_a_publish_shows_the_new_whole_period(env):
     """A session's filters were set for the old version's months; after a publish that adds a later
     month (an admission of A01 in September 2016), its next run shows the new version's whole period,
