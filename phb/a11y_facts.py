@@ -5,4 +5,4 @@ from datetime import date
 
 AXE_VERSION = "4.14.1"
 LAST_TESTED = date(2026, 11, 23)
-PAGES_TESTED = ("/", "/uptake", "/spending", "/admissions", "/compare", "/briefing", "/accessibility")
+PAGES_TESTED = ("/", "/uptake", "/spending", "/admissions", "/compare", "/briefing", "/data", "/accessibility")

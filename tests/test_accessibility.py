@@ -34,6 +34,7 @@ TITLES = {
     "/admissions": "Hospital admissions",
     "/compare": "Compare sites",
     "/briefing": "Briefing pack",
+    "/data": "Data",
     "/accessibility": "Accessibility statement",
 }
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"

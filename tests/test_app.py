@@ -50,6 +50,7 @@ TITLES = {
     "pages/compare.py": "Compare sites",
     "pages/briefing.py": "Briefing pack",
     "pages/accessibility.py": "Accessibility statement",
+    "pages/data.py": "Data",
 }
 SELECTIONS = {
     "everything": {},

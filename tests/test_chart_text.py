@@ -21,7 +21,7 @@ from phb import alttext, disclosure
 from tests.conftest import ROOT, element_nodes
 
 PAGES = ["pages/overview.py", "pages/uptake.py", "pages/spending.py", "pages/admissions.py", "pages/compare.py"]
-PAGES += ["pages/briefing.py"]
+PAGES += ["pages/briefing.py", "pages/data.py"]
 
 
 class _Table(HTMLParser):
@@ -91,6 +91,8 @@ def same(cell: str, value) -> bool:
     value (thousands separators aside), a date as the same day, text as itself."""
     if cell in (disclosure.SUPPRESSED, "–"):
         return blank(value) or value == cell
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}(T[\d:.]+)?", value):
+        value = pd.Timestamp(value)  # a date sent as ISO text
     if isinstance(value, pd.Timestamp):
         return pd.Timestamp(cell) == value.normalize()
     if isinstance(value, numbers.Real) and not isinstance(value, bool) and re.fullmatch(r"-?[\d,]+(\.\d+)?", cell):
