@@ -413,3 +413,16 @@ def magnitude_cell(
     largest contributions in `{top}1` and `{top}2`, its contributors in `people` and cell key in `mkey`."""
     rule = days if kind == "days" else money
     return rule(row[value], row[people], row[f"{top}1"], row[f"{top}2"], row[mkey])
+
+
+# Money figures worked out from shown totals (value for money: a net cost per budget holder per year and its
+# interval, a break-even bed-day cost): rounded to 3 significant figures, never finer than GBP 10.
+DERIVED_MONEY_UNIT = 10
+
+
+def derived_money(value: Any) -> float | None:
+    """A money figure worked out from shown totals (a net cost per person-year, its interval, a break-even
+    cost), as it may be shown: 3 significant figures, never finer than GBP 10. None for a missing value."""
+    if _missing(value):
+        return None
+    return significant(float(value), SIGNIFICANT, DERIVED_MONEY_UNIT)
