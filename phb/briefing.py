@@ -59,6 +59,18 @@ class Sources:
     def compare(self) -> compare.CompareData:
         return compare.load(self.con, self.filters)
 
+    @cached_property
+    def value(self):
+        from phb import value
+
+        return value.load(self.con, self.filters)  # at the default unit costs, stated on each chart
+
+    @cached_property
+    def national(self):
+        from phb import national
+
+        return national.load(self.con, self.filters, self.info.synthetic)
+
 
 CATALOGUE = views.VIEWS  # every chart the pack can hold, each defined once for its page and the pack
 

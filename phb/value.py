@@ -28,7 +28,7 @@ withheld, or a group has fewer than `admissions.MIN_EVENTS` admissions in a wind
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 import numpy as np
@@ -98,19 +98,42 @@ CAVEATS = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass
 class ValueData:
     """The person-level rows of the analysis (never shown person by person), the admissions effect for
-    the sensitivity chart, and the unit costs the hospital costs were worked out at."""
+    the sensitivity chart, and the unit costs the hospital costs were worked out at. The estimates are
+    worked out once, when first asked for, and kept with the data."""
 
     people: pd.DataFrame
     effect_people: pd.DataFrame
     unit_costs: tuple[tuple[str, float], ...]
     price_base: str
+    memo: dict = field(default_factory=dict)
 
     @property
     def unit_cost(self) -> dict[str, float]:
         return dict(self.unit_costs)
+
+    @property
+    def headline(self) -> Estimate | None:
+        """The estimate for all of the selection."""
+        if "headline" not in self.memo:
+            self.memo["headline"] = estimate(self.people)
+        return self.memo["headline"]
+
+    @property
+    def effect(self) -> admissions.Effect | None:
+        """The budget effect on emergency admissions (for the sensitivity to it)."""
+        if "effect" not in self.memo:
+            self.memo["effect"] = admissions.did_effect(self.effect_people)
+        return self.memo["effect"]
+
+    def scopes(self, names: dict[str, str]) -> pd.DataFrame:
+        """by_scope, worked out once per set of site names."""
+        key = ("scopes", tuple(names.items()))
+        if key not in self.memo:
+            self.memo[key] = by_scope(self, names)
+        return self.memo[key]
 
 
 def load(
@@ -366,6 +389,25 @@ def sentence(result: NetCost | None) -> str:
     )
 
 
+def pounds(value: float) -> str:
+    """A net figure with its sign before the pound sign: £1,110 or -£2,100."""
+    return ("-" if value < 0 else "") + f"£{abs(value):,.0f}"
+
+
+def headline_title(result: NetCost | None) -> str:
+    """The finding as a chart title, honest about chance."""
+    if result is None:
+        return "Net cost per budget holder per year"
+    if result.low > 0:
+        return f"Budgets cost about £{result.net:,.0f} a year per holder more than they saved in hospital care"
+    if result.high < 0:
+        return f"Budgets saved about £{-result.net:,.0f} a year per holder in hospital care, net of their cost"
+    return (
+        f"Budgets cost about what they saved in hospital care, within chance (net {pounds(result.net)} a year per "
+        "holder)"
+    )
+
+
 def _signed(value: float) -> str:
     """A net figure in words for an interval: a cost of £x or a saving of £x."""
     return f"a saving of {_pounds(value)}" if value < 0 else f"a cost of {_pounds(value)}"
@@ -512,7 +554,7 @@ def by_scope(data: ValueData, names: dict[str, str]) -> pd.DataFrame:
 def facts_block(data: ValueData) -> dict:
     """The `value_for_money` block of `phb facts`: net cost per holder per year with its interval, the
     break-even bed-day cost, the unit costs and their price base, and the method."""
-    est = estimate(data.people)
+    est = data.headline
     r = None if est is None else est.result
     return {
         "net_cost_per_holder_year_gbp": None if r is None else r.net,
