@@ -1020,7 +1020,7 @@ def sensitivity_line(
             .mark_text(align="left", dx=4, color=PINK, fontSize=12, baseline="top")
             .encode(x="x:Q", y=alt.value(4 + 16 * i), text="label:N")
         )
-    return alt.layer(*layers).properties(title=finding_title(title, subtitle, width=100), height=300, width=640)
+    return alt.layer(*layers).properties(title=finding_title(title, subtitle, width=100), height=300, autosize=PLOT_ONLY)
 
 
 def national_picture(frame: pd.DataFrame, title: str, subtitle: str) -> alt.LayerChart:
@@ -1049,5 +1049,5 @@ def national_picture(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Laye
     )
     labels = base.mark_text(dy=-12, fontSize=11, color=TEXT).encode(text="value_text:N")
     return alt.layer(line, points, labels).properties(
-        title=finding_title(title, subtitle, width=90), height=280, width=560
+        title=finding_title(title, subtitle, width=90), height=280, autosize=PLOT_ONLY
     )

@@ -14,6 +14,12 @@ DEFAULT_WAREHOUSE = PROJECT_ROOT / ".warehouse" / "phb.duckdb"
 # 2011/12 reference costs (docs/PILOT_FACTS.md): the unit cost used where an admission has no cost.
 DEFAULT_UNIT_COSTS_GBP = {"mental_health": 334.0, "general_acute": 400.0}
 PRICE_BASE = "2011/12 prices"
+UNIT_COST_SOURCE = (
+    "Defaults: mental health £334 per bed day, the national average cost of a mental health admitted patient day "
+    "across the care clusters in the Department of Health's Reference Costs 2011-12 (clusters ranged from £319 to "
+    "£366); general acute £400 per bed day, an assumption of this dashboard with no published source checked. "
+    "Both at 2011/12 prices (docs/PILOT_FACTS.md)."
+)
 
 SOURCE_NOTE = "Source: PHB mental health pilot extract"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from phb import admissions, compare, overview, spending, uptake
+from phb import admissions, compare, overview, spending, uptake, value
 from phb.filters import Filters
 from phb.queries import run_query
 from phb.warehouse import WarehouseInfo, connect
@@ -27,12 +27,14 @@ def facts(warehouse: Path, info: WarehouseInfo, filters: Filters) -> dict:
             admissions.facts_blocks(admissions.load(con, filters)),
             compare.facts_blocks(compare.load(con, filters), names),
         ]
+        value_block = value.facts_block(value.load(con, filters))
     figures = overview.headline(data)
     for blocks in extras:
         for code, extra in blocks.items():
             block = figures["all_sites"] if code is None else figures["sites"].get(code)
             if block is not None:
                 block.update(extra)
+    figures["all_sites"]["value_for_money"] = value_block
     return {
         "data_version": info.data_version,
         "built_at": info.built_at,
