@@ -1037,7 +1037,7 @@ def national_picture(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Laye
     domain = sorted(frame["series"].unique())  # the national series sorts first ("England ...")
     colours = alt.Scale(domain=domain, range=[NHS_BLUE, ORANGE][: len(domain)])
     base = _chart(frame).encode(
-        x=alt.X("period:T", title=None, axis=alt.Axis(format="%Y")),
+        x=alt.X("period:T", title=None, axis=alt.Axis(format="%Y", tickCount="year")),
         y=alt.Y("value:Q", title="People (log scale)", scale=alt.Scale(type="log"), axis=alt.Axis(format=",.0f")),
         color=alt.Color("series:N", title=None, scale=colours),
         tooltip=tip,
@@ -1047,7 +1047,7 @@ def national_picture(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Laye
     points = base.mark_point(filled=True, size=90).encode(
         shape=alt.Shape("series:N", scale=alt.Scale(domain=domain, range=["circle", "diamond"][: len(domain)]), legend=None)
     )
-    labels = base.mark_text(dy=-12, fontSize=11, color=TEXT).encode(text="value_text:N")
+    labels = base.mark_text(dy=-12, fontSize=11, color=TEXT, align="left", dx=-6).encode(text="text:N")
     return alt.layer(line, points, labels).properties(
         title=finding_title(title, subtitle, width=90), height=280, autosize=PLOT_ONLY
     )
