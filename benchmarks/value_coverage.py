@@ -80,9 +80,13 @@ def main(argv: list[str] | None = None) -> int:
             f"{label}: coverage {hits}/{n} = {100 * hits / n:.1f}% (95% Wilson {100 * lo:.1f}% to {100 * hi:.1f}%); "
             f"mean error £{statistics.fmean(r[est] - r['truth'] for r in done):,.0f}; "
             f"mean width £{statistics.fmean(r[high] - r[low] for r in done):,.0f}; "
-            f"truth below interval {sum(r['truth'] < r[low] for r in done)}, above {sum(r['truth'] > r[high] for r in done)}"
+            f"truth below interval {sum(r['truth'] < r[low] for r in done)}, "
+            f"above {sum(r['truth'] > r[high] for r in done)}"
         )
-    print(f"scale {args.scale}, effect {args.effect}, {args.replicates} bootstrap resamples, {len(rows) - n} not estimated")
+    print(
+        f"scale {args.scale}, effect {args.effect}, {args.replicates} bootstrap resamples, "
+        f"{len(rows) - n} not estimated"
+    )
     return 0
 
 

@@ -87,7 +87,9 @@ if result is not None:
     st.markdown(value.effect_sentence(data.headline, data.effect))
     ui.show_view(views.EFFECT_SENSITIVITY, data, names)
 else:
-    st.info("Nothing to show: value for money cannot be estimated for this selection.", icon=":material/visibility_off:")
+    st.info(
+        "Nothing to show: value for money cannot be estimated for this selection.", icon=":material/visibility_off:"
+    )
 
 # Caveats ----------------------------------------------------------------------------------------------------
 st.header("What this does not count, and why it may mislead")

@@ -104,6 +104,7 @@ COLUMNS = {
     **dict.fromkeys(["shape", "spend_text", "tip", "admissions_text", "ci_text", "budgets_text"], "label"),
     "period_start": "label",
     **dict.fromkeys(["series", "source", "confidence"], "label"),  # value for money and the national picture
+    "published": "figure",  # a published national figure (data/reference), not pilot data
     **dict.fromkeys(["cost_text", "days_text", "holders_text", "median_text", "q1_text", "q3_text"], "label"),
     **dict.fromkeys(["option_order", "referred_text", "rule_name", "setting", "share_text", "variation_name"], "label"),
     **dict.fromkeys(["characteristic", "finding", "direction", "differs"], "label"),
@@ -978,7 +979,11 @@ def net_cost_forest(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart
         .mark_text(align="left", color=TEXT, fontSize=12)
         .encode(y=alt.Y("label:N", title=None, scale=rows, axis=None), x=alt.value(0), text="text:N")
     )
-    zero = _chart(pd.DataFrame({"x": [0.0]})).mark_rule(color=TEXT, strokeDash=[4, 4]).encode(x=alt.X("x:Q", scale=x_scale))
+    zero = (
+        _chart(pd.DataFrame({"x": [0.0]}))
+        .mark_rule(color=TEXT, strokeDash=[4, 4])
+        .encode(x=alt.X("x:Q", scale=x_scale))
+    )
     plot = alt.layer(zero, interval, point).properties(width=420, height=30 * len(data))
     table = labels.properties(width=230, height=30 * len(data), title="£ per holder per year (95% interval)")
     return alt.hconcat(plot, table, spacing=10).properties(title=finding_title(title, subtitle, width=100))
@@ -1020,7 +1025,9 @@ def sensitivity_line(
             .mark_text(align="left", dx=4, color=PINK, fontSize=12, baseline="top")
             .encode(x="x:Q", y=alt.value(4 + 16 * i), text="label:N")
         )
-    return alt.layer(*layers).properties(title=finding_title(title, subtitle, width=100), height=300, autosize=PLOT_ONLY)
+    return alt.layer(*layers).properties(
+        title=finding_title(title, subtitle, width=100), height=300, autosize=PLOT_ONLY
+    )
 
 
 def national_picture(frame: pd.DataFrame, title: str, subtitle: str) -> alt.LayerChart:
@@ -1038,14 +1045,16 @@ def national_picture(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Laye
     colours = alt.Scale(domain=domain, range=[NHS_BLUE, ORANGE][: len(domain)])
     base = _chart(frame).encode(
         x=alt.X("period:T", title=None, axis=alt.Axis(format="%Y", tickCount="year")),
-        y=alt.Y("value:Q", title="People (log scale)", scale=alt.Scale(type="log"), axis=alt.Axis(format=",.0f")),
+        y=alt.Y("published:Q", title="People (log scale)", scale=alt.Scale(type="log"), axis=alt.Axis(format=",.0f")),
         color=alt.Color("series:N", title=None, scale=colours),
         tooltip=tip,
     )
     national = base.transform_filter("datum.series != 'Mental health pilots: budgets in place at pilot end'")
     line = national.mark_line(strokeDash=[2, 2])
     points = base.mark_point(filled=True, size=90).encode(
-        shape=alt.Shape("series:N", scale=alt.Scale(domain=domain, range=["circle", "diamond"][: len(domain)]), legend=None)
+        shape=alt.Shape(
+            "series:N", scale=alt.Scale(domain=domain, range=["circle", "diamond"][: len(domain)]), legend=None
+        )
     )
     labels = base.mark_text(dy=-12, fontSize=11, color=TEXT, align="left", dx=-6).encode(text="text:N")
     return alt.layer(line, points, labels).properties(

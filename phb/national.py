@@ -51,7 +51,7 @@ def picture(pilots_at_end, pilot_end, synthetic: bool) -> pd.DataFrame:
             "period": r.period_end.strftime("%Y-%m-%d"),
             "label": f"{r.financial_year} {r.quarter}",
             "series": NATIONAL,
-            "value": float(r.people),
+            "published": float(r.people),
             "value_text": f"{r.people:,}",
             "text": f"{r.people:,}",
             "source": _source_name(r.source_url),
@@ -67,7 +67,7 @@ def picture(pilots_at_end, pilot_end, synthetic: bool) -> pd.DataFrame:
                 "period": pd.Timestamp(pilot_end).strftime("%Y-%m-%d"),
                 "label": "Pilot end",
                 "series": PILOTS,
-                "value": shown,
+                "published": shown,
                 "value_text": disclosure.words(pilots_at_end),
                 "text": f"the pilots: {disclosure.words(pilots_at_end)}",
                 "source": "this dashboard's extract" + (" (synthetic data)" if synthetic else ""),
@@ -78,13 +78,23 @@ def picture(pilots_at_end, pilot_end, synthetic: bool) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def points_in_words(frame: pd.DataFrame) -> str:
+    """Each point in words, with its source and confidence, for the pack's notes."""
+    return " ".join(
+        f"{r.label}: {r.value_text} people (published national figure; {r.source}; confidence {r.confidence})."
+        if r.series == NATIONAL
+        else f"The pilots at pilot end: about {r.value_text} budgets in place ({r.source})."
+        for r in frame.itertuples()
+    )
+
+
 def title(frame: pd.DataFrame) -> str:
     """The finding: how far the national programme went beyond the pilots."""
     national = frame[frame["series"] == NATIONAL]
     pilots = frame[frame["series"] == PILOTS]
     q4 = national[national["label"].str.endswith("Q4")]
     last = q4.iloc[-1] if len(q4) else national.iloc[-1]
-    text = f"{int(last['value']):,} people received a personal health budget in England in {last['label']}"
+    text = f"{int(last['published']):,} people received a personal health budget in England in {last['label']}"
     if len(pilots):
         text += f", against about {pilots['value_text'].iloc[0]} budgets in the seven mental health pilots"
     return text

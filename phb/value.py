@@ -20,7 +20,9 @@ mental health bed days and general acute costs in each window) is shown as money
 (`disclosure.money` / `disclosure.days`: withheld under 8 contributors or where two people make up
 more than 90% of it, otherwise moved by a published fraction of the largest contribution and rounded),
 and the published figures are worked out from those shown totals over the person-years; the interval's
-distance on each side of the estimate comes from the bootstrap. Net costs and their intervals are then
+distance on each side of the estimate comes from the bootstrap, each resample carrying its own draw of that
+disclosure noise (a fraction from the published magnitude table times each total's largest contribution), so
+the interval allows for the noise as well as for sampling. Net costs and their intervals are then
 rounded to 3 significant figures, never finer than £10 (`disclosure.derived_money`). Where any total is
 withheld, or a group has fewer than `admissions.MIN_EVENTS` admissions in a window, nothing is estimated.
 """
@@ -78,9 +80,17 @@ METHOD_NOTE = (
     "that are skewed (most people have none, a few have long stays); the percentile method. Sites are strata, "
     "not a sample of sites. Disclosure control: the estimate is worked out from spending and hospital cost "
     "totals as they may be shown (withheld under 8 people or where two people make up most of a total, "
-    "otherwise moved and rounded), the interval's width from the bootstrap; net costs and intervals are rounded "
+    "otherwise moved and rounded), the interval's width from the bootstrap, each resample with its own draw of that "
+    "disclosure noise; net costs and intervals are rounded "
     f"to 3 significant figures, never finer than £{disclosure.DERIVED_MONEY_UNIT}. Not estimated where a total is "
     f"withheld or a group has fewer than {admissions.MIN_EVENTS} admissions in a window."
+)
+
+# The method in a sentence for the pack's notes (the page and exports carry METHOD_NOTE in full).
+PACK_METHOD = (
+    "Method: difference in differences per person-year; a person-level bootstrap resampling people within each "
+    "site and group with a fixed seed, percentile 95% interval; worked out from disclosure-controlled totals and "
+    "rounded to three significant figures."
 )
 
 CAVEATS = (
@@ -136,9 +146,7 @@ class ValueData:
         return self.memo[key]
 
 
-def load(
-    con: duckdb.DuckDBPyConnection, filters: Filters, unit_costs: dict[str, float] | None = None
-) -> ValueData:
+def load(con: duckdb.DuckDBPyConnection, filters: Filters, unit_costs: dict[str, float] | None = None) -> ValueData:
     """Run the value-for-money page's queries for a selection at the given unit costs (GBP per bed day)."""
     from phb.config import DEFAULT_UNIT_COSTS_GBP, PRICE_BASE
 
@@ -239,11 +247,13 @@ def _cell(part: pd.DataFrame, column: str) -> float | str | None:
     return rule(float(values.sum()), int(contributing.sum()), top1, top2, mkey)
 
 
-def shown_totals(people: pd.DataFrame) -> np.ndarray | None:
+def shown_totals(people: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
     """Group totals with every money and day total as it may be shown (person-years and admissions are not
-    published, only used as denominators and to check there are enough admissions); None where any total is
-    withheld, a group is empty, or a group has fewer than MIN_EVENTS admissions in a window."""
+    published, only used as denominators and to check there are enough admissions), and each shown total's
+    largest single contribution (what its disclosure noise is a fraction of; 0 for the others); None where any
+    total is withheld, a group is too small, or a group has fewer than MIN_EVENTS admissions in a window."""
     totals = group_totals(people)
+    tops = np.zeros_like(totals)
     for g, grp in enumerate(GROUPS):
         part = people[people["grp"] == grp]
         if len(part) < disclosure.THRESHOLD or min(totals[g, _I["years_pre"]], totals[g, _I["years_post"]]) <= 0:
@@ -257,7 +267,18 @@ def shown_totals(people: pd.DataFrame) -> np.ndarray | None:
             if not disclosure.usable(shown, 1):
                 return None
             totals[g, _I[column]] = float(shown)
-    return totals
+            tops[g, _I[column]] = float(np.abs(part[column].to_numpy(dtype=float)).max())
+    return totals, tops
+
+
+def disclosure_noise(tops: np.ndarray, replicates: int, seed: int = SEED) -> np.ndarray:
+    """Draws of the disclosure noise on each shown total: a fraction from the published magnitude table (each
+    cell key equally likely) times the total's largest contribution; (replicates, 2, len(COLUMNS))."""
+    from phb import mtable
+
+    fractions = np.array([mtable.m(k) for k in range(mtable.KEYS)])
+    rng = np.random.default_rng([seed, 1])
+    return rng.choice(fractions, size=(replicates, *tops.shape)) * tops[None, :, :]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -300,12 +321,14 @@ def estimate(people: pd.DataFrame, replicates: int = REPLICATES, seed: int = SEE
     people = people[(people["years_pre"] > 0) & (people["years_post"] > 0)]
     if not len(people) or set(people["grp"]) != set(GROUPS):
         return None
-    shown_tot = shown_totals(people)
-    if shown_tot is None:
+    disclosed = shown_totals(people)
+    if disclosed is None:
         return None
+    shown_tot, tops = disclosed
     shown = {k: float(v) for k, v in _parts(shown_tot).items()}
     raw = {k: float(v) for k, v in _parts(group_totals(people)).items()}
-    boot = _parts(bootstrap_totals(people, replicates, seed))
+    # each resample carries a fresh draw of the disclosure noise too, so the interval allows for both
+    boot = _parts(bootstrap_totals(people, replicates, seed) + disclosure_noise(tops, replicates, seed))
     low, high = percentile_interval(boot["net"])
     net = shown["net"]
     # the interval's reach on each side from the bootstrap, placed around the published estimate
@@ -414,7 +437,7 @@ def _signed(value: float) -> str:
 
 
 def break_even_sentence(result: NetCost | None, unit_cost: float) -> str:
-    """"Budgets pay for themselves if a mental health bed day costs more than £X", or that they do not."""
+    """ "Budgets pay for themselves if a mental health bed day costs more than £X", or that they do not."""
     if result is None:
         return ""
     if result.break_even is None:
@@ -565,6 +588,8 @@ def facts_block(data: ValueData) -> dict:
         "break_even_ci_gbp": None if r is None or r.break_even is None else [r.break_even_low, r.break_even_high],
         "unit_costs_gbp_per_bed_day": data.unit_cost,
         "price_base": data.price_base,
-        "note": TOO_FEW if r is None else "difference in differences per person-year; person-level bootstrap "
+        "note": TOO_FEW
+        if r is None
+        else "difference in differences per person-year; person-level bootstrap "
         f"({REPLICATES} resamples, seed {SEED}) within site and group, percentile 95% interval",
     }

@@ -321,8 +321,8 @@ UTILISATION = View(
 def _costs_note(data) -> str:
     c = data.unit_cost
     return (
-        f"Unit costs: mental health £{c['mental_health']:,.0f} and general acute £{c['general_acute']:,.0f} per bed day "
-        f"({data.price_base}), where the extract gives no cost."
+        f"Unit costs: mental health £{c['mental_health']:,.0f} and general acute £{c['general_acute']:,.0f} per bed "
+        f"day ({data.price_base}), where the extract gives no cost."
     )
 
 
@@ -343,7 +343,7 @@ def _value_by_scope_notes(data, names):
         + " Sites and management options are in a fixed order, not ranked: their intervals overlap widely. "
         + _costs_note(data)
         + " "
-        + value.METHOD_NOTE
+        + value.PACK_METHOD
     )
 
 
@@ -461,9 +461,11 @@ NATIONAL_PICTURE = View(
     "place at pilot end. Hover for each figure's source and confidence.",
     "Line chart of national personal health budget numbers over time, log scale, with the pilots' budgets beside",
     "the national figures file could not be read",
-    lambda data, names: national.NOTE
-    + " "
-    + " ".join(f"{r.label}: {r.value_text} ({r.source}; confidence {r.confidence})." for r in data.itertuples()),
+    lambda data, names: (
+        national.NOTE
+        + " "
+        + " ".join(f"{r.label}: {r.value_text} ({r.source}; confidence {r.confidence})." for r in data.itertuples())
+    ),
 )
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import pytest
 
-from phb import admissions, charts, compare, disclosure, overview, spending, uptake
+from phb import admissions, charts, compare, disclosure, national, overview, spending, uptake
+from phb import value as value_for_money
 from phb.filters import Filters
 from phb.warehouse import connect
 
@@ -23,6 +25,8 @@ def frames(bundled_warehouse):
         sp = spending.load(con, filters, info.period_end)
         ad = admissions.load(con, filters)
         cmp = compare.load(con, filters)
+        val = value_for_money.load(con, filters)
+        nat = national.load(con, filters, True)
     block = overview.headline(ov)["all_sites"]
     plan_frame, targets = uptake.budgets_against_plan(up, names)
     rates, overall = uptake.uptake_by_site(up, names)
@@ -53,6 +57,16 @@ def frames(bundled_warehouse):
         "_admissions_funnel": charts.funnel(*compare.admissions_funnel(cmp, names), 1.0, "E", "O/E", "t", "s", ".2f"),
         "bed_days_cost": charts.bed_days_cost(admissions.bed_days(ad), "2011/12 prices", "t", "s"),
         "effect_bars": charts.effect_bars(admissions.effect_bars(admissions.did_effect(ad.people)), "t", "s"),
+        "net_cost_forest": charts.net_cost_forest(val.scopes(names), "t", "s"),
+        "sensitivity_line": charts.sensitivity_line(
+            value_for_money.unit_cost_curve(val.headline, 334),
+            pd.DataFrame({"x": [334.0], "label": ["used"]}),
+            "x",
+            ",.0f",
+            "t",
+            "s",
+        ),
+        "national_picture": charts.national_picture(nat, "t", "s"),
         "_block": block,
     }
 
@@ -76,6 +90,9 @@ BUILDERS = [
     "effect_bars",
     "bed_days_cost",
     "funnel",
+    "net_cost_forest",
+    "sensitivity_line",
+    "national_picture",
 ]
 
 
@@ -159,6 +176,12 @@ ALLOWED_COLUMNS = {
                       "window"},
     "funnel": {"band", "c", "count", "count_text", "denominator", "label_y", "limit", "position", "side", "site",
                "value", "value_text"},
+    # value for money: net costs per holder-year and their intervals, rounded to 3 significant figures (>= £10)
+    "net_cost_forest": {"all", "by", "high", "label", "low", "note", "shape", "site", "text", "value", "x"},
+    "sensitivity_line": {"c", "high", "label", "low", "value", "x"},
+    # published national figures (data/reference) with source and confidence, and the pilots' shown count
+    "national_picture": {"confidence", "label", "note", "period", "published", "series", "source", "text",
+                         "value_text"},
 }  # fmt: skip
 
 

@@ -240,10 +240,12 @@ def test_national_figures_are_read_from_the_reference_file_with_their_sources():
     point = picture[picture["label"] == "2023-24 Q4"].iloc[0]
     assert point["source"] == "digital.nhs.uk" and point["confidence"].startswith("high")
     pilots = picture[picture["series"] == national.PILOTS].iloc[0]
-    assert pilots["value"] == 320 and "synthetic" in pilots["source"]
+    assert pilots["published"] == 320 and "synthetic" in pilots["source"]
     assert "188,489" in national.title(picture)
     # a withheld pilots' count is left out, never drawn
-    assert (national.picture(disclosure.SUPPRESSED, pd.Timestamp("2016-03-31"), True)["series"] == national.PILOTS).sum() == 0
+    assert (
+        national.picture(disclosure.SUPPRESSED, pd.Timestamp("2016-03-31"), True)["series"] == national.PILOTS
+    ).sum() == 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -266,7 +268,9 @@ def test_the_value_page_states_the_net_cost_and_shows_no_unrounded_figure(bundle
     # no figure with pence or an unrounded pound figure anywhere on the page
     for pounds in pd.Series(text).str.extractall(r"£([\d,]+(?:\.\d+)?)")[0]:
         number = float(pounds.replace(",", ""))
-        assert number == disclosure.derived_money(number) or number in (319, 334, 366, 400), pounds  # published unit costs
+        assert number == disclosure.derived_money(number) or number in (319, 334, 366, 400), (
+            pounds
+        )  # published unit costs
 
 
 def test_facts_has_a_value_for_money_block(bundled_warehouse):
