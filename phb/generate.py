@@ -726,12 +726,12 @@ def _build_admissions(
     return rows
 
 
-def expected_emergency_cost() -> float:
-    """The expected cost of one emergency admission as the analysis costs it (the extract's cost where given,
-    else bed days times UNIT_COST_GBP): mental health with MENTAL_HEALTH_SHARE, lognormal stays (worked out by
-    quadrature over the normal), general acute negative binomial stays (a given cost counts a same-day stay as
-    one day). Stays still open at the end of the data (costed at bed days so far) are ignored: a few in
-    thousands."""
+def _mean_stays_and_costs() -> dict[str, tuple[float, float]]:
+    """Per admission method: the mean number of days a person is kept from another admission (the stay plus the
+    day of discharge, as _drop_overlaps rules) and the expected cost as the analysis costs it (the extract's cost
+    where given, else bed days times UNIT_COST_GBP), from the stay models: mental health lognormal (worked out by
+    quadrature over the normal), general acute negative binomial (a given cost counts a same-day stay as one
+    day). Stays still open at the end of the data are ignored: a few in thousands."""
     z = np.linspace(-9.0, 9.0, 36001)
     weight = np.exp(-0.5 * z**2)
     weight /= weight.sum()
@@ -742,8 +742,18 @@ def expected_emergency_cost() -> float:
     acute_days, same_day = ACUTE_LOS_MEAN_DAYS, p**ACUTE_LOS_NB_SIZE
     mental = UNIT_COST_GBP["mental_health"] * mh_days * (given * noise + COST_BLANK_SHARE)
     acute = UNIT_COST_GBP["general_acute"] * (given * noise * (acute_days + same_day) + COST_BLANK_SHARE * acute_days)
-    share = MENTAL_HEALTH_SHARE["emergency"]
-    return share * mental + (1 - share) * acute
+    return {
+        method: (
+            (share * mh_days + (1 - share) * acute_days + 1) / DAYS_PER_YEAR,
+            share * mental + (1 - share) * acute,
+        )
+        for method, share in MENTAL_HEALTH_SHARE.items()
+    }
+
+
+def expected_emergency_cost() -> float:
+    """The expected cost of one emergency admission as the analysis costs it."""
+    return _mean_stays_and_costs()["emergency"][1]
 
 
 def value_for_money_truth(
@@ -755,34 +765,46 @@ def value_for_money_truth(
 ) -> dict[str, Any]:
     """The true net cost per budget holder per year that the value-for-money page estimates, from what the
     generator knows: money spent from budgets in the 12 months from each budget start (as written) per
-    holder-year, less the expected fall in hospital costs the budget causes (each holder's true emergency rate
-    times one less their site's true effect, times the expected cost of an emergency admission, over the same
-    holder-years). Only emergency admissions change with a budget, so only they enter the saving. Holder-years
-    count the time the data period covers, as the analysis does. The expectation ignores admissions the
-    generator drops because the person is still in hospital, so the realised saving is a little smaller."""
+    holder-year, less the expected fall in hospital costs the budget causes over the same holder-years.
+
+    The fall: for each holder, the expected admissions kept in the year after, without a budget (emergency rate
+    times 1) less with it (times the site's true effect), each method at its expected cost. Admissions that
+    start while the person is still in hospital are dropped (_drop_overlaps), so of admissions arriving at a total
+    rate L a year, each keeping the person in hospital for t years on average, L / (1 + L t) a year are kept (a
+    Poisson process with dead time); fewer emergency admissions also let a few more elective and other ones through,
+    which is counted. Holder-years count the time the data period covers, as the analysis does."""
     holder = (people["outcome"] == "budget_in_place") & ~np.isnat(people["index_date"])
     index = people["index_date"][holder].astype("datetime64[D]")
     end = np.minimum(add_months(index, WINDOW_MONTHS).astype("datetime64[D]"), period[1] + np.timedelta64(1, "D"))
     years = (end - index).astype(np.int64) / DAYS_PER_YEAR
     site_effect = np.array([effects[str(s)][0] for s in people["site_code"][holder]])
-    fewer = float((base[holder] * (1 - site_effect) * years).sum())
+    rate = base[holder]
+    stays = _mean_stays_and_costs()
+    relative = {"elective": ELECTIVE_RATE_RATIO, "other": OTHER_RATE_RATIO}
+
+    def kept_cost(emergency: np.ndarray) -> np.ndarray:
+        rates = {"emergency": rate * emergency, **{m: rate * r for m, r in relative.items()}}
+        busy = sum(rates[m] * stays[m][0] for m in rates)
+        return sum(rates[m] * stays[m][1] for m in rates) / (1 + busy)
+
+    saving_each = (kept_cost(np.ones_like(rate)) - kept_cost(site_effect)) * years
+    fewer = float((rate * (1 - site_effect) * years).sum())
     at = {pid: i for i, pid in enumerate(people["person_id"][holder].tolist())}
     who = np.array([at.get(pid, -1) for pid in spend["person_id"].tolist()])
     paid = spend["paid_on"].astype("datetime64[D]")
     inside = (who >= 0) & (paid >= index[np.maximum(who, 0)]) & (paid < end[np.maximum(who, 0)])
     spent = float(spend["amount_gbp"][inside].sum())
     holder_years = float(years.sum())
-    cost = expected_emergency_cost()
-    saving = cost * fewer / holder_years
+    saving = float(saving_each.sum()) / holder_years
     return {
         "note": (
             "Truth for the value-for-money page, at the generator's unit costs: spending from budgets in the 12 "
             "months from the budget start per holder-year, less the expected fall in hospital costs caused by "
-            "budgets (true emergency rates x (1 - site effect) x expected cost of an emergency admission) per "
-            "holder-year. Ignores admissions dropped while a person is still in hospital."
+            "budgets per holder-year (expected admissions kept without and with the budget, allowing for "
+            "admissions dropped while a person is in hospital, each at its expected cost)."
         ),
-        "expected_cost_per_emergency_admission_gbp": _rounded(cost),
-        "emergency_admissions_avoided_per_holder_year": _rounded(fewer / holder_years),
+        "expected_cost_per_emergency_admission_gbp": _rounded(stays["emergency"][1]),
+        "emergency_admissions_avoided_per_holder_year_before_overlaps": _rounded(fewer / holder_years),
         "spend_per_holder_year_gbp": _rounded(spent / holder_years),
         "hospital_saving_per_holder_year_gbp": _rounded(saving),
         "net_cost_per_holder_year_gbp": _rounded(spent / holder_years - saving),
