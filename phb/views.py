@@ -458,7 +458,7 @@ NATIONAL_PICTURE = View(
     _national,
     "Published national figures, not pilot data: people who received a personal health budget in England in the "
     "financial year to date (NHS Digital; all kinds of budget), log scale. The diamond is the pilots' budgets in "
-    "place at pilot end. Hover for each figure's source and confidence.",
+    "place at pilot end. Each figure's source and confidence are in its tooltip and in the notes.",
     "Line chart of national personal health budget numbers over time, log scale, with the pilots' budgets beside",
     "the national figures file could not be read",
     lambda data, names: (
