@@ -425,7 +425,7 @@ def _effect_sensitivity(data, names, subtitle):
         "Admissions rate ratio with budgets (1 = no effect)",
         ".2f",
         head,
-        subtitle,
+        f"{subtitle} {_costs_note(data)}",
     )
 
 
