@@ -96,14 +96,14 @@ PACK_METHOD = (
 CAVEATS = (
     "What is not counted: social care, primary care (GP), community mental health and A&E attendances that did "
     "not lead to an admission, and the cost of running the budget scheme (care co-ordination, brokerage, "
-    "support planning, audit), which the 2012 national evaluation found can be substantial.",
+    "support planning, audit).",
     "The comparison group was not chosen at random: people not offered a budget may differ from those who took "
     "one in ways the data do not show, and a difference in differences assumes both groups' hospital costs "
     "would have changed alike without budgets.",
     "Both groups were picked soon after a crisis, so their hospital use falls anyway (regression to the mean); "
     "the comparison group's fall stands for that, and only the difference beyond it is credited to budgets.",
-    "Money spent from budgets is in cash of the years paid (2014 to 2016); unit costs for bed days are at the "
-    "price base stated, so the two are a few years apart in prices.",
+    "Money spent from budgets is in cash of the years it was paid; unit costs for bed days are at the price base "
+    "stated, so the two sides may be some years apart in prices.",
     "One year after the index date only: savings (or costs) that come later are not counted.",
 )
 
