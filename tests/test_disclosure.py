@@ -141,9 +141,8 @@ def test_a_chart_column_must_be_declared_with_its_kind():
     "kind, good, bad",
     [
         # money totals: 3 significant figures, never finer than GBP 100 (769,000; 12,400; 3,300)
-        ("money",
-         [769000.0, 12400, -4400.0, "£12,400", "£1.2m", "£4.1m", "-£4.1m", "*", None,
-          "withheld (fewer than 8 people)"],
+        ("money", [769000.0, 12400, -4400.0, "£12,400", "£1.2m", "£4.1m", "-£4.1m", "*", None,
+                   "withheld (fewer than 8 people)"],
          [4760.84, 12450, 1234500, "£4,761", "£12,450", "twelve"]),
         # days: 3 significant figures, never finer than 5 days
         ("days", [1240, 45, 10, "1,240"], [1235, 47, 12]),
