@@ -105,6 +105,7 @@ COLUMNS = {
     "period_start": "label",
     **dict.fromkeys(["series", "source", "confidence"], "label"),  # value for money and the national picture
     "published": "figure",  # a published national figure (data/reference), not pilot data
+    "unit_costs": "label",  # the bed-day unit costs a value-for-money chart was worked out at
     **dict.fromkeys(["cost_text", "days_text", "holders_text", "median_text", "q1_text", "q3_text"], "label"),
     **dict.fromkeys(["option_order", "referred_text", "rule_name", "setting", "share_text", "variation_name"], "label"),
     **dict.fromkeys(["characteristic", "finding", "direction", "differs"], "label"),

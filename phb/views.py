@@ -326,8 +326,13 @@ def _costs_note(data) -> str:
     )
 
 
+def _with_costs(frame: pd.DataFrame, data) -> pd.DataFrame:
+    """The chart's rows with the unit costs they were worked out at, so the data export (CSV) states them too."""
+    return frame.assign(unit_costs=_costs_note(data))
+
+
 def _value_by_scope(data, names, subtitle):
-    frame = data.scopes(names)
+    frame = _with_costs(data.scopes(names), data)
     if not frame["value"].notna().any():
         return None
     head = value.headline_title(data.headline.result if data.headline is not None else None)
@@ -375,7 +380,7 @@ def _break_even(data, names, subtitle):
         else "Budgets do not pay for themselves at any bed-day cost in this range"
     )
     return charts.sensitivity_line(
-        value.unit_cost_curve(est, used),
+        _with_costs(value.unit_cost_curve(est, used), data),
         pd.DataFrame(marks),
         "Cost of a mental health bed day (£)",
         ",.0f",
@@ -420,7 +425,7 @@ def _effect_sensitivity(data, names, subtitle):
         else "Budgets could not pay for themselves through hospital savings alone"
     )
     return charts.sensitivity_line(
-        value.effect_curve(est),
+        _with_costs(value.effect_curve(est), data),
         pd.DataFrame(marks, columns=["x", "label"]),
         "Admissions rate ratio with budgets (1 = no effect)",
         ".2f",

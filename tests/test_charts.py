@@ -57,9 +57,9 @@ def frames(bundled_warehouse):
         "_admissions_funnel": charts.funnel(*compare.admissions_funnel(cmp, names), 1.0, "E", "O/E", "t", "s", ".2f"),
         "bed_days_cost": charts.bed_days_cost(admissions.bed_days(ad), "2011/12 prices", "t", "s"),
         "effect_bars": charts.effect_bars(admissions.effect_bars(admissions.did_effect(ad.people)), "t", "s"),
-        "net_cost_forest": charts.net_cost_forest(val.scopes(names), "t", "s"),
+        "net_cost_forest": charts.net_cost_forest(val.scopes(names).assign(unit_costs="£334"), "t", "s"),
         "sensitivity_line": charts.sensitivity_line(
-            value_for_money.unit_cost_curve(val.headline, 334),
+            value_for_money.unit_cost_curve(val.headline, 334).assign(unit_costs="£334"),
             pd.DataFrame({"x": [334.0], "label": ["used"]}),
             "x",
             ",.0f",
@@ -177,8 +177,9 @@ ALLOWED_COLUMNS = {
     "funnel": {"band", "c", "count", "count_text", "denominator", "label_y", "limit", "position", "side", "site",
                "value", "value_text"},
     # value for money: net costs per holder-year and their intervals, rounded to 3 significant figures (>= £10)
-    "net_cost_forest": {"all", "by", "high", "label", "low", "note", "shape", "site", "text", "value", "x"},
-    "sensitivity_line": {"c", "high", "label", "low", "value", "x"},
+    "net_cost_forest": {"all", "by", "high", "label", "low", "note", "shape", "site", "text", "unit_costs", "value",
+                        "x"},
+    "sensitivity_line": {"c", "high", "label", "low", "unit_costs", "value", "x"},
     # published national figures (data/reference) with source and confidence, and the pilots' shown count
     "national_picture": {"confidence", "label", "note", "period", "published", "series", "source", "text",
                          "value_text"},

@@ -302,4 +302,6 @@ def test_the_pack_can_hold_the_value_and_national_charts(bundled_warehouse):
     national_data = exports.chart_data(built[3].chart)
     assert {"source", "confidence"} <= set(national_data.columns)
     assert "£334" in built[0].notes and "2011/12" in built[0].notes  # unit costs stated in the pack
+    for chart in built[:3]:  # and in every value chart's data export
+        assert "£334" in exports.chart_data(chart.chart)["unit_costs"].iloc[0]
     assert views.VIEWS["break_even"].label.startswith("Break-even")
