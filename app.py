@@ -47,6 +47,7 @@ pages = [
     st.Page("pages/value.py", title="Value for money", icon=":material/savings:", url_path="value"),
     st.Page("pages/compare.py", title="Compare sites", icon=":material/compare_arrows:", url_path="compare"),
     st.Page("pages/briefing.py", title="Briefing pack", icon=":material/summarize:", url_path="briefing"),
+    st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data"),
 ]
 page = st.navigation(pages, position="sidebar")
 try:

@@ -50,6 +50,7 @@ TITLES = {
     "pages/value.py": "Value for money",
     "pages/compare.py": "Compare sites",
     "pages/briefing.py": "Briefing pack",
+    "pages/data.py": "Data",
 }
 SELECTIONS = {
     "everything": {},

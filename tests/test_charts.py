@@ -8,7 +8,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from phb import admissions, charts, compare, disclosure, national, overview, spending, uptake
+from phb import admissions, charts, compare, disclosure, national, overview, quality, spending, uptake
 from phb import value as value_for_money
 from phb.filters import Filters
 from phb.warehouse import connect
@@ -27,6 +27,7 @@ def frames(bundled_warehouse):
         cmp = compare.load(con, filters)
         val = value_for_money.load(con, filters)
         nat = national.load(con, filters, True)
+        volume = quality.volume_frame(quality.volume(con, info.period_end), "spend", names)
     block = overview.headline(ov)["all_sites"]
     plan_frame, targets = uptake.budgets_against_plan(up, names)
     rates, overall = uptake.uptake_by_site(up, names)
@@ -67,6 +68,7 @@ def frames(bundled_warehouse):
             "s",
         ),
         "national_picture": charts.national_picture(nat, "t", "s"),
+        "volume_by_month": charts.volume_by_month(volume, names, "t", "s"),
         "_block": block,
     }
 
@@ -93,6 +95,7 @@ BUILDERS = [
     "net_cost_forest",
     "sensitivity_line",
     "national_picture",
+    "volume_by_month",
 ]
 
 
@@ -183,6 +186,8 @@ ALLOWED_COLUMNS = {
     # published national figures (data/reference) with source and confidence, and the pilots' shown count
     "national_picture": {"confidence", "label", "note", "period", "published", "series", "source", "text",
                          "value_text"},
+    # rows per month as shown (blank where withheld) and why a month is unusual
+    "volume_by_month": {"count", "label", "month", "note", "site"},
 }  # fmt: skip
 
 
