@@ -76,7 +76,10 @@ medians as (
 )
 
 select
-    f.* exclude (level),
+    f.site_code, f.referred, f.referred_ckey, f.offered,
+    f.offered_ckey, f.plan_agreed, f.plan_agreed_ckey, f.budget_in_place,
+    f.budget_in_place_ckey, f.declined, f.declined_ckey, f.withdrawn,
+    f.withdrawn_ckey, f.in_planning, f.in_planning_ckey,
     m.median_days_to_budget
 from final as f
 left join medians as m on m.level = f.level and m.site_code is not distinct from f.site_code

@@ -16,7 +16,7 @@ with lines as (
 
 per_person as (
     select
-        grouping(management_option, category) as level,
+        grouping_id(management_option, category) as level,
         management_option,
         category,
         person_key,

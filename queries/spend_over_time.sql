@@ -18,7 +18,7 @@ with lines as (
 
 per_person as (
     select
-        grouping(period_start, category) as level,
+        grouping_id(period_start, category) as level,
         period_start,
         category,
         person_key,
