@@ -108,7 +108,7 @@ def session(remote: str | None = None):
                     .appName("phb-dashboard")
                     .config("spark.ui.enabled", "false")
                     .config("spark.ui.showConsoleProgress", "false")
-                    .config("spark.sql.shuffle.partitions", "4")
+                    .config("spark.sql.shuffle.partitions", "2")
                     .config("spark.sql.session.timeZone", "UTC")
                     .config("spark.driver.memory", "1g")
                     .getOrCreate()
@@ -183,7 +183,7 @@ def _load_folder(spark, data_dir: Path) -> tuple[str, tuple]:
         duck.execute("set enable_progress_bar = false")
         try:
             load_checked(duck, files)
-            period = duck.execute(_period_sql()).fetchone()
+            period = duck.execute(_period_sql()).fetchall()[0]
             arrows = {}
             for table, columns in contract.TABLES.items():
                 names = ", ".join(ident(c.name) for c in columns)

@@ -7,9 +7,11 @@ into Spark's: functions, casts, date arithmetic, FILTER clauses, GROUPING SETS, 
 parameter markers, still bound by the engine and never written into the text.
 
 Where DuckDB had a form of its own and a shared one exists, the query files use the shared one
-(generate_series rather than range, the standard UNPIVOT, grouping_id). Three things have no Spark
-counterpart that sqlglot writes, and are handled by the small transforms below, each applied to
-sqlglot's tree before Spark's SQL is written:
+(generate_series rather than range, the standard UNPIVOT, grouping() of one column at a time), and
+where the engines differ on a corner (Spark makes no row for the empty grouping set over no rows)
+the query says what it wants. Three things have no Spark counterpart that sqlglot writes, and one
+is typed differently; the small transforms below handle them, each applied to sqlglot's tree
+before Spark's SQL is written:
 
 1. DuckDB macros (queries/macros/): Spark SQL has none, so each call is replaced by the macro's
    body with the call's arguments in place of its parameters (a table macro becomes a subquery).
@@ -19,6 +21,10 @@ sqlglot's tree before Spark's SQL is written:
 3. `md5_number(x) % 256`, the record key (the MD5 digest's first byte, as DuckDB reads the digest
    as a little-endian number): on Spark `conv(substring(md5(x), 1, 2), 16, 10)`, the same byte from
    the digest's hex. Any other use of md5_number cannot be translated and says so.
+
+4. Division and averages: DuckDB's `/` and avg() give a DOUBLE, while Spark keeps DECIMAL operands
+   (a literal such as 365.25 is one) in DECIMAL, cut to 6 decimal places; so on Spark the divisor
+   and avg()'s argument are cast to DOUBLE, which gives DuckDB's values.
 
 A query that sqlglot cannot turn into Spark's SQL raises UntranslatableQuery with the reason.
 """
@@ -170,6 +176,22 @@ def _record_keys(tree: exp.Expression) -> exp.Expression:
     return tree
 
 
+def _double_arithmetic(tree: exp.Expression) -> exp.Expression:
+    """DuckDB's `a / b` and avg(x) are DOUBLE: on Spark, `a / cast(b as double)` and avg(cast(x as double))."""
+
+    def as_double(node: exp.Expression) -> exp.Expression:
+        return exp.Cast(this=node, to=exp.DataType.build("double"))
+
+    def rewrite(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Div):
+            node.set("expression", as_double(node.expression))
+        elif isinstance(node, exp.Avg):
+            node.set("this", as_double(node.this))
+        return node
+
+    return tree.transform(rewrite)
+
+
 def to_spark(sql: str) -> str:
     """The Spark SQL of a DuckDB query from queries/: macros inlined, then sqlglot with the
     transforms above. Raises UntranslatableQuery with the reason when it cannot be done."""
@@ -180,7 +202,7 @@ def to_spark(sql: str) -> str:
     trees = [t for t in trees if t is not None]
     if len(trees) != 1:
         raise UntranslatableQuery(f"a query file holds one statement, not {len(trees)}")
-    tree = _record_keys(_top_n(expand_macros(trees[0])))
+    tree = _double_arithmetic(_record_keys(_top_n(expand_macros(trees[0]))))
     try:
         return tree.sql(dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE)
     except sqlglot.errors.UnsupportedError as exc:
