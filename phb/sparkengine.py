@@ -92,8 +92,9 @@ def session(remote: str | None = None):
                 spark.conf.set("spark.sql.session.timeZone", "UTC")
                 spark.sql("select 1").collect()
             except Exception as exc:  # noqa: BLE001 - any failure to reach it is the same message
+                address = remote.split("/;", 1)[0]  # never the token or user that may follow
                 raise EngineUnavailable(
-                    f"Spark is not reachable at {remote} (PHB_SPARK_REMOTE): {_first_line(exc)}. "
+                    f"Spark is not reachable at {address} (PHB_SPARK_REMOTE): {_first_line(exc)}. "
                     "Nothing was run on DuckDB instead."
                 ) from exc
         else:

@@ -204,7 +204,7 @@ def to_spark(sql: str) -> str:
         raise UntranslatableQuery(f"a query file holds one statement, not {len(trees)}")
     tree = _double_arithmetic(_record_keys(_top_n(expand_macros(trees[0]))))
     try:
-        return tree.sql(dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE)
+        return tree.sql(dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE, comments=False)
     except sqlglot.errors.UnsupportedError as exc:
         raise UntranslatableQuery(f"sqlglot has no Spark form for part of it: {exc}") from exc
 

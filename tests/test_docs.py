@@ -32,7 +32,14 @@ def test_every_command_and_setting_is_documented():
     used = set()
     for path in (ROOT / "phb").glob("*.py"):
         used |= set(re.findall(r'"(PHB_[A-Z_]+)"', path.read_text()))
-    assert used == {"PHB_DATA", "PHB_PERTURBATION_KEY", "PHB_WAREHOUSE"}
+    assert used == {
+        "PHB_DATA",
+        "PHB_PERTURBATION_KEY",
+        "PHB_WAREHOUSE",
+        "PHB_ENGINE",
+        "PHB_SPARK_REMOTE",
+        "PHB_SPARK_TABLES",
+    }
     for name in used:
         assert f"`{name}`" in README
 
