@@ -43,6 +43,8 @@ from phb.translate import spark_query, to_spark
 log = logging.getLogger(__name__)
 
 LOCAL_MASTER = "local[2]"
+# how long to wait for a Spark Connect address to answer before saying it cannot be reached
+CONNECT_TIMEOUT_SECONDS = 15
 # how long the version worked out from Spark tables (PHB_SPARK_TABLES) is trusted before it is read again
 TABLES_RECHECK_SECONDS = 300
 _SPARK_TYPES = {"text": "string", "integer": "int", "decimal": "decimal(18, 2)", "date": "date"}
@@ -87,12 +89,13 @@ def session(remote: str | None = None):
                 "PHB_ENGINE=spark needs pyspark and sqlglot: install them with pip install -r requirements-spark.txt."
             ) from exc
         if remote:
+            address = remote.split("/;", 1)[0]  # never the token or user that may follow
             try:
+                _probe(remote)
                 spark = SparkSession.builder.remote(remote).getOrCreate()
                 spark.conf.set("spark.sql.session.timeZone", "UTC")
                 spark.sql("select 1").collect()
             except Exception as exc:  # noqa: BLE001 - any failure to reach it is the same message
-                address = remote.split("/;", 1)[0]  # never the token or user that may follow
                 raise EngineUnavailable(
                     f"Spark is not reachable at {address} (PHB_SPARK_REMOTE): {_first_line(exc)}. "
                     "Nothing was run on DuckDB instead."
@@ -119,6 +122,33 @@ def session(remote: str | None = None):
                 raise EngineUnavailable(f"A local Spark could not be started: {_first_line(exc)}.") from exc
         _session, _session_remote = spark, remote
         return spark
+
+
+def _probe(remote: str, timeout: float = CONNECT_TIMEOUT_SECONDS) -> None:
+    """Open a channel to the Spark Connect address and wait for it to be ready, at most `timeout`
+    seconds: Spark Connect's client would otherwise retry an address that does not answer for up
+    to 10 minutes before saying so."""
+    import grpc
+    from pyspark.sql.connect.client import DefaultChannelBuilder
+
+    channel = DefaultChannelBuilder(remote).toChannel()
+    states: list = []
+    settled = threading.Event()
+
+    def watch(state) -> None:
+        states.append(state)
+        if state in (grpc.ChannelConnectivity.READY, grpc.ChannelConnectivity.TRANSIENT_FAILURE):
+            settled.set()
+
+    channel.subscribe(watch, try_to_connect=True)
+    try:
+        if not settled.wait(timeout):
+            raise ConnectionError(f"no answer within {timeout:.0f} seconds")
+        if states[-1] != grpc.ChannelConnectivity.READY:
+            raise ConnectionError("the connection was refused or the address was not found")
+    finally:
+        channel.unsubscribe(watch)
+        channel.close()
 
 
 def _to_pandas(table) -> pd.DataFrame:

@@ -6,7 +6,7 @@ one, for several selections; the results must be the same rows with the same val
 order where the query has an ORDER BY). DuckDB's results are themselves held to hand-worked values
 in tests/test_queries.py, and the record keys Spark computes are checked here against MD5 worked out
 in Python. `PHB_ENGINE=spark python -m phb facts` must print the same JSON as DuckDB's, and an
-unreachable Spark Connect address must give one plain line, not a DuckDB answer.
+unreachable Spark Connect address must give one plain line, not a DuckDB answer (tests/test_translate.py).
 """
 
 from __future__ import annotations
@@ -221,22 +221,6 @@ def test_facts_on_spark_equal_facts_on_duckdb_for_the_tiny_extract(spark, tiny_w
     on_duckdb = _facts_json(TINY, tiny_warehouse, engine=None, monkeypatch=monkeypatch)
     on_spark = _facts_json(TINY, tiny_warehouse, engine="spark", monkeypatch=monkeypatch)
     assert on_spark == on_duckdb
-
-
-def test_an_unreachable_spark_is_one_plain_line_and_no_duckdb_answer(spark, bundled_warehouse, monkeypatch):
-    warehouse, _ = bundled_warehouse
-    monkeypatch.setenv("PHB_ENGINE", "spark")
-    monkeypatch.setenv("PHB_SPARK_REMOTE", "sc://127.0.0.1:1")
-    started = time.perf_counter()
-    result = run_cli("facts", data=DATA, warehouse=warehouse)
-    assert time.perf_counter() - started < 60
-    assert result.returncode == 1
-    assert result.stdout == ""  # no figures at all: nothing fell back to the DuckDB warehouse
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("python -m phb facts: Spark is not reachable at sc://127.0.0.1:1 (PHB_SPARK_REMOTE)")
-    assert "Nothing was run on DuckDB instead." in lines[0]
-    assert "Traceback" not in result.stderr
 
 
 def test_spark_tables_named_in_settings_give_the_same_facts(spark, bundled_warehouse, monkeypatch, tmp_path):

@@ -138,3 +138,27 @@ def test_a_local_spark_without_java_says_so_and_runs_nothing_on_duckdb(tmp_path,
         "install it, or set PHB_SPARK_REMOTE to a Spark Connect address."
     ]
     assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_an_unreachable_spark_is_one_plain_line_and_no_duckdb_answer(tmp_path, monkeypatch, bundled_warehouse):
+    """A Spark Connect address where nothing listens (Spark Connect's client needs no Java): one
+    line naming the address and the setting, no figures, no traceback, no answer from DuckDB's
+    warehouse, which is there and current."""
+    import time
+
+    from phb import sparkengine
+
+    warehouse, _ = bundled_warehouse
+    monkeypatch.setattr(sparkengine, "_session", None)
+    monkeypatch.setenv("PHB_ENGINE", "spark")
+    monkeypatch.setenv("PHB_SPARK_REMOTE", "sc://127.0.0.1:1/;token=secret-token")
+    started = time.perf_counter()
+    result = run_cli("facts", data=DATA, warehouse=warehouse)
+    assert time.perf_counter() - started < 60
+    assert result.returncode == 1
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("python -m phb facts: Spark is not reachable at sc://127.0.0.1:1 (PHB_SPARK_REMOTE): ")
+    assert lines[0].endswith("Nothing was run on DuckDB instead.")
+    assert "secret-token" not in result.stderr and "Traceback" not in result.stderr
