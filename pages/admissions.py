@@ -154,7 +154,8 @@ else:
             {
                 **dict.fromkeys(["Group", "Setting", "Window"], "label"),
                 "Admissions": "count",
-                **dict.fromkeys(["Bed days", cost], "figure"),
+                "Bed days": "days",
+                cost: "money",
             },
         ),
         hide_index=True,

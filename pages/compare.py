@@ -50,7 +50,7 @@ with left:
 with right:
     ratios, ratio_lines = compare.admissions_funnel(data, names)
     event_adm = None
-    if len(ratios) and ratios["value"].notna().any() and len(ratio_lines):
+    if len(ratios) and ratios["value"].notna().any() and ratio_lines is not None:
         event_adm = ui.show_chart(
             charts.funnel(
                 ratios,

@@ -59,7 +59,7 @@ with right:
                     "People": cats["people"].map(fmt.count),
                 }
             ),
-            {"Category": "label", "Spending": "figure", "Share": "label", "People": "count"},
+            {"Category": "label", "Spending": "money", "Share": "label", "People": "count"},
         ),
         hide_index=True,
         width="stretch",
@@ -164,7 +164,7 @@ ui.table(
                 "People with a refund": back["people"].map(fmt.count),
             }
         ),
-        {"Site": "label", "Refunds and recoveries": "figure", "People with a refund": "count"},
+        {"Site": "label", "Refunds and recoveries": "money", "People with a refund": "count"},
     ),
     hide_index=True,
     width="stretch",

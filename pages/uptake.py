@@ -22,13 +22,8 @@ data = _load(str(context.warehouse), context.info.data_version, context.filters)
 # The pathway ---------------------------------------------------------------------------------
 st.header("From referral to budget in place")
 steps = uptake.pathway_steps(data)
-if views.nobody_referred(data):
-    st.info(
-        "Nobody was referred in this period at the sites chosen. Widen the period or choose other sites.",
-        icon=":material/filter_alt_off:",
-    )
-else:
-    ui.show_view(views.PATHWAY, data, names)
+ui.show_view(views.PATHWAY, data, names)  # or, with nobody referred, the view's words for why
+if not views.nobody_referred(data):
     table = uptake.pathway_table(data, names)
     shown = table.assign(
         **{
@@ -66,7 +61,7 @@ else:
                 "Declined": "count",
                 "Withdrew": "count",
                 "Still in planning": "count",
-                "Median days to budget": "figure",
+                "Median days to budget": "days_quantile",
             },
         ),
         hide_index=True,

@@ -12,7 +12,7 @@ import altair as alt
 import pandas as pd
 
 from phb import contract, disclosure
-from phb.stats import RULE_WORDS
+from phb.stats import RULE_WORDS, FunnelLimits
 
 # The NHS identity colours, named once: every chart, export and pack colour comes from here
 NHS_BLUE = "#005EB8"
@@ -115,7 +115,10 @@ COLUMNS = {
     # rates, ratios, intervals, funnel positions and the lines drawn around published centres)
     **dict.fromkeys(["denominator", "plan", "value", "c", "x", "low", "high", "rate_ratio"], "figure"),
     "rate": "rate",
-    **dict.fromkeys(["spend_gbp", "sort_value", "refunds", "cost_gbp", "bed_days", "median", "q1", "q3"], "figure"),
+    **dict.fromkeys(["spend_gbp", "refunds", "cost_gbp"], "money"),
+    "bed_days": "days",
+    **dict.fromkeys(["median", "q1", "q3"], "money_quantile"),
+    "sort_value": "figure",  # the spending shown, with -1 for a withheld category (sorted last)
     **dict.fromkeys(["shown", "mean", "lpl", "upl", "variation", "rule", "special_cause"], "figure"),
     **dict.fromkeys(["centre", "lcl", "ucl"], "rate"),
     "label_y": "figure",
@@ -813,7 +816,7 @@ POSITION_COLOURS = {
 
 def funnel(
     points: pd.DataFrame,
-    lines: pd.DataFrame,
+    limits: FunnelLimits,
     centre: float,
     x_title: str,
     y_title: str,
@@ -822,7 +825,9 @@ def funnel(
     value_format: str,
 ) -> alt.Chart:
     """A funnel plot: each site against its denominator, the all-sites value as a line and 95% and
-    99.8% limits around it. Clicking a site selects it (parameter 'site_pick') for a linked view."""
+    99.8% limits around it. Clicking a site selects it (parameter 'site_pick') for a linked view.
+    The limit lines are worked out in the browser from `limits` (a sequence along the axis and the
+    limits' formulas), so no grid of limit values is in the chart's data or its exports."""
     # only what is shown goes to the browser: no z-scores or unrounded figures
     data = points.dropna(subset=["value"])[["site", "denominator", "count", "value", "position"]].assign(
         band=lambda d: d["position"].str.replace(r" \((above|below)\)", "", regex=True),
@@ -834,15 +839,29 @@ def funnel(
     # the limits flare at small denominators: keep the axis to the sites' own range, with room
     top = max(float(data["value"].max()) * 1.35, centre * 1.6) if len(data) else centre * 2
     data["label_y"] = funnel_label_positions(data["site"], data["denominator"], data["value"], top)
+    step = (limits.stop - limits.start) / (FUNNEL_STEPS - 1)
+    expressions = limits.expressions()
+    # one field per line (plain names: Vega reads dots in a field name as a path), folded into rows
+    calculated = {
+        f"line{i}_{side}": expr
+        for i, pair in enumerate(expressions.values())
+        for side, expr in zip(("lower", "upper"), pair)
+    }
+    label_of = (
+        " : ".join(f"indexof(datum.line, 'line{i}_') == 0 ? '{label}'" for i, label in enumerate(expressions)) + " : ''"
+    )
     limit_lines = (
-        _chart(lines)
+        alt.Chart(alt.sequence(limits.start, limits.stop + step / 2, step, as_="denominator"))
+        .transform_calculate(**calculated)
+        .transform_fold(list(calculated), as_=["line", "value"])
+        .transform_calculate(limit=label_of, side="split(datum.line, '_')[1]")
         .mark_line(color=SECONDARY_TEXT, strokeWidth=1.2, clip=True)
         .encode(
             x=x,
             y=alt.Y("value:Q", title=y_title, scale=alt.Scale(domain=[0, top])),
             detail="side:N",
             strokeDash=alt.StrokeDash(
-                "limit:N", title=None, scale=alt.Scale(domain=["95% limits", "99.8% limits"], range=[[6, 4], [2, 2]])
+                "limit:N", title=None, scale=alt.Scale(domain=list(expressions), range=[[6, 4], [2, 2]])
             ),
         )
     )
@@ -879,6 +898,7 @@ def funnel(
 
 
 FUNNEL_HEIGHT = 300  # px of the plot area
+FUNNEL_STEPS = 120  # points along each limit line, worked out in the browser
 FUNNEL_NARROWEST = 300  # px: the narrowest the plot area is drawn (two columns on a small screen)
 LABEL_HEIGHT = 15  # px of a 12px label's line
 LABEL_CHAR = 7.0  # px per character of a 12px label, generous

@@ -12,13 +12,13 @@ import math
 from dataclasses import dataclass, replace
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 from phb import admissions, disclosure, uptake
 from phb.filters import Filters
 from phb.queries import run_query
 from phb.stats import (
+    FunnelLimits,
     count_ci,
     dispersion_ratio,
     proportion_funnel_limits,
@@ -92,13 +92,14 @@ def all_sites_uptake(data: CompareData) -> tuple[int, int] | None:
 
 def uptake_funnel(data: CompareData, site_names: dict[str, str]) -> tuple[pd.DataFrame, pd.DataFrame, float]:
     """Each selected site's uptake against its eligible population, with funnel limits around the
-    uptake of all sites. Every figure (points, centre, positions, z) comes from the shown counts.
-    Returns (site points, limit lines, all-sites uptake %)."""
+    uptake of all sites as published (to 1 place). Every figure (points, centre, positions, z) comes
+    from the shown counts. Returns (site points, the limit lines to draw, all-sites uptake %)."""
     reference = all_sites_uptake(data)
     columns = ["site_code", "site", "denominator", "count", "value", "z", "position"]
     if reference is None or not 0 < reference[0] < reference[1]:
-        return pd.DataFrame(columns=columns), pd.DataFrame(), math.nan
-    p0 = reference[0] / reference[1]
+        return pd.DataFrame(columns=columns), None, math.nan
+    centre = round(100 * reference[0] / reference[1], disclosure.PLACES["uptake"])
+    p0 = centre / 100
     points = []
     for code, xi, ki, ni in zip(
         data.uptake.sites["site_code"],
@@ -121,11 +122,10 @@ def uptake_funnel(data: CompareData, site_names: dict[str, str]) -> tuple[pd.Dat
             }
         )
     frame = pd.DataFrame(points, columns=columns)
-    # the limit lines are drawn over the denominators of the sites shown only (published figures)
+    # the limit lines span the denominators of the sites shown only (published figures)
     n = frame.loc[frame["value"].notna(), "denominator"].astype(float)
-    grid = np.linspace(max(1.0, 0.5 * n.min()), 1.15 * n.max(), 120) if len(n) else np.array([1.0])
-    lines = _limit_lines(grid, lambda g, c: proportion_funnel_limits(p0, g, c), scale=100)
-    return frame, lines, round(100 * p0, disclosure.PLACES["uptake"])
+    lines = FunnelLimits("proportion", centre, max(1.0, 0.5 * n.min()), 1.15 * n.max()) if len(n) else None
+    return frame, lines, centre
 
 
 def expected_admissions(by_age: pd.DataFrame, reference: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -146,7 +146,7 @@ def expected_admissions(by_age: pd.DataFrame, reference: pd.DataFrame | None = N
     )
 
 
-def admissions_funnel(data: CompareData, site_names: dict[str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def admissions_funnel(data: CompareData, site_names: dict[str, str]) -> tuple[pd.DataFrame, FunnelLimits | None]:
     """Each selected site's budget holders' emergency admissions in the year after the index date as
     a ratio of observed (shown, rounded) to expected at all sites' rates by age, against the expected
     count, with funnel limits around 1."""
@@ -176,27 +176,10 @@ def admissions_funnel(data: CompareData, site_names: dict[str, str]) -> tuple[pd
     # the limit lines are drawn over the expected counts of the sites shown only (published figures)
     expected = points.loc[points["value"].notna(), "denominator"].astype(float)
     if expected.empty:
-        return points, pd.DataFrame()
-    # (an expected count under a half shows as 0: the grid still starts at 1 and runs on from there)
+        return points, None
+    # (an expected count under a half shows as 0: the lines still start at 1 and run on from there)
     start = max(1.0, 0.5 * expected.min())
-    grid = np.linspace(start, max(1.15 * expected.max(), 2 * start), 120)
-    return points, _limit_lines(grid, ratio_funnel_limits)
-
-
-def _limit_lines(grid: np.ndarray, limits, scale: float = 1.0) -> pd.DataFrame:
-    rows = []
-    for conf in LEVELS:
-        low, high = limits(grid, conf)
-        label = f"{100 * conf:g}% limits"
-        rows += [{"denominator": g, "limit": label, "side": "lower", "value": scale * v} for g, v in zip(grid, low)]
-        rows += [{"denominator": g, "limit": label, "side": "upper", "value": scale * v} for g, v in zip(grid, high)]
-    # lines drawn from published figures only (the centre and the shown sites' denominators): a guide,
-    # drawn but never exported as data
-    return disclosure.publish(
-        pd.DataFrame(rows, columns=["denominator", "limit", "side", "value"]),
-        {"denominator": "figure", "limit": "label", "side": "label", "value": "figure"},
-        guide=True,
-    )
+    return points, FunnelLimits("ratio", 1.0, start, max(1.15 * expected.max(), 2 * start))
 
 
 def dispersion_note(points: pd.DataFrame) -> str:

@@ -153,21 +153,25 @@ def percent(top: Shown, bottom: Shown, kind: str = "pct") -> float | str | None:
 # The one gate: every chart, table, CSV export and fact leaves through `publish`
 
 PUBLISHED = "phb_published"
-GUIDE = "phb_guide"
-KINDS = ("label", "count", "figure", *PLACES)
+# Magnitudes as they may be shown, checked by publish: (the finest unit, whether at most 3 significant figures).
+# Money and day totals come from `money` / `days`, medians and quartiles from `quantile_shown`, planning
+# figures from `reference`. (The units are defined further down; the table is filled in below them.)
+MAGNITUDES: dict[str, tuple[float, bool]] = {}
+KINDS = ("label", "count", "figure", *PLACES, "money", "days", "money_quantile", "days_quantile", "reference")
 
 
 class UnpublishedError(ValueError):
     """A chart or table whose data did not come through `publish`."""
 
 
-def publish(frame, columns: dict[str, str], guide: bool = False):
+def publish(frame, columns: dict[str, str]):
     """The figures that may leave the app: only the declared `columns` (name -> kind), each to its
     kind's precision, marked as published. Kinds: `label` (a name, date or words), `count` (a count
     as shown by `count`: 0, `*`, blank or a multiple of 5 of at least 10, checked here), `figure`
-    (a value already disclosure-controlled, such as money withheld under 8 people) and the derived
-    kinds of PLACES (pct, uptake, rate, ratio, change), rounded here. A `guide` frame (lines drawn from
-    published figures only, such as funnel limits) is drawn but never exported as data."""
+    (a value already disclosure-controlled, such as a funnel position), the derived kinds of PLACES
+    (pct, uptake, rate, ratio, change), rounded here, and the magnitudes of MAGNITUDES (money, days,
+    money_quantile, days_quantile, reference), each checked here to be no finer than its rule allows
+    (a number, or as a table shows it: £12,400, 1,235, `*`, a dash)."""
     import pandas as pd
 
     unknown = {k for k in columns.values() if k not in KINDS}
@@ -186,9 +190,11 @@ def publish(frame, columns: dict[str, str], guide: bool = False):
             bad = [v for v in out[column] if not _shown_count(v)]
             if bad:
                 raise UnpublishedError(f"{column} holds counts that were not shown through count(): {bad[:3]}")
+        elif kind in MAGNITUDES:
+            bad = [v for v in out[column] if not shown_magnitude(v, kind)]
+            if bad:
+                raise UnpublishedError(f"{column} holds {kind} figures finer than the rule allows: {bad[:3]}")
     out.attrs[PUBLISHED] = True
-    if guide or getattr(frame, "attrs", {}).get(GUIDE):
-        out.attrs[GUIDE] = True
     return out
 
 
@@ -232,8 +238,11 @@ def chart_frames(chart: Any) -> list:
 
 
 def check_chart(chart: Any) -> None:
-    """Refuse a chart with any data set that did not come through `publish`."""
-    frames = chart_frames(chart)
+    """Refuse a chart with any data set that did not come through `publish`. A sequence generator
+    (numbers along an axis, made in the browser: funnel limit lines) carries no figures and passes."""
+    import altair as alt
+
+    frames = [f for f in chart_frames(chart) if not isinstance(f, alt.SequenceGenerator)]
     if not frames or not all(is_published(f) for f in frames):
         raise UnpublishedError("a chart's data did not come through disclosure.publish")
 
@@ -413,3 +422,61 @@ def magnitude_cell(
     largest contributions in `{top}1` and `{top}2`, its contributors in `people` and cell key in `mkey`."""
     rule = days if kind == "days" else money
     return rule(row[value], row[people], row[f"{top}1"], row[f"{top}2"], row[mkey])
+
+
+MAGNITUDES.update(
+    {
+        "money": (MONEY_UNIT, True),
+        "days": (DAYS_UNIT, True),
+        "money_quantile": (MONEY_QUANTILE_UNIT, False),
+        "days_quantile": (DAYS_QUANTILE_UNIT, False),
+        "reference": (ROUND_TO, False),
+    }
+)
+
+
+def shown_magnitude(value: Any, kind: str) -> bool:
+    """True when `value` is a `kind` figure (of MAGNITUDES) as its rule shows it: missing, withheld, or
+    a number (or its text, such as £12,400 or £1.2m) on the rule's grid."""
+    unit, three_figures = MAGNITUDES[kind]
+    if _missing(value) or value in (SUPPRESSED, FEWER, "–", ""):
+        return True
+    if isinstance(value, str):
+        text = value.replace(",", "").replace("£", "").strip()
+        if text.startswith("withheld"):
+            return True
+        from decimal import Decimal, InvalidOperation
+
+        scale = 1_000_000 if text.endswith("m") else 1
+        try:
+            value = float(Decimal(text.rstrip("m")) * scale)  # exact: "4.1m" is 4,100,000
+        except InvalidOperation:
+            return False
+    number = abs(float(value))
+    on_grid = math.isclose(number / unit, round(number / unit), abs_tol=1e-9)
+    return on_grid and (not three_figures or number == 0 or significant(number, SIGNIFICANT, unit) == number)
+
+
+def publish_facts(tree: Any, kinds: dict[str, str], path: str = "") -> Any:
+    """The headline figures (`python -m phb facts`, facts.json in a pack) through the same gate as
+    every chart and table: each figure's key must have a declared kind (`kinds`, key -> kind of
+    KINDS; a key not declared is refused, so a new figure must be declared), counts must be as
+    `count` shows them, magnitudes on their rule's grid, and derived figures are rounded to PLACES.
+    Intervals (lists of two) are checked figure by figure. Returns a new tree."""
+    if isinstance(tree, dict):
+        return {k: publish_facts(v, kinds, f"{path}.{k}" if path else str(k)) for k, v in tree.items()}
+    key = path.rsplit(".", 1)[-1]
+    if key not in kinds:
+        raise UnpublishedError(f"facts figure {path} has no declared kind")
+    kind = kinds[key]
+    if isinstance(tree, list | tuple):
+        return [publish_facts(v, kinds, path) for v in tree]
+    if kind in PLACES:
+        return tree if _missing(tree) or isinstance(tree, str) else round(float(tree), PLACES[kind])
+    if kind == "count" and not _shown_count(tree):
+        raise UnpublishedError(f"facts figure {path} is a count not shown through count(): {tree!r}")
+    if kind in MAGNITUDES and not shown_magnitude(tree, kind):
+        raise UnpublishedError(f"facts figure {path} is finer than the {kind} rule allows: {tree!r}")
+    if kind == "label" and not (tree is None or isinstance(tree, str | bool)):
+        raise UnpublishedError(f"facts figure {path} is declared a label but holds a number: {tree!r}")
+    return tree

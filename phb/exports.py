@@ -182,10 +182,10 @@ def framed(svg: str, meta: ExportMeta) -> str:
 
 
 def chart_data(chart: alt.TopLevelMixin) -> pd.DataFrame:
-    """The figures a chart draws (the largest of its published data sets, never a guide such as
-    funnel limit lines), as the browser receives them."""
+    """The figures a chart draws (the largest of its published data sets), as the browser receives
+    them. Lines the browser works out itself (funnel limits) have no data set and are never exported."""
     disclosure.check_chart(chart)
-    frames = [f for f in disclosure.chart_frames(chart) if not f.attrs.get(disclosure.GUIDE)]
+    frames = [f for f in disclosure.chart_frames(chart) if isinstance(f, pd.DataFrame)]
     if not frames:
         return pd.DataFrame()
     largest = max(frames, key=len)

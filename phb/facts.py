@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from phb import admissions, compare, overview, spending, uptake
+from phb import admissions, compare, contract, disclosure, overview, spending, uptake
 from phb.filters import Filters
 from phb.queries import run_query
 from phb.warehouse import WarehouseInfo, connect
@@ -16,8 +16,33 @@ def site_names(con) -> dict[str, str]:
     return dict(zip(frame["site_code"], frame["site_name"]))
 
 
+# Every figure facts may carry, with its kind (disclosure.publish_facts refuses a key not declared here).
+KINDS = {
+    **dict.fromkeys(["data_version", "built_at", "synthetic", "from", "to", "sites", "management", "note"], "label"),
+    **dict.fromkeys(["uptake", "referral_to_budget", "admissions_ratio"], "label"),
+    **dict.fromkeys(
+        ["referred", "offered", "plan_agreed", "budget_in_place", "declined", "withdrawn", "in_planning"], "count"
+    ),
+    **dict.fromkeys(["budgets_in_place", "budgets_at_pilot_end", "budgets", "holders", "comparison_people"], "count"),
+    **dict.fromkeys(["budget_holders_followed", "emergency_admissions_pre", "emergency_admissions_post"], "count"),
+    **dict.fromkeys(["comparison_admissions_pre", "comparison_admissions_post"], "count"),
+    **dict.fromkeys(["planned_budgets", "eligible_population"], "reference"),
+    **dict.fromkeys(["uptake_pct", "uptake_ci"], "uptake"),
+    **dict.fromkeys(["budgets_pct_of_plan", "share_pct", "utilisation_pct"], "pct"),
+    **dict.fromkeys(["offered_pct_of_referred", "plan_agreed_pct_of_offered"], "pct"),
+    **dict.fromkeys(["budget_in_place_pct_of_plan_agreed", "budget_pct_of_referred"], "pct"),
+    **dict.fromkeys(["spend_gbp", "refunds_gbp", "total_gbp", *contract.SPEND_CATEGORIES], "money"),
+    **dict.fromkeys(["per_holder_median_gbp", "per_holder_q1_gbp", "per_holder_q3_gbp"], "money_quantile"),
+    "median_days_to_budget": "days_quantile",
+    **dict.fromkeys(["holders_rate_pre", "holders_rate_post", "comparison_rate_pre", "comparison_rate_post"], "rate"),
+    **dict.fromkeys(["holders_rate_pre_ci", "holders_rate_post_ci"], "rate"),
+    **dict.fromkeys(["comparison_rate_pre_ci", "comparison_rate_post_ci"], "rate"),
+    **dict.fromkeys(["rate_ratio", "ci"], "ratio"),
+}
+
+
 def facts(warehouse: Path, info: WarehouseInfo, filters: Filters) -> dict:
-    """Every headline figure for a selection, after disclosure control."""
+    """Every headline figure for a selection, after disclosure control, through disclosure.publish_facts."""
     with connect(warehouse) as con:
         names = site_names(con)
         data = overview.load(con, filters)
@@ -33,16 +58,19 @@ def facts(warehouse: Path, info: WarehouseInfo, filters: Filters) -> dict:
             block = figures["all_sites"] if code is None else figures["sites"].get(code)
             if block is not None:
                 block.update(extra)
-    return {
-        "data_version": info.data_version,
-        "built_at": info.built_at,
-        "synthetic": info.synthetic,
-        "data_period": {"from": info.period_start.isoformat(), "to": info.period_end.isoformat()},
-        "filters": {
-            "sites": list(filters.sites) if filters.sites else list(names),
-            "from": filters.date_from.isoformat(),
-            "to": filters.date_to.isoformat(),
-            "management": list(filters.management) if filters.management else "all",
+    return disclosure.publish_facts(
+        {
+            "data_version": info.data_version,
+            "built_at": info.built_at,
+            "synthetic": info.synthetic,
+            "data_period": {"from": info.period_start.isoformat(), "to": info.period_end.isoformat()},
+            "filters": {
+                "sites": list(filters.sites) if filters.sites else list(names),
+                "from": filters.date_from.isoformat(),
+                "to": filters.date_to.isoformat(),
+                "management": list(filters.management) if filters.management else "all",
+            },
+            **figures,
         },
-        **figures,
-    }
+        KINDS,
+    )

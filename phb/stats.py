@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -121,6 +122,43 @@ def ratio_funnel_limits(expected: ArrayLike, conf: float) -> tuple[float | np.nd
     lower = chi2.ppf(alpha / 2, 2 * e) / (2 * e)
     upper = chi2.ppf(1 - alpha / 2, 2 * e + 2) / (2 * e)
     return _scalar_or_array(lower), _scalar_or_array(upper)
+
+
+@dataclass(frozen=True)
+class FunnelLimits:
+    """A funnel's limit lines as the chart draws them: the browser works them out from these few
+    published figures along the denominator axis, so no grid of limit values is in any chart's data.
+
+    kind: "proportion" (limits around the centre, a percentage, from `proportion_funnel_limits`'s
+    formula) or "ratio" (limits around 1 at an expected count, by Byar's approximation to the exact
+    Poisson limits, as PHEindicatormethods' byars_lower and byars_upper (R/Byars.R) work them out:
+    within 0.02 of the exact limits from an expected count of 5, the smallest the grid reaches).
+    start and stop: the span of the axis drawn (from the shown sites' denominators)."""
+
+    kind: str
+    centre: float
+    start: float
+    stop: float
+    levels: tuple[float, ...] = (0.95, 0.998)
+
+    def expressions(self) -> dict[str, tuple[str, str]]:
+        """For each level's label (e.g. "95% limits"), the Vega expressions of its lower and upper
+        line in terms of `datum.denominator`."""
+        n = "datum.denominator"
+        out = {}
+        for conf in self.levels:
+            z = float(norm.ppf(1 - (1 - conf) / 2))
+            if self.kind == "proportion":
+                p0 = round(self.centre / 100, 6)
+                spread = f"{z!r} * sqrt({p0!r} * (1 - {p0!r}) / {n})"
+                low, high = (f"100 * clamp({p0!r} {sign} {spread}, 0, 1)" for sign in "-+")
+            elif self.kind == "ratio":
+                low = f"pow(max(0, 1 - 1 / (9 * {n}) - {z!r} / (3 * sqrt({n}))), 3)"
+                high = f"({n} + 1) * pow(1 - 1 / (9 * ({n} + 1)) + {z!r} / (3 * sqrt({n} + 1)), 3) / {n}"
+            else:
+                raise ValueError(f"unknown kind of funnel: {self.kind}")
+            out[f"{100 * conf:g}% limits"] = (low, high)
+        return out
 
 
 # --- XmR chart (Making Data Count) ----------------------------------------------------------------------------------

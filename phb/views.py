@@ -174,7 +174,7 @@ ADMISSIONS_EFFECT = View(
 
 def _uptake_funnel(data, names, subtitle):
     points, lines, p0 = compare.uptake_funnel(data, names)
-    if points["value"].notna().sum() < 2 or lines.empty:
+    if points["value"].notna().sum() < 2 or lines is None:
         return None  # a funnel compares sites: one alone has nothing to be compared with
     return charts.funnel(
         points,
@@ -250,7 +250,7 @@ def nobody_referred(data) -> bool:
 
 def _pathway_why(data, names):
     if nobody_referred(data):
-        return "nobody was referred in this period at the sites chosen"
+        return "nobody was referred in this period at the sites chosen: widen the period or choose other sites"
     return "too few people referred to show the pathway for this selection"
 
 

@@ -56,10 +56,11 @@ def server(bundled_warehouse):
 
 
 @contextlib.contextmanager
-def app_server(warehouse: Path, log: Path | None = None):
+def app_server(warehouse: Path, log: Path | None = None, cpus: set[int] | None = None):
     """`streamlit run app.py` on the bundled data and the given warehouse, on a free port: yields its URL
     and process once it answers its health check (within 60 s), and stops it afterwards. Its output goes
-    to `log`, or nowhere."""
+    to `log`, or nowhere. `cpus` pins the server to those processor cores (Linux), so browsers on the
+    other cores cannot starve it."""
     env = {**os.environ, "PHB_WAREHOUSE": str(warehouse)}
     env.pop("PHB_DATA", None)
     port = free_port()
@@ -80,6 +81,7 @@ def app_server(warehouse: Path, log: Path | None = None):
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
+            preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
         )
         url = f"http://127.0.0.1:{port}"
         deadline = time.time() + 60

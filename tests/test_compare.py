@@ -55,6 +55,7 @@ def test_uptake_funnel_positions_agree_with_independent_z_scores(data):
     x_all = count(int(sites["budgets_at_pilot_end"].sum()), int(sites["budgets_at_pilot_end_ckey"].sum()))
     p = x_all / reference(int(sites["eligible_population"].sum()))
     assert p0 == round(100 * p, 1)  # the centre is published to 1 place, as uptake is
+    p = p0 / 100  # and the sites are placed around it as published
     for _, s in sites.iterrows():
         x = count(int(s["budgets_at_pilot_end"]), s["budgets_at_pilot_end_ckey"])
         n = reference(int(s["eligible_population"]))
@@ -66,7 +67,7 @@ def test_uptake_funnel_positions_agree_with_independent_z_scores(data):
             assert position.startswith("between"), (s["site_code"], z, position)
         else:
             assert position == "within 95% limits", (s["site_code"], z, position)
-    assert set(lines["limit"]) == {"95% limits", "99.8% limits"}
+    assert set(lines.expressions()) == {"95% limits", "99.8% limits"} and lines.centre == p0
 
 
 def test_one_site_is_compared_with_all_sites_not_with_itself(bundled_warehouse):

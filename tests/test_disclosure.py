@@ -135,3 +135,41 @@ def test_a_chart_column_must_be_declared_with_its_kind():
 
     with pytest.raises(disclosure.UnpublishedError):
         charts._chart(pd.DataFrame({"site": ["A"], "z": [1.2]}))
+
+
+@pytest.mark.parametrize(
+    "kind, good, bad",
+    [
+        # money totals: 3 significant figures, never finer than GBP 100 (769,000; 12,400; 3,300)
+        ("money", [769000.0, 12400, -4400.0, "£12,400", "£1.2m", "£4.1m", "-£4.1m", "*", None,
+                   "withheld (fewer than 8 people)"],
+         [4760.84, 12450, 1234500, "£4,761", "£12,450", "twelve"]),
+        # days: 3 significant figures, never finer than 5 days
+        ("days", [1240, 45, 10, "1,240"], [1235, 47, 12]),
+        # money medians and quartiles to GBP 10, days to the whole day, planning figures to 5
+        ("money_quantile", [3030.0, 2330, "£3,030"], [3031.5, 3035]),
+        ("days_quantile", [89.0, 83], [88.5]),
+        ("reference", [2900, 11200, "*"], [2903, 7.5]),
+    ],
+)  # fmt: skip
+def test_publish_refuses_a_magnitude_finer_than_its_rule(kind, good, bad):
+    """publish checks money, days, quantiles and planning figures against their rules' grids
+    (README, Disclosure control): a value to the penny or a figure not rounded is refused."""
+    assert disclosure.publish(pd.DataFrame({"v": good}), {"v": kind})["v"].size == len(good)
+    for value in bad:
+        with pytest.raises(disclosure.UnpublishedError):
+            disclosure.publish(pd.DataFrame({"v": [value]}), {"v": kind})
+
+
+def test_facts_pass_the_same_gate_and_an_undeclared_or_unrounded_figure_is_refused():
+    """publish_facts: a key without a declared kind, a count of 7, a payment to the penny or a number
+    declared a label is refused; derived figures are rounded to their places, intervals element by element."""
+    kinds = {"people": "count", "spend_gbp": "money", "uptake_pct": "uptake", "uptake_ci": "uptake", "note": "label"}
+    out = disclosure.publish_facts(
+        {"all": {"people": 15, "spend_gbp": 12400.0, "uptake_pct": 2.94, "uptake_ci": [2.512, 3.449], "note": "x"}},
+        kinds,
+    )
+    assert out == {"all": {"people": 15, "spend_gbp": 12400.0, "uptake_pct": 2.9, "uptake_ci": [2.5, 3.4], "note": "x"}}
+    for bad in ({"people": 7}, {"spend_gbp": 4760.84}, {"z_score": 1.3}, {"note": 12.0}):
+        with pytest.raises(disclosure.UnpublishedError):
+            disclosure.publish_facts({"all": bad}, kinds)

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from phb import disclosure, exports
+from phb.stats import FunnelLimits
 
 META = exports.ExportMeta(
     period="2 Jun 2013 to 13 Apr 2017",
@@ -126,13 +127,7 @@ def test_every_export_footer_states_the_disclosure_method_and_a_funnel_csv_has_n
             "position": ["within 95% limits", "within 95% limits"],
         }
     )
-    lines = disclosure.publish(
-        pd.DataFrame(
-            {"denominator": [500.0, 2300.0], "limit": ["95% limits"] * 2, "side": ["lower"] * 2, "value": [1.0, 2.0]}
-        ),
-        {"denominator": "figure", "limit": "label", "side": "label", "value": "figure"},
-        guide=True,
-    )
+    lines = FunnelLimits("proportion", 2.7, 500.0, 2300.0)
     chart = charts.funnel(points, lines, 2.7, "Eligible", "Uptake", "Title", "Sub", ".1f")
     data = chart_data(chart)
     assert data["site"].tolist() == ["A", "B"] and "limit" not in data.columns

@@ -167,3 +167,21 @@ def test_python_dash_m_phb_runs_as_a_process(tiny_warehouse, all_facts):
     )
     assert (bad.returncode, bad.stdout) == (2, "")
     assert "python -m phb facts: Unknown site code 'XYZ'" in bad.stderr
+
+
+def test_facts_leave_through_the_gate(tiny_warehouse, monkeypatch):
+    """A figure added to the headline block without a declared kind, or a count that skipped count(),
+    stops `facts` instead of reaching its JSON (the gate is phb.facts.facts itself, in-process)."""
+    from phb import disclosure, overview
+    from phb import facts as facts_module
+    from phb.filters import Filters
+    from phb.warehouse import read_info
+
+    warehouse, info = tiny_warehouse, read_info(tiny_warehouse)
+    filters = Filters(None, info.period_start, info.period_end, None)
+    facts_module.facts(warehouse, info, filters)  # passes as it is
+    headline = overview.headline
+    for extra in ({"people_exactly": 3}, {"referred": 7}):
+        monkeypatch.setattr(overview, "headline", lambda data, extra=extra: {**headline(data), **extra})
+        with pytest.raises(disclosure.UnpublishedError):
+            facts_module.facts(warehouse, info, filters)

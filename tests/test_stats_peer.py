@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from phb.stats import count_ci, proportion_funnel_limits, ratio_funnel_limits, u_prime, xmr
+from phb.stats import FunnelLimits, count_ci, proportion_funnel_limits, ratio_funnel_limits, u_prime, xmr
 
 Z95 = norm.ppf(0.975)  # 1.959964
 Z998 = norm.ppf(0.999)  # 3.090232
@@ -486,3 +486,79 @@ def test_u_prime_judges_each_point_against_its_own_limits():
 def test_u_prime_refuses_a_period_nobody_was_at_risk_in():
     with pytest.raises(ValueError, match="exposure must be more than 0"):
         u_prime([1, 2], [10, 0])
+
+
+# --- Funnel limit lines as the browser draws them (stats.FunnelLimits) ----------------------------------------------
+
+
+def _vega(expression: str, denominator: float) -> float:
+    """Evaluate one of FunnelLimits' Vega expressions as the browser would (they use only arithmetic,
+    sqrt, pow, max and clamp, which mean the same in Python)."""
+    names = {"sqrt": math.sqrt, "pow": pow, "max": max, "clamp": lambda v, lo, hi: min(max(v, lo), hi)}
+    return float(eval(expression.replace("datum.denominator", repr(float(denominator))), {"__builtins__": {}}, names))
+
+
+@pytest.mark.parametrize("centre", [2.5, 23.4, 71.0])
+def test_proportion_funnel_lines_drawn_in_the_browser_are_the_funnel_limits(centre):
+    """The lines the browser draws are proportion_funnel_limits (checked above against funnelR) around
+    the published centre, on the percentage scale, to floating-point accuracy."""
+    limits = FunnelLimits("proportion", centre, 40.0, 5000.0)
+    for conf, label in ((0.95, "95% limits"), (0.998, "99.8% limits")):
+        low, high = limits.expressions()[label]
+        for n in (40.0, 333.0, 5000.0):
+            expected_low, expected_high = proportion_funnel_limits(centre / 100, n, conf)
+            assert _vega(low, n) == pytest.approx(100 * expected_low, abs=1e-9)
+            assert _vega(high, n) == pytest.approx(100 * expected_high, abs=1e-9)
+
+
+def test_ratio_funnel_lines_drawn_in_the_browser_are_byars_approximation_to_the_exact_limits():
+    """The ratio lines are Byar's approximation (PHEindicatormethods R/Byars.R:
+    x (1 - 1/(9x) - z/(3 sqrt x))^3 and (x + 1)(1 - 1/(9(x + 1)) + z/(3 sqrt(x + 1)))^3, here divided
+    by the expected count x), checked by hand at x = 25 and against the exact chi-square limits (the
+    ones each site is placed by) over the span drawn, which starts at an expected count of 5."""
+    limits = FunnelLimits("ratio", 1.0, 5.0, 400.0)
+    low, high = limits.expressions()["95% limits"]
+    # by hand, x = 25, z = 1.959964: 1 - 1/225 - 1.959964/15 = 0.864891...; cubed 0.646982...
+    assert _vega(low, 25) == pytest.approx((1 - 1 / 225 - 1.959964 / 15) ** 3, rel=1e-6)
+    assert _vega(high, 25) == pytest.approx(26 * (1 - 1 / 234 + 1.959964 / (3 * math.sqrt(26))) ** 3 / 25, rel=1e-6)
+    for conf, label in ((0.95, "95% limits"), (0.998, "99.8% limits")):
+        low, high = limits.expressions()[label]
+        for e in (5.0, 7.5, 10.0, 30.0, 100.0, 400.0):
+            exact_low, exact_high = ratio_funnel_limits(e, conf)
+            assert abs(_vega(low, e) - exact_low) < 0.02, (conf, e)
+            assert abs(_vega(high, e) - exact_high) < 0.02, (conf, e)
+
+
+def test_a_funnel_chart_carries_no_grid_of_limit_values():
+    """The chart's data sets are the sites' published points only: the limit lines are a sequence the
+    browser generates and works out, and the exported data holds the points alone."""
+    import altair as alt
+    import pandas as pd
+
+    from phb import charts, disclosure
+    from phb.exports import chart_data
+
+    points = pd.DataFrame(
+        {
+            "site": ["A", "B", "C"],
+            "denominator": [100.0, 400.0, 900.0],
+            "count": [20, 60, 100],
+            "value": [20.0, 15.0, 11.1],
+            "position": ["within 95% limits"] * 3,
+        }
+    )
+    limits = FunnelLimits("proportion", 13.5, 50.0, 1035.0)
+    chart = charts.funnel(points, limits, 13.5, "Eligible", "Uptake (%)", "Title", "Sub", ".1f")
+    frames = disclosure.chart_frames(chart)
+    tables = [f for f in frames if isinstance(f, pd.DataFrame)]
+    assert all(len(f) <= len(points) for f in tables)
+    assert sum(isinstance(f, alt.SequenceGenerator) for f in frames) == 1
+    spec = chart.to_dict()
+    rows = [row for dataset in spec.get("datasets", {}).values() for row in dataset]
+    assert rows and all("limit" not in row and "side" not in row for row in rows)
+    assert len(chart_data(chart)) == 3
+    # and the browser's renderer (Vega, through vl-convert) draws the four limit lines from it
+    import vl_convert
+
+    svg = vl_convert.vegalite_to_svg(spec)
+    assert svg.count('aria-roledescription="line mark"') == 4

@@ -3,12 +3,12 @@ sites, against month starts and month ends of the data period as `from`/`to`, an
 option. No exception, no error, no Arrow conversion fault in the log, and a page that draws no chart
 says why in words.
 
-Each page run takes 2 to 4 s on the 2-core CI machine, so the full cross product (8 site choices ×
-~95 period ends × 6 pages, plus management options: about 5,000 runs, some 4 hours) runs only when
-PHB_SWEEP=full. CI runs a rotating sample instead: every page, every site choice, the first and last
-month and months spread between, every management option, each at least once. The spending over
-time computation that crashed for half the month starts is swept directly (every eighth month in CI,
-every month with PHB_SWEEP=full).
+The full sweep (8 site choices × every month start as `from` and every month end as `to`, plus each
+management option for each site choice, on every page: about 5,000 page runs) is in the slow tier,
+which CI runs after the main suite. The main suite runs a rotating sample: every page, every site
+choice, the first and last month and months spread between, every management option, each at least
+once. The spending over time computation that crashed for half the month starts is swept directly
+(every eighth month in the main suite, every month with PHB_SWEEP=full).
 """
 
 from __future__ import annotations
@@ -142,12 +142,25 @@ def test_sampled_pages_run_for_sites_periods_and_options(bundled, arrow_faults, 
     check(run_page(page, query), page, query, arrow_faults)
 
 
-@pytest.mark.skipif(not FULL, reason="the full page sweep takes hours: run it with PHB_SWEEP=full")
-def test_every_page_for_every_site_period_end_and_option(bundled, arrow_faults):
-    """The full sweep: every page for every site choice against every month start (as from) and
-    month end (as to), and each management option."""
-    for page, query in queries(bundled, full=True):
-        check(run_page(page, query), page, query, arrow_faults)
+@pytest.mark.slow
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_for_every_site_period_end_and_option(bundled, arrow_faults, page):
+    """The full sweep (slow tier, run in CI): the page for every site choice against every month
+    start (as from) and every month end (as to), and each management option. One AppTest per page:
+    each case puts its filters in the URL and asks the page to read them again, as a newly opened
+    link would, and checks the sidebar took them before checking the page."""
+    from phb.ui import SEEDED_KEY
+
+    at = run_page(page, {})
+    cases = [query for p, query in queries(bundled, full=True) if p == page]
+    for query in cases:
+        at.query_params.clear()
+        for key, value in query.items():
+            at.query_params[key] = value
+        at.session_state[SEEDED_KEY] = False
+        at.run()
+        assert at.session_state["f_sites"] == ([query["site"]] if "site" in query else []), query
+        check(at, page, query, arrow_faults)
 
 
 def test_spending_over_time_for_every_site_and_month(bundled):
