@@ -46,6 +46,7 @@ pages = [
     ),
     st.Page("pages/compare.py", title="Compare sites", icon=":material/compare_arrows:", url_path="compare"),
     st.Page("pages/briefing.py", title="Briefing pack", icon=":material/summarize:", url_path="briefing"),
+    st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data"),
 ]
 page = st.navigation(pages, position="sidebar")
 try:

@@ -44,7 +44,7 @@ if not views.nobody_referred(data):
             "Withdrew": table["withdrawn"].map(fmt.count),
             "Still in planning": table["in_planning"].map(fmt.count),
             "Median days to budget": table["median_days_to_budget"].map(
-                lambda d: d if d == disclosure.SUPPRESSED else ("–" if d is None else f"{d:.0f}")
+                lambda d: d if d == disclosure.SUPPRESSED else ("–" if d is None or d != d else f"{d:.0f}")
             ),
         }
     )

@@ -945,3 +945,35 @@ def funnel_label_positions(sites, denominators, values, y_top: float) -> list[fl
 
 
 MARKING_COLOURS = {"better": GREEN, "similar": GREY, "worse": PINK, "too few to say": PALE_GREY}
+
+
+def volume_by_month(frame: pd.DataFrame, site_names: dict[str, str], title: str, subtitle: str) -> alt.Chart:
+    """Rows per month as shown, a line per site, with the unusual months (`note` not blank) ringed."""
+    x = alt.X("month:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0, tickCount=6))
+    y = alt.Y("count:Q", title="Rows")
+    tooltip = [
+        alt.Tooltip("site:N", title="Site"),
+        alt.Tooltip("month:T", title="Month", format="%B %Y"),
+        alt.Tooltip("label:N", title="Rows"),
+        alt.Tooltip("note:N", title="Unusual"),
+    ]
+    base = _chart(frame)
+    line = base.mark_line(point=alt.OverlayMarkDef(size=14)).encode(
+        x=x,
+        y=y,
+        color=alt.Color(
+            "site:N",
+            title=None,
+            scale=site_colour_scale(site_names, frame["site"].unique().tolist()),
+            legend=alt.Legend(columns=2, labelLimit=150),
+        ),
+        tooltip=tooltip,
+    )
+    odd = (
+        base.transform_filter("datum.note != ''")
+        .mark_point(shape="circle", size=90, filled=False, color=DARK_RED, strokeWidth=2)
+        .encode(x=x, y=y, tooltip=tooltip)
+    )
+    return alt.layer(line, odd).properties(
+        title=finding_title(title, subtitle, 60), height=PLOT_HEIGHT, autosize=PLOT_ONLY
+    )

@@ -1,4 +1,4 @@
-"""The command line: `python -m phb build | facts | generate`."""
+"""The command line: `python -m phb build | facts | brief | generate | check | publish | versions | rollback`."""
 
 from __future__ import annotations
 
@@ -169,7 +169,95 @@ def _generate(argv: list[str]) -> int:
     return main(argv)
 
 
+def _check(argv: list[str]) -> int:
+    import tempfile
+    from pathlib import Path
+
+    from phb import intake
+
+    prog = "python -m phb check"
+    ap = argparse.ArgumentParser(prog=prog, description="Check an extract against the data contract.")
+    ap.add_argument("dir", help="the extract folder: sites, people, spend, admissions as CSV, Parquet or Excel")
+    ap.add_argument("--json", action="store_true", help="print the result as JSON")
+    args = ap.parse_args(argv)
+    folder = Path(args.dir)
+    with tempfile.TemporaryDirectory(prefix="phb-check-") as tmp:
+        result = intake.check(folder, config.settings(), Path(tmp))
+    if args.json:
+        print(json.dumps(intake.report_json(result), indent=2, ensure_ascii=False))
+    elif result.ok:
+        info = result.info
+        print(
+            f"The extract in {folder} follows the data contract: data version {info.data_version}, "
+            f"data from {info.period_start} to {info.period_end}."
+        )
+    else:
+        print(ContractError(result.problems), file=sys.stderr)
+    return 0 if result.ok else 1
+
+
+def _publish(argv: list[str]) -> int:
+    from pathlib import Path
+
+    from phb import intake, store
+
+    prog = "python -m phb publish"
+    ap = argparse.ArgumentParser(prog=prog, description="Check an extract and publish it as the current version.")
+    ap.add_argument("dir", help="the extract folder to publish")
+    ap.add_argument("--note", default="", help="a note kept with the version (what it is, why it was published)")
+    args = ap.parse_args(argv)
+    cfg = config.settings()
+    try:
+        kept = intake.publish(Path(args.dir), cfg, by=store.default_publisher(), note=args.note)
+    except ContractError as exc:
+        print(exc, file=sys.stderr)
+        print("Nothing was published: the current version is unchanged.", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"{prog}: the store could not be written ({exc.strerror or type(exc).__name__}); nothing was published.",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    print(f"Published data version {kept.version}: every page shows it from its next rerun.")
+    return 0
+
+
+def _versions(argv: list[str]) -> int:
+    from phb import store
+
+    ap = argparse.ArgumentParser(prog="python -m phb versions", description="List the versions kept in the store.")
+    ap.parse_args(argv)
+    cfg = config.settings()
+    base = cfg.base_data_dir or cfg.data_dir
+    shown = store.shown_version(cfg.store, base)
+    for v in store.versions(cfg.store, base):
+        mark = "*" if v.version == shown else " "
+        when = v.published_at or "bundled"
+        print(f"{mark} {v.version}  {when}  {v.published_by}  {', '.join(v.files)}  {v.note}".rstrip())
+    print("(* is the version shown now)")
+    return 0
+
+
+def _rollback(argv: list[str]) -> int:
+    from phb import store
+
+    prog = "python -m phb rollback"
+    ap = argparse.ArgumentParser(prog=prog, description="Make a kept version current again.")
+    ap.add_argument("version", help="the data version, as `python -m phb versions` and every page's footer show it")
+    ap.add_argument("--note", default="", help="why")
+    args = ap.parse_args(argv)
+    cfg = config.settings()
+    try:
+        kept = store.rollback(args.version, cfg.store, cfg.base_data_dir or cfg.data_dir, store.default_publisher(),
+                              args.note)  # fmt: skip
+    except store.UnknownVersion as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 1
+    print(f"Data version {kept.version} is current again: every page shows it from its next rerun.")
+    return 0
+
+
 COMMANDS = {"build": _build, "facts": _facts, "brief": _brief, "generate": _generate}
+COMMANDS |= {"check": _check, "publish": _publish, "versions": _versions, "rollback": _rollback}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -178,11 +266,15 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if not argv or argv[0] not in COMMANDS:
         print(
-            "usage: python -m phb {build,facts,brief,generate} [options]\n"
+            "usage: python -m phb {build,facts,brief,generate,check,publish,versions,rollback} [options]\n"
             "  build     check the extract in PHB_DATA (default data/) and build the warehouse\n"
             "  facts     print the headline figures as JSON (--sites, --from, --to)\n"
             "  brief     write the briefing pack: PDF, PowerPoint, facts.json and charts (--out, --sites, --charts)\n"
-            "  generate  write a synthetic extract (--out, --seed, --scale, --effect)",
+            "  generate  write a synthetic extract (--out, --seed, --scale, --effect)\n"
+            "  check     check an extract folder against the data contract (DIR, --json)\n"
+            "  publish   check an extract folder and publish it as the current version (DIR, --note)\n"
+            "  versions  list the versions kept in the store (PHB_STORE)\n"
+            "  rollback  make a kept version current again (VERSION)",
             file=sys.stderr,
         )
         return 2

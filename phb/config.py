@@ -25,14 +25,20 @@ PERTURBATION_KEY_FILE = "perturbation.key"
 
 @dataclass(frozen=True)
 class Settings:
-    """Where the extract is read from and where the warehouse lives."""
+    """Where the extract is read from and where the warehouse lives.
+
+    `data_dir` is the extract every page shows: the version store's current version, else the bundled
+    extract `base_data_dir` (PHB_DATA). `store` is the version store (PHB_STORE)."""
 
     data_dir: Path
     warehouse: Path
+    store: Path | None = None
+    base_data_dir: Path | None = None
 
 
 def settings(env: dict[str, str] | None = None) -> Settings:
-    """Settings from PHB_DATA and PHB_WAREHOUSE, defaulting to data/ and .warehouse/."""
+    """Settings from PHB_DATA, PHB_WAREHOUSE and PHB_STORE, defaulting to data/, .warehouse/ and store/
+    beside the warehouse; the extract read is the store's current version when one is published."""
     env = os.environ if env is None else env
     data_dir = Path(env.get("PHB_DATA") or DEFAULT_DATA_DIR).expanduser().resolve()
     warehouse = env.get("PHB_WAREHOUSE")
@@ -46,7 +52,12 @@ def settings(env: dict[str, str] | None = None) -> Settings:
 
         tag = hashlib.sha256(str(data_dir).encode()).hexdigest()[:10]
         path = DEFAULT_WAREHOUSE.with_name(f"phb-{tag}.duckdb")
-    return Settings(data_dir=data_dir, warehouse=path)
+    from phb import store as version_store
+
+    store = Path(env.get("PHB_STORE") or path.parent / "store").expanduser().resolve()
+    return Settings(
+        data_dir=version_store.current_dir(store, data_dir), warehouse=path, store=store, base_data_dir=data_dir
+    )
 
 
 def perturbation_key(warehouse: Path, env: dict[str, str] | None = None) -> str:

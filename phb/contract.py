@@ -9,7 +9,7 @@ never a value that may be personal.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -140,12 +140,40 @@ def is_nhs_number(value: str) -> bool:
     return check == int(digits[9])
 
 
-class ContractError(Exception):
-    """The extract does not follow the data contract; `problems` says what and where."""
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an extract: the file (and sheet) it is in, the rule it breaks, and, for a rule
+    about values, the table, column and the rows (as the person's file numbers them, the header being
+    row 1) with each row's key, left blank where the key may be personal. `text` is the whole message
+    for a problem with the file itself (no rows)."""
 
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("The extract does not follow the data contract:\n- " + "\n- ".join(problems))
+    where: str
+    rule: str
+    table: str | None = None
+    column: str | None = None
+    key: str | None = None
+    rows: tuple[tuple[int, str | None], ...] = field(default=())
+    text: str = ""
+
+    def __str__(self) -> str:
+        if self.text:
+            return self.text
+        return _examples(list(self.rows), self.where, self.key or "", self.rule)
+
+
+def problem_of_file(text: str, table: str | None = None, where: str = "") -> Problem:
+    """A problem with a file as a whole (it cannot be read, a column is missing): its message only."""
+    return Problem(where=where, rule=text, table=table, text=text)
+
+
+class ContractError(Exception):
+    """The extract does not follow the data contract; `problems` says what and where (one line each),
+    `details` holds the same problems as `Problem`s for a report."""
+
+    def __init__(self, problems: list):
+        self.details = [p if isinstance(p, Problem) else problem_of_file(str(p)) for p in problems]
+        self.problems = [str(p) for p in self.details]
+        super().__init__("The extract does not follow the data contract:\n- " + "\n- ".join(self.problems))
 
 
 # Rules across columns and tables, each a condition (on the typed table) that picks out the
@@ -219,7 +247,18 @@ def _examples(rows: list[tuple], where: str, key: str, message: str) -> str:
     return f"{where}: {message}: {shown}{more}."
 
 
-def check_types(con: duckdb.DuckDBPyConnection, table: str, where: str) -> list[str]:
+def _column_of(message: str) -> str | None:
+    found = re.search(r"'([a-z_]+)'", message)
+    return found.group(1) if found else None
+
+
+def _problem(rows: list[tuple], where: str, table: str, key: str, message: str, column: str | None = None) -> Problem:
+    """A rule's offending rows as a Problem; a key that looks like an NHS number is never kept."""
+    safe = tuple((r[0], None if r[1] is None or is_nhs_number(str(r[1])) else r[1]) for r in rows)
+    return Problem(where, message, table, column or _column_of(message), key, safe)
+
+
+def check_types(con: duckdb.DuckDBPyConnection, table: str, where: str) -> list[Problem]:
     """Required values present, values of the right type, coded values from the allowed lists."""
     key = KEYS[table]
     raw = ident("raw_" + table)
@@ -261,6 +300,14 @@ def check_types(con: duckdb.DuckDBPyConnection, table: str, where: str) -> list[
                     {},
                 )
             )
+        if col.type == "text" and not col.allowed:
+            checks.append(
+                (
+                    f"{c} is not null and regexp_matches({c}, '^[=+@-]')",
+                    f"'{col.name}' starts with =, +, - or @, which a spreadsheet would treat as a formula",
+                    {},
+                )
+            )
         if col.allowed:
             allowed = ", ".join(col.allowed)
             checks.append(
@@ -275,7 +322,7 @@ def check_types(con: duckdb.DuckDBPyConnection, table: str, where: str) -> list[
                 f"select _row, {ident(key)} from {raw} where {condition} order by _row", params
             ).fetchall()
             if rows:
-                problems.append(_examples(rows, where, key, message))
+                problems.append(_problem(rows, where, table, key, message, col.name))
     return problems
 
 
@@ -286,7 +333,7 @@ def typed_select(table: str) -> str:
     return f"select _row, {cols} from {ident('raw_' + table)}"
 
 
-def check_rules(con: duckdb.DuckDBPyConnection, wheres: dict[str, str]) -> list[str]:
+def check_rules(con: duckdb.DuckDBPyConnection, wheres: dict[str, str]) -> list[Problem]:
     """The RULES, unique keys and no NHS numbers, on the typed tables."""
     problems = []
     for table, rules in RULES.items():
@@ -301,11 +348,11 @@ def check_rules(con: duckdb.DuckDBPyConnection, wheres: dict[str, str]) -> list[
             f"select min(_row), {ident(key)} from {ident(table)} group by {ident(key)} having count(*) > 1 order by 1"
         ).fetchall()
         rows_by_rule.append((dupes, f"'{key}' appears more than once"))
-        problems += [_examples(rows, wheres[table], key, msg) for rows, msg in rows_by_rule if rows]
+        problems += [_problem(rows, wheres[table], table, key, msg) for rows, msg in rows_by_rule if rows]
     return problems + _check_nhs_numbers(con, wheres)
 
 
-def _check_nhs_numbers(con: duckdb.DuckDBPyConnection, wheres: dict[str, str]) -> list[str]:
+def _check_nhs_numbers(con: duckdb.DuckDBPyConnection, wheres: dict[str, str]) -> list[Problem]:
     """Refuse any id that is a valid NHS number: an extract must be pseudonymised."""
     problems = []
     for table, key in KEYS.items():
@@ -321,9 +368,10 @@ def _check_nhs_numbers(con: duckdb.DuckDBPyConnection, wheres: dict[str, str]) -
             if bad:
                 rows = [(r, None) for r, _ in bad]
                 problems.append(
-                    _examples(
+                    _problem(
                         rows,
                         wheres[table],
+                        table,
                         col,
                         f"'{col}' holds what looks like a real NHS number; "
                         "an extract must be pseudonymised, so it is refused (values not shown)",

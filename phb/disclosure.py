@@ -439,9 +439,9 @@ def shown_magnitude(value: Any, kind: str) -> bool:
     """True when `value` is a `kind` figure (of MAGNITUDES) as its rule shows it: missing, withheld, or
     a number (or its text, such as £12,400 or £1.2m) on the rule's grid."""
     unit, three_figures = MAGNITUDES[kind]
-    if _missing(value) or value in (SUPPRESSED, FEWER, "–", ""):
-        return True
     if isinstance(value, str):
+        if value in (SUPPRESSED, FEWER, "–", ""):
+            return True
         text = value.replace(",", "").replace("£", "").strip()
         if text.startswith("withheld"):
             return True
@@ -452,7 +452,13 @@ def shown_magnitude(value: Any, kind: str) -> bool:
             value = float(Decimal(text.rstrip("m")) * scale)  # exact: "4.1m" is 4,100,000
         except InvalidOperation:
             return False
+    import pandas as pd
+
+    if value is None or value is pd.NA:
+        return True
     number = abs(float(value))
+    if math.isnan(number):
+        return True  # a blank (nothing to show), however the frame holds it
     on_grid = math.isclose(number / unit, round(number / unit), abs_tol=1e-9)
     return on_grid and (not three_figures or number == 0 or significant(number, SIGNIFICANT, unit) == number)
 

@@ -7,6 +7,7 @@ that cannot be read is named in plain words, never by echoing its contents.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import re
@@ -93,13 +94,95 @@ def read_error(where: str, exc: Exception) -> str:
         return f"{where} is not a UTF-8 text file."
     if isinstance(exc, zipfile.BadZipFile) or "zip" in text.lower():
         return f"{where} is not a readable Excel workbook."
+    if "parquet" in where.lower() or "magic bytes" in text.lower():
+        return f"{where} is not a readable Parquet file."
     first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
     return f"{where} could not be read ({first[:160]})."
+
+
+DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+FORMULA_FIX = "paste the values in (Paste Special, Values) and send the workbook again"
+
+
+def csv_problems(path: Path, where: str) -> list[str]:
+    """A CSV file that is not UTF-8 text separated by commas, named in plain words: a binary file given
+    a .csv name, another encoding (named, with the row of its first character that is not UTF-8), or
+    another delimiter (named). Nothing from the file is echoed."""
+    with path.open("rb") as fh:
+        head = fh.read(1 << 16)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return [f"{where} is saved as UTF-16, not UTF-8: save it as 'CSV UTF-8 (comma delimited)'."]
+    if b"\0" in head:
+        return [f"{where} is not a text file (it holds binary data): send the table as CSV, Excel or Parquet."]
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                line += block[: exc.start].count(b"\n")
+                try:
+                    block.decode("cp1252")
+                    named = "Windows-1252 (Excel's plain 'CSV' format)"
+                except UnicodeDecodeError:
+                    named = "an encoding other than UTF-8"
+                return [
+                    f"{where} is not UTF-8: it looks like {named}, first seen on row {line}. "
+                    "Save it as 'CSV UTF-8 (comma delimited)'."
+                ]
+            line += block.count(b"\n")
+    header = head.split(b"\n", 1)[0].decode("utf-8", "replace")
+    if "," not in header:
+        for mark, name in DELIMITERS.items():
+            if mark in header:
+                return [f"{where} is separated by {name}, not commas: save it as comma-separated CSV."]
+    return []
+
+
+def workbook_problems(path: Path, where: str, sheet: str | None) -> list[str]:
+    """A workbook that carries macros or links to other files, or formulas in the sheet read, is refused:
+    nothing in it is ever run or worked out, and a formula's text is never echoed (only its cell)."""
+    try:
+        with zipfile.ZipFile(path) as book:
+            names = book.namelist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        return [read_error(where, exc)]
+    if any(n.lower().endswith("vbaproject.bin") for n in names):
+        return [f"{where} holds macros: send a plain .xlsx workbook without macros."]
+    if any(n.startswith("xl/externalLinks/") for n in names):
+        return [f"{where} links to other files (external links): {FORMULA_FIX}."]
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=False)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        return [read_error(where, exc)]
+    try:
+        ws = wb[sheet] if sheet in wb.sheetnames else wb.worksheets[0]
+        cells = [c.coordinate for row in ws.iter_rows() for c in row if getattr(c, "data_type", None) == "f"]
+    finally:
+        wb.close()
+    if cells:
+        more = f" and {len(cells) - 5:,} more" if len(cells) > 5 else ""
+        return [
+            f"{where} has formulas (cell {', '.join(cells[:5])}{more}); formulas are never worked out here: "
+            f"{FORMULA_FIX}."
+        ]
+    return []
 
 
 def load_raw(con: duckdb.DuckDBPyConnection, table: str, path: Path, sheet: str | None) -> list[str]:
     """Load one table as text into raw_<table>, with its source row number; return problems."""
     where = path.name if sheet is None or path.stem == table else f"{path.name}, sheet '{sheet}'"
+    if path.suffix == ".csv":
+        problems = csv_problems(path, where)
+    elif path.suffix == ".xlsx":
+        problems = workbook_problems(path, where, sheet)
+    else:
+        problems = []
+    if problems:
+        return problems
     try:
         if path.suffix == ".csv":
             header = _csv_header(path)

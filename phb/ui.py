@@ -33,6 +33,7 @@ except ImportError:  # another Streamlit: exports keeps its own lock (specs made
 CONTEXT_KEY = "_phb_context"
 PRESENT_KEY = "present"
 SEEDED_KEY = "_phb_filters_seeded"
+SEEDED_VERSION_KEY = "_phb_filters_version"
 URL_PROBLEMS_KEY = "_phb_url_problems"
 
 
@@ -121,6 +122,15 @@ def _site_names(warehouse: str, version: str) -> dict[str, str]:
         return facts.site_names(con)
 
 
+@st.cache_data(show_spinner=False)
+def _late_notes(warehouse: str, version: str, period_end: date, sites: tuple[str, ...]) -> list[str]:
+    """Plain notes for the chosen sites whose spending or admissions end early (phb.quality)."""
+    from phb import quality
+
+    with connect(Path(warehouse)) as con:
+        return quality.late_notes(con, period_end, facts.site_names(con), sites)
+
+
 def _seed_from_url(info: WarehouseInfo, names: dict[str, str]) -> None:
     """On a session's first run, set the filter widgets from the URL, saying what was not understood."""
     qp = st.query_params
@@ -167,8 +177,11 @@ def _write_url(filters: Filters, info: WarehouseInfo) -> None:
 
 def _sidebar_filters(info: WarehouseInfo, names: dict[str, str]) -> Filters:
     """The shared filters in the sidebar; returns the checked selection."""
-    if not st.session_state.get(SEEDED_KEY):
+    if not st.session_state.get(SEEDED_KEY) or st.session_state.get(SEEDED_VERSION_KEY) != info.data_version:
+        # a new session, or another data version published since this session's last run: its months
+        # and sites may differ, so the filters are set again from the link (the whole period if none)
         _seed_from_url(info, names)
+        st.session_state[SEEDED_VERSION_KEY] = info.data_version
     with st.sidebar:
         st.header("Filters")
         sites = st.multiselect(
@@ -281,6 +294,8 @@ def frame() -> PageContext | None:
         synthetic_banner()
     names = _site_names(str(cfg.warehouse), info.data_version)
     filters = _sidebar_filters(info, names)
+    for note in _late_notes(str(cfg.warehouse), info.data_version, info.period_end, tuple(filters.sites or ())):
+        st.warning(plain(note), icon=":material/schedule:")
     if st.session_state.get(PRESENT_KEY):
         _presentation_mode()
     context = PageContext(cfg.warehouse, info, names, filters)
@@ -480,3 +495,12 @@ def write_url_choice(param: str, value: str | None) -> None:
             del st.query_params[param]
     elif st.query_params.get(param) != value:
         st.query_params[param] = value
+
+
+def current_user() -> dict:
+    """The signed-in account as Streamlit knows it (st.user): empty when sign-in is not set up, with
+    `is_logged_in` when it is (see the README on st.login)."""
+    try:
+        return dict(st.user.to_dict())
+    except Exception:  # noqa: BLE001 - no sign-in context (a bare script run): nobody is signed in
+        return {}

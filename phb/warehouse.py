@@ -79,15 +79,20 @@ def build_signature(secret: str) -> str:
     return digest.hexdigest()[:12]
 
 
-def build(data_dir: Path, warehouse: Path, unit_costs: dict[str, float] | None = None) -> WarehouseInfo:
-    """Check the extract and build a new warehouse file, swapping it in only when all is well."""
+def build(
+    data_dir: Path, warehouse: Path, unit_costs: dict[str, float] | None = None, secret: str | None = None
+) -> WarehouseInfo:
+    """Check the extract and build a new warehouse file, swapping it in only when all is well.
+
+    `secret` is the perturbation key to use (a check of an upload builds a scratch warehouse with the
+    published warehouse's key, so its shown counts compare); by default the one beside `warehouse`."""
     started = time.perf_counter()
     files = extract_files(data_dir)
     version = content_hash(data_dir)
     tmp = warehouse.with_name(f".{warehouse.name}.building-{os.getpid()}")
     try:
         warehouse.parent.mkdir(parents=True, exist_ok=True)
-        secret = perturbation_key(warehouse)
+        secret = secret or perturbation_key(warehouse)
         tmp.unlink(missing_ok=True)
         con = duckdb.connect(str(tmp))
     except (OSError, duckdb.Error) as exc:
@@ -129,9 +134,9 @@ def load_checked(con: duckdb.DuckDBPyConnection, files: dict[str, tuple[Path, st
     """Load the extract's four tables into `con`, check them against the data contract and leave them
     typed under their own names; a ContractError lists what is wrong. Both engines load through here."""
     wheres = {t: p.name if s is None or p.stem == t else f"{p.name}, sheet '{s}'" for t, (p, s) in files.items()}
-    problems: list[str] = []
+    problems: list = []
     for table, (path, sheet) in files.items():
-        problems += load_raw(con, table, path, sheet)
+        problems += [contract.problem_of_file(p, table, wheres[table]) for p in load_raw(con, table, path, sheet)]
     if not problems:
         for table in contract.TABLES:
             problems += contract.check_types(con, table, wheres[table])

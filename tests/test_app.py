@@ -49,6 +49,7 @@ TITLES = {
     "pages/admissions.py": "Hospital admissions",
     "pages/compare.py": "Compare sites",
     "pages/briefing.py": "Briefing pack",
+    "pages/data.py": "Data",
 }
 SELECTIONS = {
     "everything": {},

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from phb import admissions, charts, compare, disclosure, overview, spending, uptake
+from phb import admissions, charts, compare, disclosure, overview, quality, spending, uptake
 from phb.filters import Filters
 from phb.warehouse import connect
 
@@ -23,6 +23,7 @@ def frames(bundled_warehouse):
         sp = spending.load(con, filters, info.period_end)
         ad = admissions.load(con, filters)
         cmp = compare.load(con, filters)
+        volume = quality.volume_frame(quality.volume(con, info.period_end), "spend", names)
     block = overview.headline(ov)["all_sites"]
     plan_frame, targets = uptake.budgets_against_plan(up, names)
     rates, overall = uptake.uptake_by_site(up, names)
@@ -53,6 +54,7 @@ def frames(bundled_warehouse):
         "_admissions_funnel": charts.funnel(*compare.admissions_funnel(cmp, names), 1.0, "E", "O/E", "t", "s", ".2f"),
         "bed_days_cost": charts.bed_days_cost(admissions.bed_days(ad), "2011/12 prices", "t", "s"),
         "effect_bars": charts.effect_bars(admissions.effect_bars(admissions.did_effect(ad.people)), "t", "s"),
+        "volume_by_month": charts.volume_by_month(volume, names, "t", "s"),
         "_block": block,
     }
 
@@ -76,6 +78,7 @@ BUILDERS = [
     "effect_bars",
     "bed_days_cost",
     "funnel",
+    "volume_by_month",
 ]
 
 
@@ -159,6 +162,8 @@ ALLOWED_COLUMNS = {
                       "window"},
     "funnel": {"band", "c", "count", "count_text", "denominator", "label_y", "limit", "position", "side", "site",
                "value", "value_text"},
+    # rows per month as shown (blank where withheld) and why a month is unusual
+    "volume_by_month": {"count", "label", "month", "note", "site"},
 }  # fmt: skip
 
 

@@ -148,7 +148,7 @@ def test_a_chart_column_must_be_declared_with_its_kind():
         ("days", [1240, 45, 10, "1,240"], [1235, 47, 12]),
         # money medians and quartiles to GBP 10, days to the whole day, planning figures to 5
         ("money_quantile", [3030.0, 2330, "£3,030"], [3031.5, 3035]),
-        ("days_quantile", [89.0, 83], [88.5]),
+        ("days_quantile", [89.0, 83, float("nan"), pd.NA], [88.5]),
         ("reference", [2900, 11200, "*"], [2903, 7.5]),
     ],
 )  # fmt: skip

@@ -32,10 +32,11 @@ def test_every_command_and_setting_is_documented():
     used = set()
     for path in (ROOT / "phb").glob("*.py"):
         used |= set(re.findall(r'"(PHB_[A-Z_]+)"', path.read_text()))
-    assert used == {
-        "PHB_DATA",
-        "PHB_PERTURBATION_KEY",
-        "PHB_WAREHOUSE",
+    assert used == {"PHB_DATA", "PHB_PERTURBATION_KEY", "PHB_WAREHOUSE"} | {
+        "PHB_STORE",
+        "PHB_PUBLISHING",
+        "PHB_PUBLISHERS",
+        "PHB_UPLOAD_LIMIT_MB",
         "PHB_ENGINE",
         "PHB_SPARK_REMOTE",
         "PHB_SPARK_TABLES",

@@ -411,6 +411,10 @@ def check_admissions_after_by_site_age(con):
 
 CHECKS = {
     "sites": check_sites,
+    "rows_by_site": lambda con: check_rows_by_site(con),  # defined below
+    "row_ids": lambda con: check_row_ids(con),  # defined below
+    "monthly_volume": lambda con: check_monthly_volume(con),  # defined below
+    "field_quality": lambda con: check_field_quality(con),  # defined below
     "site_summary": check_site_summary,
     "spend_by_site_category": check_spend_by_site_category,
     "admissions_windows_by_site": check_admissions_windows_by_site,
@@ -427,6 +431,69 @@ CHECKS = {
     "bed_days_windows": check_bed_days_windows,
     "admissions_after_by_site_age": check_admissions_after_by_site_age,
 }
+
+
+def check_rows_by_site(con):
+    """Counted from the tiny files by hand: people AAA A01-A12, C01, C02 (14), BBB B01-B04, C03, C04 (6);
+    spending lines AAA A01 x2, A02 x3, A03-A09 (12), BBB B01-B03 (3); admissions AAA H01-H07, H09,
+    H10 (9), BBB H08 (1). Keys: people's record keys, each line its holder's, each admission its own."""
+    frame = run_query(con, "rows_by_site").set_index("site_code")
+    aaa_people = [f"A{i:02d}" for i in range(1, 13)] + ["C01", "C02"]
+    assert frame.loc["AAA", ["people", "spend", "admissions"]].tolist() == [14, 12, 9]
+    assert frame.loc["BBB", ["people", "spend", "admissions"]].tolist() == [6, 3, 1]
+    assert frame.loc["AAA", "people_ckey"] == _key(*aaa_people)
+    lines = ["A01", "A01", "A02", "A02", "A02", *[f"A{i:02d}" for i in range(3, 10)]]
+    assert frame.loc["AAA", "spend_ckey"] == _key(*lines)
+    assert frame.loc["BBB", "admissions_ckey"] == _key("H08")
+    assert frame.loc["AAA", "admissions_ckey"] == _key("H01", "H02", "H03", "H04", "H05", "H06", "H07", "H09", "H10")
+
+
+def check_row_ids(con):
+    """Every row of the tiny files by id: 20 people, 15 spending lines, 10 admissions; S15 is B03's
+    payment (BBB), H08 is B01's admission (BBB) and keyed by B01, and A12 is in planning."""
+    frame = run_query(con, "row_ids")
+    assert frame.groupby("tbl").size().to_dict() == {"people": 20, "spend": 15, "admissions": 10}
+    rows = frame.set_index(["tbl", "row_id"])
+    assert rows.loc[("spend", "S15"), "site_code"] == "BBB"
+    assert rows.loc[("spend", "S15"), "record_key"] == record_key("B03")
+    assert rows.loc[("admissions", "H08"), ["site_code", "record_key"]].tolist() == ["BBB", record_key("B01")]
+    assert rows.loc[("people", "A12"), "outcome"] == "in_planning"
+    assert frame.loc[frame["tbl"] != "people", "outcome"].isna().all()
+
+
+def check_monthly_volume(con):
+    """By hand from the tiny files: AAA's payments by month (S02 and S03 in September 2014, S04 and S05
+    in October 2014), BBB's referrals (B02 and B04 in October 2014), C01 and C02 (no referral date) left
+    out, H10 (A05, June 2016) keyed by its own id."""
+    frame = run_query(con, "monthly_volume")
+    rows = frame.set_index(["site_code", "tbl", frame["month"].astype(str)])
+    assert rows.loc[("AAA", "spend", "2014-09-01"), ["n", "n_ckey"]].tolist() == [2, _key("A01", "A02")]
+    assert rows.loc[("AAA", "spend", "2014-10-01"), "n"] == 2
+    assert rows.loc[("BBB", "people", "2014-10-01"), ["n", "n_ckey"]].tolist() == [2, _key("B02", "B04")]
+    assert rows.loc[("AAA", "admissions", "2016-06-01"), ["n", "n_ckey"]].tolist() == [1, _key("H10")]
+    assert frame[frame["tbl"] == "people"]["n"].sum() == 16  # 20 people less 4 comparison people
+    assert frame[frame["tbl"] == "spend"]["n"].sum() == 15
+    assert len(frame[(frame["site_code"] == "AAA") & (frame["tbl"] == "spend")]) == 10
+
+
+def check_field_quality(con):
+    """By hand: A09 has no deprivation quintile (AAA: 13 of 14 given); A11 was never offered (AAA: 11
+    of 12 on the pathway); only H02 and H05 carry a cost (AAA: 2 of 9); A06 has sex and ethnicity not
+    stated, A09 ethnicity 'other'; A06 and B03 have primary need 'other'; S06 (A04) is category 'other'."""
+    frame = run_query(con, "field_quality").set_index(["site_code", "field", "measure"])
+
+    def got(*index):
+        return frame.loc[index, ["hits", "hits_ckey", "base"]].tolist()
+
+    aaa = [f"A{i:02d}" for i in range(1, 13)] + ["C01", "C02"]
+    assert got("AAA", "imd_quintile", "filled") == [13, _key(*[p for p in aaa if p != "A09"]), 14]
+    assert got("AAA", "offered_on", "filled")[::2] == [11, 12]
+    assert got("AAA", "cost_gbp", "filled") == [2, _key("H02", "H05"), 9]
+    assert got("AAA", "sex", "default") == [1, _key("A06"), 14]
+    assert got("AAA", "ethnicity", "default") == [2, _key("A06", "A09"), 14]
+    assert got("BBB", "primary_need", "default") == [1, _key("B03"), 6]
+    assert got("AAA", "category", "default") == [1, _key("A04"), 12]
+    assert got("BBB", "admission_method", "default") == [0, 0, 1]
 
 
 def test_every_query_file_has_a_check():
