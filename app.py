@@ -44,6 +44,7 @@ pages = [
     st.Page(
         "pages/admissions.py", title="Hospital admissions", icon=":material/local_hospital:", url_path="admissions"
     ),
+    st.Page("pages/value.py", title="Value for money", icon=":material/savings:", url_path="value"),
     st.Page("pages/compare.py", title="Compare sites", icon=":material/compare_arrows:", url_path="compare"),
     st.Page("pages/briefing.py", title="Briefing pack", icon=":material/summarize:", url_path="briefing"),
     st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data"),

@@ -117,3 +117,20 @@ with right:
         "start, or a comparable date) to the year after. Quarters are shown where some months have too few "
         "admissions to publish; a month or quarter the period covers only in part is left out."
     )
+
+st.subheader("The pilots in the national picture")
+
+
+@st.cache_data(show_spinner=False)
+def _national(warehouse: str, version: str, filters, synthetic: bool):
+    from phb import national
+
+    with connect(warehouse) as con:
+        return national.load(con, filters, synthetic)
+
+
+ui.show_view(
+    views.NATIONAL_PICTURE,
+    _national(str(context.warehouse), context.info.data_version, context.filters, context.info.synthetic),
+    context.site_names,
+)

@@ -5,4 +5,14 @@ from datetime import date
 
 AXE_VERSION = "4.14.1"
 LAST_TESTED = date(2026, 11, 23)
-PAGES_TESTED = ("/", "/uptake", "/spending", "/admissions", "/compare", "/briefing", "/data", "/accessibility")
+PAGES_TESTED = (
+    "/",
+    "/uptake",
+    "/spending",
+    "/admissions",
+    "/value",
+    "/compare",
+    "/briefing",
+    "/data",
+    "/accessibility",
+)

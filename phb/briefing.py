@@ -59,6 +59,18 @@ class Sources:
     def compare(self) -> compare.CompareData:
         return compare.load(self.con, self.filters)
 
+    @cached_property
+    def value(self):
+        from phb import value
+
+        return value.load(self.con, self.filters)  # at the default unit costs, stated on each chart
+
+    @cached_property
+    def national(self):
+        from phb import national
+
+        return national.load(self.con, self.filters, self.info.synthetic)
+
 
 CATALOGUE = views.VIEWS  # every chart the pack can hold, each defined once for its page and the pack
 
@@ -99,6 +111,7 @@ HEADLINES = (
     ("Emergency admissions, budget holders, year before and after", None, None),
     ("Emergency admissions, comparison group, year before and after", None, None),
     ("Budget effect on emergency admissions (rate ratio, 95% interval)", None, None),
+    ("Net cost per budget holder per year (95% interval)", None, None),
 )
 
 
@@ -121,6 +134,14 @@ def headline_rows(facts: dict) -> list[tuple[str, str]]:
             value = (
                 f"{fmt.count(block['comparison_admissions_pre'])} then {fmt.count(block['comparison_admissions_post'])}"
             )
+        elif label.startswith("Net cost"):
+            money = block.get("value_for_money", {})
+            value = (
+                f"{_pounds(money['net_cost_per_holder_year_gbp'])} ({_pounds(money['ci_gbp'][0])} to "
+                f"{_pounds(money['ci_gbp'][1])}; {money['price_base']} bed-day costs)"
+                if money.get("net_cost_per_holder_year_gbp") is not None
+                else "too few to estimate"
+            )
         else:
             effect = block.get("admissions_effect", {})
             value = (
@@ -130,6 +151,10 @@ def headline_rows(facts: dict) -> list[tuple[str, str]]:
             )
         rows.append((label, value))
     return rows
+
+
+def _pounds(value: float) -> str:
+    return ("-" if value < 0 else "") + f"£{abs(value):,.0f}"
 
 
 def _rgb(colour: str) -> tuple[int, int, int]:

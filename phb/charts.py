@@ -103,6 +103,9 @@ COLUMNS = {
     **dict.fromkeys(["go_live", "spend_label", "rate_text", "interval_text", "flag", "by", "name"], "label"),
     **dict.fromkeys(["shape", "spend_text", "tip", "admissions_text", "ci_text", "budgets_text"], "label"),
     "period_start": "label",
+    **dict.fromkeys(["series", "source", "confidence"], "label"),  # value for money and the national picture
+    "published": "figure",  # a published national figure (data/reference), not pilot data
+    "unit_costs": "label",  # the bed-day unit costs a value-for-money chart was worked out at
     **dict.fromkeys(["cost_text", "days_text", "holders_text", "median_text", "q1_text", "q3_text"], "label"),
     **dict.fromkeys(["option_order", "referred_text", "rule_name", "setting", "share_text", "variation_name"], "label"),
     **dict.fromkeys(["characteristic", "finding", "direction", "differs"], "label"),
@@ -975,6 +978,139 @@ def funnel_label_positions(sites, denominators, values, y_top: float) -> list[fl
 
 
 MARKING_COLOURS = {"better": GREEN, "similar": GREY, "worse": PINK, "too few to say": PALE_GREY}
+
+
+# Value for money and the national picture (issue 16) -------------------------------------------------------
+
+
+def _pounds(value: float) -> str:
+    return ("-" if value < 0 else "") + f"£{abs(value):,.0f}"
+
+
+def net_cost_forest(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
+    """Net cost per budget holder per year with its 95% interval, for all selected sites, each site and each
+    management option, in a fixed order (never ranked); rows too small to estimate say so."""
+    data = frame.assign(
+        text=[
+            n if pd.isna(v) else f"{_pounds(v)} ({_pounds(lo)} to {_pounds(hi)})"
+            for v, lo, hi, n in zip(frame["value"], frame["low"], frame["high"], frame["note"])
+        ],
+        label=[f"{b}: {s}" if b != "All" else s for b, s in zip(frame["by"], frame["site"])],
+        shape=["diamond" if a else "square" for a in frame["all"]],
+    )
+    shown = data.dropna(subset=["value"])
+    order = data["label"].tolist()
+    rows = alt.Scale(domain=order)
+    lo = min(0.0, float(shown["low"].min())) if len(shown) else -1000.0
+    hi = max(0.0, float(shown["high"].max())) if len(shown) else 1000.0
+    x_scale = alt.Scale(domain=[lo, hi], nice=True)
+    base = _chart(shown).encode(
+        y=alt.Y("label:N", title=None, scale=rows, axis=alt.Axis(labelFontSize=13, labelLimit=260)),
+        tooltip=[
+            alt.Tooltip("label:N", title="Who"),
+            alt.Tooltip("text:N", title="Net cost per holder per year (95% interval)"),
+        ],
+    )
+    interval = base.mark_rule(strokeWidth=2, color=SECONDARY_TEXT).encode(
+        x=alt.X(
+            "low:Q",
+            scale=x_scale,
+            title="Net cost per budget holder per year (£): below 0 means budgets saved more than they cost",
+            axis=alt.Axis(format=",.0f"),
+        ),
+        x2="high:Q",
+    )
+    point = base.mark_point(filled=True, color=NHS_BLUE).encode(
+        x=alt.X("value:Q", scale=x_scale),
+        shape=alt.Shape("shape:N", scale=None),
+        size=alt.condition("datum.all", alt.value(220), alt.value(90)),
+    )
+    labels = (
+        _chart(data)
+        .mark_text(align="left", color=TEXT, fontSize=12)
+        .encode(y=alt.Y("label:N", title=None, scale=rows, axis=None), x=alt.value(0), text="text:N")
+    )
+    zero = (
+        _chart(pd.DataFrame({"x": [0.0]}))
+        .mark_rule(color=TEXT, strokeDash=[4, 4])
+        .encode(x=alt.X("x:Q", scale=x_scale))
+    )
+    plot = alt.layer(zero, interval, point).properties(width=420, height=30 * len(data))
+    table = labels.properties(width=230, height=30 * len(data), title="£ per holder per year (95% interval)")
+    return alt.hconcat(plot, table, spacing=10).properties(title=finding_title(title, subtitle, width=100))
+
+
+def sensitivity_line(
+    frame: pd.DataFrame, marks: pd.DataFrame, x_title: str, x_format: str, title: str, subtitle: str
+) -> alt.LayerChart:
+    """Net cost per holder-year (line) with its 95% band across a range of one assumption, a line at no net cost,
+    and labelled vertical marks (`marks`: x and label), such as the break-even point and the value used."""
+    band_tip = [
+        alt.Tooltip("x:Q", title=x_title, format=x_format),
+        alt.Tooltip("value:Q", title="Net cost per holder per year (£)", format=",.0f"),
+        alt.Tooltip("low:Q", title="95% interval from (£)", format=",.0f"),
+        alt.Tooltip("high:Q", title="to (£)", format=",.0f"),
+    ]
+    base = _chart(frame).encode(x=alt.X("x:Q", title=x_title, axis=alt.Axis(format=x_format)))
+    # the y axis follows the line, with room for its band near the value used; a wider band is cut at the edge
+    span = max(float(frame["value"].max() - frame["value"].min()), 1000.0)
+    domain = [float(frame["value"].min()) - span, float(frame["value"].max()) + span]
+    y_scale = alt.Scale(domain=domain, clamp=True, nice=False)
+    band = base.mark_area(color=PALE_BLUE, opacity=0.6, clip=True).encode(
+        y=alt.Y("low:Q", title="Net cost per budget holder per year (£)", axis=alt.Axis(format=",.0f"), scale=y_scale),
+        y2="high:Q",
+        tooltip=band_tip,
+    )
+    line = base.mark_line(color=NHS_BLUE, clip=True).encode(y=alt.Y("value:Q", scale=y_scale), tooltip=band_tip)
+    zero = _chart(pd.DataFrame({"c": [0.0]})).mark_rule(color=TEXT).encode(y=alt.Y("c:Q", scale=y_scale))
+    layers = [band, line, zero]
+    for i in range(len(marks)):
+        mark = marks.iloc[[i]].reset_index(drop=True)
+        layers.append(
+            _chart(mark)
+            .mark_rule(color=PINK, strokeDash=[5, 3], strokeWidth=2)
+            .encode(x="x:Q", tooltip=[alt.Tooltip("label:N", title="Marked")])
+        )
+        layers.append(
+            _chart(mark)
+            .mark_text(align="left", dx=4, color=PINK, fontSize=12, baseline="top")
+            .encode(x="x:Q", y=alt.value(4 + 16 * i), text="label:N")
+        )
+    return alt.layer(*layers).properties(
+        title=finding_title(title, subtitle, width=100), height=300, autosize=PLOT_ONLY
+    )
+
+
+def national_picture(frame: pd.DataFrame, title: str, subtitle: str) -> alt.LayerChart:
+    """Published national counts of people with a personal health budget (line and points, log scale) and the
+    pilots' budgets in place (a diamond), each point with its source and confidence in the tooltip."""
+    tip = [
+        alt.Tooltip("series:N", title="Figure"),
+        alt.Tooltip("label:N", title="When"),
+        alt.Tooltip("value_text:N", title="People"),
+        alt.Tooltip("source:N", title="Source"),
+        alt.Tooltip("confidence:N", title="Confidence"),
+        alt.Tooltip("note:N", title="Note"),
+    ]
+    domain = sorted(frame["series"].unique())  # the national series sorts first ("England ...")
+    colours = alt.Scale(domain=domain, range=[NHS_BLUE, ORANGE][: len(domain)])
+    base = _chart(frame).encode(
+        x=alt.X("period:T", title=None, axis=alt.Axis(format="%Y", tickCount="year")),
+        y=alt.Y("published:Q", title="People (log scale)", scale=alt.Scale(type="log"), axis=alt.Axis(format=",.0f")),
+        color=alt.Color("series:N", title=None, scale=colours),
+        tooltip=tip,
+    )
+    national = base.transform_filter("datum.series != 'Mental health pilots: budgets in place at pilot end'")
+    line = national.mark_line(strokeDash=[2, 2])
+    points = base.mark_point(filled=True, size=90).encode(
+        shape=alt.Shape(
+            "series:N", scale=alt.Scale(domain=domain, range=["circle", "diamond"][: len(domain)]), legend=None
+        )
+    )
+    labels = base.mark_text(dy=-12, fontSize=11, color=TEXT, align="left", dx=-6).encode(text="text:N")
+    return alt.layer(line, points, labels).properties(
+        title=finding_title(title, subtitle, width=90), height=280, autosize=PLOT_ONLY
+    )
 
 
 def volume_by_month(frame: pd.DataFrame, site_names: dict[str, str], title: str, subtitle: str) -> alt.Chart:

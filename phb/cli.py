@@ -27,7 +27,10 @@ def _build(argv: list[str]) -> int:
         print(f"{prog}: {problem} The warehouse was not built.", file=sys.stderr)
         return 1
     try:
-        info = build(cfg.data_dir, cfg.warehouse)
+        info = _build_on_engine(cfg)
+    except config.EngineUnavailable as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 1
     except (ContractError, WarehouseWriteError) as exc:
         print(exc, file=sys.stderr)
         print("The warehouse was not changed.", file=sys.stderr)
@@ -37,6 +40,15 @@ def _build(argv: list[str]) -> int:
         f"data from {info.period_start} to {info.period_end}."
     )
     return 0
+
+
+def _build_on_engine(cfg: config.Settings):
+    """The build on the engine in the settings: the DuckDB file, or the tables in Spark (PHB_ENGINE=spark)."""
+    if config.engine_settings().engine == "spark":
+        from phb import sparkengine
+
+        return sparkengine.build(cfg)
+    return build(cfg.data_dir, cfg.warehouse)
 
 
 def _selection_parser(prog: str, description: str) -> argparse.ArgumentParser:
@@ -57,7 +69,7 @@ def _selection(args: argparse.Namespace, prog: str, extra_problems=()):
     cfg = config.settings()
     try:
         ready = ensure_warehouse(cfg)
-    except (ContractError, WarehouseWriteError) as exc:
+    except (ContractError, WarehouseWriteError, config.EngineUnavailable) as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         return 1
     if ready.problem:

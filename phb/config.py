@@ -14,6 +14,12 @@ DEFAULT_WAREHOUSE = PROJECT_ROOT / ".warehouse" / "phb.duckdb"
 # 2011/12 reference costs (docs/PILOT_FACTS.md): the unit cost used where an admission has no cost.
 DEFAULT_UNIT_COSTS_GBP = {"mental_health": 334.0, "general_acute": 400.0}
 PRICE_BASE = "2011/12 prices"
+UNIT_COST_SOURCE = (
+    "Defaults: mental health £334 per bed day, the national average cost of a mental health admitted patient day "
+    "across the care clusters in the Department of Health's Reference Costs 2011-12 (clusters ranged from £319 to "
+    "£366); general acute £400 per bed day, an assumption of this dashboard with no published source checked. "
+    "Both at 2011/12 prices (docs/PILOT_FACTS.md)."
+)
 
 SOURCE_NOTE = "Source: PHB mental health pilot extract"
 
@@ -109,3 +115,57 @@ def output_problem(out: Path, flag: str = "--out") -> str | None:
     except OSError:
         return f"{flag} {out} cannot be written: {existing} does not take new files."
     return None
+
+
+# The engine the queries run on (README, "Apache Spark as a second engine"): DuckDB by default, or
+# Apache Spark, local (`local[2]`) or at a Spark Connect address, reading the extract folder or the
+# four contract tables from Spark tables named in PHB_SPARK_TABLES.
+ENGINES = ("duckdb", "spark")
+
+
+class EngineUnavailable(Exception):
+    """The engine chosen in the settings cannot be used (Spark unreachable, not installed, a setting
+    not understood); the message says so in one line, without a traceback. Nothing falls back to
+    another engine."""
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Which engine runs the queries, and where Spark is and what it reads."""
+
+    engine: str = "duckdb"
+    spark_remote: str | None = None  # a Spark Connect address, sc://host:15002; None: local Spark
+    spark_tables: tuple[tuple[str, str], ...] | None = None  # (contract table, Spark table name)
+
+
+def engine_settings(env: dict[str, str] | None = None) -> EngineSettings:
+    """PHB_ENGINE (duckdb or spark), PHB_SPARK_REMOTE and PHB_SPARK_TABLES, checked."""
+    import re
+
+    env = os.environ if env is None else env
+    engine = (env.get("PHB_ENGINE") or "duckdb").strip().lower()
+    if engine not in ENGINES:
+        raise EngineUnavailable(f"PHB_ENGINE must be duckdb or spark, not {engine[:20]!r}.")
+    remote = (env.get("PHB_SPARK_REMOTE") or "").strip() or None
+    if remote is not None and not re.fullmatch(r"sc://[^\s]+", remote):
+        raise EngineUnavailable("PHB_SPARK_REMOTE must be a Spark Connect address such as sc://host:15002.")
+    tables = None
+    given = (env.get("PHB_SPARK_TABLES") or "").strip()
+    if given:
+        from phb import contract
+
+        pairs = {}
+        for part in given.split(","):
+            table, _, name = part.partition("=")
+            table, name = table.strip(), name.strip()
+            if table not in contract.TABLES or not re.fullmatch(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*){0,2}", name):
+                raise EngineUnavailable(
+                    "PHB_SPARK_TABLES must name each contract table's Spark table, as "
+                    "sites=db.sites,people=db.people,spend=db.spend,admissions=db.admissions."
+                )
+            pairs[table] = name
+        missing = [t for t in contract.TABLES if t not in pairs]
+        if missing:
+            raise EngineUnavailable(f"PHB_SPARK_TABLES does not name a Spark table for {', '.join(missing)}.")
+        tables = tuple((t, pairs[t]) for t in contract.TABLES)
+    return EngineSettings(engine=engine, spark_remote=remote, spark_tables=tables)

@@ -486,3 +486,20 @@ def publish_facts(tree: Any, kinds: dict[str, str], path: str = "") -> Any:
     if kind == "label" and not (tree is None or isinstance(tree, str | bool)):
         raise UnpublishedError(f"facts figure {path} is declared a label but holds a number: {tree!r}")
     return tree
+
+
+# Money figures worked out from shown totals (value for money: a net cost per budget holder per year and its
+# interval, a break-even bed-day cost): rounded to 3 significant figures, never finer than GBP 10.
+DERIVED_MONEY_UNIT = 10
+
+
+def derived_money(value: Any) -> float | None:
+    """A money figure worked out from shown totals (a net cost per person-year, its interval, a break-even
+    cost), as it may be shown: 3 significant figures, never finer than GBP 10. None for a missing value."""
+    if _missing(value):
+        return None
+    return significant(float(value), SIGNIFICANT, DERIVED_MONEY_UNIT)
+
+
+MAGNITUDES["derived_money"] = (DERIVED_MONEY_UNIT, True)
+KINDS = (*KINDS, "derived_money")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from phb import admissions, compare, contract, disclosure, overview, spending, uptake
+from phb import admissions, compare, contract, disclosure, overview, spending, uptake, value
 from phb.filters import Filters
 from phb.queries import run_query
 from phb.warehouse import WarehouseInfo, connect
@@ -38,6 +38,12 @@ KINDS = {
     **dict.fromkeys(["holders_rate_pre_ci", "holders_rate_post_ci"], "rate"),
     **dict.fromkeys(["comparison_rate_pre_ci", "comparison_rate_post_ci"], "rate"),
     **dict.fromkeys(["rate_ratio", "ci"], "ratio"),
+    # value for money (phb/value.py): net costs per holder-year and break-even, 3 significant figures, >= GBP 10
+    **dict.fromkeys(["net_cost_per_holder_year_gbp", "ci_gbp", "spend_per_holder_year_gbp"], "derived_money"),
+    **dict.fromkeys(["hospital_saving_per_holder_year_gbp", "break_even_mental_health_bed_day_gbp"], "derived_money"),
+    "break_even_ci_gbp": "derived_money",
+    **dict.fromkeys(["mental_health", "general_acute"], "figure"),  # the unit costs used: settings, not data
+    "price_base": "label",
 }
 
 
@@ -52,12 +58,14 @@ def facts(warehouse: Path, info: WarehouseInfo, filters: Filters) -> dict:
             admissions.facts_blocks(admissions.load(con, filters)),
             compare.facts_blocks(compare.load(con, filters), names),
         ]
+        value_block = value.facts_block(value.load(con, filters))
     figures = overview.headline(data)
     for blocks in extras:
         for code, extra in blocks.items():
             block = figures["all_sites"] if code is None else figures["sites"].get(code)
             if block is not None:
                 block.update(extra)
+    figures["all_sites"]["value_for_money"] = value_block
     return disclosure.publish_facts(
         {
             "data_version": info.data_version,

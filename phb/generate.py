@@ -722,7 +722,95 @@ def _build_admissions(
     final = np.lexsort((rows["person_id"].astype(str), rows["admitted_on"]))
     rows = {k: v[final] for k, v in rows.items()}
     rows["admission_id"] = np.array([f"A{i:07d}" for i in range(1, len(final) + 1)], dtype=object)
+    rows["_emergency_base_rate"] = base  # per person (in people order), for the manifest's truth; not written
     return rows
+
+
+def _mean_stays_and_costs() -> dict[str, tuple[float, float]]:
+    """Per admission method: the mean number of days a person is kept from another admission (the stay plus the
+    day of discharge, as _drop_overlaps rules) and the expected cost as the analysis costs it (the extract's cost
+    where given, else bed days times UNIT_COST_GBP), from the stay models: mental health lognormal (worked out by
+    quadrature over the normal), general acute negative binomial (a given cost counts a same-day stay as one
+    day). Stays still open at the end of the data are ignored: a few in thousands."""
+    z = np.linspace(-9.0, 9.0, 36001)
+    weight = np.exp(-0.5 * z**2)
+    weight /= weight.sum()
+    mh_days = float((np.maximum(np.rint(MH_LOS_MEDIAN_DAYS * np.exp(MH_LOS_LOG_SD * z)), 1) * weight).sum())
+    noise = math.exp(COST_NOISE_LOG_SD**2 / 2)
+    given = 1 - COST_BLANK_SHARE
+    p = ACUTE_LOS_NB_SIZE / (ACUTE_LOS_NB_SIZE + ACUTE_LOS_MEAN_DAYS)
+    acute_days, same_day = ACUTE_LOS_MEAN_DAYS, p**ACUTE_LOS_NB_SIZE
+    mental = UNIT_COST_GBP["mental_health"] * mh_days * (given * noise + COST_BLANK_SHARE)
+    acute = UNIT_COST_GBP["general_acute"] * (given * noise * (acute_days + same_day) + COST_BLANK_SHARE * acute_days)
+    return {
+        method: (
+            (share * mh_days + (1 - share) * acute_days + 1) / DAYS_PER_YEAR,
+            share * mental + (1 - share) * acute,
+        )
+        for method, share in MENTAL_HEALTH_SHARE.items()
+    }
+
+
+def expected_emergency_cost() -> float:
+    """The expected cost of one emergency admission as the analysis costs it."""
+    return _mean_stays_and_costs()["emergency"][1]
+
+
+def value_for_money_truth(
+    people: dict[str, np.ndarray],
+    base: np.ndarray,
+    effects: dict[str, tuple[float, float]],
+    spend: dict[str, np.ndarray],
+    period: tuple[np.datetime64, np.datetime64],
+) -> dict[str, Any]:
+    """The true net cost per budget holder per year that the value-for-money page estimates, from what the
+    generator knows: money spent from budgets in the 12 months from each budget start (as written) per
+    holder-year, less the expected fall in hospital costs the budget causes over the same holder-years.
+
+    The fall: for each holder, the expected admissions kept in the year after, without a budget (emergency rate
+    times 1) less with it (times the site's true effect), each method at its expected cost. Admissions that
+    start while the person is still in hospital are dropped (_drop_overlaps), so of admissions arriving at a total
+    rate L a year, each keeping the person in hospital for t years on average, L / (1 + L t) a year are kept (a
+    Poisson process with dead time); fewer emergency admissions also let a few more elective and other ones through,
+    which is counted. Holder-years count the time the data period covers, as the analysis does."""
+    holder = (people["outcome"] == "budget_in_place") & ~np.isnat(people["index_date"])
+    index = people["index_date"][holder].astype("datetime64[D]")
+    end = np.minimum(add_months(index, WINDOW_MONTHS).astype("datetime64[D]"), period[1] + np.timedelta64(1, "D"))
+    years = (end - index).astype(np.int64) / DAYS_PER_YEAR
+    site_effect = np.array([effects[str(s)][0] for s in people["site_code"][holder]])
+    rate = base[holder]
+    stays = _mean_stays_and_costs()
+    relative = {"elective": ELECTIVE_RATE_RATIO, "other": OTHER_RATE_RATIO}
+
+    def kept_cost(emergency: np.ndarray) -> np.ndarray:
+        rates = {"emergency": rate * emergency, **{m: rate * r for m, r in relative.items()}}
+        busy = sum(rates[m] * stays[m][0] for m in rates)
+        return sum(rates[m] * stays[m][1] for m in rates) / (1 + busy)
+
+    saving_each = (kept_cost(np.ones_like(rate)) - kept_cost(site_effect)) * years
+    fewer = float((rate * (1 - site_effect) * years).sum())
+    at = {pid: i for i, pid in enumerate(people["person_id"][holder].tolist())}
+    who = np.array([at.get(pid, -1) for pid in spend["person_id"].tolist()])
+    paid = spend["paid_on"].astype("datetime64[D]")
+    inside = (who >= 0) & (paid >= index[np.maximum(who, 0)]) & (paid < end[np.maximum(who, 0)])
+    spent = float(spend["amount_gbp"][inside].sum())
+    holder_years = float(years.sum())
+    saving = float(saving_each.sum()) / holder_years
+    return {
+        "note": (
+            "Truth for the value-for-money page, at the generator's unit costs: spending from budgets in the 12 "
+            "months from the budget start per holder-year, less the expected fall in hospital costs caused by "
+            "budgets per holder-year (expected admissions kept without and with the budget, allowing for "
+            "admissions dropped while a person is in hospital, each at its expected cost)."
+        ),
+        "expected_cost_per_emergency_admission_gbp": _rounded(stays["emergency"][1]),
+        "emergency_admissions_avoided_per_holder_year_before_overlaps": _rounded(fewer / holder_years),
+        "spend_per_holder_year_gbp": _rounded(spent / holder_years),
+        "hospital_saving_per_holder_year_gbp": _rounded(saving),
+        "net_cost_per_holder_year_gbp": _rounded(spent / holder_years - saving),
+        "unit_costs_gbp_per_bed_day": UNIT_COST_GBP,
+        "price_base": UNIT_COST_PRICE_BASE,
+    }
 
 
 def _category_mix(site: SiteSpec, option: str) -> np.ndarray:
@@ -1010,6 +1098,7 @@ def generate(
     effects = _site_effects(effect_rng, effect)
     admissions = _build_admissions(admissions_rng, people, effects, period)
     spend = _build_spend(spend_rng, people, period[1])
+    truth = value_for_money_truth(people, admissions.pop("_emergency_base_rate"), effects, spend, period)
     counts = {
         name: _write_table(out, name, rows)
         for name, rows in (
@@ -1032,6 +1121,7 @@ def generate(
         "sites": _site_manifest(info, effects, sites),
         "parameters": _global_parameters(),
         "row_counts": counts,
+        "value_for_money": truth,
     }
     text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     (out / "MANIFEST.json").write_text(text, encoding="utf-8")

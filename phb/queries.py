@@ -3,7 +3,8 @@
 Each query is one .sql file that takes values only as bound `$parameters`; `run_query` binds the
 ones a query names and refuses a call that leaves one out. The analysis modules read the warehouse
 through this module alone, so they depend neither on how an extract is read nor on how the
-warehouse is built.
+warehouse is built, nor on the engine: given a Spark connection (phb.sparkengine), `run_query`
+sends the same query there, translated from DuckDB's dialect by sqlglot (phb.translate).
 """
 
 from __future__ import annotations
@@ -54,7 +55,11 @@ def run_query(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pd.Da
     if missing:
         raise QueryParameterError(f"query {name} needs {', '.join(sorted(missing))}")
     started = time.perf_counter()
-    frame = con.cursor().execute(sql, {k: params[k] for k in wanted}).df()
+    if getattr(con, "engine", "duckdb") == "spark":
+        # the same query on Apache Spark (phb.sparkengine): translated by sqlglot, parameters still bound
+        frame = con.run(name, {k: params[k] for k in wanted})
+    else:
+        frame = con.cursor().execute(sql, {k: params[k] for k in wanted}).df()
     log.info(
         "query %s %s: %d rows in %.1f ms",
         name,

@@ -265,6 +265,9 @@ def frame() -> PageContext | None:
             icon=":material/error:",
         )
         return None
+    except config.EngineUnavailable as exc:
+        st.error(f"The dashboard cannot reach its data engine: {plain(_no_paths(str(exc)))}", icon=":material/error:")
+        return None
     except ContractError as exc:
         st.error(
             "The pilot extract could not be loaded, and there is no earlier warehouse to fall back on. "

@@ -12,7 +12,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from phb import admissions, charts, compare, disclosure, spending, uptake
+from phb import admissions, charts, compare, disclosure, national, spending, uptake, value
 from phb import formatting as fmt
 
 
@@ -23,7 +23,7 @@ class View:
 
     key: str
     label: str
-    source: str  # which loaded data it draws on: "uptake", "spending", "admissions" or "compare"
+    source: str  # which loaded data it draws on: "uptake", "spending", "admissions", "compare", "value", "national"
     make: Callable[[Any, dict, str], alt.TopLevelMixin | None]
     subtitle: str  # may name {p0}, filled in by make
     alt_text: str
@@ -315,6 +315,165 @@ UTILISATION = View(
 )
 
 
+# Value for money (issue 16) -------------------------------------------------------------------------------
+
+
+def _costs_note(data) -> str:
+    c = data.unit_cost
+    return (
+        f"Unit costs: mental health £{c['mental_health']:,.0f} and general acute £{c['general_acute']:,.0f} per bed "
+        f"day ({data.price_base}), where the extract gives no cost."
+    )
+
+
+def _with_costs(frame: pd.DataFrame, data) -> pd.DataFrame:
+    """The chart's rows with the unit costs they were worked out at, so the data export (CSV) states them too."""
+    return frame.assign(unit_costs=_costs_note(data))
+
+
+def _value_by_scope(data, names, subtitle):
+    frame = _with_costs(data.scopes(names), data)
+    if not frame["value"].notna().any():
+        return None
+    head = value.headline_title(data.headline.result if data.headline is not None else None)
+    return charts.net_cost_forest(frame, head, f"{subtitle} {_costs_note(data)}")
+
+
+def _value_by_scope_notes(data, names):
+    frame = data.scopes(names)
+    few = frame.loc[frame["note"] == value.TOO_FEW, "site"].tolist()
+    return (
+        value.sentence(None if data.headline is None else data.headline.result)
+        + (f" Too few to estimate: {', '.join(few)}." if few else "")
+        + " Sites and management options are in a fixed order, not ranked: their intervals overlap widely. "
+        + _costs_note(data)
+        + " "
+        + value.PACK_METHOD
+    )
+
+
+VALUE_BY_SCOPE = View(
+    "value_for_money",
+    "Net cost per budget holder per year (value for money)",
+    "value",
+    _value_by_scope,
+    "Money spent from budgets plus the change in hospital costs beyond the comparison group's, per holder per "
+    "year, with 95% bootstrap intervals; by site and management option where there are enough people.",
+    "Dot and interval chart of the net cost per budget holder per year, overall, by site and by management option",
+    "too few people or admissions to estimate value for money for this selection",
+    _value_by_scope_notes,
+)
+
+
+def _break_even(data, names, subtitle):
+    est = data.headline
+    if est is None:
+        return None
+    used = data.unit_cost["mental_health"]
+    marks = [{"x": used, "label": f"used here: £{used:,.0f}"}]
+    if est.result.break_even is not None and est.result.break_even <= value.UNIT_COST_MAX:
+        marks.insert(0, {"x": est.result.break_even, "label": f"break-even: £{est.result.break_even:,.0f}"})
+    be = est.result.break_even
+    head = (
+        f"Budgets pay for themselves if a mental health bed day costs more than about £{be:,.0f}"
+        if be is not None and be <= value.UNIT_COST_MAX
+        else "Budgets do not pay for themselves at any bed-day cost in this range"
+    )
+    return charts.sensitivity_line(
+        _with_costs(value.unit_cost_curve(est, used), data),
+        pd.DataFrame(marks),
+        "Cost of a mental health bed day (£)",
+        ",.0f",
+        head,
+        f"{subtitle} General acute at £{data.unit_cost['general_acute']:,.0f} a bed day ({data.price_base}).",
+    )
+
+
+BREAK_EVEN = View(
+    "break_even",
+    "Break-even: net cost against the cost of a mental health bed day",
+    "value",
+    _break_even,
+    "Net cost per budget holder per year if every mental health bed day cost the amount on the axis, with its 95% "
+    "band; below the black line budgets pay for themselves.",
+    "Line chart of net cost per budget holder against the cost of a mental health bed day, break-even marked",
+    "too few people or admissions to estimate value for money for this selection",
+    lambda data, names: value.break_even_sentence(
+        None if data.headline is None else data.headline.result, data.unit_cost["mental_health"]
+    ),
+)
+
+
+def _effect_sensitivity(data, names, subtitle):
+    est = data.headline
+    if est is None:
+        return None
+    marks = []
+    ratio = value.effect_break_even(est)
+    if ratio is not None and value.EFFECT_RANGE[0] <= ratio <= value.EFFECT_RANGE[1]:
+        marks.append({"x": round(ratio, 2), "label": f"break-even: {100 * (1 - ratio):.0f}% fewer"})
+    effect = data.effect
+    if effect is not None:
+        for x, word in ((effect.rate_ratio, "estimated effect"), (effect.low, "interval"), (effect.high, "interval")):
+            if value.EFFECT_RANGE[0] <= x <= value.EFFECT_RANGE[1]:
+                change = 100 * (1 - x)
+                words = f"{change:.0f}% fewer" if change >= 0 else f"{-change:.0f}% more"
+                marks.append({"x": round(x, 2), "label": f"{word}: {words}"})
+    head = (
+        f"Budgets would pay for themselves only with about {100 * (1 - ratio):.0f}% fewer admissions"
+        if ratio is not None and ratio > 0
+        else "Budgets could not pay for themselves through hospital savings alone"
+    )
+    return charts.sensitivity_line(
+        _with_costs(value.effect_curve(est), data),
+        pd.DataFrame(marks, columns=["x", "label"]),
+        "Admissions rate ratio with budgets (1 = no effect)",
+        ".2f",
+        head,
+        f"{subtitle} {_costs_note(data)}",
+    )
+
+
+EFFECT_SENSITIVITY = View(
+    "value_effect_sensitivity",
+    "Net cost against the budget effect on admissions",
+    "value",
+    _effect_sensitivity,
+    "Net cost per budget holder per year if budget holders' hospital costs fell in proportion to emergency "
+    "admissions, at each rate ratio; the budget effect's estimate and 95% interval are marked.",
+    "Line chart of net cost per budget holder against the admissions rate ratio, with the estimated effect marked",
+    "too few people or admissions to estimate value for money for this selection",
+    lambda data, names: value.effect_sentence(data.headline, data.effect),
+)
+
+
+# The national picture ---------------------------------------------------------------------------------------
+
+
+def _national(data, names, subtitle):
+    if data.empty:
+        return None
+    return charts.national_picture(data, national.title(data), subtitle)
+
+
+NATIONAL_PICTURE = View(
+    "national_picture",
+    "The pilots in the national picture",
+    "national",
+    _national,
+    "Published national figures, not pilot data: people who received a personal health budget in England in the "
+    "financial year to date (NHS Digital; all kinds of budget), log scale. The diamond is the pilots' budgets in "
+    "place at pilot end. Each figure's source and confidence are in its tooltip and in the notes.",
+    "Line chart of national personal health budget numbers over time, log scale, with the pilots' budgets beside",
+    "the national figures file could not be read",
+    lambda data, names: (
+        national.NOTE
+        + " "
+        + " ".join(f"{r.label}: {r.value_text} ({r.source}; confidence {r.confidence})." for r in data.itertuples())
+    ),
+)
+
+
 VIEWS: dict[str, View] = {
     v.key: v
     for v in (
@@ -326,5 +485,9 @@ VIEWS: dict[str, View] = {
         PATHWAY,
         EFFECT_BY_SITE,
         UTILISATION,
+        VALUE_BY_SCOPE,
+        BREAK_EVEN,
+        EFFECT_SENSITIVITY,
+        NATIONAL_PICTURE,
     )
 }

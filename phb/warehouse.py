@@ -23,7 +23,7 @@ import duckdb
 from filelock import FileLock
 
 from phb import contract
-from phb.config import DEFAULT_UNIT_COSTS_GBP, QUERIES_DIR, Settings, perturbation_key
+from phb.config import DEFAULT_UNIT_COSTS_GBP, QUERIES_DIR, Settings, engine_settings, perturbation_key
 from phb.contract import ContractError, ident
 from phb.extract import content_hash, extract_files, load_raw, read_error
 from phb.queries import bound_params
@@ -100,23 +100,7 @@ def build(
         raise _write_error(warehouse) from exc
     con.execute("set enable_progress_bar = false")
     try:
-        wheres = {t: p.name if s is None or p.stem == t else f"{p.name}, sheet '{s}'" for t, (p, s) in files.items()}
-        problems: list = []
-        for table, (path, sheet) in files.items():
-            problems += [contract.problem_of_file(p, table, wheres[table]) for p in load_raw(con, table, path, sheet)]
-        if not problems:
-            for table in contract.TABLES:
-                problems += contract.check_types(con, table, wheres[table])
-        if problems:
-            raise ContractError(problems)
-        for table in contract.TABLES:
-            con.execute(f"create table {ident(table)} as {contract.typed_select(table)}")
-            con.execute(f"drop table {ident('raw_' + table)}")
-        problems = contract.check_rules(con, wheres)
-        if problems:
-            raise ContractError(problems)
-        if con.execute(_period_sql()).fetchone()[0] is None:
-            raise ContractError(["The extract holds no dates (no referrals, budgets, payments or admissions)."])
+        load_checked(con, files)
         _build_models(con, unit_costs or DEFAULT_UNIT_COSTS_GBP, secret)
         info = _write_meta(con, data_dir, version, build_signature(secret))
         con.execute("checkpoint")
@@ -144,6 +128,28 @@ def build(
         (time.perf_counter() - started) * 1000,
     )
     return info
+
+
+def load_checked(con: duckdb.DuckDBPyConnection, files: dict[str, tuple[Path, str | None]]) -> None:
+    """Load the extract's four tables into `con`, check them against the data contract and leave them
+    typed under their own names; a ContractError lists what is wrong. Both engines load through here."""
+    wheres = {t: p.name if s is None or p.stem == t else f"{p.name}, sheet '{s}'" for t, (p, s) in files.items()}
+    problems: list = []
+    for table, (path, sheet) in files.items():
+        problems += [contract.problem_of_file(p, table, wheres[table]) for p in load_raw(con, table, path, sheet)]
+    if not problems:
+        for table in contract.TABLES:
+            problems += contract.check_types(con, table, wheres[table])
+    if problems:
+        raise ContractError(problems)
+    for table in contract.TABLES:
+        con.execute(f"create table {ident(table)} as {contract.typed_select(table)}")
+        con.execute(f"drop table {ident('raw_' + table)}")
+    problems = contract.check_rules(con, wheres)
+    if problems:
+        raise ContractError(problems)
+    if con.execute(_period_sql()).fetchone()[0] is None:
+        raise ContractError(["The extract holds no dates (no referrals, budgets, payments or admissions)."])
 
 
 def _write_error(warehouse: Path) -> WarehouseWriteError:
@@ -276,6 +282,10 @@ def ensure_warehouse(cfg: Settings) -> Ready:
     A build that fails keeps the previous warehouse (when one opens and was built by this code):
     an extract that breaks the contract, or a warehouse folder that cannot be written.
     """
+    if engine_settings().engine == "spark":
+        from phb import sparkengine
+
+        return sparkengine.ensure(cfg)
     version = content_hash(cfg.data_dir) if cfg.data_dir.is_dir() else None
     try:
         signature = build_signature(perturbation_key(cfg.warehouse))
@@ -304,5 +314,10 @@ def ensure_warehouse(cfg: Settings) -> Ready:
 
 
 def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the warehouse."""
+    """A read-only connection to the warehouse; with PHB_ENGINE=spark, to the tables built in Spark
+    (phb.sparkengine), which run_query sends its SQL to instead."""
+    if engine_settings().engine == "spark":
+        from phb import sparkengine
+
+        return sparkengine.connect()
     return duckdb.connect(str(warehouse), read_only=True)

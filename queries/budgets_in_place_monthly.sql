@@ -6,11 +6,11 @@
 -- Sources: people, person_keys (built at load).
 with month_ends as (
     select least(cast(m + interval 1 month - interval 1 day as date), $date_to::date) as on_date
-    from range(
-        cast(date_trunc('month', $date_from::date) as date),
-        cast($date_to::date + interval 1 day as date),
-        interval 1 month
-    ) as t(m)
+    from (
+        -- the first day of each month from $date_from's month to $date_to's
+        select unnest(generate_series(cast(date_trunc('month', $date_from::date) as date), $date_to::date, interval 1 month))
+            as m
+    ) as t
 ),
 
 holders as (

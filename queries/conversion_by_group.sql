@@ -22,9 +22,9 @@ with cohort as (
 ),
 
 long as (
-    unpivot cohort
-    on age_band, sex, ethnicity, imd_quintile, primary_need
-    into name characteristic value grp
+    select *
+    from cohort
+    unpivot (grp for characteristic in (age_band, sex, ethnicity, imd_quintile, primary_need))
 ),
 
 final as (

@@ -49,6 +49,19 @@ final as (
     group by grouping sets ((site_code), ())
 ),
 
+with_total as (
+    -- the all-sites row even when nobody was referred (DuckDB makes it for the empty grouping set
+    -- over no rows, Spark does not): zero counts, and a null key where the sum of no keys is null
+    select * from final
+    union all
+    select
+        null as site_code, 0 as referred, null as referred_ckey, 0 as offered, 0 as offered_ckey,
+        0 as plan_agreed, 0 as plan_agreed_ckey, 0 as budget_in_place, 0 as budget_in_place_ckey,
+        0 as declined, 0 as declined_ckey, 0 as withdrawn, 0 as withdrawn_ckey, 0 as in_planning,
+        0 as in_planning_ckey, 1 as level
+    where not exists (select 1 from final where level = 1)
+),
+
 ranked as (
     -- each person with a budget once at their site (level 0) and once in all (level 1), ranked by days
     select
@@ -76,8 +89,11 @@ medians as (
 )
 
 select
-    f.* exclude (level),
+    f.site_code, f.referred, f.referred_ckey, f.offered,
+    f.offered_ckey, f.plan_agreed, f.plan_agreed_ckey, f.budget_in_place,
+    f.budget_in_place_ckey, f.declined, f.declined_ckey, f.withdrawn,
+    f.withdrawn_ckey, f.in_planning, f.in_planning_ckey,
     m.median_days_to_budget
-from final as f
+from with_total as f
 left join medians as m on m.level = f.level and m.site_code is not distinct from f.site_code
 order by f.site_code nulls last

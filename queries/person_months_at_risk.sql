@@ -17,11 +17,11 @@ with months as (
         cast(date_trunc($grain, m) as date) as period,
         cast(m as date) as month,
         cast(m + interval 1 month as date) as next_month
-    from range(
-        cast(date_trunc('month', $date_from::date) as date),
-        cast($date_to::date + interval 1 day as date),
-        interval 1 month
-    ) as t(m)
+    from (
+        -- the first day of each month from $date_from's month to $date_to's
+        select unnest(generate_series(cast(date_trunc('month', $date_from::date) as date), $date_to::date, interval 1 month))
+            as m
+    ) as t
 ),
 
 cells as (

@@ -16,7 +16,7 @@ with lines as (
 
 per_person as (
     select
-        grouping(management_option, category) as level,
+        grouping(management_option) * 2 + grouping(category) as level,
         management_option,
         category,
         person_key,

@@ -22,7 +22,7 @@ with lines as (
 per_person as (
     -- one row per person at every level of the table (site and category, site, category, all)
     select
-        grouping(site_code, category) as level,
+        grouping(site_code) * 2 + grouping(category) as level,
         site_code,
         category,
         person_key,

@@ -18,7 +18,7 @@ with lines as (
 
 per_person as (
     select
-        grouping(period_start, category) as level,
+        grouping(period_start) * 2 + grouping(category) as level,
         period_start,
         category,
         person_key,

@@ -32,6 +32,7 @@ TITLES = {
     "/uptake": "Budget uptake",
     "/spending": "Spending",
     "/admissions": "Hospital admissions",
+    "/value": "Value for money",
     "/compare": "Compare sites",
     "/briefing": "Briefing pack",
     "/data": "Data",

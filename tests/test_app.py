@@ -47,6 +47,7 @@ TITLES = {
     "pages/uptake.py": "Budget uptake",
     "pages/spending.py": "Spending",
     "pages/admissions.py": "Hospital admissions",
+    "pages/value.py": "Value for money",
     "pages/compare.py": "Compare sites",
     "pages/briefing.py": "Briefing pack",
     "pages/accessibility.py": "Accessibility statement",

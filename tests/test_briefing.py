@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from phb import disclosure, exports
+from phb import disclosure, exports, national
 from tests.conftest import DATA, run_cli
 
 SELECTIONS = {
@@ -33,6 +33,10 @@ SELECTIONS = {
                 "pathway",
                 "effect_by_site",
                 "utilisation",
+                "value_for_money",
+                "break_even",
+                "value_effect_sensitivity",
+                "national_picture",
             ]
         ),
     ],
@@ -46,6 +50,7 @@ COUNT_KEYS = {
 # Text that is not a count: dates, years, percentages, money, decimals, ordinals and the fixed wording of the
 # disclosure note and limits. What is left of a number in a title or note must be a shown count.
 NOT_COUNTS = [
+    r"\b\d{4}[/-]\d{2}\b(?!-)",  # a financial year or price base: 2011/12, 2023-24 (before the years go)
     r"built [\d-]+ [\d:]+ UTC",
     r"\d{4}-\d{2}-\d{2}",
     # the method statement (its parameters are not counts), however the PDF wraps its lines
@@ -68,6 +73,9 @@ NOT_COUNTS = [
     r"\b[0-9a-f]{12}\b",
     r"[Qq]\d",
     r"\b\d{2}:\d{2}\b",
+    r"\bH\d\b",  # a half year
+    # published national figures (data/reference, not pilot data: not counts from the extract)
+    *[rf"\b{n:,}\b" for n in national.headlines()["people"]],
 ]
 
 

@@ -21,7 +21,7 @@ from phb import alttext, disclosure
 from tests.conftest import ROOT, element_nodes
 
 PAGES = ["pages/overview.py", "pages/uptake.py", "pages/spending.py", "pages/admissions.py", "pages/compare.py"]
-PAGES += ["pages/briefing.py", "pages/data.py"]
+PAGES += ["pages/value.py", "pages/briefing.py", "pages/data.py"]
 
 
 class _Table(HTMLParser):

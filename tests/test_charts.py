@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import pytest
 
-from phb import admissions, charts, compare, disclosure, overview, quality, spending, uptake
+from phb import admissions, charts, compare, disclosure, national, overview, quality, spending, uptake
+from phb import value as value_for_money
 from phb.filters import Filters
 from phb.warehouse import connect
 
@@ -23,6 +25,8 @@ def frames(bundled_warehouse):
         sp = spending.load(con, filters, info.period_end)
         ad = admissions.load(con, filters)
         cmp = compare.load(con, filters)
+        val = value_for_money.load(con, filters)
+        nat = national.load(con, filters, True)
         volume = quality.volume_frame(quality.volume(con, info.period_end), "spend", names)
     block = overview.headline(ov)["all_sites"]
     plan_frame, targets = uptake.budgets_against_plan(up, names)
@@ -54,6 +58,16 @@ def frames(bundled_warehouse):
         "_admissions_funnel": charts.funnel(*compare.admissions_funnel(cmp, names), 1.0, "E", "O/E", "t", "s", ".2f"),
         "bed_days_cost": charts.bed_days_cost(admissions.bed_days(ad), "2011/12 prices", "t", "s"),
         "effect_bars": charts.effect_bars(admissions.effect_bars(admissions.did_effect(ad.people)), "t", "s"),
+        "net_cost_forest": charts.net_cost_forest(val.scopes(names).assign(unit_costs="£334"), "t", "s"),
+        "sensitivity_line": charts.sensitivity_line(
+            value_for_money.unit_cost_curve(val.headline, 334).assign(unit_costs="£334"),
+            pd.DataFrame({"x": [334.0], "label": ["used"]}),
+            "x",
+            ",.0f",
+            "t",
+            "s",
+        ),
+        "national_picture": charts.national_picture(nat, "t", "s"),
         "volume_by_month": charts.volume_by_month(volume, names, "t", "s"),
         "_block": block,
     }
@@ -78,6 +92,9 @@ BUILDERS = [
     "effect_bars",
     "bed_days_cost",
     "funnel",
+    "net_cost_forest",
+    "sensitivity_line",
+    "national_picture",
     "volume_by_month",
 ]
 
@@ -162,6 +179,13 @@ ALLOWED_COLUMNS = {
                       "window"},
     "funnel": {"band", "c", "count", "count_text", "denominator", "label_y", "limit", "position", "side", "site",
                "value", "value_text"},
+    # value for money: net costs per holder-year and their intervals, rounded to 3 significant figures (>= £10)
+    "net_cost_forest": {"all", "by", "high", "label", "low", "note", "shape", "site", "text", "unit_costs", "value",
+                        "x"},
+    "sensitivity_line": {"c", "high", "label", "low", "unit_costs", "value", "x"},
+    # published national figures (data/reference) with source and confidence, and the pilots' shown count
+    "national_picture": {"confidence", "label", "note", "period", "published", "series", "source", "text",
+                         "value_text"},
     # rows per month as shown (blank where withheld) and why a month is unusual
     "volume_by_month": {"count", "label", "month", "note", "site"},
 }  # fmt: skip

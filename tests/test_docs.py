@@ -37,6 +37,9 @@ def test_every_command_and_setting_is_documented():
         "PHB_PUBLISHING",
         "PHB_PUBLISHERS",
         "PHB_UPLOAD_LIMIT_MB",
+        "PHB_ENGINE",
+        "PHB_SPARK_REMOTE",
+        "PHB_SPARK_TABLES",
     }
     for name in used:
         assert f"`{name}`" in README

@@ -409,6 +409,38 @@ def check_admissions_after_by_site_age(con):
     assert row["years"] == pytest.approx(years)
 
 
+def check_value_by_person(con):
+    costs = {"unit_cost_mental_health": 334, "unit_cost_general_acute": 400}
+    frame = run_query(con, "value_by_person", **FULL, **costs).set_index("person_key")
+    keys = dict(con.execute("select person_id, person_key from person_keys").fetchall())
+    row = {pid: frame.loc[keys[pid]] for pid in ("A01", "A02", "C01", "C04")}
+    # nine AAA and three BBB budget holders and four comparison people, all with index dates in the period
+    assert len(frame) == 16 and (frame["grp"] == "budget_holders").sum() == 12
+    # A01 (index 15 Aug 2014): before, H01 (1 Mar 2014, 10 mental health days, no cost: 10 x 334); after, H02
+    # (1 Dec 2014, same-day general acute, cost £350 given); spent S01 + S02 = £500 in the year from 15 Aug 2014
+    a01 = row["A01"]
+    assert (a01["admissions_pre"], a01["admissions_post"]) == (1, 1)
+    assert (a01["cost_pre"], a01["cost_post"]) == (penny(3340), penny(350))
+    assert (a01["mh_days_pre"], a01["mh_days_post"], a01["acute_cost_post"]) == (10, 0, penny(350))
+    assert a01["spend_post"] == penny(500)
+    assert a01["years_pre"] == pytest.approx(365 / 365.25) and a01["years_post"] == pytest.approx(365 / 365.25)
+    # A02 (index 1 Sep 2014): before, H03 (20 mental health days: 6,680) and the elective H04 (3 general acute
+    # days: 1,200); spent S03 + S04 = £420.50 (S12's refund, 1 Nov 2015, is after the year)
+    a02 = row["A02"]
+    assert (a02["cost_pre"], a02["mh_days_pre"], a02["acute_cost_pre"]) == (penny(7880), 20, penny(1200))
+    assert a02["spend_post"] == penny(420.50) and a02["cost_post"] == 0
+    # C01 (index 15 Sep 2014): before, H05 (31 days, £9,000 given); after, H06 still open: 487 days to the end
+    c01 = row["C01"]
+    assert (c01["cost_pre"], c01["mh_days_pre"]) == (penny(9000), 31)
+    assert (c01["cost_post"], c01["mh_days_post"], c01["spend_post"]) == (penny(487 * 334), 487, 0)
+    # C04 (index 1 Mar 2014): its year before is cut at the start of the data, 1 Jul 2013: 243 days
+    assert row["C04"]["years_pre"] == pytest.approx(243 / 365.25)
+    dearer = run_query(con, "value_by_person", **FULL, unit_cost_mental_health=500, unit_cost_general_acute=400)
+    assert dearer.set_index("person_key").loc[keys["A01"], "cost_pre"] == penny(5000)  # 10 days x £500
+    one_site = run_query(con, "value_by_person", **{**FULL, "sites": ["BBB"]}, **costs)
+    assert len(one_site) == 5  # B01-B03 and C03, C04
+
+
 CHECKS = {
     "sites": check_sites,
     "rows_by_site": lambda con: check_rows_by_site(con),  # defined below
@@ -429,6 +461,7 @@ CHECKS = {
     "person_months_at_risk": check_person_months_at_risk,
     "admission_windows_by_person": check_admission_windows_by_person,
     "bed_days_windows": check_bed_days_windows,
+    "value_by_person": check_value_by_person,
     "admissions_after_by_site_age": check_admissions_after_by_site_age,
 }
 

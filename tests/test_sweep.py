@@ -27,7 +27,7 @@ from phb.filters import Filters
 from phb.warehouse import build, connect, read_info
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ("overview", "uptake", "spending", "admissions", "compare", "briefing")
+PAGES = ("overview", "uptake", "spending", "admissions", "compare", "briefing", "value")  # /data ignores the filters
 FULL = os.environ.get("PHB_SWEEP") == "full"
 
 
@@ -130,7 +130,7 @@ def queries(warehouse: Path, full: bool) -> list[tuple[str, dict]]:
     return picked
 
 
-SAMPLE = 8
+SAMPLE = len(PAGES) + 2
 
 
 @pytest.mark.parametrize("index", range(SAMPLE))

@@ -1,0 +1,595 @@
+"""Value for money: what budgets cost against the hospital costs they change.
+
+For budget holders against the comparison group, per person-year: the money spent from budgets in
+the 12 months from the index date, plus the change in hospital costs from the 12 months before the
+index date to the 12 months after for budget holders, less the same change for the comparison group
+(a difference in differences). A positive net cost means budgets cost more than they saved in
+hospital care; a negative one, that they paid for themselves.
+
+The interval is a person-level bootstrap with a fixed seed: people are resampled with replacement
+within each site and group (so each site keeps its numbers of budget holders and comparison people),
+a person's costs before and after and their spending always moving together. Hospital costs per
+person are skewed (most people have none, a few have long stays) and a person's costs before and
+after are related; resampling whole people allows for both without assuming a distribution. Sites are
+strata, not a sample of sites: the question is about these pilots, and with seven sites a bootstrap
+of sites would be unstable. The interval is the 2.5th and 97.5th percentiles of the bootstrap
+estimates (the percentile method, as scipy.stats.bootstrap's method="percentile").
+
+Disclosure control: every total the estimate rests on (spending, and each group's hospital costs,
+mental health bed days and general acute costs in each window) is shown as money and days totals are
+(`disclosure.money` / `disclosure.days`: withheld under 8 contributors or where two people make up
+more than 90% of it, otherwise moved by a published fraction of the largest contribution and rounded),
+and the published figures are worked out from those shown totals over the person-years; the interval's
+distance on each side of the estimate comes from the bootstrap, each resample carrying its own draw of that
+disclosure noise (a fraction from the published magnitude table times each total's largest contribution), so
+the interval allows for the noise as well as for sampling. Net costs and their intervals are then
+rounded to 3 significant figures, never finer than £10 (`disclosure.derived_money`). Where any total is
+withheld, or a group has fewer than `admissions.MIN_EVENTS` admissions in a window, nothing is estimated.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from phb import admissions, disclosure
+from phb.filters import Filters
+from phb.queries import run_query
+
+SEED = 16  # the bootstrap's fixed seed: the same data always gives the same interval
+REPLICATES = 2000  # bootstrap resamples for the headline estimate
+ROW_REPLICATES = 1000  # and for each site or management option
+LEVEL = 0.95
+ALL = "All selected sites"
+TOO_FEW = "too few to estimate"
+UNIT_COST_MAX = 1500.0  # the break-even chart's range of mental health bed-day costs (GBP)
+EFFECT_RANGE = (0.4, 1.2)  # and of admissions rate ratios
+
+# The per-person columns the estimate sums: spending, and per window hospital cost, mental health bed
+# days, general acute cost, person-years and admissions.
+COLUMNS = (
+    "spend_post",
+    "cost_pre",
+    "cost_post",
+    "mh_days_pre",
+    "mh_days_post",
+    "acute_cost_pre",
+    "acute_cost_post",
+    "years_pre",
+    "years_post",
+    "admissions_pre",
+    "admissions_post",
+)
+_I = {c: i for i, c in enumerate(COLUMNS)}
+MONEY_COLUMNS = ("spend_post", "cost_pre", "cost_post", "acute_cost_pre", "acute_cost_post")
+DAY_COLUMNS = ("mh_days_pre", "mh_days_post")
+GROUPS = ("budget_holders", "comparison")
+
+METHOD_NOTE = (
+    "Net cost per budget holder per year = money spent from budgets in the 12 months from the budget start, plus "
+    "the change in hospital costs from the 12 months before the index date to the 12 months after for budget "
+    "holders, less the same change for the comparison group (difference in differences), each per person-year. "
+    "Hospital costs: all admissions (emergency, elective and other) admitted in each window, at the extract's "
+    "cost where it gives one, otherwise bed days times the unit cost of the setting. 95% interval: a person-level "
+    f"bootstrap ({REPLICATES:,} resamples, fixed seed {SEED}) resampling people within each site and group, so a "
+    "person's costs before and after and their spending move together and no distribution is assumed for costs "
+    "that are skewed (most people have none, a few have long stays); the percentile method. Sites are strata, "
+    "not a sample of sites. Disclosure control: the estimate is worked out from spending and hospital cost "
+    "totals as they may be shown (withheld under 8 people or where two people make up most of a total, "
+    "otherwise moved and rounded), the interval's width from the bootstrap, each resample with its own draw of that "
+    "disclosure noise; net costs and intervals are rounded "
+    f"to 3 significant figures, never finer than £{disclosure.DERIVED_MONEY_UNIT}. Not estimated where a total is "
+    f"withheld or a group has fewer than {admissions.MIN_EVENTS} admissions in a window."
+)
+
+# The method in a sentence for the pack's notes (the page and exports carry METHOD_NOTE in full).
+PACK_METHOD = (
+    "Method: difference in differences per person-year; a person-level bootstrap resampling people within each "
+    "site and group with a fixed seed, percentile 95% interval; worked out from disclosure-controlled totals and "
+    "rounded to three significant figures."
+)
+
+CAVEATS = (
+    "What is not counted: social care, primary care (GP), community mental health and A&E attendances that did "
+    "not lead to an admission, and the cost of running the budget scheme (care co-ordination, brokerage, "
+    "support planning, audit).",
+    "The comparison group was not chosen at random: people not offered a budget may differ from those who took "
+    "one in ways the data do not show, and a difference in differences assumes both groups' hospital costs "
+    "would have changed alike without budgets.",
+    "Both groups were picked soon after a crisis, so their hospital use falls anyway (regression to the mean); "
+    "the comparison group's fall stands for that, and only the difference beyond it is credited to budgets.",
+    "Money spent from budgets is in cash of the years it was paid; unit costs for bed days are at the price base "
+    "stated, so the two sides may be some years apart in prices.",
+    "One year after the index date only: savings (or costs) that come later are not counted.",
+)
+
+
+@dataclass
+class ValueData:
+    """The person-level rows of the analysis (never shown person by person), the admissions effect for
+    the sensitivity chart, and the unit costs the hospital costs were worked out at. The estimates are
+    worked out once, when first asked for, and kept with the data."""
+
+    people: pd.DataFrame
+    effect_people: pd.DataFrame
+    unit_costs: tuple[tuple[str, float], ...]
+    price_base: str
+    memo: dict = field(default_factory=dict)
+
+    @property
+    def unit_cost(self) -> dict[str, float]:
+        return dict(self.unit_costs)
+
+    @property
+    def headline(self) -> Estimate | None:
+        """The estimate for all of the selection."""
+        if "headline" not in self.memo:
+            self.memo["headline"] = estimate(self.people)
+        return self.memo["headline"]
+
+    @property
+    def effect(self) -> admissions.Effect | None:
+        """The budget effect on emergency admissions (for the sensitivity to it)."""
+        if "effect" not in self.memo:
+            self.memo["effect"] = admissions.did_effect(self.effect_people)
+        return self.memo["effect"]
+
+    def scopes(self, names: dict[str, str]) -> pd.DataFrame:
+        """by_scope, worked out once per set of site names."""
+        key = ("scopes", tuple(names.items()))
+        if key not in self.memo:
+            self.memo[key] = by_scope(self, names)
+        return self.memo[key]
+
+
+def load(con: duckdb.DuckDBPyConnection, filters: Filters, unit_costs: dict[str, float] | None = None) -> ValueData:
+    """Run the value-for-money page's queries for a selection at the given unit costs (GBP per bed day)."""
+    from phb.config import DEFAULT_UNIT_COSTS_GBP, PRICE_BASE
+
+    costs = dict(unit_costs or DEFAULT_UNIT_COSTS_GBP)
+    params = filters.params()
+    people = run_query(
+        con,
+        "value_by_person",
+        **params,
+        unit_cost_mental_health=costs["mental_health"],
+        unit_cost_general_acute=costs["general_acute"],
+    )
+    return ValueData(
+        people=people,
+        effect_people=run_query(con, "admission_windows_by_person", **params),
+        unit_costs=(("mental_health", float(costs["mental_health"])), ("general_acute", float(costs["general_acute"]))),
+        price_base=PRICE_BASE,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The estimator, on group totals
+
+
+def _parts(totals: np.ndarray) -> dict[str, np.ndarray]:
+    """The estimate's parts from group totals (..., 2 groups, len(COLUMNS)): spending per holder-year,
+    each group's change in hospital cost per person-year, the net cost, the break-even line's intercept
+    and slope in the mental health bed-day cost, and the counterfactual hospital cost of budget holders."""
+
+    def per_year(group: int, column: str) -> np.ndarray:
+        window = "years_post" if column.endswith("post") else "years_pre"
+        return totals[..., group, _I[column]] / totals[..., group, _I[window]]
+
+    spend = per_year(0, "spend_post")
+    change = [per_year(g, "cost_post") - per_year(g, "cost_pre") for g in (0, 1)]
+    acute = [per_year(g, "acute_cost_post") - per_year(g, "acute_cost_pre") for g in (0, 1)]
+    days = [per_year(g, "mh_days_post") - per_year(g, "mh_days_pre") for g in (0, 1)]
+    comparison_ratio = per_year(1, "cost_post") / per_year(1, "cost_pre")
+    return {
+        "spend": spend,
+        "holders_change": change[0],
+        "comparison_change": change[1],
+        "net": spend + change[0] - change[1],
+        "intercept": spend + acute[0] - acute[1],  # net cost if a mental health bed day cost nothing
+        "slope": days[0] - days[1],  # and the change per £1 a bed day
+        "counterfactual": per_year(0, "cost_pre") * comparison_ratio,
+    }
+
+
+def _matrix(people: pd.DataFrame) -> np.ndarray:
+    return people[list(COLUMNS)].to_numpy(dtype=float)
+
+
+def group_totals(people: pd.DataFrame) -> np.ndarray:
+    """Each group's column totals: (2, len(COLUMNS)), budget holders first."""
+    return np.stack([_matrix(people[people["grp"] == g]).sum(axis=0) for g in GROUPS])
+
+
+def bootstrap_totals(people: pd.DataFrame, replicates: int, seed: int = SEED, chunk: int = 250) -> np.ndarray:
+    """Group totals of `replicates` bootstrap resamples: (replicates, 2, len(COLUMNS)). People are resampled
+    with replacement within each stratum (site and group), each stratum keeping its size."""
+    rng = np.random.default_rng(seed)
+    out = np.zeros((replicates, 2, len(COLUMNS)))
+    for (_, grp), part in people.groupby(["site_code", "grp"], sort=True):
+        values, n = _matrix(part), len(part)
+        g = GROUPS.index(grp)
+        for start in range(0, replicates, chunk):
+            size = min(chunk, replicates - start)
+            weights = rng.multinomial(n, np.full(n, 1.0 / n), size=size)
+            out[start : start + size, g] += weights @ values
+    return out
+
+
+def percentile_interval(replicates: np.ndarray, level: float = LEVEL) -> tuple[float, float]:
+    """The percentile bootstrap interval: the (1 - level)/2 and (1 + level)/2 quantiles of the replicates
+    (linear interpolation between order statistics, as numpy and scipy.stats.bootstrap use)."""
+    alpha = (1 - level) / 2
+    low, high = np.percentile(np.asarray(replicates, dtype=float), [100 * alpha, 100 * (1 - alpha)])
+    return float(low), float(high)
+
+
+# ---------------------------------------------------------------------------------------------
+# Disclosure control of the totals
+
+
+def _cell(part: pd.DataFrame, column: str) -> float | str | None:
+    """One group's total of a per-person column as it may be shown (money or days rule), over the people
+    who contribute to it."""
+    values = part[column].to_numpy(dtype=float)
+    contributing = values != 0
+    if not contributing.any():
+        return 0.0
+    sizes = np.sort(np.abs(values[contributing]))[::-1]
+    top1 = float(sizes[0])
+    top2 = float(sizes[1]) if len(sizes) > 1 else 0.0
+    mkey = disclosure.cell_key(*part.loc[contributing, "record_key"])
+    rule = disclosure.days if column in DAY_COLUMNS else disclosure.money
+    return rule(float(values.sum()), int(contributing.sum()), top1, top2, mkey)
+
+
+def shown_totals(people: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
+    """Group totals with every money and day total as it may be shown (person-years and admissions are not
+    published, only used as denominators and to check there are enough admissions), and each shown total's
+    largest single contribution (what its disclosure noise is a fraction of; 0 for the others); None where any
+    total is withheld, a group is too small, or a group has fewer than MIN_EVENTS admissions in a window."""
+    totals = group_totals(people)
+    tops = np.zeros_like(totals)
+    for g, grp in enumerate(GROUPS):
+        part = people[people["grp"] == grp]
+        if len(part) < disclosure.THRESHOLD or min(totals[g, _I["years_pre"]], totals[g, _I["years_post"]]) <= 0:
+            return None
+        if min(totals[g, _I["admissions_pre"]], totals[g, _I["admissions_post"]]) < admissions.MIN_EVENTS:
+            return None
+        for column in (*MONEY_COLUMNS, *DAY_COLUMNS):
+            if column == "spend_post" and grp == "comparison":
+                continue
+            shown = _cell(part, column)
+            if not disclosure.usable(shown, 1):
+                return None
+            totals[g, _I[column]] = float(shown)
+            tops[g, _I[column]] = float(np.abs(part[column].to_numpy(dtype=float)).max())
+    return totals, tops
+
+
+def disclosure_noise(tops: np.ndarray, replicates: int, seed: int = SEED) -> np.ndarray:
+    """Draws of the disclosure noise on each shown total: a fraction from the published magnitude table (each
+    cell key equally likely) times the total's largest contribution; (replicates, 2, len(COLUMNS))."""
+    from phb import mtable
+
+    fractions = np.array([mtable.m(k) for k in range(mtable.KEYS)])
+    rng = np.random.default_rng([seed, 1])
+    return rng.choice(fractions, size=(replicates, *tops.shape)) * tops[None, :, :]
+
+
+# ---------------------------------------------------------------------------------------------
+# The estimate
+
+
+@dataclass(frozen=True)
+class NetCost:
+    """The net cost per budget holder per year and its parts, as published (rounded; GBP)."""
+
+    net: float
+    low: float
+    high: float
+    spend: float  # spent from budgets per holder-year
+    saving: float  # fall in hospital costs beyond the comparison group's, per holder-year (negative: a rise)
+    break_even: float | None  # the mental health bed-day cost above which budgets pay for themselves
+    break_even_low: float | None
+    break_even_high: float | None  # None: no upper bound within the bootstrap (bed days may not fall at all)
+    counterfactual: float  # budget holders' hospital cost per year expected without budgets
+    people: int
+    replicates: int
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """The published figures and what the charts are drawn from (shown parts and bootstrap parts)."""
+
+    result: NetCost
+    shown: dict[str, float]
+    raw: dict[str, float]
+    boot: dict[str, np.ndarray]
+
+
+def _round(value: float) -> float:
+    return disclosure.derived_money(value)
+
+
+def estimate(people: pd.DataFrame, replicates: int = REPLICATES, seed: int = SEED) -> Estimate | None:
+    """The net cost per budget holder per year with its 95% interval, or None where too few to estimate."""
+    people = people[(people["years_pre"] > 0) & (people["years_post"] > 0)]
+    if not len(people) or set(people["grp"]) != set(GROUPS):
+        return None
+    disclosed = shown_totals(people)
+    if disclosed is None:
+        return None
+    shown_tot, tops = disclosed
+    shown = {k: float(v) for k, v in _parts(shown_tot).items()}
+    raw = {k: float(v) for k, v in _parts(group_totals(people)).items()}
+    # each resample carries a fresh draw of the disclosure noise too, so the interval allows for both
+    boot = _parts(bootstrap_totals(people, replicates, seed) + disclosure_noise(tops, replicates, seed))
+    low, high = percentile_interval(boot["net"])
+    net = shown["net"]
+    # the interval's reach on each side from the bootstrap, placed around the published estimate
+    low, high = net - (raw["net"] - low), net + (high - raw["net"])
+    be, be_low, be_high = _break_even(shown, raw, boot)
+    return Estimate(
+        result=NetCost(
+            net=_round(net),
+            low=_round(low),
+            high=_round(high),
+            spend=_round(shown["spend"]),
+            saving=_round(-(shown["holders_change"] - shown["comparison_change"])),
+            break_even=be,
+            break_even_low=be_low,
+            break_even_high=be_high,
+            counterfactual=_round(shown["counterfactual"]),
+            people=len(people),
+            replicates=replicates,
+        ),
+        shown=shown,
+        raw=raw,
+        boot=boot,
+    )
+
+
+def _break_even(shown: dict, raw: dict, boot: dict) -> tuple[float | None, float | None, float | None]:
+    """The mental health bed-day cost at which the net cost is nought (every mental health bed day at that cost,
+    general acute stays as in the estimate), with its bootstrap interval; None where mental health bed days did
+    not fall further for budget holders (budgets then never pay for themselves through bed days)."""
+    if shown["slope"] >= 0:
+        return None, None, None
+    point = max(-shown["intercept"] / shown["slope"], 0.0)
+    raw_point = max(-raw["intercept"] / raw["slope"], 0.0) if raw["slope"] < 0 else math.inf
+    slope, intercept = boot["slope"], boot["intercept"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        each = np.where(slope < 0, np.maximum(-intercept / slope, 0.0), np.inf)
+    alpha = (1 - LEVEL) / 2
+    low, high = np.quantile(each, [alpha, 1 - alpha], method="inverted_cdf")
+    shift = point - raw_point if math.isfinite(raw_point) else 0.0
+    return (
+        _round(point),
+        _round(max(float(low) + shift, 0.0)),
+        None if not math.isfinite(high) else _round(max(float(high) + shift, 0.0)),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# In words
+
+
+def _pounds(value: float) -> str:
+    return f"£{abs(value):,.0f}"
+
+
+def sentence(result: NetCost | None) -> str:
+    """The net cost in plain words, with its interval and its parts."""
+    if result is None:
+        return (
+            "Too few to estimate value for money in this selection: every spending and hospital cost total must be "
+            f"publishable (at least {disclosure.THRESHOLD} people, none dominated by one or two) and each group needs "
+            f"at least {admissions.MIN_EVENTS} admissions in the year before and the year after."
+        )
+    if result.low > 0:
+        verdict = "Budgets cost more than they saved in hospital care"
+        head = f"about {_pounds(result.net)} a year more per budget holder"
+    elif result.high < 0:
+        verdict = "Budgets paid for themselves in hospital savings"
+        head = f"saving about {_pounds(result.net)} a year per budget holder, net of what was spent from them"
+    else:
+        verdict = "Budgets cost about what they saved in hospital care, within chance"
+        head = ("a net cost" if result.net >= 0 else "a net saving") + f" of about {_pounds(result.net)} a year"
+    interval = f"95% interval {_signed(result.low)} to {_signed(result.high)}"
+    saving = (
+        f"about {_pounds(result.saving)} less in hospital costs than expected without budgets"
+        if result.saving >= 0
+        else f"about {_pounds(result.saving)} more in hospital costs than expected without budgets"
+    )
+    return (
+        f"{verdict}: {head} ({interval}). About {_pounds(result.spend)} was spent from each budget in its first year, "
+        f"against {saving}."
+    )
+
+
+def pounds(value: float) -> str:
+    """A net figure with its sign before the pound sign: £1,110 or -£2,100."""
+    return ("-" if value < 0 else "") + f"£{abs(value):,.0f}"
+
+
+def headline_title(result: NetCost | None) -> str:
+    """The finding as a chart title, honest about chance."""
+    if result is None:
+        return "Net cost per budget holder per year"
+    if result.low > 0:
+        return f"Budgets cost about £{result.net:,.0f} a year per holder more than they saved in hospital care"
+    if result.high < 0:
+        return f"Budgets saved about £{-result.net:,.0f} a year per holder in hospital care, net of their cost"
+    return (
+        f"Budgets cost about what they saved in hospital care, within chance (net {pounds(result.net)} a year per "
+        "holder)"
+    )
+
+
+def _signed(value: float) -> str:
+    """A net figure in words for an interval: a cost of £x or a saving of £x."""
+    return f"a saving of {_pounds(value)}" if value < 0 else f"a cost of {_pounds(value)}"
+
+
+def break_even_sentence(result: NetCost | None, unit_cost: float) -> str:
+    """ "Budgets pay for themselves if a mental health bed day costs more than £X", or that they do not."""
+    if result is None:
+        return ""
+    if result.break_even is None:
+        return (
+            "Budgets do not pay for themselves at any cost of a mental health bed day in this selection: budget "
+            "holders' mental health bed days did not fall further than the comparison group's."
+        )
+    if result.break_even > UNIT_COST_MAX:
+        return (
+            f"Budgets do not pay for themselves within the range shown (up to £{UNIT_COST_MAX:,.0f} a mental health "
+            f"bed day): they would need a bed day to cost more than about £{result.break_even:,.0f}."
+        )
+    interval = (
+        f"95% interval £{result.break_even_low:,.0f} to £{result.break_even_high:,.0f}"
+        if result.break_even_high is not None
+        else f"95% interval from £{result.break_even_low:,.0f}, with no upper limit: bed days may not have fallen"
+    )
+    relation = "above" if result.break_even > unit_cost else "below"
+    return (
+        f"Budgets pay for themselves if a mental health bed day costs more than about £{result.break_even:,.0f} "
+        f"({interval}), {relation} the £{unit_cost:,.0f} used here. "
+        "Every mental health bed day is priced at that cost for this line; general acute stays as in the estimate."
+    )
+
+
+def effect_break_even(est: Estimate) -> float | None:
+    """The admissions rate ratio at which budgets would pay for themselves if hospital costs fell in proportion
+    to emergency admissions: 1 - spending / counterfactual hospital cost (None where there is no cost to save)."""
+    if est.shown["counterfactual"] <= 0:
+        return None
+    return 1 - est.shown["spend"] / est.shown["counterfactual"]
+
+
+def effect_sentence(est: Estimate | None, effect: admissions.Effect | None) -> str:
+    """What the admissions effect would have to be for budgets to pay for themselves."""
+    if est is None:
+        return ""
+    ratio = effect_break_even(est)
+    if ratio is None or ratio <= 0:
+        return (
+            "Budgets could not pay for themselves through hospital savings alone in this selection: spending "
+            "per holder is more than budget holders' whole expected hospital cost."
+        )
+    cut = 100 * (1 - ratio)
+    text = (
+        f"If hospital costs fell in proportion to emergency admissions, budgets would pay for themselves only with "
+        f"about {cut:.0f}% fewer admissions than expected without budgets"
+    )
+    if effect is None:
+        return text + "."
+    return (
+        text + f"; the budget effect on emergency admissions is {100 * (1 - effect.rate_ratio):.0f}% fewer "
+        f"(95% interval {100 * (1 - effect.high):.0f}% to {100 * (1 - effect.low):.0f}%)."
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Chart data (published through charts._chart: every figure already rounded here)
+
+
+def unit_cost_curve(est: Estimate, unit_cost: float, points: int = 61) -> pd.DataFrame:
+    """Net cost per holder-year at mental health bed-day costs from £0 to UNIT_COST_MAX, with its pointwise 95%
+    interval from the bootstrap (placed around the published line), rounded as net costs are."""
+    grid = np.linspace(0.0, UNIT_COST_MAX, points)
+    line = est.shown["intercept"] + grid * est.shown["slope"]
+    raw = est.raw["intercept"] + grid * est.raw["slope"]
+    boot = est.boot["intercept"][:, None] + grid[None, :] * est.boot["slope"][:, None]
+    alpha = (1 - LEVEL) / 2
+    low, high = np.percentile(boot, [100 * alpha, 100 * (1 - alpha)], axis=0)
+    return pd.DataFrame(
+        {
+            "x": grid,
+            "value": [_round(v) for v in line],
+            "low": [_round(v) for v in line - (raw - low)],
+            "high": [_round(v) for v in line + (high - raw)],
+        }
+    )
+
+
+def effect_curve(est: Estimate, points: int = 41) -> pd.DataFrame:
+    """Net cost per holder-year if hospital costs changed in proportion to emergency admissions, at admissions
+    rate ratios across EFFECT_RANGE: spending less the counterfactual hospital cost times (1 - ratio); with its
+    pointwise 95% bootstrap interval placed around the published line."""
+    grid = np.linspace(*EFFECT_RANGE, points)
+    line = est.shown["spend"] - est.shown["counterfactual"] * (1 - grid)
+    raw = est.raw["spend"] - est.raw["counterfactual"] * (1 - grid)
+    boot = est.boot["spend"][:, None] - est.boot["counterfactual"][:, None] * (1 - grid[None, :])
+    alpha = (1 - LEVEL) / 2
+    low, high = np.percentile(boot, [100 * alpha, 100 * (1 - alpha)], axis=0)
+    return pd.DataFrame(
+        {
+            "x": np.round(grid, 2),
+            "value": [_round(v) for v in line],
+            "low": [_round(v) for v in line - (raw - low)],
+            "high": [_round(v) for v in line + (high - raw)],
+        }
+    )
+
+
+def by_scope(data: ValueData, names: dict[str, str]) -> pd.DataFrame:
+    """Net cost per holder-year for all selected sites, each site, and each management option (that option's
+    holders against the whole comparison group of the selected sites), each with its interval or `TOO_FEW`.
+    In a fixed order (sites by code, options as the contract lists them), never ranked."""
+    from phb import contract
+
+    people = data.people
+    rows = []
+    sites = sorted(people["site_code"].unique())
+    scopes = [("All", ALL, people)] + [("Site", names.get(s, s), people[people["site_code"] == s]) for s in sites]
+    options = [o for o in contract.MANAGEMENT_OPTIONS if (people["management_option"] == o).any()]
+    if len(options) > 1:
+        comparison = people[people["grp"] == "comparison"]
+        for option in options:
+            holders = people[(people["grp"] == "budget_holders") & (people["management_option"] == option)]
+            scopes.append(("Management option", contract.LABELS.get(option, option), pd.concat([holders, comparison])))
+    for i, (by, label, part) in enumerate(scopes):
+        est = estimate(part, ROW_REPLICATES if by != "All" else REPLICATES, SEED + i if by != "All" else SEED)
+        r = None if est is None else est.result
+        rows.append(
+            {
+                "by": by,
+                "site": label,
+                "value": math.nan if r is None else r.net,
+                "low": math.nan if r is None else r.low,
+                "high": math.nan if r is None else r.high,
+                "note": TOO_FEW if r is None else "",
+                "all": by == "All",
+            }
+        )
+    return pd.DataFrame(rows, columns=["by", "site", "value", "low", "high", "note", "all"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Facts
+
+
+def facts_block(data: ValueData) -> dict:
+    """The `value_for_money` block of `phb facts`: net cost per holder per year with its interval, the
+    break-even bed-day cost, the unit costs and their price base, and the method."""
+    est = data.headline
+    r = None if est is None else est.result
+    return {
+        "net_cost_per_holder_year_gbp": None if r is None else r.net,
+        "ci_gbp": None if r is None else [r.low, r.high],
+        "spend_per_holder_year_gbp": None if r is None else r.spend,
+        "hospital_saving_per_holder_year_gbp": None if r is None else r.saving,
+        "break_even_mental_health_bed_day_gbp": None if r is None else r.break_even,
+        "break_even_ci_gbp": None if r is None or r.break_even is None else [r.break_even_low, r.break_even_high],
+        "unit_costs_gbp_per_bed_day": data.unit_cost,
+        "price_base": data.price_base,
+        "note": TOO_FEW
+        if r is None
+        else "difference in differences per person-year; person-level bootstrap "
+        f"({REPLICATES} resamples, seed {SEED}) within site and group, percentile 95% interval",
+    }

@@ -1,0 +1,307 @@
+"""Value for money (issue 16): the bootstrap interval against scipy's, the difference in differences against an
+independent calculation from the extract files, the truth of a generated extract inside the interval, the
+disclosure rule for derived money, the national figures, the page, the facts and the pack."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from phb import disclosure, national, value, views
+from phb.config import DEFAULT_UNIT_COSTS_GBP
+from phb.filters import Filters
+from phb.generate import generate
+from phb.warehouse import build, connect
+from tests.conftest import DATA, ROOT, element_nodes
+
+YEAR = pd.DateOffset(months=12)
+
+
+# ---------------------------------------------------------------------------------------------
+# The bootstrap, against a peer implementation
+
+
+def test_percentile_interval_of_known_replicates_is_worked_out_by_hand():
+    """The percentile interval of the replicates 1, 2, ..., 100 with linear interpolation between order
+    statistics: rank 0.025 x 99 = 2.475 from the first, so 1 + 2.475 = 3.475; and 1 + 0.975 x 99 = 97.525."""
+    low, high = value.percentile_interval(np.arange(1, 101))
+    assert (low, high) == (pytest.approx(3.475), pytest.approx(97.525))
+
+
+def test_the_bootstrap_interval_of_a_mean_agrees_with_scipy_stats_bootstrap():
+    """Peer implementation: scipy.stats.bootstrap(method="percentile") (SciPy reference: the percentile interval
+    is the alpha/2 and 1 - alpha/2 percentiles of the bootstrap distribution; Efron and Tibshirani, An
+    Introduction to the Bootstrap, 1993, section 13.3). Our person-level resampling of one stratum, with the
+    statistic a mean (spending over years of 1 each), must give the same interval up to Monte Carlo error, on
+    a skewed sample like hospital costs (lognormal, most small, a few large)."""
+    from scipy import stats
+
+    rng = np.random.default_rng(7)
+    x = np.round(np.exp(rng.normal(7, 1.2, 300)), 2)
+    people = pd.DataFrame({c: 0.0 for c in value.COLUMNS}, index=range(len(x)))
+    people["spend_post"], people["years_post"] = x, 1.0
+    people["site_code"], people["grp"] = "AAA", "budget_holders"
+    totals = value.bootstrap_totals(people, 20000, seed=11)
+    ours = value.percentile_interval(totals[:, 0, value._I["spend_post"]] / totals[:, 0, value._I["years_post"]])
+    peer = stats.bootstrap((x,), np.mean, method="percentile", n_resamples=20000, random_state=12).confidence_interval
+    se = x.std(ddof=1) / math.sqrt(len(x))
+    assert ours[0] == pytest.approx(peer.low, abs=0.05 * se)
+    assert ours[1] == pytest.approx(peer.high, abs=0.05 * se)
+    assert ours[1] - ours[0] > 3.5 * se  # a real interval, not a point
+
+
+def test_resampling_keeps_each_site_and_group_at_its_size():
+    """Within strata: a stratum of 3 people whose 'years_post' is 1 each always totals 3 in every resample."""
+    people = pd.DataFrame({c: 0.0 for c in value.COLUMNS}, index=range(5))
+    people["years_post"] = 1.0
+    people["site_code"] = ["A", "A", "A", "B", "B"]
+    people["grp"] = ["budget_holders"] * 3 + ["comparison"] * 2
+    totals = value.bootstrap_totals(people, 50)
+    assert (totals[:, 0, value._I["years_post"]] == 3).all() and (totals[:, 1, value._I["years_post"]] == 2).all()
+
+
+# ---------------------------------------------------------------------------------------------
+# The difference in differences, against the extract files
+
+
+def independent(folder, period_start, period_end, costs=DEFAULT_UNIT_COSTS_GBP) -> dict:
+    """The net cost per holder-year worked out with pandas straight from people.csv, admissions.csv and
+    spend.csv (the contract's definitions: windows of 12 calendar months, bed days to the end of the data for
+    an open stay, the extract's cost where given else bed days x unit cost), with the per-group, per-window
+    totals and the two largest per-person contributions for the disclosure bound."""
+    people = pd.read_csv(folder / "people.csv", dtype=str, keep_default_na=False)
+    adm = pd.read_csv(folder / "admissions.csv", dtype=str, keep_default_na=False)
+    spend = pd.read_csv(folder / "spend.csv", dtype=str, keep_default_na=False)
+    cohort = people[((people["outcome"] == "budget_in_place") | (people["arm"] == "comparison"))]
+    cohort = cohort[cohort["index_date"] != ""].copy()
+    cohort["grp"] = np.where(cohort["outcome"] == "budget_in_place", "H", "C")
+    cohort["index"] = pd.to_datetime(cohort["index_date"])
+    start, end = pd.Timestamp(period_start), pd.Timestamp(period_end) + pd.Timedelta(days=1)
+
+    def covered(a, b):
+        return (np.minimum(b, end) - np.maximum(a, start)).dt.days.clip(lower=0) / 365.25
+
+    cohort["years_pre"] = covered(cohort["index"] - YEAR, cohort["index"])
+    cohort["years_post"] = covered(cohort["index"], cohort["index"] + YEAR)
+    cohort = cohort[(cohort["years_pre"] > 0) & (cohort["years_post"] > 0)]
+    stays = adm.merge(cohort[["person_id", "index", "grp"]], on="person_id")
+    stays["in"] = pd.to_datetime(stays["admitted_on"])
+    out = pd.to_datetime(stays["discharged_on"].replace("", None)).fillna(pd.Timestamp(period_end))
+    days = (out - stays["in"]).dt.days
+    unit = np.where(stays["setting"] == "mental_health", costs["mental_health"], costs["general_acute"])
+    given = pd.to_numeric(stays["cost_gbp"].replace("", None))
+    stays["cost"] = given.fillna(pd.Series(days * unit, index=stays.index))
+    stays["window"] = np.select(
+        [
+            (stays["in"] >= stays["index"] - YEAR) & (stays["in"] < stays["index"]),
+            (stays["in"] >= stays["index"]) & (stays["in"] < stays["index"] + YEAR),
+        ],
+        ["pre", "post"],
+        "",
+    )
+    paid = spend.merge(cohort[cohort["grp"] == "H"][["person_id", "index"]], on="person_id")
+    paid["on"] = pd.to_datetime(paid["paid_on"])
+    paid = paid[(paid["on"] >= paid["index"]) & (paid["on"] < paid["index"] + YEAR)]
+    paid["amount"] = paid["amount_gbp"].astype(float)
+    per_person = {
+        "spend": paid.groupby("person_id")["amount"].sum(),
+        **{w: stays[stays["window"] == w].groupby("person_id")["cost"].sum() for w in ("pre", "post")},
+    }
+    years = {(g, w): cohort.loc[cohort["grp"] == g, f"years_{w}"].sum() for g in "HC" for w in ("pre", "post")}
+    group = dict(zip(cohort["person_id"], cohort["grp"]))
+    cells = {}
+    for name, series in per_person.items():
+        for g in "HC":
+            part = series[series.index.map(group) == g]
+            top = part.abs().sort_values(ascending=False).tolist() + [0.0, 0.0]
+            cells[(name, g)] = (float(part.sum()), top[0], years[(g, "post" if name != "pre" else "pre")])
+    rate = {k: total / yrs for k, (total, _, yrs) in cells.items()}
+    net = rate[("spend", "H")] + (rate[("post", "H")] - rate[("pre", "H")]) - (rate[("post", "C")] - rate[("pre", "C")])
+    return {"net": net, "cells": cells, "people": len(cohort)}
+
+
+def disclosure_bound(cells: dict) -> float:
+    """How far the published net cost may sit from the unrounded one: each of the five money totals it rests on
+    moves by at most 0.4 of its largest contribution and is then rounded to 3 significant figures (at most half
+    a unit, never finer than £100), over its person-years; then the net cost is rounded to 3 significant figures
+    (at most half a unit of at least £10)."""
+    bound = 0.0
+    for key, (total, top1, years) in cells.items():
+        if key == ("spend", "C"):
+            continue
+        unit = max(10 ** (math.floor(math.log10(abs(total) + 0.4 * top1)) - 2), disclosure.MONEY_UNIT)
+        bound += (0.4 * top1 + unit / 2) / years
+    return bound
+
+
+def estimate_for(folder, warehouse):
+    info = build(folder, warehouse)
+    with connect(warehouse) as con:
+        data = value.load(con, Filters(None, info.period_start, info.period_end))
+    return info, data, data.headline
+
+
+def test_net_cost_agrees_with_an_independent_calculation_from_the_extract_files(bundled_warehouse):
+    """On the bundled extract: the unrounded difference in differences equals the pandas calculation from the
+    CSV files to the penny, and the published figure lies within the disclosure bound of it."""
+    warehouse, info = bundled_warehouse
+    with connect(warehouse) as con:
+        data = value.load(con, Filters(None, info.period_start, info.period_end))
+    est = data.headline
+    truth = independent(DATA, info.period_start, info.period_end)
+    assert est.raw["net"] == pytest.approx(truth["net"], abs=0.01)
+    assert est.result.people == truth["people"]
+    assert abs(est.result.net - truth["net"]) <= disclosure_bound(truth["cells"]) + disclosure.DERIVED_MONEY_UNIT / 2
+    assert est.result.low < est.result.net < est.result.high
+
+
+@pytest.mark.slow
+def test_at_scale_20_the_true_net_cost_is_inside_the_interval_and_the_estimate_agrees(tmp_path):
+    """Issue 16's check: `generate --scale 20 --effect 0.7`; the generator's true net cost per holder-year (its
+    manifest) lies inside the published 95% interval, and the estimate agrees with the pandas calculation."""
+    manifest = generate(tmp_path / "x", scale=20, effect=0.7)
+    info, data, est = estimate_for(tmp_path / "x", tmp_path / "w.duckdb")
+    truth = manifest["value_for_money"]["net_cost_per_holder_year_gbp"]
+    assert est.result.low <= truth <= est.result.high
+    check = independent(tmp_path / "x", info.period_start, info.period_end)
+    assert est.raw["net"] == pytest.approx(check["net"], abs=0.01)
+    assert abs(est.result.net - check["net"]) <= disclosure_bound(check["cells"]) + 5
+    assert est.result.high - est.result.low < 1500  # tight enough to mean something at this size
+
+
+def test_the_generators_truth_is_spending_less_the_expected_saving(tmp_path):
+    """The manifest's truth holds together: net = spending - saving; the saving is a little less than the
+    admissions avoided per holder-year times the expected cost of an emergency admission (admissions that would
+    start while the person is in hospital are dropped: with a mean emergency rate of 0.5 a year and stays of about
+    four weeks, roughly a tenth fewer); a weaker effect saves less."""
+    strong = generate(tmp_path / "a", scale=0.5, effect=0.5)["value_for_money"]
+    weak = generate(tmp_path / "b", scale=0.5, effect=0.9)["value_for_money"]
+    for t in (strong, weak):
+        assert t["net_cost_per_holder_year_gbp"] == pytest.approx(
+            t["spend_per_holder_year_gbp"] - t["hospital_saving_per_holder_year_gbp"], abs=1e-3
+        )
+        naive = (
+            t["emergency_admissions_avoided_per_holder_year_before_overlaps"]
+            * t["expected_cost_per_emergency_admission_gbp"]
+        )
+        assert 0.75 * naive < t["hospital_saving_per_holder_year_gbp"] < naive
+    assert weak["hospital_saving_per_holder_year_gbp"] < strong["hospital_saving_per_holder_year_gbp"]
+    # 70% mental health stays of about 23 x e^(1.02^2/2) = 38.7 days at £334, 30% general acute of 3.1 days at £400
+    assert 8000 < strong["expected_cost_per_emergency_admission_gbp"] < 10500
+
+
+# ---------------------------------------------------------------------------------------------
+# Disclosure
+
+
+def test_derived_money_is_three_significant_figures_never_finer_than_ten_pounds():
+    assert disclosure.derived_money(1234.5) == 1230
+    assert disclosure.derived_money(-2094) == -2090
+    assert disclosure.derived_money(15) == 20  # £10 at the finest, half away from zero
+    assert disclosure.derived_money(123456) == 123000
+    assert disclosure.derived_money(None) is None
+
+
+def test_a_group_under_the_threshold_is_not_estimated(bundled_warehouse):
+    """A single small site (Stockport): too few to estimate, in words, and nothing published."""
+    warehouse, info = bundled_warehouse
+    with connect(warehouse) as con:
+        data = value.load(con, Filters(("STP",), info.period_start, info.period_end))
+    assert data.headline is None
+    assert value.sentence(None).startswith("Too few to estimate")
+    assert value.facts_block(data)["net_cost_per_holder_year_gbp"] is None
+
+
+def test_published_figures_are_rounded_and_moved_from_the_unrounded_ones(bundled_warehouse):
+    """Every published figure is a multiple of £10 at 3 significant figures; the charts' data are too."""
+    warehouse, info = bundled_warehouse
+    with connect(warehouse) as con:
+        data = value.load(con, Filters(None, info.period_start, info.period_end))
+    r = data.headline.result
+    for figure in (r.net, r.low, r.high, r.spend, r.saving, r.counterfactual, r.break_even):
+        assert figure == disclosure.derived_money(figure) and figure % 10 == 0
+    curve = value.unit_cost_curve(data.headline, 334)
+    assert all(v % 10 == 0 for v in curve[["value", "low", "high"]].to_numpy().ravel())
+
+
+# ---------------------------------------------------------------------------------------------
+# The national picture
+
+
+def test_national_figures_are_read_from_the_reference_file_with_their_sources():
+    """The published counts, worked out from the CSV by hand: 7 rows carry a count (2021-22 Q2 gives only a
+    share of direct payments); 2023-24 Q4 is 188,489 from digital.nhs.uk, confidence HIGH."""
+    frame = national.headlines()
+    assert len(frame) == 7
+    q4 = frame[(frame["financial_year"] == "2023-24") & (frame["quarter"] == "Q4")].iloc[0]
+    assert q4["people"] == 188489 and q4["confidence"] == "HIGH"
+    picture = national.picture(320, pd.Timestamp("2016-03-31"), synthetic=True)
+    point = picture[picture["label"] == "2023-24 Q4"].iloc[0]
+    assert point["source"] == "digital.nhs.uk" and point["confidence"].startswith("high")
+    pilots = picture[picture["series"] == national.PILOTS].iloc[0]
+    assert pilots["published"] == 320 and "synthetic" in pilots["source"]
+    assert "188,489" in national.title(picture)
+    # a withheld pilots' count is left out, never drawn
+    assert (
+        national.picture(disclosure.SUPPRESSED, pd.Timestamp("2016-03-31"), True)["series"] == national.PILOTS
+    ).sum() == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# The page, the facts and the pack
+
+
+def test_the_value_page_states_the_net_cost_and_shows_no_unrounded_figure(bundled_env):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/value.py").run()
+    assert not at.exception and not at.error
+    assert at.title[0].value == "Value for money"
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["Net cost per holder per year"].startswith(("£", "-£"))
+    text = " ".join(str(getattr(e, "value", "")) for e in at.main)
+    assert "95% interval" in text and "Budgets pay for themselves if a mental health bed day" in text
+    assert "What is not counted" in text
+    raw = [type(n).__name__ for n in element_nodes(at._tree) if type(n).__name__ in ("Help", "Json", "Code")]
+    assert not raw  # nothing shown as a raw object (Streamlit's magic writes a bare expression as st.help)
+    # no figure with pence or an unrounded pound figure anywhere on the page
+    for pounds in pd.Series(text).str.extractall(r"£([\d,]+(?:\.\d+)?)")[0]:
+        number = float(pounds.replace(",", ""))
+        assert number == disclosure.derived_money(number) or number in (319, 334, 366, 400), (
+            pounds
+        )  # published unit costs
+
+
+def test_facts_has_a_value_for_money_block(bundled_warehouse):
+    from phb.facts import facts
+
+    warehouse, info = bundled_warehouse
+    block = facts(warehouse, info, Filters(None, info.period_start, info.period_end))["all_sites"]["value_for_money"]
+    low, high = block["ci_gbp"]
+    assert low < block["net_cost_per_holder_year_gbp"] < high
+    assert block["price_base"] == "2011/12 prices"
+    assert block["unit_costs_gbp_per_bed_day"] == {"mental_health": 334.0, "general_acute": 400.0}
+    assert block["break_even_mental_health_bed_day_gbp"] > 0
+    json.dumps(block)  # JSON-ready
+
+
+def test_the_pack_can_hold_the_value_and_national_charts(bundled_warehouse):
+    from phb import briefing, exports
+
+    warehouse, info = bundled_warehouse
+    keys = ["value_for_money", "break_even", "value_effect_sensitivity", "national_picture"]
+    with connect(warehouse) as con:
+        src = briefing.Sources(con, info, Filters(None, info.period_start, info.period_end), {"DOR": "Dorset"})
+        built, skipped = briefing.build_charts(src, keys)
+    assert [c.key for c in built] == keys and not skipped
+    national_data = exports.chart_data(built[3].chart)
+    assert {"source", "confidence"} <= set(national_data.columns)
+    assert "£334" in built[0].notes and "2011/12" in built[0].notes  # unit costs stated in the pack
+    for chart in built[:3]:  # and in every value chart's data export
+        assert "£334" in exports.chart_data(chart.chart)["unit_costs"].iloc[0]
+    assert views.VIEWS["break_even"].label.startswith("Break-even")
