@@ -79,16 +79,35 @@ NOT_COUNTS = [
 ]
 
 
+# The main suite checks the packs for all sites and one small site; the two other selections (each
+# pack takes several seconds to draw) are checked in the slow tier, which CI also runs.
+SLOW_SELECTIONS = {"two sites inside the pilot", "direct payments, every chart"}
+SWEPT = [pytest.param(name, marks=[pytest.mark.slow] if name in SLOW_SELECTIONS else []) for name in SELECTIONS]
+
+
+class Packs(dict):
+    """Each selection's pack, written the first time a test asks for it."""
+
+    def __init__(self, make):
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, name):
+        self[name] = self.make(name)
+        return self[name]
+
+
 @pytest.fixture(scope="module")
 def packs(tmp_path_factory, bundled_warehouse):
     warehouse, _ = bundled_warehouse
-    out = {}
-    for name, args in SELECTIONS.items():
+
+    def make(name):
         folder = tmp_path_factory.mktemp("pack")
-        result = run_cli("brief", "--out", str(folder), *args, data=DATA, warehouse=warehouse)
+        result = run_cli("brief", "--out", str(folder), *SELECTIONS[name], data=DATA, warehouse=warehouse)
         assert result.returncode == 0, result.stderr
-        out[name] = folder
-    return out
+        return folder
+
+    return Packs(make)
 
 
 def leftover_numbers(text: str) -> list[int]:
@@ -115,7 +134,7 @@ def walk(node, path=""):
         yield path, node
 
 
-@pytest.mark.parametrize("selection", SELECTIONS)
+@pytest.mark.parametrize("selection", SWEPT)
 def test_pack_has_every_file(packs, selection):
     """briefing.pdf, briefing.pptx, facts.json and a PNG and an SVG for each chart."""
     folder = packs[selection]
@@ -127,7 +146,7 @@ def test_pack_has_every_file(packs, selection):
             assert (folder / "charts" / f"{i:02d}-{chart['key']}.{suffix}").exists()
 
 
-@pytest.mark.parametrize("selection", SELECTIONS)
+@pytest.mark.parametrize("selection", SWEPT)
 def test_facts_json_holds_no_small_or_unrounded_count(packs, selection):
     """Every count in facts.json (headline blocks and each chart's data) is 0, '*' or a multiple of 5 of 10+."""
     facts = json.loads((packs[selection] / "facts.json").read_text())
@@ -140,7 +159,7 @@ def test_facts_json_holds_no_small_or_unrounded_count(packs, selection):
             assert_shown_counts([int(value)], f"{selection} facts.json {path}")
 
 
-@pytest.mark.parametrize("selection", SELECTIONS)
+@pytest.mark.parametrize("selection", SWEPT)
 def test_pdf_pages_show_no_small_or_unrounded_count(packs, selection):
     """The PDF's text (cover facts, notes) after removing dates, percentages and money has only shown counts,
     and every page says the data are synthetic."""
@@ -154,7 +173,7 @@ def test_pdf_pages_show_no_small_or_unrounded_count(packs, selection):
         assert_shown_counts(leftover_numbers(page.extract_text()), f"{selection} PDF page {number}")
 
 
-@pytest.mark.parametrize("selection", SELECTIONS)
+@pytest.mark.parametrize("selection", SWEPT)
 def test_slides_and_speaker_notes_show_no_small_or_unrounded_count(packs, selection):
     """Every slide's text and speaker notes: only shown counts; one chart a slide after the cover."""
     from pptx import Presentation
@@ -172,7 +191,7 @@ def test_slides_and_speaker_notes_show_no_small_or_unrounded_count(packs, select
         assert_shown_counts(leftover_numbers(text + " " + notes), f"{selection} slide {number}")
 
 
-@pytest.mark.parametrize("selection", SELECTIONS)
+@pytest.mark.parametrize("selection", SWEPT)
 def test_svg_text_shows_no_small_or_unrounded_count(packs, selection):
     """Each chart's SVG: titles and data labels (not axis ticks) hold only shown counts; the footer and the
     synthetic stamp are there."""
@@ -192,7 +211,7 @@ def test_svg_text_shows_no_small_or_unrounded_count(packs, selection):
         assert_shown_counts(leftover_numbers(joined), f"{selection} {path.name}")
 
 
-@pytest.mark.parametrize("selection", SELECTIONS)
+@pytest.mark.parametrize("selection", SWEPT)
 def test_chart_data_as_csv_holds_only_shown_counts(packs, selection):
     """Each chart's data exported as CSV: count columns hold 0, blanks or multiples of 5 from 10; no cell
     would run as a formula in Excel."""
