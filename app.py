@@ -4,10 +4,20 @@ import logging
 import secrets
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from phb import ui
 
 log = logging.getLogger("phb.app")
+
+# A freshly started server runs its very first script run in Streamlit's old pages/ folder mode (it
+# finds pages/ beside app.py) and switches to st.navigation's mode only when app.py calls it. Widgets
+# drawn in that first run get other ids than in every later run, so the first change a user made
+# lost their filters (sites emptied, "To" back to the first month). Switch now and start the run
+# again, before any widget is drawn (as st.navigation itself would switch).
+if PagesManager.uses_pages_directory:
+    PagesManager.uses_pages_directory = False
+    st.rerun()
 
 st.set_page_config(
     page_title="Personal health budget pilots",

@@ -226,3 +226,32 @@ def test_values_in_a_link_create_no_link_or_element(server, page):
     hrefs = page.eval_on_selector_all("a", "links => links.map(a => a.href + ' ' + a.textContent)")
     assert not [h for h in hrefs if "evil" in h.lower() or "a@b.com" in h], hrefs
     assert page.locator("#injected").count() == 0
+
+
+@pytest.mark.slow
+def test_the_first_session_on_a_fresh_server_keeps_its_first_filter_change(bundled_warehouse):
+    """A server's very first script run was in Streamlit's pages/ folder mode, whose widgets have other
+    ids than later runs: the first user's first change emptied the sites and set "To" to the first
+    month. On a server of its own, the first session picks Devon: Devon stays chosen, the link says
+    site=DEV and nothing else, and the period is still the whole data period."""
+    from playwright.sync_api import sync_playwright
+
+    with app_server(bundled_warehouse[0]) as (url, _), sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"), args=CHROMIUM_ARGS
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url + "/", timeout=90_000)
+        page.wait_for_selector("[data-testid='stMetricValue']", timeout=90_000)
+        sites = page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").first
+        sites.click()
+        page.get_by_role("option", name="Devon").click()
+        page.keyboard.press("Escape")
+        page.wait_for_url("**site=DEV**", timeout=30_000)
+        page.wait_for_function(
+            'document.querySelector(\'[data-testid="stApp"][data-test-script-state="notRunning"]\')', timeout=30_000
+        )
+        showing = page.locator("[data-testid='stCaptionContainer']", has_text="Showing:").first.inner_text()
+        browser.close()
+    assert page.url.endswith("/?site=DEV"), page.url
+    assert "Devon;" in showing and "13 Apr 2017" in showing, showing
