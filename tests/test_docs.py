@@ -30,10 +30,11 @@ def test_every_command_and_setting_is_documented():
     for name in COMMANDS:
         assert f"python -m phb {name}" in README
     used = set()
-    for path in (ROOT / "phb").glob("*.py"):
+    for path in [*(ROOT / "phb").glob("*.py"), *(ROOT / "pages").glob("*.py"), ROOT / "app.py"]:
         used |= set(re.findall(r'"(PHB_[A-Z_]+)"', path.read_text()))
     assert used == {"PHB_DATA", "PHB_PERTURBATION_KEY", "PHB_WAREHOUSE"} | {
         "PHB_STORE",
+        "PHB_ACCESSIBILITY_CONTACT",
         "PHB_PUBLISHING",
         "PHB_PUBLISHERS",
         "PHB_UPLOAD_LIMIT_MB",
