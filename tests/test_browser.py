@@ -161,6 +161,7 @@ def test_choosing_a_site_in_the_sidebar_updates_the_page_and_the_link(server, pa
     assert metric_value(page, "People referred") != before
 
 
+@pytest.mark.slow  # about 16 s of hovering and waiting: in the slow tier, which CI also runs
 def test_clicking_a_site_on_a_funnel_plot_shows_its_detail(server, page):
     """Compare sites: hovering finds a site's point on the uptake funnel; clicking it opens that site's
     admissions SPC chart and pathway in the linked view."""
