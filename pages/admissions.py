@@ -19,26 +19,8 @@ names = context.site_names
 st.title("Hospital admissions")
 ui.active_filters(context)
 
-with st.expander("Unit costs for bed days without a cost in the extract", expanded=False):
-    c1, c2 = st.columns(2)
-    mental = c1.number_input(
-        "Mental health, £ per bed day",
-        min_value=0.0,
-        max_value=5000.0,
-        step=1.0,
-        value=config.DEFAULT_UNIT_COSTS_GBP["mental_health"],
-        key="unit_cost_mh",
-    )
-    acute = c2.number_input(
-        "General acute, £ per bed day",
-        min_value=0.0,
-        max_value=5000.0,
-        step=1.0,
-        value=config.DEFAULT_UNIT_COSTS_GBP["general_acute"],
-        key="unit_cost_ga",
-    )
-    st.caption(f"Defaults: mental health £334 per bed day, the 2011/12 reference cost average; {config.PRICE_BASE}.")
-costs = (("mental_health", float(mental)), ("general_acute", float(acute)))
+costs = ui.unit_cost_inputs("unit_cost")
+mental, acute = dict(costs)["mental_health"], dict(costs)["general_acute"]
 data = _load(str(context.warehouse), context.info.data_version, context.filters, costs)
 filters = context.filters
 

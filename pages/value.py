@@ -4,7 +4,7 @@ by site and management option, and the caveats."""
 import pandas as pd
 import streamlit as st
 
-from phb import config, disclosure, ui, value, views
+from phb import disclosure, ui, value, views
 from phb.warehouse import connect
 
 
@@ -27,26 +27,8 @@ st.markdown(
     "index date to the year after, beyond the comparison group's change (difference in differences)."
 )
 
-with st.expander("Unit costs for bed days without a cost in the extract", expanded=False):
-    c1, c2 = st.columns(2)
-    mental = c1.number_input(
-        "Mental health, £ per bed day",
-        min_value=0.0,
-        max_value=5000.0,
-        step=1.0,
-        value=config.DEFAULT_UNIT_COSTS_GBP["mental_health"],
-        key="value_unit_cost_mh",
-    )
-    acute = c2.number_input(
-        "General acute, £ per bed day",
-        min_value=0.0,
-        max_value=5000.0,
-        step=1.0,
-        value=config.DEFAULT_UNIT_COSTS_GBP["general_acute"],
-        key="value_unit_cost_ga",
-    )
-    st.caption(config.UNIT_COST_SOURCE)
-costs = (("mental_health", float(mental)), ("general_acute", float(acute)))
+costs = ui.unit_cost_inputs("value_unit_cost")
+mental, acute = dict(costs)["mental_health"], dict(costs)["general_acute"]
 data = _load(str(context.warehouse), context.info.data_version, context.filters, costs, tuple(names.items()))
 result = None if data.headline is None else data.headline.result
 

@@ -560,3 +560,25 @@ def current_user() -> dict:
         return dict(st.user.to_dict())
     except Exception:  # noqa: BLE001 - no sign-in context (a bare script run): nobody is signed in
         return {}
+
+
+def unit_cost_inputs(key: str) -> tuple[tuple[str, float], ...]:
+    """The bed-day unit costs a page lets its reader set (for stays the extract gives no cost for), with
+    their defaults' source; widget keys `{key}_mh` and `{key}_ga`. Returns ((setting, £ per bed day), ...)."""
+    with st.expander("Unit costs for bed days without a cost in the extract", expanded=False):
+        c1, c2 = st.columns(2)
+        chosen = {}
+        for column, setting, label, suffix in (
+            (c1, "mental_health", "Mental health, £ per bed day", "mh"),
+            (c2, "general_acute", "General acute, £ per bed day", "ga"),
+        ):
+            chosen[setting] = column.number_input(
+                label,
+                min_value=0.0,
+                max_value=5000.0,
+                step=1.0,
+                value=config.DEFAULT_UNIT_COSTS_GBP[setting],
+                key=f"{key}_{suffix}",
+            )
+        st.caption(config.UNIT_COST_SOURCE)
+    return tuple((setting, float(value)) for setting, value in chosen.items())
