@@ -63,7 +63,9 @@ PACK_FILES = (
 if items:
     st.header("Download the pack")
     for column, (label, name, mime, icon, make, tip) in zip(st.columns([1.2, 1.4, 1.2, 3]), PACK_FILES):
-        column.download_button(label, data=make, file_name=name, mime=mime, icon=icon, help=tip, key=f"pack-{name}")
+        column.download_button(  # made when asked for, without running the page again (see ui._export_buttons)
+            label, data=make, file_name=name, mime=mime, icon=icon, help=tip, key=f"pack-{name}", on_click="ignore"
+        )
     st.header("Preview")
     for item in items:
         ui.show_chart(item.chart, f"Preview of {item.title}", key=f"brief-{item.key}")

@@ -78,6 +78,7 @@ def _report(result: intake.CheckResult) -> None:
         mime="text/csv",
         icon=":material/table:",
         help="Rule, table, file, row (as your file numbers it, the header being row 1), column and id.",
+        on_click="ignore",  # a rerun would only redraw the same report
     )
 
 

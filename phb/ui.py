@@ -487,11 +487,20 @@ def _export_buttons(chart: alt.Chart, key: str) -> None:
          "The figures drawn, after disclosure control, safe to open in Excel."),
     )  # fmt: skip
     # an expander, not a popover: Streamlit draws a popover's buttons at the end of the page, where Tab does
-    # not reach them after its button; an expander's buttons come next in the keyboard's order
+    # not reach them after its button; an expander's buttons come next in the keyboard's order. on_click
+    # "ignore": the file is made when asked for and the page does not run again, since a rerun started with
+    # the request could replace the file being made before the browser fetched it (nothing downloaded)
     with st.expander("Download", icon=":material/download:"):
         for label, suffix, mime, icon, make, tip in formats:
             st.download_button(
-                label, data=make, file_name=f"{stem}.{suffix}", mime=mime, key=f"{suffix}-{key}", help=tip, icon=icon
+                label,
+                data=make,
+                file_name=f"{stem}.{suffix}",
+                mime=mime,
+                key=f"{suffix}-{key}",
+                help=tip,
+                icon=icon,
+                on_click="ignore",
             )
 
 

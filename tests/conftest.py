@@ -20,6 +20,19 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 TINY = Path(__file__).parent / "fixtures" / "tiny"
 
+# Debian's Chromium (or the one named by CHROMIUM) and the switches every browser test starts it with.
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
 # A fixed perturbation key for the whole suite (and the commands it runs), so record keys, cell keys
 # and shown counts can be worked out by hand in the tests; the app makes its own secret key.
 TEST_KEY = "phb-test-key"
@@ -125,6 +138,25 @@ def _navigation_not_pages_folder(monkeypatch):
         PagesManager.uses_pages_directory = False
 
     monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+@pytest.fixture(scope="session")
+def playwright_driver():
+    """One Playwright driver for the whole test process. Its sync API runs an event loop in this thread
+    and refuses to start a second one while the first is open, and pytest keeps a module's fixtures open
+    until it moves on to another module, so with tests shared out between workers a test starting its own
+    driver could meet another module's still open: every browser test starts its browsers from this one."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        yield pw
+
+
+def launch_chromium(pw):
+    """Chromium started from the driver, with the suite's switches (Debian's, or the one CHROMIUM names)."""
+    return pw.chromium.launch(
+        executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"), args=CHROMIUM_ARGS
+    )
 
 
 @pytest.fixture(scope="session", autouse=True)

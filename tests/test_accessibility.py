@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from phb.a11y_facts import AXE_VERSION, PAGES_TESTED
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, app_server
+from tests.conftest import CHROMIUM, launch_chromium
+from tests.test_browser import app_server
 
 pytestmark = [
     pytest.mark.browser,
@@ -66,21 +67,18 @@ def server(bundled_warehouse):
 
 
 @pytest.fixture(scope="module")
-def browser(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        # The first session of a freshly started server loses its filters on its first change (the To month
-        # goes back to the first month and the sites chosen are dropped; with the mouse too): a separate,
-        # known fault of the first request, not of the keyboard. One visit first, so these tests see the app
-        # as every later visitor does.
-        first = chromium.new_page()
-        first.goto(server + "/", timeout=120_000)
-        settle(first)
-        first.close()
-        yield chromium
-        chromium.close()
+def browser(server, playwright_driver):
+    chromium = launch_chromium(playwright_driver)
+    # The first session of a freshly started server loses its filters on its first change (the To month
+    # goes back to the first month and the sites chosen are dropped; with the mouse too): a separate,
+    # known fault of the first request, not of the keyboard. One visit first, so these tests see the app
+    # as every later visitor does.
+    first = chromium.new_page()
+    first.goto(server + "/", timeout=120_000)
+    settle(first)
+    first.close()
+    yield chromium
+    chromium.close()
 
 
 def settle(page) -> None:

@@ -18,19 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DATA, ROOT, run_cli
-
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.conftest import CHROMIUM, DATA, ROOT, launch_chromium, run_cli
 
 pytestmark = [
     pytest.mark.browser,
@@ -102,15 +90,10 @@ def app_server(warehouse: Path, log: Path | None = None, cpus: set[int] | None =
 
 
 @pytest.fixture(scope="module")
-def page(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"), args=CHROMIUM_ARGS
-        )
-        yield browser.new_page(viewport={"width": 1400, "height": 1000})
-        browser.close()
+def page(server, playwright_driver):
+    browser = launch_chromium(playwright_driver)
+    yield browser.new_page(viewport={"width": 1400, "height": 1000})
+    browser.close()
 
 
 def metric_value(page, label: str) -> str:
@@ -230,17 +213,13 @@ def test_values_in_a_link_create_no_link_or_element(server, page):
 
 
 @pytest.mark.slow
-def test_the_first_session_on_a_fresh_server_keeps_its_first_filter_change(bundled_warehouse):
+def test_the_first_session_on_a_fresh_server_keeps_its_first_filter_change(bundled_warehouse, playwright_driver):
     """A server's very first script run was in Streamlit's pages/ folder mode, whose widgets have other
     ids than later runs: the first user's first change emptied the sites and set "To" to the first
     month. On a server of its own, the first session picks Devon: Devon stays chosen, the link says
     site=DEV and nothing else, and the period is still the whole data period."""
-    from playwright.sync_api import sync_playwright
-
-    with app_server(bundled_warehouse[0]) as (url, _), sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"), args=CHROMIUM_ARGS
-        )
+    with app_server(bundled_warehouse[0]) as (url, _):
+        browser = launch_chromium(playwright_driver)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(url + "/", timeout=90_000)
         page.wait_for_selector("[data-testid='stMetricValue']", timeout=90_000)

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from phb.formatting import day
-from tests.conftest import DATA, TINY, run_cli
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, app_server, metric_value
+from tests.conftest import CHROMIUM, DATA, TINY, launch_chromium, run_cli
+from tests.test_browser import app_server, metric_value
 from tests.test_store import snapshot, version_of
 
 pytestmark = [
@@ -46,15 +46,10 @@ def served(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser(served):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(
-            executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"), args=CHROMIUM_ARGS
-        )
-        yield launched
-        launched.close()
+def browser(served, playwright_driver):
+    launched = launch_chromium(playwright_driver)
+    yield launched
+    launched.close()
 
 
 def open_data(page, url: str) -> None:

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, app_server
+from tests.conftest import CHROMIUM, launch_chromium
+from tests.test_browser import app_server
 
 SESSIONS = int(os.environ.get("PHB_LOAD_SESSIONS", "20"))  # the slow tier runs 20; 40 by hand
 TIMEOUT_S = float(os.environ.get("PHB_LOAD_TIMEOUT", "240"))
@@ -95,36 +96,31 @@ def load_server(tmp_path_factory, bundled_warehouse):
             os.sched_setaffinity(0, cores)
 
 
-def test_many_sessions_at_once_all_finish_with_charts_and_no_error(load_server):
+def test_many_sessions_at_once_all_finish_with_charts_and_no_error(load_server, playwright_driver):
     """SESSIONS pages opened together over every page and a mix of filters all finish with a chart
     drawn, none shows an exception or error, and the server log holds no traceback."""
-    from playwright.sync_api import sync_playwright
-
     url, proc, log = load_server
     targets = [PAGES[i % len(PAGES)] + FILTERS[(i // len(PAGES) + i) % len(FILTERS)] for i in range(SESSIONS)]
     results: dict[str, tuple[float | None, str | None]] = {}
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"), args=CHROMIUM_ARGS
-        )
-        pages = []
-        for target in targets:
-            context = browser.new_context(viewport={"width": 1400, "height": 1000})
-            context.add_init_script(WATCH)
-            page = context.new_page()
-            pages.append((target, page))
-        started, cpu_before = time.time(), cpu_seconds(proc.pid)
-        for target, page in pages:
-            page.goto(url + target, wait_until="commit", timeout=60_000)
-        for i, (target, page) in enumerate(pages):
-            left = max(1.0, TIMEOUT_S - (time.time() - started))
-            try:
-                page.wait_for_function("window.__phb && window.__phb.done !== null", timeout=left * 1000, polling=250)
-                state = page.evaluate("window.__phb")
-                results[f"{i:02d} {target}"] = (state["done"] / 1000, state["failed"])
-            except Exception as exc:  # noqa: BLE001 - a page that never finished is a failure to report
-                results[f"{i:02d} {target}"] = (None, f"did not finish in {TIMEOUT_S:.0f} s ({type(exc).__name__})")
-        browser.close()
+    browser = launch_chromium(playwright_driver)  # on the client cores the fixture set
+    pages = []
+    for target in targets:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context.add_init_script(WATCH)
+        page = context.new_page()
+        pages.append((target, page))
+    started, cpu_before = time.time(), cpu_seconds(proc.pid)
+    for target, page in pages:
+        page.goto(url + target, wait_until="commit", timeout=60_000)
+    for i, (target, page) in enumerate(pages):
+        left = max(1.0, TIMEOUT_S - (time.time() - started))
+        try:
+            page.wait_for_function("window.__phb && window.__phb.done !== null", timeout=left * 1000, polling=250)
+            state = page.evaluate("window.__phb")
+            results[f"{i:02d} {target}"] = (state["done"] / 1000, state["failed"])
+        except Exception as exc:  # noqa: BLE001 - a page that never finished is a failure to report
+            results[f"{i:02d} {target}"] = (None, f"did not finish in {TIMEOUT_S:.0f} s ({type(exc).__name__})")
+    browser.close()
     peak, cpu = peak_rss_mb(proc.pid), cpu_seconds(proc.pid) - cpu_before
     wall = time.time() - started
     times = sorted(t for t, failed in results.values() if t is not None and failed is None)
