@@ -1,0 +1,446 @@
+"""National-size benchmark: how the dashboard's cost grows from ten thousand to a million people.
+
+    python -m benchmarks.national [--people N] [--sizes 10000,100000,1000000] [--repeat R]
+                                  [--browser/--no-browser] [--json PATH] [--keep DIR]
+
+At each size (by default people/100, people/10 and people; one million people at the largest) it
+generates a synthetic extract in bounded memory (`benchmarks.national_extract`), builds the warehouse
+(`phb.warehouse.build`, every contract check included) and times every page's data (the functions each
+page in pages/ calls for its figures) for all sites, one site, one site and one year, and each
+management option, cold and warm, giving p50 and p95 over the repeats:
+
+- cold: with no connection to the warehouse open in the process, so DuckDB starts with nothing of it in
+  its buffers (the operating system may still hold the file). The app opens and closes a connection for
+  each page's data, so a selection not seen before costs about this much.
+- warm: the same call again while another connection holds the warehouse open (DuckDB's buffers filled).
+
+A page's data is timed as the page gets it: a connection opened, the page module's load function run,
+and the figures the page works out on every run (the budget effect; value for money's estimates).
+
+With --browser (the default) it also starts the app on that extract (`streamlit run app.py`, pinned to
+one core, Chromium on the other, as tests/test_load.py does), opens each page in headless Chromium twice
+(the second visit warm: the app's caches hold the page's data) and reports the time to finished (the
+script's state notRunning, a title and a chart drawn) and the server's peak memory (VmHWM).
+
+Generation, build, page timings and the app each run in their own process, so each peak memory is its own.
+Timings on a busy machine are not meaningful: the load average is printed beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import multiprocessing
+import os
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from concurrent.futures import ProcessPoolExecutor
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE_DATA = ("overview", "uptake", "spending", "admissions", "compare", "value", "data")
+BROWSER_PAGES = ("/", "/uptake", "/spending", "/admissions", "/value", "/compare", "/briefing", "/data")
+NO_CHART = ("/data",)
+
+# The first moment the app has finished its run with a title and (where the page has one) a drawn chart,
+# or shows an error; recorded in the page itself, as tests/test_load.py does.
+WATCH = """
+window.__phb = {done: null, failed: null};
+const needChart = %s;
+setInterval(() => {
+  if (window.__phb.done !== null) return;
+  const app = document.querySelector('[data-testid="stApp"]');
+  const failed = document.querySelector('[data-testid="stException"], [data-testid="stAlertContentError"]');
+  if (failed) { window.__phb.failed = failed.innerText.slice(0, 300); window.__phb.done = performance.now(); return; }
+  const drawn = document.querySelectorAll(
+    '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg').length;
+  if (app && app.getAttribute('data-test-script-state') === 'notRunning'
+      && !document.querySelector('[data-testid="stStatusWidget"]')
+      && document.querySelector('h1') && (drawn >= 1 || !needChart)) {
+    window.__phb.done = performance.now();
+  }
+}, 50);
+"""
+
+
+def peak_mb() -> float:
+    """This process's peak resident memory in MB (Linux reports ru_maxrss in kB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def vm_hwm_mb(pid: int) -> float:
+    """A process's peak resident memory (VmHWM) in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-th quantile (0 to 1) of values by nearest rank."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+
+
+def load_average() -> str:
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+# ----------------------------------------------------------------------------------------------------
+# Each step in a process of its own
+
+
+def _generate(folder: str, people: int, sites: int, chunk: int, seed: int) -> dict:
+    from benchmarks.national_extract import generate_national
+
+    start = time.perf_counter()
+    manifest = generate_national(Path(folder), people=people, sites=sites, chunk_people=chunk, seed=seed)
+    return {"seconds": time.perf_counter() - start, "peak_mb": peak_mb(), "manifest": manifest}
+
+
+def _build(folder: str, warehouse: str) -> dict:
+    from phb.warehouse import build
+
+    start = time.perf_counter()
+    info = build(Path(folder), Path(warehouse))
+    return {
+        "seconds": time.perf_counter() - start,
+        "peak_mb": peak_mb(),
+        "warehouse_mb": Path(warehouse).stat().st_size / 1e6,
+        "period": [info.period_start.isoformat(), info.period_end.isoformat()],
+        "synthetic": info.synthetic,
+    }
+
+
+def page_functions(warehouse: Path, period_end: date, synthetic: bool) -> dict:
+    """Each page's data as the page gets it: a connection opened, the page module's load run, and what the page
+    works out from it on every run."""
+    from phb import admissions, compare, dataview, national, overview, quality, spending, uptake, value
+    from phb.config import DEFAULT_UNIT_COSTS_GBP
+    from phb.facts import site_names
+    from phb.warehouse import connect
+
+    costs = dict(DEFAULT_UNIT_COSTS_GBP)
+
+    def run(body):
+        def fn(filters):
+            with connect(warehouse) as con:
+                return body(con, filters)
+
+        return fn
+
+    def overview_page(con, f):
+        return overview.load(con, f), national.load(con, f, synthetic)
+
+    def admissions_page(con, f):
+        data = admissions.load(con, f, costs)
+        return data, admissions.did_effect(data.people)
+
+    def value_page(con, f):
+        data = value.load(con, f, costs)
+        return data.headline, data.effect, data.scopes(site_names(con))
+
+    def data_page(con, f):
+        return dataview.rows_by_site(con), quality.assess(con, period_end, site_names(con))
+
+    return {
+        "overview": run(overview_page),
+        "uptake": run(lambda con, f: uptake.load(con, f)),
+        "spending": run(lambda con, f: spending.load(con, f, period_end)),
+        "admissions": run(admissions_page),
+        "compare": run(lambda con, f: compare.load(con, f)),
+        "value": run(value_page),
+        "data": run(data_page),
+    }
+
+
+def selections(sites: list[str], start: date, end: date) -> dict:
+    """The filters each page's data is timed for."""
+    from phb import contract
+    from phb.filters import Filters
+
+    year = date(2015, 1, 1), date(2015, 12, 31)
+    out = {
+        "all sites": Filters(None, start, end),
+        "one site": Filters((sites[0],), start, end),
+        "one site, 2015": Filters((sites[0],), *year),
+    }
+    for option in contract.MANAGEMENT_OPTIONS:
+        out[f"{option}"] = Filters(None, start, end, (option,))
+    return out
+
+
+def _time_pages(warehouse: str, period: list[str], synthetic: bool, repeat: int) -> dict:
+    from phb.facts import site_names
+    from phb.warehouse import connect
+
+    start, end = (date.fromisoformat(d) for d in period)
+    path = Path(warehouse)
+    with connect(path) as con:
+        codes = list(site_names(con))
+    fns = page_functions(path, end, synthetic)
+    chosen = selections(codes, start, end)
+    out: dict = {}
+    for page, fn in fns.items():
+        for label, filters in chosen.items():
+            if page == "data" and label != "all sites":
+                continue  # the Data page takes no filters
+            cold, warm = [], []
+            for _ in range(repeat):  # nothing holds the warehouse open: DuckDB's buffers start empty
+                t = time.perf_counter()
+                fn(filters)
+                cold.append(time.perf_counter() - t)
+            with connect(path):  # held open, so the calls below find DuckDB's buffers filled
+                fn(filters)
+                for _ in range(repeat):
+                    t = time.perf_counter()
+                    fn(filters)
+                    warm.append(time.perf_counter() - t)
+            out.setdefault(page, {})[label] = {"cold": cold, "warm": warm}
+    return {"pages": out, "peak_mb": peak_mb()}
+
+
+def in_process(fn, *args):
+    """Run fn(*args) in a fresh Python process (spawned) and return its result."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(fn, *args).result()
+
+
+# ----------------------------------------------------------------------------------------------------
+# The app in a browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def app_server(data: Path, warehouse: Path, cpus: set[int] | None):
+    """`streamlit run app.py` on the extract and warehouse given, on a free port; yields its URL and process."""
+    env = {**os.environ, "PHB_DATA": str(data), "PHB_WAREHOUSE": str(warehouse)}
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless=true",
+            f"--server.port={port}",
+            "--browser.gatherUsageStats=false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=2):
+                    break
+            except OSError:
+                if time.time() > deadline:
+                    raise RuntimeError("the app did not start within 120 s") from None
+                time.sleep(0.3)
+        yield url, proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def browser_times(data: Path, warehouse: Path, timeout_s: float = 600) -> dict:
+    """Each page opened twice in headless Chromium (the first visit cold, the second warm); time to finished
+    for each and the server's peak memory. The first visit to the first page includes the app checking the
+    extract's hash (once per server)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    cores = sorted(os.sched_getaffinity(0))
+    server, clients = ({cores[0]}, set(cores[1:])) if len(cores) > 1 else (None, None)
+    out: dict = {"pages": {}}
+    with app_server(data, warehouse, server) as (url, proc):
+        if clients:
+            os.sched_setaffinity(0, clients)
+        try:
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                for path in BROWSER_PAGES:
+                    times = []
+                    for _ in ("cold", "warm"):
+                        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+                        context.add_init_script(WATCH % ("false" if path in NO_CHART else "true"))
+                        page = context.new_page()
+                        page.goto(url + path, wait_until="commit", timeout=60_000)
+                        page.wait_for_function(
+                            "window.__phb && window.__phb.done !== null", timeout=timeout_s * 1000, polling=100
+                        )
+                        state = page.evaluate("window.__phb")
+                        times.append(None if state["failed"] else state["done"] / 1000)
+                        if state["failed"]:
+                            out.setdefault("failed", {})[path] = state["failed"]
+                        context.close()
+                    out["pages"][path] = {"cold": times[0], "warm": times[1]}
+                browser.close()
+        finally:
+            if clients:
+                os.sched_setaffinity(0, cores)
+        out["server_peak_mb"] = vm_hwm_mb(proc.pid)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------
+
+
+def measure(people: int, args, work: Path) -> dict:
+    """Every measure at one size."""
+    from benchmarks import national as steps  # by module name, so a spawned process finds the steps
+    folder, warehouse = work / f"extract-{people}", work / f"warehouse-{people}.duckdb"
+    result: dict = {"people_asked": people, "load_average_before": load_average()}
+    print(f"\n[{people:,} people] generating...", flush=True)
+    gen = in_process(steps._generate, str(folder), people, args.sites, args.chunk, args.seed)
+    result["generate"] = {k: gen[k] for k in ("seconds", "peak_mb")}
+    result["rows"] = gen["manifest"]["row_counts"]
+    result["largest_block"] = gen["manifest"]["largest_block"]
+    result["extract_mb"] = sum(p.stat().st_size for p in folder.glob("*.csv")) / 1e6
+    print(f"  {result['rows']} in {gen['seconds']:.1f} s; building...", flush=True)
+    built = in_process(steps._build, str(folder), str(warehouse))
+    result["build"] = built
+    print(f"  built in {built['seconds']:.1f} s; timing page data...", flush=True)
+    timed = in_process(steps._time_pages, str(warehouse), built["period"], built["synthetic"], args.repeat)
+    result["page_data"] = timed["pages"]
+    result["page_data_peak_mb"] = timed["peak_mb"]
+    if args.browser:
+        print("  opening pages in Chromium...", flush=True)
+        result["browser"] = browser_times(folder, warehouse)
+    result["load_average_after"] = load_average()
+    return result
+
+
+def summary_rows(results: list[dict]) -> list[tuple[str, list[str]]]:
+    """The plain table: one row a measure, one column a size."""
+
+    def each(fn):
+        return [fn(r) for r in results]
+
+    def ms(seconds: float) -> str:
+        return f"{seconds * 1000:,.0f}"
+
+    rows = [
+        ("people", each(lambda r: f"{r['rows']['people']:,}")),
+        ("spending lines", each(lambda r: f"{r['rows']['spend']:,}")),
+        ("admissions", each(lambda r: f"{r['rows']['admissions']:,}")),
+        ("sites", each(lambda r: f"{r['rows']['sites']:,}")),
+        ("extract CSV (MB)", each(lambda r: f"{r['extract_mb']:,.0f}")),
+        ("generate (s)", each(lambda r: f"{r['generate']['seconds']:.1f}")),
+        ("generate peak memory (MB)", each(lambda r: f"{r['generate']['peak_mb']:,.0f}")),
+        ("build (s)", each(lambda r: f"{r['build']['seconds']:.1f}")),
+        ("build peak memory (MB)", each(lambda r: f"{r['build']['peak_mb']:,.0f}")),
+        ("warehouse (MB)", each(lambda r: f"{r['build']['warehouse_mb']:,.0f}")),
+    ]
+    for page in PAGE_DATA:
+        for kind in ("warm", "cold"):
+
+            def worst(r, kind=kind, page=page, q=0.95):
+                return ms(max(pct(v[kind], q) for v in r["page_data"][page].values()))
+
+            def typical(r, kind=kind, page=page):
+                return ms(statistics.median([x for v in r["page_data"][page].values() for x in v[kind]]))
+
+            rows.append((f"{page} data {kind} p50 / worst filter's p95 (ms)", each(lambda r, w=worst, t=typical: f"{t(r)} / {w(r)}")))
+    rows.append(("page data process peak memory (MB)", each(lambda r: f"{r['page_data_peak_mb']:,.0f}")))
+    if all("browser" in r for r in results):
+        for path in BROWSER_PAGES:
+
+            def shown(r, path=path):
+                p = r["browser"]["pages"][path]
+                fmt = lambda s: "failed" if s is None else f"{s:.1f}"  # noqa: E731
+                return f"{fmt(p['cold'])} / {fmt(p['warm'])}"
+
+            rows.append((f"browser {path} finished, first / warm (s)", each(shown)))
+        rows.append(("app peak memory (MB)", each(lambda r: f"{r['browser']['server_peak_mb']:,.0f}")))
+    rows.append(("load average before / after", each(lambda r: f"{r['load_average_before']} / {r['load_average_after']}")))
+    return rows
+
+
+def detail_rows(result: dict) -> list[str]:
+    """Per page and filter at one size: warm and cold p50 and p95 in ms."""
+    lines = [f"{'page':12s} {'filter':18s} {'warm p50':>9s} {'warm p95':>9s} {'cold p50':>9s} {'cold p95':>9s}"]
+    for page, by_filter in result["page_data"].items():
+        for label, t in by_filter.items():
+            values = [pct(t["warm"], 0.5), pct(t["warm"], 0.95), pct(t["cold"], 0.5), pct(t["cold"], 0.95)]
+            lines.append(f"{page:12s} {label:18s} " + " ".join(f"{v * 1000:9,.0f}" for v in values))
+    return lines
+
+
+def print_table(rows: list[tuple[str, list[str]]], sizes: list[int]) -> None:
+    width = max(len(name) for name, _ in rows)
+    cols = [max(len(f"{s:,} people"), *(len(v[i]) for _, v in rows)) for i, s in enumerate(sizes)]
+    print(f"{'measure':{width}s}  " + "  ".join(f"{f'{s:,} people':>{c}s}" for s, c in zip(sizes, cols)))
+    for name, values in rows:
+        print(f"{name:{width}s}  " + "  ".join(f"{v:>{c}s}" for v, c in zip(values, cols)))
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.national", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--people", type=int, default=1_000_000, help="the largest size (default one million)")
+    ap.add_argument(
+        "--sizes",
+        type=lambda s: [int(x) for x in s.split(",") if x.strip()],
+        help="the sizes in people, comma separated (default people/100, people/10 and people)",
+    )
+    ap.add_argument("--repeat", type=int, default=5, help="repeats of each timing (default 5)")
+    ap.add_argument("--browser", action=argparse.BooleanOptionalAction, default=True, help="open each page in Chromium")
+    ap.add_argument("--json", type=Path, help="also write every measure to this JSON file")
+    ap.add_argument("--keep", type=Path, help="keep the extracts and warehouses in this folder (default: a temporary one)")
+    ap.add_argument("--sites", type=int, default=42, help="national sites (default 42, one per integrated care board)")
+    ap.add_argument("--chunk", type=int, default=20_000, help="people per generated block (bounds memory)")
+    ap.add_argument("--seed", type=int, default=2035)
+    args = ap.parse_args(argv)
+    args.sizes = args.sizes or [max(args.sites, args.people // 100), max(args.sites, args.people // 10), args.people]
+    if args.repeat < 1 or min(args.sizes) < args.sites:
+        ap.error("--repeat must be at least 1 and every size at least the number of sites")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    print(f"national benchmark, sizes {args.sizes}, {args.repeat} repeats, load average {load_average()}, "
+          f"{os.cpu_count()} cores", flush=True)
+    with contextlib.ExitStack() as stack:
+        if args.keep:
+            work = args.keep
+            work.mkdir(parents=True, exist_ok=True)
+        else:
+            work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="phb-national-")))
+        results = []
+        for people in args.sizes:
+            results.append(measure(people, args, work))
+            print("\n".join(detail_rows(results[-1])))
+            if "browser" in results[-1]:
+                print(json.dumps(results[-1]["browser"]))
+    print()
+    print_table(summary_rows(results), args.sizes)
+    if args.json:
+        args.json.write_text(json.dumps({"argv": sys.argv[1:], "sizes": results}, indent=2, default=str) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
