@@ -34,6 +34,7 @@ import json
 import math
 import multiprocessing
 import os
+import queue as queues
 import resource
 import socket
 import statistics
@@ -169,17 +170,15 @@ def selections(sites: list[str], start: date, end: date) -> dict:
     from phb.filters import Filters
 
     year = date(2015, 1, 1), date(2015, 12, 31)
-    out = {
-        "all sites": Filters(None, start, end),
-        "one site": Filters((sites[0],), start, end),
-        "one site, 2015": Filters((sites[0],), *year),
-    }
+    out = {"one site, 2015": Filters((sites[0],), *year), "one site": Filters((sites[0],), start, end)}
     for option in contract.MANAGEMENT_OPTIONS:
-        out[f"{option}"] = Filters(None, start, end, (option,))
+        out[option] = Filters(None, start, end, (option,))
+    out["all sites"] = Filters(None, start, end)
     return out
 
 
-def _time_pages(warehouse: str, period: list[str], synthetic: bool, repeat: int) -> dict:
+def _time_page(warehouse: str, period: list[str], synthetic: bool, repeat: int, page: str, queue) -> None:
+    """Time one page's data for each selection, smallest first, putting each result on `queue` as it comes."""
     from phb.facts import site_names
     from phb.warehouse import connect
 
@@ -187,26 +186,59 @@ def _time_pages(warehouse: str, period: list[str], synthetic: bool, repeat: int)
     path = Path(warehouse)
     with connect(path) as con:
         codes = list(site_names(con))
-    fns = page_functions(path, end, synthetic)
-    chosen = selections(codes, start, end)
-    out: dict = {}
-    for page, fn in fns.items():
-        for label, filters in chosen.items():
-            if page == "data" and label != "all sites":
-                continue  # the Data page takes no filters
-            cold, warm = [], []
-            for _ in range(repeat):  # nothing holds the warehouse open: DuckDB's buffers start empty
+    fn = page_functions(path, end, synthetic)[page]
+    for label, filters in selections(codes, start, end).items():
+        if page == "data" and label != "all sites":
+            continue  # the Data page takes no filters
+        cold, warm = [], []
+        for _ in range(repeat):  # nothing holds the warehouse open: DuckDB's buffers start empty
+            t = time.perf_counter()
+            fn(filters)
+            cold.append(time.perf_counter() - t)
+        with connect(path):  # held open, so the calls below find DuckDB's buffers filled
+            fn(filters)
+            for _ in range(repeat):
                 t = time.perf_counter()
                 fn(filters)
-                cold.append(time.perf_counter() - t)
-            with connect(path):  # held open, so the calls below find DuckDB's buffers filled
-                fn(filters)
-                for _ in range(repeat):
-                    t = time.perf_counter()
-                    fn(filters)
-                    warm.append(time.perf_counter() - t)
-            out.setdefault(page, {})[label] = {"cold": cold, "warm": warm}
-    return {"pages": out, "peak_mb": peak_mb()}
+                warm.append(time.perf_counter() - t)
+        queue.put((label, {"cold": cold, "warm": warm, "peak_mb": peak_mb()}))
+    queue.put(None)
+
+
+def time_pages(warehouse: Path, period: list[str], synthetic: bool, repeat: int, budget: float) -> dict:
+    """Each page's data timed in a process of its own, stopped after `budget` seconds: the selections not
+    reached by then are reported as over the budget, not timed."""
+    from benchmarks import national as steps  # by module name, so a spawned process finds the function
+
+    ctx = multiprocessing.get_context("spawn")
+    out: dict = {}
+    for page in PAGE_DATA:
+        queue = ctx.Queue()
+        proc = ctx.Process(target=steps._time_page, args=(str(warehouse), period, synthetic, repeat, page, queue))
+        proc.start()
+        deadline = time.time() + budget
+        results: dict = {}
+        finished = False
+        while True:
+            try:
+                item = queue.get(timeout=max(0.1, deadline - time.time()))
+            except queues.Empty:  # over the budget
+                break
+            if item is None:
+                finished = True
+                break
+            results[item[0]] = item[1]
+        proc.join(timeout=30 if finished else 0)
+        if proc.is_alive():
+            proc.terminate()
+            proc.join()
+        out[page] = {"selections": results, "over_budget": not finished}
+        print(
+            f"    {page}: {len(results)} selections timed"
+            + (" (stopped: over the time budget)" if out[page]["over_budget"] else ""),
+            flush=True,
+        )
+    return out
 
 
 def in_process(fn, *args):
@@ -226,10 +258,12 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def app_server(data: Path, warehouse: Path, cpus: set[int] | None):
-    """`streamlit run app.py` on the extract and warehouse given, on a free port; yields its URL and process."""
+def app_server(data: Path, warehouse: Path, cpus: set[int] | None, log: Path):
+    """`streamlit run app.py` on the extract and warehouse given, on a free port, its output to `log`; yields
+    its URL and process."""
     env = {**os.environ, "PHB_DATA": str(data), "PHB_WAREHOUSE": str(warehouse)}
     port = _free_port()
+    out = log.open("w")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -243,8 +277,8 @@ def app_server(data: Path, warehouse: Path, cpus: set[int] | None):
         ],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=out,
+        stderr=subprocess.STDOUT,
         preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
     )
     url = f"http://127.0.0.1:{port}"
@@ -262,9 +296,10 @@ def app_server(data: Path, warehouse: Path, cpus: set[int] | None):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+        out.close()
 
 
-def browser_times(data: Path, warehouse: Path, timeout_s: float = 600) -> dict:
+def browser_times(data: Path, warehouse: Path, log: Path, timeout_s: float = 600) -> dict:
     """Each page opened twice in headless Chromium (the first visit cold, the second warm); time to finished
     for each and the server's peak memory. The first visit to the first page includes the app checking the
     extract's hash (once per server)."""
@@ -275,7 +310,7 @@ def browser_times(data: Path, warehouse: Path, timeout_s: float = 600) -> dict:
     cores = sorted(os.sched_getaffinity(0))
     server, clients = ({cores[0]}, set(cores[1:])) if len(cores) > 1 else (None, None)
     out: dict = {"pages": {}}
-    with app_server(data, warehouse, server) as (url, proc):
+    with app_server(data, warehouse, server, log) as (url, proc):
         if clients:
             os.sched_setaffinity(0, clients)
         try:
@@ -311,6 +346,7 @@ def browser_times(data: Path, warehouse: Path, timeout_s: float = 600) -> dict:
 def measure(people: int, args, work: Path) -> dict:
     """Every measure at one size."""
     from benchmarks import national as steps  # by module name, so a spawned process finds the steps
+
     folder, warehouse = work / f"extract-{people}", work / f"warehouse-{people}.duckdb"
     result: dict = {"people_asked": people, "load_average_before": load_average()}
     print(f"\n[{people:,} people] generating...", flush=True)
@@ -323,12 +359,10 @@ def measure(people: int, args, work: Path) -> dict:
     built = in_process(steps._build, str(folder), str(warehouse))
     result["build"] = built
     print(f"  built in {built['seconds']:.1f} s; timing page data...", flush=True)
-    timed = in_process(steps._time_pages, str(warehouse), built["period"], built["synthetic"], args.repeat)
-    result["page_data"] = timed["pages"]
-    result["page_data_peak_mb"] = timed["peak_mb"]
+    result["page_data"] = time_pages(warehouse, built["period"], built["synthetic"], args.repeat, args.budget)
     if args.browser:
         print("  opening pages in Chromium...", flush=True)
-        result["browser"] = browser_times(folder, warehouse)
+        result["browser"] = browser_times(folder, warehouse, work / f"server-{people}.log")
     result["load_average_after"] = load_average()
     return result
 
@@ -357,14 +391,24 @@ def summary_rows(results: list[dict]) -> list[tuple[str, list[str]]]:
     for page in PAGE_DATA:
         for kind in ("warm", "cold"):
 
-            def worst(r, kind=kind, page=page, q=0.95):
-                return ms(max(pct(v[kind], q) for v in r["page_data"][page].values()))
+            def shown(r, kind=kind, page=page):
+                timed = r["page_data"][page]["selections"]
+                if not timed:
+                    return "over budget"
+                typical = statistics.median([x for v in timed.values() for x in v[kind]])
+                worst = max(pct(v[kind], 0.95) for v in timed.values())
+                more = " +" if r["page_data"][page]["over_budget"] else ""
+                return f"{ms(typical)} / {ms(worst)}{more}"
 
-            def typical(r, kind=kind, page=page):
-                return ms(statistics.median([x for v in r["page_data"][page].values() for x in v[kind]]))
-
-            rows.append((f"{page} data {kind} p50 / worst filter's p95 (ms)", each(lambda r, w=worst, t=typical: f"{t(r)} / {w(r)}")))
-    rows.append(("page data process peak memory (MB)", each(lambda r: f"{r['page_data_peak_mb']:,.0f}")))
+            rows.append((f"{page} data {kind} p50 / worst selection's p95 (ms)", each(shown)))
+    rows.append(
+        (
+            "page data peak memory, largest (MB)",
+            each(
+                lambda r: f"{max(v['peak_mb'] for p in r['page_data'].values() for v in p['selections'].values()):,.0f}"
+            ),
+        )
+    )
     if all("browser" in r for r in results):
         for path in BROWSER_PAGES:
 
@@ -375,17 +419,21 @@ def summary_rows(results: list[dict]) -> list[tuple[str, list[str]]]:
 
             rows.append((f"browser {path} finished, first / warm (s)", each(shown)))
         rows.append(("app peak memory (MB)", each(lambda r: f"{r['browser']['server_peak_mb']:,.0f}")))
-    rows.append(("load average before / after", each(lambda r: f"{r['load_average_before']} / {r['load_average_after']}")))
+    rows.append(
+        ("load average before / after", each(lambda r: f"{r['load_average_before']} / {r['load_average_after']}"))
+    )
     return rows
 
 
 def detail_rows(result: dict) -> list[str]:
     """Per page and filter at one size: warm and cold p50 and p95 in ms."""
     lines = [f"{'page':12s} {'filter':18s} {'warm p50':>9s} {'warm p95':>9s} {'cold p50':>9s} {'cold p95':>9s}"]
-    for page, by_filter in result["page_data"].items():
-        for label, t in by_filter.items():
+    for page, timed in result["page_data"].items():
+        for label, t in timed["selections"].items():
             values = [pct(t["warm"], 0.5), pct(t["warm"], 0.95), pct(t["cold"], 0.5), pct(t["cold"], 0.95)]
             lines.append(f"{page:12s} {label:18s} " + " ".join(f"{v * 1000:9,.0f}" for v in values))
+        if timed["over_budget"]:
+            lines.append(f"{page:12s} (the other selections: over the time budget, not timed)")
     return lines
 
 
@@ -407,8 +455,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     ap.add_argument("--repeat", type=int, default=5, help="repeats of each timing (default 5)")
     ap.add_argument("--browser", action=argparse.BooleanOptionalAction, default=True, help="open each page in Chromium")
+    ap.add_argument(
+        "--budget", type=float, default=300, help="seconds each page's data may take at a size before it is stopped"
+    )
     ap.add_argument("--json", type=Path, help="also write every measure to this JSON file")
-    ap.add_argument("--keep", type=Path, help="keep the extracts and warehouses in this folder (default: a temporary one)")
+    ap.add_argument(
+        "--keep", type=Path, help="keep the extracts and warehouses in this folder (default: a temporary one)"
+    )
     ap.add_argument("--sites", type=int, default=42, help="national sites (default 42, one per integrated care board)")
     ap.add_argument("--chunk", type=int, default=20_000, help="people per generated block (bounds memory)")
     ap.add_argument("--seed", type=int, default=2035)
@@ -421,8 +474,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    print(f"national benchmark, sizes {args.sizes}, {args.repeat} repeats, load average {load_average()}, "
-          f"{os.cpu_count()} cores", flush=True)
+    print(
+        f"national benchmark, sizes {args.sizes}, {args.repeat} repeats, load average {load_average()}, "
+        f"{os.cpu_count()} cores",
+        flush=True,
+    )
     with contextlib.ExitStack() as stack:
         if args.keep:
             work = args.keep

@@ -48,7 +48,9 @@ def people_per_scale(site: g.SiteSpec) -> float:
 
 def national_sites(n: int) -> list[tuple[str, g.SiteSpec]]:
     """n national sites, each (code, the pilot site whose assumptions it copies)."""
-    return [(f"{g.SITES[i % len(g.SITES)].code}{i // len(g.SITES) + 1:02d}", g.SITES[i % len(g.SITES)]) for i in range(n)]
+    return [
+        (f"{g.SITES[i % len(g.SITES)].code}{i // len(g.SITES) + 1:02d}", g.SITES[i % len(g.SITES)]) for i in range(n)
+    ]
 
 
 def _split_payments(rng: np.random.Generator, spend: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -137,7 +139,10 @@ def generate_national(
             block_adm["person_id"] = ids[block_adm["person_id"].astype(np.int64)]
             block_spend["person_id"] = ids[block_spend["person_id"].astype(np.int64)]
             block_adm["admission_id"] = np.array(
-                [f"A{j:09d}" for j in range(counts["admissions"] + 1, counts["admissions"] + len(block_adm["person_id"]) + 1)],
+                [
+                    f"A{j:09d}"
+                    for j in range(counts["admissions"] + 1, counts["admissions"] + len(block_adm["person_id"]) + 1)
+                ],
                 dtype=object,
             )
             block_spend["spend_id"] = np.array(

@@ -161,8 +161,9 @@ def finding_title(text: str, subtitle: str, width: int = 34) -> alt.Title:
 
 def site_colour_scale(site_names: dict[str, str], shown: list[str] | None = None) -> alt.Scale:
     """A fixed colour per site (by code order), the same on every chart whatever is selected;
-    only the sites `shown` (names) enter the legend."""
-    colours = dict(zip(site_names.values(), SITE_COLOURS))
+    only the sites `shown` (names) enter the legend. With more sites than colours (a national extract)
+    the colours are used again in turn, so the chart is still drawn."""
+    colours = {name: SITE_COLOURS[i % len(SITE_COLOURS)] for i, name in enumerate(site_names.values())}
     names = [n for n in site_names.values() if shown is None or n in shown]
     return alt.Scale(domain=names, range=[colours[n] for n in names])
 

@@ -208,6 +208,15 @@ def test_site_colours_are_fixed_whatever_is_selected():
     assert alone["range"] == [together["range"][2]] == [charts.SITE_COLOURS[2]]
 
 
+def test_more_sites_than_colours_still_gives_every_site_a_colour():
+    """A national extract has more sites than the seven pilot colours (the Overview failed with 42 sites):
+    every site shown is in the legend with a colour from the palette, the ninth site taking the second colour."""
+    names = {f"S{i:02d}": f"Site {i:02d}" for i in range(1, 10)}
+    scale = charts.site_colour_scale(names, ["Site 01", "Site 02", "Site 09"]).to_dict()
+    assert scale["domain"] == ["Site 01", "Site 02", "Site 09"]
+    assert scale["range"] == [charts.SITE_COLOURS[0], charts.SITE_COLOURS[1], charts.SITE_COLOURS[1]]
+
+
 def test_period_edges_left_out_of_the_admissions_chart(frames):
     """A month or quarter only partly inside the period is not drawn (it would look like a fall)."""
     spec = frames["admissions_by_month"].to_dict()
