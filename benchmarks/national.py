@@ -49,7 +49,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE_DATA = ("overview", "uptake", "spending", "admissions", "compare", "value", "data")
-BROWSER_PAGES = ("/", "/uptake", "/spending", "/admissions", "/value", "/compare", "/briefing", "/data")
+BROWSER_PAGES = ("/", "/uptake", "/spending", "/admissions", "/compare", "/briefing", "/data", "/value")
 NO_CHART = ("/data",)
 
 # The first moment the app has finished its run with a title and (where the page has one) a drawn chart,
@@ -299,7 +299,7 @@ def app_server(data: Path, warehouse: Path, cpus: set[int] | None, log: Path):
         out.close()
 
 
-def browser_times(data: Path, warehouse: Path, log: Path, timeout_s: float = 600) -> dict:
+def browser_times(data: Path, warehouse: Path, log: Path, timeout_s: float = 180) -> dict:
     """Each page opened twice in headless Chromium (the first visit cold, the second warm); time to finished
     for each and the server's peak memory. The first visit to the first page includes the app checking the
     extract's hash (once per server)."""
@@ -323,15 +323,20 @@ def browser_times(data: Path, warehouse: Path, log: Path, timeout_s: float = 600
                         context.add_init_script(WATCH % ("false" if path in NO_CHART else "true"))
                         page = context.new_page()
                         page.goto(url + path, wait_until="commit", timeout=60_000)
-                        page.wait_for_function(
-                            "window.__phb && window.__phb.done !== null", timeout=timeout_s * 1000, polling=100
-                        )
-                        state = page.evaluate("window.__phb")
+                        try:
+                            page.wait_for_function(
+                                "window.__phb && window.__phb.done !== null", timeout=timeout_s * 1000, polling=100
+                            )
+                            state = page.evaluate("window.__phb")
+                        except Exception:  # noqa: BLE001 - a page that never finished is a result to report
+                            state = {"done": None, "failed": f"did not finish within {timeout_s:.0f} s"}
                         times.append(None if state["failed"] else state["done"] / 1000)
                         if state["failed"]:
                             out.setdefault("failed", {})[path] = state["failed"]
                         context.close()
-                    out["pages"][path] = {"cold": times[0], "warm": times[1]}
+                        if state["failed"]:
+                            break  # a warm visit after a failed one would measure nothing warm
+                    out["pages"][path] = {"cold": times[0], "warm": times[1] if len(times) > 1 else None}
                 browser.close()
         finally:
             if clients:
@@ -362,7 +367,7 @@ def measure(people: int, args, work: Path) -> dict:
     result["page_data"] = time_pages(warehouse, built["period"], built["synthetic"], args.repeat, args.budget)
     if args.browser:
         print("  opening pages in Chromium...", flush=True)
-        result["browser"] = browser_times(folder, warehouse, work / f"server-{people}.log")
+        result["browser"] = browser_times(folder, warehouse, work / f"server-{people}.log", args.browser_timeout)
     result["load_average_after"] = load_average()
     return result
 
@@ -457,6 +462,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--browser", action=argparse.BooleanOptionalAction, default=True, help="open each page in Chromium")
     ap.add_argument(
         "--budget", type=float, default=300, help="seconds each page's data may take at a size before it is stopped"
+    )
+    ap.add_argument(
+        "--browser-timeout", type=float, default=180, help="seconds a page may take to finish in the browser"
     )
     ap.add_argument("--json", type=Path, help="also write every measure to this JSON file")
     ap.add_argument(
