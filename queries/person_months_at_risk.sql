@@ -35,13 +35,15 @@ cells as (
 ),
 
 at_risk as (
-    -- each person's time at risk, as [starts_on, ends_before), inside the period
+    -- each person's time at risk, as [starts_on, ends_before), inside the period, with their whole-number
+    -- key and record key (joined once per person, not once per person-month)
     select
-        person_id,
-        site_code,
-        grp,
-        greatest(starts_on, $date_from::date) as starts_on,
-        least(ends_before, cast($date_to::date + interval 1 day as date)) as ends_before
+        k.person_key,
+        k.record_key,
+        p.site_code,
+        p.grp,
+        greatest(p.starts_on, $date_from::date) as starts_on,
+        least(p.ends_before, cast($date_to::date + interval 1 day as date)) as ends_before
     from (
         select
             person_id,
@@ -62,26 +64,26 @@ at_risk as (
         from people
         where arm = 'comparison' and outcome <> 'budget_in_place' and index_date is not null
     ) as p
-    where in_selection(site_code, $sites)
+    inner join person_keys as k on k.person_id = p.person_id
+    where in_selection(p.site_code, $sites)
 ),
 
 person_periods as (
-    -- each person's months at risk in each period, with their record key
+    -- each person's share of each month at risk; their record key is counted in the first month of each
+    -- period they are at risk in (their time at risk is one stretch), so once per person and period
     select
         m.period,
         r.site_code,
         r.grp,
-        r.person_id,
-        any_value(k.record_key) as record_key,
-        sum(
-            date_diff('day', greatest(r.starts_on, m.month), least(r.ends_before, m.next_month))
-            / date_diff('day', m.month, m.next_month)
-        ) as person_months
+        case
+            when m.month = greatest(m.period, cast(date_trunc('month', r.starts_on) as date)) then r.record_key
+            else 0
+        end as record_key,
+        date_diff('day', greatest(r.starts_on, m.month), least(r.ends_before, m.next_month))
+        / date_diff('day', m.month, m.next_month) as person_months
     from months as m
     inner join at_risk as r
         on r.starts_on < m.next_month and r.ends_before > m.month and r.starts_on < r.ends_before
-    inner join person_keys as k on k.person_id = r.person_id
-    group by m.period, r.site_code, r.grp, r.person_id
 ),
 
 exposure as (
@@ -105,8 +107,7 @@ stays as (
         a.record_key,
         a.bed_days
     from admission_lines as a
-    inner join person_keys as k on k.person_key = a.person_key
-    inner join at_risk as r on r.person_id = k.person_id
+    inner join at_risk as r on r.person_key = a.person_key
     where a.admission_method = 'emergency'
         and a.admitted_on >= r.starts_on
         and a.admitted_on < r.ends_before

@@ -345,6 +345,15 @@ def check_person_months_at_risk(con):
     assert q["admissions_ckey"] == (record_key("H06") + record_key("H07")) % 256
     # the quarter's person-months are its months' person-months: C01 all quarter, C02 from 20 Jan, C03 and C04
     assert q["person_months"] == pytest.approx(3 + (12 / 31 + 2) + 3 + 3)
+    # a quarter's cell key counts each person at risk in it once, however many of its months: C01 to C04
+    assert q["person_months_ckey"] == mkey("C01", "C02", "C03", "C04")
+    # from 15 Feb 2015 (mid-quarter, mid-month): C01 to C04 each half of February (14 of 28 days) and all of March
+    late = run_query(con, "person_months_at_risk", **{**FULL, "date_from": date(2015, 2, 15), "grain": "quarter"})
+    first = late[
+        (late["period"] == pd.Timestamp(2015, 1, 1)) & late["site_code"].isna() & (late["grp"] == "comparison")
+    ]
+    assert first.iloc[0]["person_months"] == pytest.approx(4 * (14 / 28 + 1))
+    assert first.iloc[0]["person_months_ckey"] == mkey("C01", "C02", "C03", "C04")
     dp = run_query(con, "person_months_at_risk", **{**FULL, "management": ["direct_payment"], "grain": "month"})
     assert cell(None, "budget_holders", "2014-09", f=dp) == pytest.approx(1)
     assert cell(None, "comparison", "2015-01", f=dp) == pytest.approx(3 + 12 / 31)
