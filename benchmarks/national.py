@@ -2,6 +2,7 @@
 
     python -m benchmarks.national [--people N] [--sizes 10000,100000,1000000] [--repeat R]
                                   [--browser/--no-browser] [--json PATH] [--keep DIR]
+    python -m benchmarks.national --table A.json [B.json ...]   (the table again from --json files)
 
 At each size (by default people/100, people/10 and people; one million people at the largest) it
 generates a synthetic extract in bounded memory (`benchmarks.national_extract`), builds the warehouse
@@ -481,6 +482,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv is None and sys.argv[1:2] == ["--table"]:
+        argv = sys.argv[1:]
+    if argv and argv[0] == "--table":  # the table again from --json files written before: --table A.json B.json
+        results = [size for path in argv[1:] for size in json.loads(Path(path).read_text())["sizes"]]
+        results.sort(key=lambda r: r["rows"]["people"])
+        print_table(summary_rows(results), [r["people_asked"] for r in results])
+        return 0
     args = parse_args(argv)
     print(
         f"national benchmark, sizes {args.sizes}, {args.repeat} repeats, load average {load_average()}, "
