@@ -141,7 +141,8 @@ def page_functions(warehouse: Path, period_end: date, synthetic: bool) -> dict:
         return fn
 
     def overview_page(con, f):
-        return overview.load(con, f), national.load(con, f, synthetic)
+        data = overview.load(con, f)
+        return data, national.from_overview(data, synthetic)
 
     def admissions_page(con, f):
         data = admissions.load(con, f, costs)

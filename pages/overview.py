@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from phb import charts, disclosure, overview, ui, views
+from phb import charts, disclosure, national, overview, ui, views
 from phb import formatting as fmt
 from phb.warehouse import connect
 
@@ -121,16 +121,5 @@ with right:
 st.subheader("The pilots in the national picture")
 
 
-@st.cache_data(show_spinner=False)
-def _national(warehouse: str, version: str, filters, synthetic: bool):
-    from phb import national
-
-    with connect(warehouse) as con:
-        return national.load(con, filters, synthetic)
-
-
-ui.show_view(
-    views.NATIONAL_PICTURE,
-    _national(str(context.warehouse), context.info.data_version, context.filters, context.info.synthetic),
-    context.site_names,
-)
+# from the result sets loaded above: the Overview's queries are not run a second time for this chart
+ui.show_view(views.NATIONAL_PICTURE, national.from_overview(data, context.info.synthetic), context.site_names)

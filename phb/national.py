@@ -105,7 +105,14 @@ def load(con, filters, synthetic: bool) -> pd.DataFrame:
     in place at pilot end (as shown), at the latest pilot end of the selected sites."""
     from phb import overview
 
-    data = overview.load(con, filters)
+    return from_overview(overview.load(con, filters), synthetic)
+
+
+def from_overview(data, synthetic: bool) -> pd.DataFrame:
+    """The national picture from the Overview's result sets already loaded (`overview.load`), so the Overview
+    page does not run its queries a second time for it."""
+    from phb import overview
+
     block = overview.headline(data)["all_sites"]
     ends = pd.to_datetime(data.sites["pilot_end"]) if len(data.sites) else pd.Series(dtype="datetime64[ns]")
     return picture(block["budgets_at_pilot_end"], ends.max() if len(ends) else None, synthetic)

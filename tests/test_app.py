@@ -238,3 +238,34 @@ def test_the_accessibility_statement_has_the_regulations_sections(bundled_env):
     ]
     text = " ".join(m.value for m in at.markdown)
     assert "Last tested on 23 Nov 2026" in text and "axe-core 4.14.1" in text
+
+
+def test_the_overview_runs_each_of_its_queries_once(tiny_env, monkeypatch):
+    """A first Overview run (nothing cached) runs each of its queries once: the national picture is made from
+    the result sets the page has already loaded, not by running them again (at a million people each run of
+    the Overview's queries takes seconds)."""
+    import streamlit as st
+
+    from phb import overview, queries
+
+    calls: list[str] = []
+    real = queries.run_query
+
+    def counted(con, name, **params):
+        calls.append(name)
+        return real(con, name, **params)
+
+    monkeypatch.setattr(overview, "run_query", counted)
+    st.cache_data.clear()
+    at = app({"site": "AAA"})
+    at.run()
+    assert not at.exception
+    assert sorted(calls) == sorted(
+        [
+            "site_summary",
+            "spend_by_site_category",
+            "admissions_windows_by_site",
+            "budgets_in_place_monthly",
+            "emergency_admissions_monthly",
+        ]
+    )
