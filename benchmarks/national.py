@@ -87,6 +87,12 @@ def vm_hwm_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(values: list[float], q: float) -> float:
     """The q-th quantile (0 to 1) of values by nearest rank."""
     ordered = sorted(values)
@@ -319,8 +325,9 @@ def browser_times(data: Path, warehouse: Path, log: Path, timeout_s: float = 180
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 for path in BROWSER_PAGES:
-                    times = []
+                    times, cpu = [], []
                     for _ in ("cold", "warm"):
+                        used = cpu_seconds(proc.pid)
                         context = browser.new_context(viewport={"width": 1400, "height": 1000})
                         context.add_init_script(WATCH % ("false" if path in NO_CHART else "true"))
                         page = context.new_page()
@@ -333,12 +340,17 @@ def browser_times(data: Path, warehouse: Path, log: Path, timeout_s: float = 180
                         except Exception:  # noqa: BLE001 - a page that never finished is a result to report
                             state = {"done": None, "failed": f"did not finish within {timeout_s:.0f} s"}
                         times.append(None if state["failed"] else state["done"] / 1000)
+                        cpu.append(cpu_seconds(proc.pid) - used)
                         if state["failed"]:
                             out.setdefault("failed", {})[path] = state["failed"]
                         context.close()
                         if state["failed"]:
                             break  # a warm visit after a failed one would measure nothing warm
-                    out["pages"][path] = {"cold": times[0], "warm": times[1] if len(times) > 1 else None}
+                    out["pages"][path] = {
+                        "cold": times[0],
+                        "warm": times[1] if len(times) > 1 else None,
+                        "server_cpu_s": cpu,  # the server's CPU time during each visit
+                    }
                 browser.close()
         finally:
             if clients:
@@ -425,6 +437,12 @@ def summary_rows(results: list[dict]) -> list[tuple[str, list[str]]]:
                 return f"{fmt(p['cold'])} / {fmt(p['warm'])}"
 
             rows.append((f"browser {path} finished, first / warm (s)", each(shown)))
+
+            def server(r, path=path):
+                cpu = r["browser"]["pages"][path].get("server_cpu_s", [])
+                return " / ".join(f"{c:.1f}" for c in cpu) or "-"
+
+            rows.append((f"  app CPU during {path}, first / warm (s)", each(server)))
         rows.append(("app peak memory (MB)", each(lambda r: f"{r['browser']['server_peak_mb']:,.0f}")))
     rows.append(
         ("load average before / after", each(lambda r: f"{r['load_average_before']} / {r['load_average_after']}"))
