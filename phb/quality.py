@@ -271,7 +271,7 @@ def upload_validity(folder: Path, problems: list[contract.Problem], secret: str)
                 "Table": TABLE_LABELS[tbl],
                 "Rows": all_rows,
                 "Rows breaking a rule": bad_rows,
-                "Valid": _share(_shown(len(good), good["record_key"].sum() % 256), all_rows),
+                "Share valid (%)": _share(_shown(len(good), good["record_key"].sum() % 256), all_rows),
             }
         )
     for tbl in (t for t in TABLE_LABELS if t in unreadable):
@@ -281,11 +281,12 @@ def upload_validity(folder: Path, problems: list[contract.Problem], secret: str)
                 "Table": TABLE_LABELS[tbl],
                 "Rows": None,
                 "Rows breaking a rule": None,
-                "Valid": None,
+                "Share valid (%)": None,
             }
         )
-    frame = pd.DataFrame(out, columns=["Site", "Table", "Rows", "Rows breaking a rule", "Valid"])
+    frame = pd.DataFrame(out, columns=["Site", "Table", "Rows", "Rows breaking a rule", "Share valid (%)"])
     frame["Table"] = frame["Table"].astype(object)
     return disclosure.publish(
-        frame, {"Site": "label", "Table": "label", "Rows": "count", "Rows breaking a rule": "count", "Valid": "pct"}
+        frame,
+        {"Site": "label", "Table": "label", "Rows": "count", "Rows breaking a rule": "count", "Share valid (%)": "pct"},
     )

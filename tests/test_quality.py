@@ -177,11 +177,11 @@ def test_validity_of_a_failing_upload_by_site_from_counts_as_shown(tmp_path):
     people = got.loc[("St Mary's Vale (AAA)", "People (referrals)")]
     assert people["Rows"] == shown(aaa_people)
     assert people["Rows breaking a rule"] == shown(broken)
-    assert people["Valid"] == disclosure.SUPPRESSED  # 5 pass: fewer than 8
+    assert people["Share valid (%)"] == disclosure.SUPPRESSED  # 5 pass: fewer than 8
     holders = ["A01", "A01", "A02", "A02", "A03", "A04", "A05", "A06", "A07", "A08", "A09", "A02"]
     spend = got.loc[("St Mary's Vale (AAA)", "Spending lines")]
     assert spend["Rows"] == shown(holders) and spend["Rows breaking a rule"] == 0
-    assert spend["Valid"] == 100.0
+    assert spend["Share valid (%)"] == 100.0
     brookside = got.loc[("Brookside (BBB)", "Spending lines")]
     assert (brookside["Rows"], brookside["Rows breaking a rule"]) == (disclosure.SUPPRESSED, disclosure.SUPPRESSED)
     assert disclosure.is_published(frame)
