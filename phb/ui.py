@@ -505,10 +505,41 @@ def _export_buttons(chart: alt.Chart, key: str) -> None:
 
 
 def table(data, **kwargs) -> None:
-    """A table of figures (a published frame, or a Styler of one); anything else is refused."""
+    """A table of figures (a published frame, or a Styler of one); anything else is refused. A column of
+    a frame that mixes numbers with `*` or words is drawn as text, each number written to its kind's
+    places (so Streamlit need not repair it for Arrow, with a traceback in the server log)."""
     if not disclosure.is_published(data):
         raise disclosure.UnpublishedError("a table's data did not come through disclosure.publish")
+    if isinstance(data, pd.DataFrame):
+        data = _mixed_as_text(data)
     st.dataframe(data, **kwargs)
+
+
+def _as_text(value: float, places: int | None) -> str:
+    """A number as a table shows it: to `places` where its kind has them, else whole numbers with
+    thousands separators and any other number as it is (0.85 stays 0.85)."""
+    if places is not None:
+        return f"{value:,.{places}f}"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
+
+
+def _mixed_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    kinds = frame.attrs.get(disclosure.KINDS_ATTR, {})
+    fixed = {}
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype != object:
+            continue
+        numbers = column.map(lambda v: isinstance(v, int | float) and not isinstance(v, bool) and v == v)
+        words = column.map(lambda v: isinstance(v, str))
+        if numbers.any() and words.any():
+            places = disclosure.PLACES.get(kinds.get(name))
+            fixed[name] = [_as_text(v, places) if n else v for v, n in zip(column, numbers, strict=True)]
+    if not fixed:
+        return frame
+    out = frame.assign(**fixed)
+    out.attrs = dict(frame.attrs)
+    return out
 
 
 def show_view(view: views.View, data, names: dict[str, str], key: str | None = None, on_select: str = "ignore"):
