@@ -405,9 +405,11 @@ def show_chart(chart: alt.Chart, alt_text: str, key: str | None = None, on_selec
     print resolution, SVG and the data as CSV, each titled, footed and stamped (made on click).
     A chart with any data that did not come through disclosure.publish is refused."""
     disclosure.check_chart(chart)
-    reading = alttext.read(chart, alt_text)
-    drawn = _arrow_safe(chart)
-    event = st.altair_chart(drawn, theme=None, width="stretch", alt=reading.text, key=key, on_select=on_select)
+    spec = exports.spec(chart)  # made once: read for the text alternative, then drawn
+    reading = alttext.read(chart, alt_text, spec)
+    event = st.vega_lite_chart(
+        _arrow_safe(spec), theme=None, width="stretch", alt=reading.text, key=key, on_select=on_select
+    )
     with st.expander("Show as table", icon=":material/table_rows:"):
         st.html(table_html(reading))
     if not st.session_state.get(PRESENT_KEY):
@@ -455,22 +457,14 @@ def _one_type(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(**fixed) if fixed else frame
 
 
-def _arrow_safe(chart):
-    """A shallow copy of the chart to draw, whose data frames each hold one type per column (so
-    Streamlit need not repair them, with a traceback in the log). The chart itself, which the
-    exports read, is left as it was."""
-    out = chart.copy(deep=False)
-    data = getattr(out, "data", alt.Undefined)
-    if isinstance(data, pd.DataFrame):
-        out.data = _one_type(data)
-    for part in ("layer", "hconcat", "vconcat", "concat"):
-        subs = getattr(out, part, alt.Undefined)
-        if isinstance(subs, list):
-            setattr(out, part, [_arrow_safe(sub) for sub in subs])
-    spec = getattr(out, "spec", alt.Undefined)
-    if isinstance(spec, alt.TopLevelMixin | alt.SchemaBase) and not isinstance(spec, dict):
-        out.spec = _arrow_safe(spec)
-    return out
+def _arrow_safe(spec: dict) -> dict:
+    """The spec to draw: a shallow copy whose data sets are frames holding one type per column (so
+    Streamlit can hand them to the browser as Arrow without repairing them, with a traceback in the log).
+    The spec itself, which the text alternative reads, is left as it was."""
+    datasets = spec.get("datasets")
+    if not isinstance(datasets, dict):
+        return spec
+    return {**spec, "datasets": {name: _one_type(pd.DataFrame(rows)) for name, rows in datasets.items()}}
 
 
 def _export_buttons(chart: alt.Chart, key: str) -> None:

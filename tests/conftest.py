@@ -38,6 +38,9 @@ CHROMIUM_ARGS = [
 # and shown counts can be worked out by hand in the tests; the app makes its own secret key.
 TEST_KEY = "phb-test-key"
 os.environ["PHB_PERTURBATION_KEY"] = TEST_KEY
+# Every chart the tests make is checked against the Vega-Lite schema (the app skips the check: see
+# phb.exports.spec), so the page sweep checks every chart of every page and option.
+os.environ["PHB_VALIDATE_CHARTS"] = "on"
 
 
 def record_key(ident: str, secret: str = TEST_KEY) -> int:
