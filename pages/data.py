@@ -1,8 +1,8 @@
 """Data: what the dashboard shows now, the versions kept, and loading, checking, comparing, publishing
 and rolling back an extract."""
 
+import math
 import shutil
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -32,7 +32,7 @@ def _forget_upload() -> None:
 
 def _check_upload(files, cfg: config.Settings) -> dict:
     """Stage and check the uploaded files in a scratch folder; the published version is not touched."""
-    root = Path(tempfile.mkdtemp(prefix="phb-upload-"))
+    root = upload.scratch_folder()
     held = {"root": str(root), "refused": None, "result": None, "staged": None}
     try:
         staged = upload.stage([(f.name, f.getvalue()) for f in files], root / "upload", upload.limit_bytes())
@@ -40,8 +40,11 @@ def _check_upload(files, cfg: config.Settings) -> dict:
         held["refused"] = str(exc)
         return held
     result = intake.check(staged.folder, cfg, root)
+    validity = None
+    if not result.ok:
+        validity = quality.upload_validity(staged.folder, result.problems, config.perturbation_key(cfg.warehouse))
     result.problems = upload.relabel(result.problems, staged)
-    held.update(result=result, staged=staged)
+    held.update(result=result, staged=staged, validity=validity)
     return held
 
 
@@ -250,10 +253,14 @@ st.markdown(
     "against the data contract without changing what is published."
 )
 round_ = st.session_state.setdefault(UPLOADER_KEY, 0)
+limit_mb = upload.limit_bytes() / (1024 * 1024)
 files = st.file_uploader(
-    "The extract's files", accept_multiple_files=True, key=f"uploader_{round_}", help="At most "
-    f"{upload.limit_bytes() // (1024 * 1024)} MB in all."
-)  # fmt: skip
+    "The extract's files",
+    accept_multiple_files=True,
+    key=f"uploader_{round_}",
+    help=f"At most {limit_mb:g} MB in all.",
+    max_upload_size=max(1, math.ceil(limit_mb)),  # so the box states the limit (Streamlit's is per file, whole MB)
+)
 if not files:
     _forget_upload()
 else:
@@ -271,6 +278,15 @@ else:
         )
     elif not held["result"].ok:
         _report(held["result"])
+        if held.get("validity") is not None and len(held["validity"]):
+            st.markdown("#### Validity of this extract, by site")
+            st.caption(
+                "Rows of each site that pass every rule of the data contract, against all its rows; a spending "
+                "line or admission belongs to its person's site. Counts are shown as every count is "
+                f"({disclosure.FEWER} shows as {disclosure.SUPPRESSED}) and the share is worked out from them, "
+                "so a site with a few broken rows can still show 100%: the report above lists every one."
+            )
+            ui.table(held["validity"], hide_index=True, key="upload_validity")
     else:
         result = held["result"]
         st.success(
@@ -289,6 +305,9 @@ else:
         if st.button("Publish this extract", disabled=not perm.allowed, type="primary", key="publish"):
             staged = held["staged"]
             try:
+                if not staged.folder.is_dir():  # cleared after upload.SCRATCH_HOURS
+                    raise intake.ContractError(["This upload was checked too long ago and has been cleared: "
+                                                "send the files again."])  # fmt: skip
                 version = intake.publish(staged.folder, cfg, perm.who, note, staged.source_files)
             except intake.ContractError as exc:  # changed since it was checked: say so, change nothing
                 st.error(ui.plain(" ".join(exc.problems)), icon=":material/error:")

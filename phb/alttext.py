@@ -170,11 +170,12 @@ def _sentence(text: str) -> str:
     return text if not text or text.endswith((".", "!", "?")) else text + "."
 
 
-def read(chart: alt.TopLevelMixin, kind: str) -> Reading:
-    """The chart's text alternative (what it is, its finding, its subtitle, the key values) and its table."""
+def read(chart: alt.TopLevelMixin, kind: str, spec: dict | None = None) -> Reading:
+    """The chart's text alternative (what it is, its finding, its subtitle, the key values) and its table;
+    `spec` is the chart's spec where the caller has made it already."""
     disclosure.check_chart(chart)
-    data = exports.chart_data(chart)
-    spec = exports.spec(chart)
+    spec = spec if spec is not None else exports.spec(chart)
+    data = exports.chart_data(chart, spec)
     columns = _columns(spec, data)
     table = pd.DataFrame(
         {c.header: [cell(v, c.temporal) for v in data[c.field]] for c in columns}, index=range(len(data))

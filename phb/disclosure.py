@@ -153,6 +153,7 @@ def percent(top: Shown, bottom: Shown, kind: str = "pct") -> float | str | None:
 # The one gate: every chart, table, CSV export and fact leaves through `publish`
 
 PUBLISHED = "phb_published"
+KINDS_ATTR = "phb_kinds"  # each published column's kind, for tables that write numbers as text
 # Magnitudes as they may be shown, checked by publish: (the finest unit, whether at most 3 significant figures).
 # Money and day totals come from `money` / `days`, medians and quartiles from `quantile_shown`, planning
 # figures from `reference`. (The units are defined further down; the table is filled in below them.)
@@ -195,6 +196,7 @@ def publish(frame, columns: dict[str, str]):
             if bad:
                 raise UnpublishedError(f"{column} holds {kind} figures finer than the rule allows: {bad[:3]}")
     out.attrs[PUBLISHED] = True
+    out.attrs[KINDS_ATTR] = dict(columns)
     return out
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import io
+import os
 import re
 import textwrap
 import threading
@@ -82,9 +83,17 @@ ALTAIR_LOCK = threading.Lock()
 
 
 def spec(chart: alt.TopLevelMixin) -> dict:
-    """The chart's Vega-Lite spec, with its data inline, made under ALTAIR_LOCK."""
+    """The chart's Vega-Lite spec, with its data inline, made under ALTAIR_LOCK. Checked against the
+    Vega-Lite schema only where PHB_VALIDATE_CHARTS is on (the tests, which draw every chart of every page
+    and option, turn it on): the check is most of the time a page spends making its charts, and a chart
+    that passes it in the tests is made by the same code for every user."""
     with ALTAIR_LOCK:
-        return chart.to_dict()
+        return chart.to_dict(validate=validating())
+
+
+def validating() -> bool:
+    """Whether chart specs are checked against the Vega-Lite schema (PHB_VALIDATE_CHARTS=on)."""
+    return os.environ.get("PHB_VALIDATE_CHARTS", "").lower() in ("on", "1", "true", "yes")
 
 
 def title_text(chart: alt.TopLevelMixin) -> str:
@@ -181,16 +190,25 @@ def framed(svg: str, meta: ExportMeta) -> str:
 # Data
 
 
-def chart_data(chart: alt.TopLevelMixin) -> pd.DataFrame:
+def chart_data(chart: alt.TopLevelMixin, drawn: dict | None = None) -> pd.DataFrame:
     """The figures a chart draws (the largest of its published data sets), as the browser receives
-    them. Lines the browser works out itself (funnel limits) have no data set and are never exported."""
+    them: read from the chart's spec `drawn` where the caller has made it, else made for that data set.
+    Lines the browser works out itself (funnel limits) have no data set and are never exported."""
     disclosure.check_chart(chart)
     frames = [f for f in disclosure.chart_frames(chart) if isinstance(f, pd.DataFrame)]
     if not frames:
         return pd.DataFrame()
     largest = max(frames, key=len)
-    rows = next(iter(spec(alt.Chart(largest).mark_point()).get("datasets", {}).values()), [])
-    return pd.DataFrame(rows, columns=list(largest.columns))
+    columns = list(largest.columns)
+    same = [
+        rows
+        for rows in (drawn or {}).get("datasets", {}).values()
+        if isinstance(rows, list) and len(rows) == len(largest) and (not rows or list(rows[0]) == columns)
+    ]
+    if len(same) != 1:  # none, or more than one that could be it: made for this data set alone
+        same = [next(iter(spec(alt.Chart(largest).mark_point()).get("datasets", {}).values()), [])]
+    rows = same[0]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def safe_cell(value):

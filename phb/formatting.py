@@ -36,6 +36,16 @@ def money(value) -> str:
     return f"{sign}£{value:,.0f}"
 
 
+def money_about(value) -> str:
+    """Pounds to 3 significant figures, for a figure added up from shown cells (each already to 3
+    significant figures), whose further digits mean nothing: 250,900 is "£251,000"."""
+    if value == SUPPRESSED or _blank(value) or value == 0:
+        return money(value)
+    from math import floor, log10
+
+    return money(round(value, 2 - floor(log10(abs(value)))))
+
+
 def money_size(value) -> str:
     """Pounds without a sign, where the words say which way the money went: "refunds and recoveries
     of £9,980", never "of -£9,980"."""

@@ -12,7 +12,9 @@ person's date).
   expects (deprivation quintile, date offered for people on the budget pathway, admission cost).
 - **Validity**: the share of rows passing every rule of the contract. A version that builds has
   passed them all (the build refuses any row that breaks one), so it is 100% for every version shown
-  here; an upload that fails is listed row by row in its report instead.
+  here. For an upload that fails, `upload_validity` gives it by site and table: the rows of people,
+  spending lines and admissions its report names, against all the rows of each site (a spending line
+  or admission takes its person's site), as shown counts.
 - **Default values**: the share of rows holding a placeholder: sex or ethnicity not stated (or
   ethnicity 'other'), deprivation missing, primary need 'other', spending category 'other',
   admission method 'other'.
@@ -31,11 +33,14 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
+import duckdb
 import pandas as pd
 
-from phb import disclosure
+from phb import contract, disclosure
 from phb import formatting as fmt
+from phb.extract import extract_files, load_raw
 from phb.queries import run_query
 
 LATE_MONTHS = 3
@@ -227,4 +232,61 @@ def volume_frame(vol: pd.DataFrame, tbl: str, names: dict[str, str]) -> pd.DataF
             "label": [fmt.count(v) for v in part["shown"]],
             "note": list(part["why"]),
         }
+    )
+
+
+NO_SITE = "No site (person not in the people file)"
+
+
+def upload_validity(folder: Path, problems: list[contract.Problem], secret: str) -> pd.DataFrame | None:
+    """Validity by site of an extract that failed its check: for each site and each person-level table,
+    its rows, those named by at least one problem of the report, and the share passing every rule, from
+    counts as shown (the same cell keys as the build: people and spending lines by the person,
+    admissions by their own id). A table whose file could not be read at all (a missing column, another
+    encoding) is listed as not read. None when the tables cannot be found in the folder at all."""
+    try:
+        files = extract_files(folder)
+    except contract.ContractError:
+        return None
+    unreadable = {p.table for p in problems if p.table and not p.rows}
+    broken: set[tuple[str, int]] = {(p.table, row) for p in problems if p.table for row, _ in p.rows}
+    with duckdb.connect() as con:
+        for table in ("sites", *TABLE_LABELS):
+            if table in unreadable or load_raw(con, table, *files[table]):
+                unreadable.add(table)  # counted as no rows, and a person-level table listed as not read
+                columns = ", ".join(f"{contract.ident(c.name)} varchar" for c in contract.TABLES[table])
+                con.execute(f"create or replace table {contract.ident('raw_' + table)} (_row integer, {columns})")
+        rows = run_query(con, "upload_rows_by_site", perturbation_key=secret)
+    names = dict(zip(rows["site_code"], rows["site_name"], strict=True))
+    rows["bad"] = [(t, r) in broken for t, r in zip(rows["tbl"], rows["_row"], strict=True)]
+    out = []
+    rows["order"] = rows["tbl"].map(list(TABLE_LABELS).index)
+    for (site, _, tbl), group in rows.groupby([rows["site_code"].fillna(""), "order", "tbl"], sort=True):
+        good = group[~group["bad"]]
+        all_rows = _shown(len(group), group["record_key"].sum() % 256)
+        bad_rows = _shown(int(group["bad"].sum()), group.loc[group["bad"], "record_key"].sum() % 256)
+        out.append(
+            {
+                "Site": (f"{names[site]} ({site})" if names.get(site) else site) if site else NO_SITE,
+                "Table": TABLE_LABELS[tbl],
+                "Rows": all_rows,
+                "Rows breaking a rule": bad_rows,
+                "Share valid (%)": _share(_shown(len(good), good["record_key"].sum() % 256), all_rows),
+            }
+        )
+    for tbl in (t for t in TABLE_LABELS if t in unreadable):
+        out.append(
+            {
+                "Site": "Not known: the file could not be read",
+                "Table": TABLE_LABELS[tbl],
+                "Rows": None,
+                "Rows breaking a rule": None,
+                "Share valid (%)": None,
+            }
+        )
+    frame = pd.DataFrame(out, columns=["Site", "Table", "Rows", "Rows breaking a rule", "Share valid (%)"])
+    frame["Table"] = frame["Table"].astype(object)
+    return disclosure.publish(
+        frame,
+        {"Site": "label", "Table": "label", "Rows": "count", "Rows breaking a rule": "count", "Share valid (%)": "pct"},
     )

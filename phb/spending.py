@@ -15,6 +15,7 @@ import duckdb
 import pandas as pd
 
 from phb import contract, disclosure
+from phb import formatting as fmt
 from phb.filters import Filters
 from phb.queries import run_query
 
@@ -237,7 +238,7 @@ def over_time_title(frame: pd.DataFrame, grain: str) -> str:
     totals = shown.groupby("period_start")["spend_gbp"].sum()
     peak = totals.idxmax()
     label = f"{peak:%B %Y}" if grain == "month" else f"the quarter from {peak:%B %Y}"
-    return f"Spending peaked in {label} at £{totals.max():,.0f}"
+    return f"Spending peaked in {label} at about {fmt.money_about(totals.max())}"  # a sum of shown cells
 
 
 # ---------------------------------------------------------------------------------------------

@@ -405,9 +405,11 @@ def show_chart(chart: alt.Chart, alt_text: str, key: str | None = None, on_selec
     print resolution, SVG and the data as CSV, each titled, footed and stamped (made on click).
     A chart with any data that did not come through disclosure.publish is refused."""
     disclosure.check_chart(chart)
-    reading = alttext.read(chart, alt_text)
-    drawn = _arrow_safe(chart)
-    event = st.altair_chart(drawn, theme=None, width="stretch", alt=reading.text, key=key, on_select=on_select)
+    spec = exports.spec(chart)  # made once: read for the text alternative, then drawn
+    reading = alttext.read(chart, alt_text, spec)
+    event = st.vega_lite_chart(
+        _arrow_safe(spec), theme=None, width="stretch", alt=reading.text, key=key, on_select=on_select
+    )
     with st.expander("Show as table", icon=":material/table_rows:"):
         st.html(table_html(reading))
     if not st.session_state.get(PRESENT_KEY):
@@ -455,22 +457,14 @@ def _one_type(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(**fixed) if fixed else frame
 
 
-def _arrow_safe(chart):
-    """A shallow copy of the chart to draw, whose data frames each hold one type per column (so
-    Streamlit need not repair them, with a traceback in the log). The chart itself, which the
-    exports read, is left as it was."""
-    out = chart.copy(deep=False)
-    data = getattr(out, "data", alt.Undefined)
-    if isinstance(data, pd.DataFrame):
-        out.data = _one_type(data)
-    for part in ("layer", "hconcat", "vconcat", "concat"):
-        subs = getattr(out, part, alt.Undefined)
-        if isinstance(subs, list):
-            setattr(out, part, [_arrow_safe(sub) for sub in subs])
-    spec = getattr(out, "spec", alt.Undefined)
-    if isinstance(spec, alt.TopLevelMixin | alt.SchemaBase) and not isinstance(spec, dict):
-        out.spec = _arrow_safe(spec)
-    return out
+def _arrow_safe(spec: dict) -> dict:
+    """The spec to draw: a shallow copy whose data sets are frames holding one type per column (so
+    Streamlit can hand them to the browser as Arrow without repairing them, with a traceback in the log).
+    The spec itself, which the text alternative reads, is left as it was."""
+    datasets = spec.get("datasets")
+    if not isinstance(datasets, dict):
+        return spec
+    return {**spec, "datasets": {name: _one_type(pd.DataFrame(rows)) for name, rows in datasets.items()}}
 
 
 def _export_buttons(chart: alt.Chart, key: str) -> None:
@@ -505,10 +499,41 @@ def _export_buttons(chart: alt.Chart, key: str) -> None:
 
 
 def table(data, **kwargs) -> None:
-    """A table of figures (a published frame, or a Styler of one); anything else is refused."""
+    """A table of figures (a published frame, or a Styler of one); anything else is refused. A column of
+    a frame that mixes numbers with `*` or words is drawn as text, each number written to its kind's
+    places (so Streamlit need not repair it for Arrow, with a traceback in the server log)."""
     if not disclosure.is_published(data):
         raise disclosure.UnpublishedError("a table's data did not come through disclosure.publish")
+    if isinstance(data, pd.DataFrame):
+        data = _mixed_as_text(data)
     st.dataframe(data, **kwargs)
+
+
+def _as_text(value: float, places: int | None) -> str:
+    """A number as a table shows it: to `places` where its kind has them, else whole numbers with
+    thousands separators and any other number as it is (0.85 stays 0.85)."""
+    if places is not None:
+        return f"{value:,.{places}f}"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
+
+
+def _mixed_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    kinds = frame.attrs.get(disclosure.KINDS_ATTR, {})
+    fixed = {}
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype != object:
+            continue
+        numbers = column.map(lambda v: isinstance(v, int | float) and not isinstance(v, bool) and v == v)
+        words = column.map(lambda v: isinstance(v, str))
+        if numbers.any() and words.any():
+            places = disclosure.PLACES.get(kinds.get(name))
+            fixed[name] = [_as_text(v, places) if n else v for v, n in zip(column, numbers, strict=True)]
+    if not fixed:
+        return frame
+    out = frame.assign(**fixed)
+    out.attrs = dict(frame.attrs)
+    return out
 
 
 def show_view(view: views.View, data, names: dict[str, str], key: str | None = None, on_select: str = "ignore"):

@@ -32,6 +32,30 @@ ALLOWED = (".csv", ".xlsx", ".parquet")
 MACRO_SUFFIXES = (".xlsm", ".xltm", ".xlsb", ".xlam")
 
 
+SCRATCH = "phb-uploads"  # under the system's temporary folder: one folder per upload being checked
+SCRATCH_HOURS = 12  # an upload's folder left longer than this (its session closed) is removed
+
+
+def scratch_folder(parent: Path | None = None, now: float | None = None) -> Path:
+    """A new, empty folder for one upload's files and its scratch warehouse, under `parent` (default
+    phb-uploads in the system's temporary folder). Folders there last changed more than SCRATCH_HOURS
+    ago are removed first: a session that closed with an upload held never removes its own."""
+    import shutil
+    import tempfile
+    import time
+
+    parent = parent or Path(tempfile.gettempdir()) / SCRATCH
+    parent.mkdir(parents=True, exist_ok=True)
+    cutoff = (time.time() if now is None else now) - SCRATCH_HOURS * 3600
+    for old in parent.iterdir():
+        try:
+            if old.is_dir() and not old.is_symlink() and old.stat().st_mtime < cutoff:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:  # another server removed it first
+            continue
+    return Path(tempfile.mkdtemp(prefix="upload-", dir=parent))
+
+
 class Refused(Exception):
     """The upload is refused as a whole; the message says why in one plain sentence."""
 
@@ -57,7 +81,12 @@ def limit_bytes(env: dict[str, str] | None = None) -> int:
 
 
 def _mb(n: int) -> str:
-    return f"{n / (1024 * 1024):.0f} MB" if n >= 1024 * 1024 else f"{n / 1024:.0f} KB"
+    """A size in words: "4 MB", "1.2 MB", "50 KB" (one decimal under 10 MB, so 1.2 MB is not "1 MB")."""
+    if n >= 1024 * 1024:
+        value = n / (1024 * 1024)
+        text = f"{value:.0f}" if value >= 10 else f"{value:.1f}".removesuffix(".0")
+        return f"{text} MB"
+    return f"{n / 1024:.0f} KB"
 
 
 def _base_name(name: str) -> str:
@@ -154,7 +183,7 @@ def stage(files: list[tuple[str, bytes]], dest: Path, limit: int) -> Staged:
         raise Refused("No files were sent.")
     total = sum(len(data) for _, data in files)
     if total > limit:
-        raise Refused(f"The upload is {_mb(total)}, over the limit of {_mb(limit)} (PHB_UPLOAD_LIMIT_MB).")
+        raise Refused(f"The upload is {_mb(total)}, over the limit of {_mb(limit)} set for this dashboard.")
     source_files = [_base_name(n) for n, _ in files]
     zips = [(n, d) for n, d in files if Path(n).suffix.lower() == ".zip"]
     if zips:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import os
 import shutil
 from contextlib import redirect_stderr, redirect_stdout
@@ -37,6 +38,9 @@ CHROMIUM_ARGS = [
 # and shown counts can be worked out by hand in the tests; the app makes its own secret key.
 TEST_KEY = "phb-test-key"
 os.environ["PHB_PERTURBATION_KEY"] = TEST_KEY
+# Every chart the tests make is checked against the Vega-Lite schema (the app skips the check: see
+# phb.exports.spec), so the page sweep checks every chart of every page and option.
+os.environ["PHB_VALIDATE_CHARTS"] = "on"
 
 
 def record_key(ident: str, secret: str = TEST_KEY) -> int:
@@ -157,6 +161,29 @@ def launch_chromium(pw):
     return pw.chromium.launch(
         executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"), args=CHROMIUM_ARGS
     )
+
+
+class ArrowFaults(logging.Handler):
+    """Streamlit logs (at INFO, with a traceback) each table it had to repair for Arrow."""
+
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record):
+        if "Arrow" in record.getMessage():
+            self.records.append(record)
+
+
+@pytest.fixture
+def arrow_faults():
+    logger = logging.getLogger("streamlit.dataframe_util")
+    handler, level = ArrowFaults(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    yield handler
+    logger.removeHandler(handler)
+    logger.setLevel(level)
 
 
 @pytest.fixture(scope="session", autouse=True)

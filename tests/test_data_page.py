@@ -145,3 +145,30 @@ def test_a_session_open_during_a_publish_shows_the_new_whole_period(env):
     assert not at.exception
     showing = [c.value for c in at.caption if "Showing:" in c.value]
     assert showing and "1 Jul 2013 to 14 Sep 2016" in showing[0]
+
+
+def test_the_page_draws_every_table_without_arrow_repairs(env, arrow_faults):
+    """Columns mixing `*` with numbers (shares, counts of the data quality tables) are drawn as text, as
+    shown, so Streamlit never has to repair a table for Arrow (which it does with a traceback in the
+    server log); the `*` stays visible."""
+    at = data_page()
+    assert arrow_faults.records == []
+    fields = table_with(at, "Share")
+    assert disclosure.SUPPRESSED in set(fields["Share"])
+
+
+def test_numbers_in_a_mixed_column_are_written_as_shown():
+    """By hand: a share of 96.5 (1 place for 'pct'), a count of 1825 and a figure of 0.85 in columns that
+    also hold `*` become '96.5', '1,825' and '0.85'; a column of numbers only is left as numbers."""
+    import pandas as pd
+
+    from phb import ui
+
+    frame = disclosure.publish(
+        pd.DataFrame({"Share": [96.5, "*"], "Rows": [1825, "*"], "Value": [0.85, "not estimated"], "N": [10, 20]}),
+        {"Share": "pct", "Rows": "count", "Value": "figure", "N": "count"},
+    )
+    out = ui._mixed_as_text(frame)
+    assert out["Share"].tolist() == [f"{96.5:.{disclosure.PLACES['pct']}f}", "*"]
+    assert out["Rows"].tolist() == ["1,825", "*"] and out["Value"].tolist() == ["0.85", "not estimated"]
+    assert out["N"].tolist() == [10, 20] and disclosure.is_published(out)

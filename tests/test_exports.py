@@ -133,3 +133,38 @@ def test_every_export_footer_states_the_disclosure_method_and_a_funnel_csv_has_n
     assert data["site"].tolist() == ["A", "B"] and "limit" not in data.columns
     with pytest.raises(disclosure.UnpublishedError):
         chart_data(alt.Chart(pd.DataFrame({"x": [1]})).mark_point())
+
+
+def test_chart_specs_are_checked_against_the_schema_only_where_the_setting_asks(monkeypatch):
+    """A chart Vega-Lite would refuse (a mark size that is not a number) is refused when PHB_VALIDATE_CHARTS
+    is on, as the tests run, and made without the check otherwise, as the app runs."""
+    frame = disclosure.publish(pd.DataFrame({"x": [10, 20]}), {"x": "count"})
+    bad = alt.Chart(frame).mark_point().encode(x="x:Q")
+    bad.mark = {"type": "point", "size": "big"}  # set after Altair's own checks when a chart is built
+    monkeypatch.setenv("PHB_VALIDATE_CHARTS", "on")
+    with pytest.raises(alt.utils.schemapi.SchemaValidationError):
+        exports.spec(bad)
+    monkeypatch.setenv("PHB_VALIDATE_CHARTS", "")
+    assert not exports.validating()
+    assert exports.spec(bad)["mark"]["size"] == "big"
+
+
+def test_a_charts_data_read_from_its_spec_is_the_data_made_for_it_alone():
+    """The figures exported or read aloud come from the spec already made for drawing where exactly one of
+    its data sets is the chart's largest frame, and are then the same as those made for that frame alone;
+    with two candidates (a layer of two frames of one shape) they are made for the largest frame alone."""
+    big = disclosure.publish(
+        pd.DataFrame({"site": ["A", "B", "C"], "n": [10, "*", 15], "day": pd.to_datetime(["2015-01-01"] * 3)}),
+        {"site": "label", "n": "count", "day": "label"},
+    )
+    small = disclosure.publish(pd.DataFrame({"site": ["A"], "n": [20]}), {"site": "label", "n": "count"})
+    chart = alt.layer(
+        alt.Chart(big).mark_bar().encode(x="site:N", y="n:Q"), alt.Chart(small).mark_rule().encode(y="n:Q")
+    )
+    alone = exports.chart_data(chart)
+    assert alone["n"].tolist() == [10, "*", 15] and alone["day"].tolist() == ["2015-01-01T00:00:00"] * 3
+    pd.testing.assert_frame_equal(exports.chart_data(chart, exports.spec(chart)), alone)
+    twin = disclosure.publish(big.assign(n=[30, 35, 40]), {"site": "label", "n": "count", "day": "label"})
+    two = alt.layer(alt.Chart(twin).mark_bar().encode(x="site:N", y="n:Q"), alt.Chart(big).mark_point())
+    pd.testing.assert_frame_equal(exports.chart_data(two, exports.spec(two)), exports.chart_data(two))
+    assert exports.chart_data(two)["n"].tolist() == [30, 35, 40]  # the first of the largest, as before

@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 
 from phb import disclosure, quality
 from phb.facts import site_names
-from tests.conftest import ROOT, TINY, record_key
+from tests.conftest import ROOT, TINY, record_key, shown
 
 END = date(2016, 6, 30)
 
@@ -123,3 +123,99 @@ def test_volume_chart_draws_only_shown_counts(found):
     assert pd.isna(aaa.loc["2014-09-01", "count"]) and aaa.loc["2014-09-01", "label"] == "*"  # 2 payments
     chart = charts.volume_by_month(frame, found.names, "Spending lines per month, by site", "subtitle")
     disclosure.check_chart(chart)  # every frame drawn came through disclosure.publish
+
+
+def broken_copy(tmp_path, edits: dict[str, dict[str, tuple[str, str]]]):
+    """A copy of the tiny files with values changed: {file: {row id: (column, value)}}."""
+    import csv
+    import shutil
+
+    folder = tmp_path / "upload"
+    shutil.copytree(TINY, folder)
+    for name, changes in edits.items():
+        with (folder / name).open(newline="") as fh:
+            reader = csv.DictReader(fh)
+            fields, rows = reader.fieldnames, list(reader)
+        for row in rows:
+            if row[fields[0]] in changes:
+                column, value = changes[row[fields[0]]]
+                row[column] = value
+        with (folder / name).open("w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=fields)
+            writer.writeheader()
+            writer.writerows(rows)
+    return folder
+
+
+def upload_problems(folder, tmp_path):
+    from phb import config, intake
+
+    cfg = config.settings({"PHB_DATA": str(TINY), "PHB_WAREHOUSE": str(tmp_path / "wh" / "phb.duckdb")})
+    result = intake.check(folder, cfg, tmp_path)
+    assert not result.ok
+    return result.problems
+
+
+def test_validity_of_a_failing_upload_by_site_from_counts_as_shown(tmp_path):
+    """By hand: deprivation quintile 9 (not 1 to 5) for A01 to A09 breaks 9 of St Mary's Vale's 14 people
+    (A01 to A12, C01, C02), leaving 5 (A10, A11, A12, C01, C02); amounts of 0 on S13 (B01) breaks one of
+    Brookside's 3 spending lines. Its 12 spending lines (S01 to S12, keyed by their people) all pass. Each
+    count goes through the cell key table with record keys worked out here with hashlib."""
+    import os
+
+    folder = broken_copy(
+        tmp_path,
+        {
+            "people.csv": {f"A0{i}": ("imd_quintile", "9") for i in range(1, 10)},
+            "spend.csv": {"S13": ("amount_gbp", "0")},
+        },
+    )
+    frame = quality.upload_validity(folder, upload_problems(folder, tmp_path), os.environ["PHB_PERTURBATION_KEY"])
+    got = frame.set_index(["Site", "Table"])
+    aaa_people = [f"A{i:02d}" for i in range(1, 13)] + ["C01", "C02"]
+    broken = [f"A0{i}" for i in range(1, 10)]
+    people = got.loc[("St Mary's Vale (AAA)", "People (referrals)")]
+    assert people["Rows"] == shown(aaa_people)
+    assert people["Rows breaking a rule"] == shown(broken)
+    assert people["Share valid (%)"] == disclosure.SUPPRESSED  # 5 pass: fewer than 8
+    holders = ["A01", "A01", "A02", "A02", "A03", "A04", "A05", "A06", "A07", "A08", "A09", "A02"]
+    spend = got.loc[("St Mary's Vale (AAA)", "Spending lines")]
+    assert spend["Rows"] == shown(holders) and spend["Rows breaking a rule"] == 0
+    assert spend["Share valid (%)"] == 100.0
+    brookside = got.loc[("Brookside (BBB)", "Spending lines")]
+    assert (brookside["Rows"], brookside["Rows breaking a rule"]) == (disclosure.SUPPRESSED, disclosure.SUPPRESSED)
+    assert disclosure.is_published(frame)
+
+
+def test_a_file_that_cannot_be_read_is_listed_as_not_read(tmp_path):
+    """admissions.csv without its cost column cannot be read: it is listed once as not read, and the other
+    tables are still counted by site."""
+    import os
+
+    folder = broken_copy(tmp_path, {})
+    text = (folder / "admissions.csv").read_text().splitlines()
+    (folder / "admissions.csv").write_text("\n".join(line.rsplit(",", 1)[0] for line in text) + "\n")
+    frame = quality.upload_validity(folder, upload_problems(folder, tmp_path), os.environ["PHB_PERTURBATION_KEY"])
+    admissions = frame[frame["Table"] == "Admissions"]
+    assert admissions["Site"].tolist() == ["Not known: the file could not be read"]
+    assert admissions["Rows"].isna().all()
+    assert set(frame["Table"]) == {"People (referrals)", "Spending lines", "Admissions"}
+
+
+def test_an_upload_folder_left_by_a_closed_session_is_cleared(tmp_path):
+    """Folders under the scratch folder last changed more than SCRATCH_HOURS ago are removed when the
+    next upload's folder is made; a newer one (another session's upload) is kept."""
+    import os
+    import time
+
+    from phb import upload
+
+    parent = tmp_path / "scratch"
+    old, recent = parent / "upload-old", parent / "upload-recent"
+    for folder in (old, recent):
+        (folder / "upload").mkdir(parents=True)
+    now = time.time()
+    os.utime(old, (now - (upload.SCRATCH_HOURS + 1) * 3600,) * 2)
+    made = upload.scratch_folder(parent, now=now)
+    assert made.is_dir() and made.parent == parent and not any(made.iterdir())
+    assert not old.exists() and recent.exists()

@@ -14,7 +14,7 @@ import pytest
 
 from phb.config import QUERIES_DIR
 from phb.queries import QueryParameterError, run_query
-from tests.conftest import record_key
+from tests.conftest import TINY, record_key
 
 FULL = {"sites": None, "date_from": date(2013, 7, 1), "date_to": date(2016, 6, 30), "management": None}
 DATA_END = date(2016, 6, 30)
@@ -536,6 +536,40 @@ def check_field_quality(con):
     assert got("BBB", "primary_need", "default") == [1, _key("B03"), 6]
     assert got("AAA", "category", "default") == [1, _key("A04"), 12]
     assert got("BBB", "admission_method", "default") == [0, 0, 1]
+
+
+def check_upload_rows_by_site(_con):
+    """On the tiny files read but not built (raw tables, as an upload is read), with A05's person id
+    blanked in spend.csv's S07 row: people.csv's 20 rows (A01 to A12, C01, C02 at AAA, rows 2 to 15;
+    B01 to B04, C03, C04 at BBB), spend.csv's 15 (S13 to S15 at BBB; S07, row 8, has no person and so
+    no site) and admissions.csv's 10 (H08, row 9, is B01's, at BBB, keyed by its own id)."""
+    import duckdb
+
+    from phb.extract import extract_files, load_raw
+
+    con = duckdb.connect()
+    for table, (path, sheet) in extract_files(TINY).items():
+        assert load_raw(con, table, path, sheet) == []
+    con.execute("update raw_spend set person_id = null where spend_id = 'S07'")
+    frame = run_query(con, "upload_rows_by_site", perturbation_key=os.environ["PHB_PERTURBATION_KEY"])
+    rows = frame.set_index(["tbl", "_row"])
+    assert frame.groupby("tbl").size().to_dict() == {"people": 20, "spend": 15, "admissions": 10}
+    assert rows.loc[("people", 2), ["site_code", "site_name", "record_key"]].tolist() == [
+        "AAA", "St Mary's Vale", record_key("A01")
+    ]  # fmt: skip
+    assert rows.loc[("people", 16), "site_code"] == "BBB"  # B01
+    people = frame[frame["tbl"] == "people"]
+    assert people.groupby("site_code").size().to_dict() == {"AAA": 14, "BBB": 6}
+    spend = frame[frame["tbl"] == "spend"]
+    assert spend.groupby("site_code").size().to_dict() == {"AAA": 11, "BBB": 3}
+    assert pd.isna(rows.loc[("spend", 8), "site_code"]) and pd.isna(rows.loc[("spend", 8), "site_name"])
+    assert rows.loc[("spend", 16), ["site_code", "record_key"]].tolist() == ["BBB", record_key("B03")]  # S15
+    assert rows.loc[("admissions", 9), ["site_code", "site_name", "record_key"]].tolist() == [
+        "BBB", "Brookside", record_key("H08")
+    ]  # fmt: skip
+
+
+CHECKS["upload_rows_by_site"] = check_upload_rows_by_site
 
 
 def test_every_query_file_has_a_check():

@@ -96,3 +96,22 @@ def test_free_text_descriptions_never_reach_the_page_or_the_facts(env, lines, mo
     text += " ".join(str(e.value) for e in [*at.markdown, *at.caption, *at.metric, *at.info, *at.title])
     text += " ".join(df.value.to_csv() for df in at.dataframe)
     assert not [d for d in descriptions if d in text]
+
+
+def test_the_peak_in_the_title_is_the_busiest_periods_shown_cells_added_up_to_3_significant_figures():
+    """Two months of shown category cells: March 2015's add up to 120,400 + 130,500 = 250,900, more than
+    February's 200,000, so the title names March at about £251,000 (3 significant figures, as every
+    money cell is), not the £250,900 that the sum's last digits would claim."""
+    from datetime import date
+
+    from phb import spending
+
+    frame = pd.DataFrame(
+        {
+            "period_start": [date(2015, 2, 1), date(2015, 3, 1), date(2015, 3, 1), date(2015, 4, 1)],
+            "category": ["education", "education", "talking_therapy", "education"],
+            "spend_gbp": [200_000.0, 120_400.0, 130_500.0, None],
+        }
+    )
+    assert spending.over_time_title(frame, "month") == "Spending peaked in March 2015 at about £251,000"
+    assert spending.over_time_title(frame.assign(spend_gbp=None), "month") == "Too little spending to show over time"

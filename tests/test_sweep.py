@@ -13,7 +13,6 @@ once. The spending over time computation that crashed for half the month starts 
 
 from __future__ import annotations
 
-import logging
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -25,6 +24,7 @@ from streamlit.testing.v1 import AppTest
 from phb import contract, facts, spending
 from phb.filters import Filters
 from phb.warehouse import build, connect, read_info
+from tests.conftest import ArrowFaults
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ("overview", "uptake", "spending", "admissions", "compare", "briefing", "value")  # /data ignores the filters
@@ -50,29 +50,6 @@ def grid(warehouse: Path):
     starts = [d.date() for d in pd.date_range(info.period_start, info.period_end, freq="MS")]
     ends = [d.date() for d in pd.date_range(info.period_start, info.period_end, freq="ME")]
     return info, sites, starts, ends
-
-
-class ArrowFaults(logging.Handler):
-    """Streamlit logs (at INFO, with a traceback) each table it had to repair for Arrow."""
-
-    def __init__(self):
-        super().__init__(logging.INFO)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record):
-        if "Arrow" in record.getMessage():
-            self.records.append(record)
-
-
-@pytest.fixture
-def arrow_faults():
-    logger = logging.getLogger("streamlit.dataframe_util")
-    handler, level = ArrowFaults(), logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    yield handler
-    logger.removeHandler(handler)
-    logger.setLevel(level)
 
 
 def run_page(page: str, query: dict) -> AppTest:
