@@ -26,10 +26,16 @@ if not keys:
     st.info("Choose at least one chart for the pack.", icon=":material/playlist_add:")
     st.stop()
 
-with connect(context.warehouse) as con:
-    items, skipped = briefing.build_charts(
-        briefing.Sources(con, context.info, context.filters, context.site_names), keys
-    )
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _charts(version: str, filters, names: tuple, keys: tuple) -> tuple:
+    """The chosen charts for this data version and selection, made once (the page's other runs and other
+    sessions asking for the same take them from here)."""
+    with connect(context.warehouse) as con:
+        return briefing.build_charts(briefing.Sources(con, context.info, filters, dict(names)), list(keys))
+
+
+items, skipped = _charts(context.info.data_version, context.filters, tuple(context.site_names.items()), tuple(keys))
 for line in briefing.left_out_lines(skipped):
     st.warning(ui.plain(line), icon=":material/visibility_off:")
 meta = exports.meta_for(context.info, context.filters, context.site_names)

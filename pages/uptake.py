@@ -13,6 +13,12 @@ def _load(warehouse: str, version: str, filters) -> uptake.UptakeData:
         return uptake.load(con, filters)
 
 
+@st.cache_data(show_spinner=False)
+def _reach(warehouse: str, version: str, filters):
+    """Conversion by group with its tests (Fisher's exact test for each group), once per selection."""
+    return uptake.reach(_load(warehouse, version, filters))
+
+
 context = ui.page_context()
 names = context.site_names
 st.title("Budget uptake")
@@ -99,7 +105,7 @@ ui.show_chart_or_say_why(
 
 # Who is reached ----------------------------------------------------------------------------------
 st.header("Who is reached")
-groups = uptake.reach(data)
+groups = _reach(str(context.warehouse), context.info.data_version, context.filters)
 block = uptake.pathway_blocks(data).get(None)
 overall_conv = None if block is None else block["budget_pct_of_referred"]
 ui.show_chart_or_say_why(

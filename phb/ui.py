@@ -6,9 +6,14 @@ frame set up, and `show_chart` to draw a chart.
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 import logging
+import pickle
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -405,8 +410,7 @@ def show_chart(chart: alt.Chart, alt_text: str, key: str | None = None, on_selec
     print resolution, SVG and the data as CSV, each titled, footed and stamped (made on click).
     A chart with any data that did not come through disclosure.publish is refused."""
     disclosure.check_chart(chart)
-    spec = exports.spec(chart)  # made once: read for the text alternative, then drawn
-    reading = alttext.read(chart, alt_text, spec)
+    spec, reading = _spec_and_reading(chart, alt_text)
     event = st.vega_lite_chart(
         _arrow_safe(spec), theme=None, width="stretch", alt=reading.text, key=key, on_select=on_select
     )
@@ -415,6 +419,48 @@ def show_chart(chart: alt.Chart, alt_text: str, key: str | None = None, on_selec
     if not st.session_state.get(PRESENT_KEY):
         _export_buttons(chart, key or exports.file_stem(exports.title_text(chart)))
     return event
+
+
+class SpecCache:
+    """Each chart's spec (as JSON) and reading, kept for the charts made most recently, keyed by the
+    SHA-256 of the pickled chart (its data, encodings and words) and its kind of alt text: the same chart
+    gives the same spec, so a rerun or another session drawing it again does not make it again (making a
+    spec is most of the time a page spends on its charts). A chart that cannot be pickled is made each
+    time. Each use gets its own copy of the spec."""
+
+    def __init__(self, size: int = 256):
+        self.size, self.hits, self.misses = size, 0, 0
+        self._kept: OrderedDict[str, tuple[str, alttext.Reading]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, chart: alt.TopLevelMixin, alt_text: str) -> tuple[dict, alttext.Reading]:
+        try:
+            key = hashlib.sha256(pickle.dumps((chart, alt_text), protocol=5)).hexdigest()
+        except Exception:  # noqa: BLE001 - anything that cannot be pickled is simply not kept
+            key = None
+        with self._lock:
+            kept = self._kept.get(key) if key else None
+            if kept:
+                self._kept.move_to_end(key)
+                self.hits += 1
+        if kept:
+            return json.loads(kept[0]), kept[1]
+        spec = exports.spec(chart)  # made once: read for the text alternative, then drawn
+        reading = alttext.read(chart, alt_text, spec)
+        if key:
+            with self._lock:
+                self.misses += 1
+                self._kept[key] = (json.dumps(spec), reading)
+                while len(self._kept) > self.size:
+                    self._kept.popitem(last=False)
+        return spec, reading
+
+
+SPECS = SpecCache()
+
+
+def _spec_and_reading(chart: alt.TopLevelMixin, alt_text: str) -> tuple[dict, alttext.Reading]:
+    return SPECS.get(chart, alt_text)
 
 
 def table_html(reading: alttext.Reading) -> str:

@@ -41,6 +41,7 @@ def test_every_command_and_setting_is_documented():
         "PHB_ENGINE",
         "PHB_SPARK_REMOTE",
         "PHB_SPARK_TABLES",
+        "PHB_VALIDATE_CHARTS",
     }
     for name in used:
         assert f"`{name}`" in README

@@ -168,3 +168,27 @@ def test_a_charts_data_read_from_its_spec_is_the_data_made_for_it_alone():
     two = alt.layer(alt.Chart(twin).mark_bar().encode(x="site:N", y="n:Q"), alt.Chart(big).mark_point())
     pd.testing.assert_frame_equal(exports.chart_data(two, exports.spec(two)), exports.chart_data(two))
     assert exports.chart_data(two)["n"].tolist() == [30, 35, 40]  # the first of the largest, as before
+
+
+def test_a_chart_made_again_is_drawn_from_its_kept_spec_and_a_changed_one_is_made_afresh():
+    """The same chart made twice (as on a rerun, or by another session) is found in the spec cache, with
+    the spec and reading the first made; a chart whose data differs by one figure is made afresh and
+    draws that figure. Each use gets its own copy, so a caller changing it changes nothing kept."""
+    from phb.ui import SpecCache
+
+    def made(n):
+        frame = disclosure.publish(pd.DataFrame({"site": ["A", "B"], "n": [n, 20]}), {"site": "label", "n": "count"})
+        return alt.Chart(frame).mark_bar().encode(x="site:N", y="n:Q").properties(title=f"A has {n}")
+
+    cache = SpecCache(size=2)
+    first, reading = cache.get(made(10), "Bar chart")
+    again, reading_again = cache.get(made(10), "Bar chart")
+    assert (cache.hits, cache.misses) == (1, 1)
+    assert again == first == exports.spec(made(10)) and reading_again is reading
+    again["title"] = "changed"
+    assert cache.get(made(10), "Bar chart")[0]["title"] == "A has 10"
+    other, other_reading = cache.get(made(15), "Bar chart")
+    assert cache.misses == 2 and other["title"] == "A has 15"
+    assert other_reading.table.iloc[0].tolist() != reading.table.iloc[0].tolist()
+    cache.get(made(10), "Bar chart, another kind")  # a third entry: the oldest is let go
+    assert len(cache._kept) == 2
