@@ -22,6 +22,7 @@ from tests.conftest import CHROMIUM, DATA, ROOT, launch_chromium, run_cli
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.slow,  # a server and Chromium: the slow tier, which CI runs after the main suite
     pytest.mark.skipif(
         not Path(CHROMIUM).exists() and not shutil.which("chromium"),
         reason=f"no Chromium at {CHROMIUM}: install Debian's chromium (apt-get install chromium)",
@@ -144,7 +145,6 @@ def test_choosing_a_site_in_the_sidebar_updates_the_page_and_the_link(server, pa
     assert metric_value(page, "People referred") != before
 
 
-@pytest.mark.slow  # about 16 s of hovering and waiting: in the slow tier, which CI also runs
 def test_clicking_a_site_on_a_funnel_plot_shows_its_detail(server, page):
     """Compare sites: hovering finds a site's point on the uptake funnel; clicking it opens that site's
     admissions SPC chart and pathway in the linked view."""
@@ -212,7 +212,6 @@ def test_values_in_a_link_create_no_link_or_element(server, page):
     assert page.locator("#injected").count() == 0
 
 
-@pytest.mark.slow
 def test_the_first_session_on_a_fresh_server_keeps_its_first_filter_change(bundled_warehouse, playwright_driver):
     """A server's very first script run was in Streamlit's pages/ folder mode, whose widgets have other
     ids than later runs: the first user's first change emptied the sites and set "To" to the first
