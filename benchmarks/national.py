@@ -37,13 +37,10 @@ import multiprocessing
 import os
 import queue as queues
 import resource
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
@@ -52,26 +49,6 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGE_DATA = ("overview", "uptake", "spending", "admissions", "compare", "value", "data")
 BROWSER_PAGES = ("/", "/uptake", "/spending", "/admissions", "/compare", "/briefing", "/data", "/value")
 NO_CHART = ("/data",)
-
-# The first moment the app has finished its run with a title and (where the page has one) a drawn chart,
-# or shows an error; recorded in the page itself, as tests/test_load.py does.
-WATCH = """
-window.__phb = {done: null, failed: null};
-const needChart = %s;
-setInterval(() => {
-  if (window.__phb.done !== null) return;
-  const app = document.querySelector('[data-testid="stApp"]');
-  const failed = document.querySelector('[data-testid="stException"], [data-testid="stAlertContentError"]');
-  if (failed) { window.__phb.failed = failed.innerText.slice(0, 300); window.__phb.done = performance.now(); return; }
-  const drawn = document.querySelectorAll(
-    '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg').length;
-  if (app && app.getAttribute('data-test-script-state') === 'notRunning'
-      && !document.querySelector('[data-testid="stStatusWidget"]')
-      && document.querySelector('h1') && (drawn >= 1 || !needChart)) {
-    window.__phb.done = performance.now();
-  }
-}, 50);
-"""
 
 
 def peak_mb() -> float:
@@ -259,66 +236,18 @@ def in_process(fn, *args):
 # The app in a browser
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def app_server(data: Path, warehouse: Path, cpus: set[int] | None, log: Path):
-    """`streamlit run app.py` on the extract and warehouse given, on a free port, its output to `log`; yields
-    its URL and process."""
-    env = {**os.environ, "PHB_DATA": str(data), "PHB_WAREHOUSE": str(warehouse)}
-    port = _free_port()
-    out = log.open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless=true",
-            f"--server.port={port}",
-            "--browser.gatherUsageStats=false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                if time.time() > deadline:
-                    raise RuntimeError("the app did not start within 120 s") from None
-                time.sleep(0.3)
-        yield url, proc
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        out.close()
-
-
 def browser_times(data: Path, warehouse: Path, log: Path, timeout_s: float = 180) -> dict:
     """Each page opened twice in headless Chromium (the first visit cold, the second warm); time to finished
     for each and the server's peak memory. The first visit to the first page includes the app checking the
     extract's hash (once per server)."""
     from playwright.sync_api import sync_playwright
 
-    from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+    from tests.conftest import CHROMIUM, CHROMIUM_ARGS, app_server, watch_script
 
     cores = sorted(os.sched_getaffinity(0))
     server, clients = ({cores[0]}, set(cores[1:])) if len(cores) > 1 else (None, None)
     out: dict = {"pages": {}}
-    with app_server(data, warehouse, server, log) as (url, proc):
+    with app_server(warehouse, log, cpus=server, data=data, start_s=120) as (url, proc):
         if clients:
             os.sched_setaffinity(0, clients)
         try:
@@ -329,7 +258,7 @@ def browser_times(data: Path, warehouse: Path, log: Path, timeout_s: float = 180
                     for _ in ("cold", "warm"):
                         used = cpu_seconds(proc.pid)
                         context = browser.new_context(viewport={"width": 1400, "height": 1000})
-                        context.add_init_script(WATCH % ("false" if path in NO_CHART else "true"))
+                        context.add_init_script(watch_script(need_chart=path not in NO_CHART))
                         page = context.new_page()
                         page.goto(url + path, wait_until="commit", timeout=60_000)
                         try:

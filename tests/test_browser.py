@@ -5,20 +5,13 @@ Skipped, saying why, where no Chromium is installed; CI installs Debian's chromi
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import CHROMIUM, DATA, ROOT, launch_chromium, run_cli
+from tests.conftest import CHROMIUM, DATA, app_server, launch_chromium, run_cli
 
 pytestmark = [
     pytest.mark.browser,
@@ -30,64 +23,12 @@ pytestmark = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(bundled_warehouse):
     """The app on the bundled data, as the README starts it, on the run's shared bundled warehouse."""
     warehouse, _ = bundled_warehouse
     with app_server(warehouse) as (url, _proc):
         yield url, warehouse
-
-
-@contextlib.contextmanager
-def app_server(warehouse: Path, log: Path | None = None, cpus: set[int] | None = None):
-    """`streamlit run app.py` on the bundled data and the given warehouse, on a free port: yields its URL
-    and process once it answers its health check (within 60 s), and stops it afterwards. Its output goes
-    to `log`, or nowhere. `cpus` pins the server to those processor cores (Linux), so browsers on the
-    other cores cannot starve it."""
-    env = {**os.environ, "PHB_WAREHOUSE": str(warehouse)}
-    env.pop("PHB_DATA", None)
-    port = free_port()
-    with contextlib.ExitStack() as stack:
-        out = stack.enter_context(log.open("w")) if log else subprocess.DEVNULL
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                "--server.headless=true",
-                f"--server.port={port}",
-                "--browser.gatherUsageStats=false",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
-            preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
-        )
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            proc.terminate()
-            pytest.fail("the app did not start within 60 s")
-        try:
-            yield url, proc
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -127,20 +68,25 @@ def test_a_copied_link_reopens_the_same_selection(server, page):
     assert "site=STP" in page.url
 
 
+def choose_site(page, name: str, code: str) -> None:
+    """Choose one site in the sidebar with the mouse and wait for the link to name it and the run to end."""
+    sites = page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").first
+    sites.click()
+    page.get_by_role("option", name=name).click()
+    page.keyboard.press("Escape")
+    page.wait_for_url(f"**site={code}**", timeout=30_000)
+    page.wait_for_function(
+        'document.querySelector(\'[data-testid="stApp"][data-test-script-state="notRunning"]\')', timeout=30_000
+    )
+
+
 def test_choosing_a_site_in_the_sidebar_updates_the_page_and_the_link(server, page):
     """Picking Dorset in the sidebar narrows the figures and puts site=DOR in the address bar."""
     url, _ = server
     page.goto(url + "/", timeout=90_000)
     page.wait_for_selector("[data-testid='stMetricValue']", timeout=90_000)
     before = metric_value(page, "People referred")
-    sites = page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").first
-    sites.click()
-    page.get_by_role("option", name="Dorset").click()
-    page.keyboard.press("Escape")
-    page.wait_for_url("**site=DOR**", timeout=30_000)
-    page.wait_for_function(
-        'document.querySelector(\'[data-testid="stApp"][data-test-script-state="notRunning"]\')', timeout=30_000
-    )
+    choose_site(page, "Dorset", "DOR")
     assert "Dorset;" in page.locator("[data-testid='stCaptionContainer']", has_text="Showing:").first.inner_text()
     assert metric_value(page, "People referred") != before
 
@@ -222,14 +168,7 @@ def test_the_first_session_on_a_fresh_server_keeps_its_first_filter_change(bundl
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(url + "/", timeout=90_000)
         page.wait_for_selector("[data-testid='stMetricValue']", timeout=90_000)
-        sites = page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").first
-        sites.click()
-        page.get_by_role("option", name="Devon").click()
-        page.keyboard.press("Escape")
-        page.wait_for_url("**site=DEV**", timeout=30_000)
-        page.wait_for_function(
-            'document.querySelector(\'[data-testid="stApp"][data-test-script-state="notRunning"]\')', timeout=30_000
-        )
+        choose_site(page, "Devon", "DEV")
         showing = page.locator("[data-testid='stCaptionContainer']", has_text="Showing:").first.inner_text()
         browser.close()
     assert page.url.endswith("/?site=DEV"), page.url

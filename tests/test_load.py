@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CHROMIUM, launch_chromium
+from tests.conftest import CHROMIUM, launch_chromium, watch_script
 from tests.test_browser import app_server
 
 SESSIONS = int(os.environ.get("PHB_LOAD_SESSIONS", "20"))  # the slow tier runs 20; 40 by hand
@@ -46,24 +46,7 @@ FILTERS = (
     "?site=SLM&management=notional",
 )
 
-# Recorded in the page itself, so each session's time is its own however the test polls: the first
-# moment the app has finished its run with a title and at least one drawn chart, or shows an error.
-WATCH = """
-window.__phb = {done: null, failed: null};
-setInterval(() => {
-  if (window.__phb.done !== null) return;
-  const app = document.querySelector('[data-testid="stApp"]');
-  const failed = document.querySelector('[data-testid="stException"], [data-testid="stAlertContentError"]');
-  if (failed) { window.__phb.failed = failed.innerText.slice(0, 300); window.__phb.done = performance.now(); return; }
-  const drawn = document.querySelectorAll(
-    '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg').length;
-  if (app && app.getAttribute('data-test-script-state') === 'notRunning'
-      && !document.querySelector('[data-testid="stStatusWidget"]')
-      && document.querySelector('h1') && drawn >= 1) {
-    window.__phb.done = performance.now();
-  }
-}, 100);
-"""
+WATCH = watch_script(need_chart=True)  # every page in the mix draws a chart
 
 
 def cpu_seconds(pid: int) -> float:
