@@ -129,7 +129,7 @@ def page_functions(warehouse: Path, period_end: date, synthetic: bool) -> dict:
 
     def admissions_page(con, f):
         data = admissions.load(con, f, costs)
-        return data, admissions.did_effect(data.people)
+        return data, admissions.did_effect(data.effect_summary)
 
     def value_page(con, f):
         data = value.load(con, f, costs)

@@ -69,7 +69,7 @@ def main() -> None:
                 "uptake page data": lambda: uptake.load(con, whole),
                 "spending page data": lambda: spending.load(con, whole, info.period_end),
                 "admissions page data": lambda: admissions.load(con, whole),
-                "budget effect model": lambda: admissions.did_effect(admissions.load(con, whole).people),
+                "budget effect model": lambda: admissions.did_effect(admissions.load(con, whole).effect_summary),
                 "compare page data": lambda: compare.load(con, whole),
             }
             for name, fn in pages.items():

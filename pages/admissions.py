@@ -26,7 +26,7 @@ filters = context.filters
 
 # The budget effect -----------------------------------------------------------------------------
 st.header("Did emergency admissions fall further with a budget?")
-effect = admissions.did_effect(data.people)
+effect = admissions.did_effect(data.effect_summary)
 st.markdown(f"**{admissions.effect_sentence(effect)}**")
 if effect is not None:
     st.markdown(admissions.naive_sentence(effect))

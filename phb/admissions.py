@@ -43,7 +43,7 @@ class AdmissionsData:
 
     at_risk: dict[str, pd.DataFrame]  # by "month" and "quarter": person-months at risk and admissions while at risk
     windows: pd.DataFrame
-    people: pd.DataFrame
+    effect_summary: pd.DataFrame  # the budget effect model's sums by site and group
     bed_days: pd.DataFrame
     sites: pd.DataFrame
 
@@ -59,7 +59,7 @@ def load(
     return AdmissionsData(
         at_risk={g: run_query(con, "person_months_at_risk", **params, grain=g) for g in ("month", "quarter")},
         windows=run_query(con, "admissions_windows_by_site", **params),
-        people=run_query(con, "admission_windows_by_person", **params),
+        effect_summary=run_query(con, "admission_effect_by_site", **params),
         bed_days=run_query(
             con,
             "bed_days_windows",
@@ -290,8 +290,11 @@ class Effect:
     people: int
 
 
-def did_effect(people: pd.DataFrame) -> Effect | None:
+def did_effect(summary: pd.DataFrame) -> Effect | None:
     """The budget effect as a rate ratio (difference in differences), published from the shown counts.
+
+    `summary` is queries/admission_effect_by_site.sql's rows for the sites in scope (all of them for all
+    selected sites): people with time in both windows, by site and group.
 
     The four group-and-window counts (budget holders and the comparison group, the year before and the
     year after) are shown as counts are (cell key perturbation, threshold, rounding); each group's change
@@ -299,39 +302,31 @@ def did_effect(people: pd.DataFrame) -> Effect | None:
     ratio of the two changes. So the changes and the ratio say nothing the shown counts do not: worked out
     from the unrounded counts, they would pin those counts beside the shown ones.
 
-    The interval allows for people's admissions being clustered: a Poisson regression of person-period
+    The interval allows for people's admissions being clustered: a Poisson regression of person-window
     counts on group, window and their interaction, with log person-years as offset and errors clustered
-    by person (statsmodels GLM), gives how much wider than an unclustered interval it should be (its
-    design effect, published to one decimal place); that factor times the unclustered standard error of a
-    ratio of rate ratios from the shown counts, sqrt(1/a + 1/b + 1/c + 1/d), gives the interval around the
-    published ratio. None where any of the four shown counts is withheld or under MIN_EVENTS."""
-    import statsmodels.api as sm
+    by person, gives how much wider than an unclustered interval it should be (its design effect,
+    published to one decimal place); that factor times the unclustered standard error of a ratio of
+    rate ratios from the shown counts, sqrt(1/a + 1/b + 1/c + 1/d), gives the interval around the
+    published ratio. None where any of the four shown counts is withheld or under MIN_EVENTS.
 
-    people = people[(people["years_pre"] > 0) & (people["years_post"] > 0)]
-    holders = people["grp"] == "budget_holders"
-    if holders.all() or (~holders).all():
+    The regression has a parameter for each of its four group-and-window cells, so it fits each cell's
+    rate exactly, and its clustered standard error is worked out here in closed form from the sums of
+    squares and products in `summary` (`clustered_se`): the same figure statsmodels' GLM gives with
+    cov_type="cluster" (tests/test_admissions.py checks it), without a row per person."""
+    totals = summary.groupby("grp")[list(_MOMENTS)].sum()
+    if not {"budget_holders", "comparison"} <= set(totals.index) or (totals["people"] == 0).any():
         return None
     raw, shown, years = [], [], []
-    for mask in (holders, ~holders):
+    for grp in ("budget_holders", "comparison"):
+        rows = summary[summary["grp"] == grp]
         for window in ("pre", "post"):
-            part = people.loc[mask]
-            n = int(part[f"emergency_{window}"].sum())
+            n = int(totals.at[grp, f"emergency_{window}"])
             raw.append(n)
-            shown.append(disclosure.count(n, disclosure.cell_key(*part[f"emergency_{window}_keys"])))
-            years.append(float(part[f"years_{window}"].sum()))
+            shown.append(disclosure.count(n, disclosure.cell_key(*rows[f"emergency_{window}_ckey"])))
+            years.append(float(totals.at[grp, f"years_{window}"]))
     if any(not disclosure.usable(v) or v < MIN_EVENTS for v in shown):
         return None
-    n = len(people)
-    holder = np.tile(holders.to_numpy(dtype=float), 2)
-    post = np.repeat([0.0, 1.0], n)
-    design = np.column_stack([np.ones(2 * n), holder, post, holder * post])
-    counts = np.concatenate([people["emergency_pre"].to_numpy(), people["emergency_post"].to_numpy()])
-    exposure = np.concatenate([people["years_pre"].to_numpy(), people["years_post"].to_numpy()])
-    clusters = np.tile(np.arange(n), 2)
-    fit = sm.GLM(counts, design, family=sm.families.Poisson(), offset=np.log(exposure)).fit(
-        cov_type="cluster", cov_kwds={"groups": clusters}
-    )
-    design_effect = round(float(fit.bse[3]) / math.sqrt(sum(1 / v for v in raw)), 1)
+    design_effect = round(clustered_se(totals) / math.sqrt(sum(1 / v for v in raw)), 1)
     a, b, c, d = (float(v) for v in shown)
     holders_change = (b / years[1]) / (a / years[0])
     comparison_change = (d / years[3]) / (c / years[2])
@@ -344,16 +339,48 @@ def did_effect(people: pd.DataFrame) -> Effect | None:
         high=float(np.exp(beta + z * se)),
         holders_change=holders_change,
         comparison_change=comparison_change,
-        people=n,
+        people=int(totals["people"].sum()),
     )
+
+
+_MOMENTS = (
+    "people", "emergency_pre", "emergency_post", "years_pre", "years_post", "y0_y0", "y1_y1", "y0_y1",
+    "e0_e0", "e1_e1", "e0_e1", "y0_e0", "y1_e1", "y0_e1", "y1_e0",
+)  # fmt: skip
+
+
+def clustered_se(totals: pd.DataFrame) -> float:
+    """The standard error of the interaction (the log ratio of rate ratios) in a Poisson regression of each
+    person's emergency admissions in the year before and the year after (y0, y1) on group, window and
+    group × window, offset log person-years (e0, e1), with errors clustered by person (CRV1, with
+    statsmodels' small-sample factor G/(G-1) × (N-1)/(N-K), G people, N = 2G rows, K = 4 parameters).
+
+    With a parameter per cell the fitted rate of each group and window is its admissions over its
+    person-years (R0 before, R1 after), and a person's influence on the interaction is
+    ±((y1 - R1·e1)/Y1 - (y0 - R0·e0)/Y0), Y the group's admissions in the window. The sandwich variance
+    is the sum of its squares over people, which expands into the sums of squares and products per group
+    (`totals`, indexed by group, columns as queries/admission_effect_by_site.sql names them)."""
+    variance = 0.0
+    for _, g in totals.iterrows():
+        y0, y1 = g["emergency_pre"], g["emergency_post"]
+        r0, r1 = y0 / g["years_pre"], y1 / g["years_post"]
+        after = g["y1_y1"] - 2 * r1 * g["y1_e1"] + r1 * r1 * g["e1_e1"]
+        before = g["y0_y0"] - 2 * r0 * g["y0_e0"] + r0 * r0 * g["e0_e0"]
+        both = g["y0_y1"] - r0 * g["y1_e0"] - r1 * g["y0_e1"] + r0 * r1 * g["e0_e1"]
+        variance += after / y1**2 + before / y0**2 - 2 * both / (y0 * y1)
+    people = float(totals["people"].sum())
+    rows = 2 * people
+    variance *= people / (people - 1) * (rows - 1) / (rows - 4)
+    return math.sqrt(variance)
 
 
 def effects_by_site(data: AdmissionsData, site_names: dict[str, str]) -> pd.DataFrame:
     """The budget effect for all selected sites and each site (forest plot rows)."""
     rows = []
-    sites = sorted(data.people["site_code"].unique())
-    scopes = ([(ALL_SITES, data.people)] if len(sites) > 1 else []) + [
-        (site_names[s], data.people[data.people["site_code"] == s]) for s in sites
+    summary = data.effect_summary
+    sites = sorted(summary["site_code"].unique())
+    scopes = ([(ALL_SITES, summary)] if len(sites) > 1 else []) + [
+        (site_names[s], summary[summary["site_code"] == s]) for s in sites
     ]
     for name, part in scopes:
         effect = did_effect(part)
@@ -472,11 +499,12 @@ def bed_days(data: AdmissionsData) -> pd.DataFrame:
 def facts_blocks(data: AdmissionsData) -> dict[str | None, dict]:
     """The before/after rates and the budget effect per site (and None for all), for `phb facts`."""
     out: dict[str | None, dict] = {}
-    sites = sorted(data.people["site_code"].unique())
+    summary = data.effect_summary
+    sites = sorted(summary["site_code"].unique())
     for code in [None, *sites]:
-        people = data.people if code is None else data.people[data.people["site_code"] == code]
+        scope = summary if code is None else summary[summary["site_code"] == code]
         windows = data.windows if code is None else data.windows[data.windows["site_code"] == code]
-        effect = did_effect(people)
+        effect = did_effect(scope)
         block: dict = {
             "admissions_effect": {
                 "rate_ratio": None if effect is None else round(effect.rate_ratio, RATIO),

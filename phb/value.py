@@ -115,7 +115,7 @@ class ValueData:
     worked out once, when first asked for, and kept with the data."""
 
     people: pd.DataFrame
-    effect_people: pd.DataFrame
+    effect_summary: pd.DataFrame  # the budget effect model's sums by site and group
     unit_costs: tuple[tuple[str, float], ...]
     price_base: str
     memo: dict = field(default_factory=dict)
@@ -135,7 +135,7 @@ class ValueData:
     def effect(self) -> admissions.Effect | None:
         """The budget effect on emergency admissions (for the sensitivity to it)."""
         if "effect" not in self.memo:
-            self.memo["effect"] = admissions.did_effect(self.effect_people)
+            self.memo["effect"] = admissions.did_effect(self.effect_summary)
         return self.memo["effect"]
 
     def scopes(self, names: dict[str, str]) -> pd.DataFrame:
@@ -161,7 +161,7 @@ def load(con: duckdb.DuckDBPyConnection, filters: Filters, unit_costs: dict[str,
     )
     return ValueData(
         people=people,
-        effect_people=run_query(con, "admission_windows_by_person", **params),
+        effect_summary=run_query(con, "admission_effect_by_site", **params),
         unit_costs=(("mental_health", float(costs["mental_health"])), ("general_acute", float(costs["general_acute"]))),
         price_base=PRICE_BASE,
     )

@@ -57,7 +57,7 @@ def frames(bundled_warehouse):
         "funnel": charts.funnel(*compare.uptake_funnel(cmp, names), "Eligible", "Uptake (%)", "t", "s", ".2f"),
         "_admissions_funnel": charts.funnel(*compare.admissions_funnel(cmp, names), 1.0, "E", "O/E", "t", "s", ".2f"),
         "bed_days_cost": charts.bed_days_cost(admissions.bed_days(ad), "2011/12 prices", "t", "s"),
-        "effect_bars": charts.effect_bars(admissions.effect_bars(admissions.did_effect(ad.people)), "t", "s"),
+        "effect_bars": charts.effect_bars(admissions.effect_bars(admissions.did_effect(ad.effect_summary)), "t", "s"),
         "net_cost_forest": charts.net_cost_forest(val.scopes(names).assign(unit_costs="£334"), "t", "s"),
         "sensitivity_line": charts.sensitivity_line(
             value_for_money.unit_cost_curve(val.headline, 334).assign(unit_costs="£334"),

@@ -364,14 +364,42 @@ def check_person_months_at_risk(con):
     assert cell("AAA", "comparison", "2015-01", f=short) == pytest.approx(15 / 31)
 
 
-def check_admission_windows_by_person(con):
-    frame = run_query(con, "admission_windows_by_person", **FULL).set_index("person_id")
-    assert sorted(frame.index) == sorted(
-        ["A01", "A02", "A03", "A04", "A05", "A06", "A07", "A08", "A09", "B01", "B02", "B03", "C01", "C02", "C03", "C04"]
-    )
-    assert frame.loc["C01", ["emergency_pre", "emergency_post"]].tolist() == [1, 1]
-    early = run_query(con, "admission_windows_by_person", **{**FULL, "date_to": date(2014, 9, 30)})
-    assert sorted(early["person_id"]) == ["A01", "A02", "C01", "C04"]  # index dates up to 30 Sep 2014
+def check_admission_effect_by_site(con):
+    """By hand from the tiny files (person-years are days in the window inside the data period / 365.25).
+    AAA's holders A01-A09: A01 has H01 before (1 Mar 2014) and H02 after (1 Dec 2014), A02 has H03
+    before (H04 is elective); the rest none. A01's and A02's years are 365 days each side. AAA's
+    comparison: C01 has H05 before and H06 after; C02 only H07 after. BBB: nobody's emergency
+    admission falls in a window (H08, 1 Jul 2013, is before B01's year before); B03's year after holds
+    29 February 2016 (366 days), C04's year before is cut to 243 days by the start of the data."""
+    frame = run_query(con, "admission_effect_by_site", **FULL).set_index(["site_code", "grp"])
+    y = 365 / 365.25
+    holders = frame.loc[("AAA", "budget_holders")]
+    assert holders[["people", "emergency_pre", "emergency_post"]].tolist() == [9, 2, 1]
+    assert holders[["y0_y0", "y1_y1", "y0_y1"]].tolist() == [2, 1, 1]
+    assert holders["y0_e0"] == pytest.approx(2 * y) and holders["y1_e1"] == pytest.approx(y)
+    assert holders["y0_e1"] == pytest.approx(2 * y) and holders["y1_e0"] == pytest.approx(y)
+    assert holders[["emergency_pre_ckey", "emergency_post_ckey"]].tolist() == [_key("H01", "H03"), _key("H02")]
+    comparison = frame.loc[("AAA", "comparison")]
+    assert comparison[["people", "emergency_pre", "emergency_post", "y0_y0", "y1_y1", "y0_y1"]].tolist() == [
+        2, 1, 2, 1, 2, 1
+    ]  # fmt: skip
+    bbb = frame.loc[("BBB", "budget_holders")]
+    assert bbb[["people", "emergency_pre", "emergency_post", "y0_y0"]].tolist() == [3, 0, 0, 0]
+    assert bbb["years_post"] == pytest.approx((365 + 365 + 366) / 365.25)
+    assert bbb["e1_e1"] == pytest.approx((2 * 365**2 + 366**2) / 365.25**2)
+    c04 = frame.loc[("BBB", "comparison")]
+    assert c04["years_pre"] == pytest.approx((365 + 243) / 365.25)
+    assert c04["e0_e1"] == pytest.approx((365 * 365 + 243 * 365) / 365.25**2)
+    # budget holders managed notionally: A01, A04, A05, A07, A08 (the comparison group is not filtered)
+    notional = run_query(con, "admission_effect_by_site", **{**FULL, "management": ["notional"]})
+    notional = notional.set_index(["site_code", "grp"])
+    assert notional.loc[("AAA", "budget_holders"), ["people", "emergency_pre", "emergency_post"]].tolist() == [5, 1, 1]
+    assert notional.loc[("AAA", "comparison"), "people"] == 2
+    early = run_query(con, "admission_effect_by_site", **{**FULL, "date_to": date(2014, 9, 30)})
+    # index dates up to 30 Sep 2014: A01, A02 and C01 (AAA), C04 (BBB)
+    assert early.set_index(["site_code", "grp"])["people"].to_dict() == {
+        ("AAA", "budget_holders"): 2, ("AAA", "comparison"): 1, ("BBB", "comparison"): 1
+    }  # fmt: skip
 
 
 def check_bed_days_windows(con):
@@ -468,7 +496,7 @@ CHECKS = {
     "holder_spend_by_site": check_holder_spend_by_site,
     "spend_by_management_category": check_spend_by_management_category,
     "person_months_at_risk": check_person_months_at_risk,
-    "admission_windows_by_person": check_admission_windows_by_person,
+    "admission_effect_by_site": check_admission_effect_by_site,
     "bed_days_windows": check_bed_days_windows,
     "value_by_person": check_value_by_person,
     "admissions_after_by_site_age": check_admissions_after_by_site_age,
