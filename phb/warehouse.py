@@ -34,6 +34,8 @@ BUILD_MODELS = (
     "person_keys",
     "spend_lines",
     "admission_lines",
+    "at_risk_spans",
+    "at_risk_admissions",
     "person_windows",
     "admissions_monthly",
 )

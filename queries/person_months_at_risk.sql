@@ -11,7 +11,7 @@
 -- at risk counts 1 / (days in that month). Only days from $date_from to $date_to count.
 -- Parameters: $grain ('month' or 'quarter'), $sites (list or null), $date_from, $date_to (date),
 -- $management (list or null; applies to budget holders only).
--- Sources: people, admission_lines and person_keys (built at load).
+-- Sources: sites, at_risk_spans and at_risk_admissions (built at load).
 with months as (
     select
         cast(date_trunc($grain, m) as date) as period,
@@ -35,55 +35,131 @@ cells as (
 ),
 
 at_risk as (
-    -- each person's time at risk, as [starts_on, ends_before), inside the period, with their whole-number
-    -- key and record key (joined once per person, not once per person-month)
+    -- each person's time at risk (at_risk_spans, built at load) cut to the period, as [starts_on, ends_before)
     select
-        k.person_key,
-        k.record_key,
-        p.site_code,
-        p.grp,
-        greatest(p.starts_on, $date_from::date) as starts_on,
-        least(p.ends_before, cast($date_to::date + interval 1 day as date)) as ends_before
-    from (
-        select
-            person_id,
-            site_code,
-            'budget_holders' as grp,
-            budget_start as starts_on,
-            coalesce(budget_end, cast($date_to::date + interval 1 day as date)) as ends_before
-        from people
-        where outcome = 'budget_in_place'
-            and in_selection(management_option, $management)
-        union all
-        select
-            person_id,
-            site_code,
-            'comparison' as grp,
-            index_date as starts_on,
-            cast($date_to::date + interval 1 day as date) as ends_before
-        from people
-        where arm = 'comparison' and outcome <> 'budget_in_place' and index_date is not null
-    ) as p
-    inner join person_keys as k on k.person_id = p.person_id
-    where in_selection(p.site_code, $sites)
+        record_key,
+        site_code,
+        grp,
+        greatest(starts_on, $date_from::date) as starts_on,
+        least(coalesce(ends_before, cast($date_to::date + interval 1 day as date)), cast($date_to::date + interval 1 day as date))
+            as ends_before
+    from at_risk_spans
+    where in_selection(site_code, $sites)
+        and (grp = 'comparison' or in_selection(management_option, $management))
 ),
 
-person_periods as (
-    -- each person's share of each month at risk; their record key is counted in the first month of each
-    -- period they are at risk in (their time at risk is one stretch), so once per person and period
+spans as (
+    -- each person's stretch at risk, with its first and last month
+    select
+        site_code,
+        grp,
+        record_key,
+        starts_on,
+        ends_before,
+        cast(date_trunc('month', starts_on) as date) as first_month,
+        cast(date_trunc('month', ends_before - interval 1 day) as date) as last_month
+    from at_risk
+    where starts_on < ends_before
+),
+
+changes as (
+    -- a person-month is counted without a row per person and month: each person gives their part of
+    -- their first and last month (one row when these are the same month), a step up of one whole month
+    -- at risk from the month after their first to the step down at their last, and their record key
+    -- from the period of their first month to the period after their last; running sums over the
+    -- months (below) give each month's people wholly at risk and each period's keys
+    select
+        first_month as month,
+        site_code,
+        grp,
+        date_diff('day', starts_on, least(ends_before, cast(first_month + interval 1 month as date)))
+        / date_diff('day', first_month, cast(first_month + interval 1 month as date)) as part,
+        0 as whole_change,
+        0 as key_change
+    from spans
+    union all
+    select
+        last_month,
+        site_code,
+        grp,
+        date_diff('day', last_month, ends_before) / date_diff('day', last_month, cast(last_month + interval 1 month as date)),
+        0,
+        0
+    from spans
+    where last_month > first_month
+    union all
+    select cast(first_month + interval 1 month as date), site_code, grp, 0, 1, 0
+    from spans
+    where last_month > first_month
+    union all
+    select last_month, site_code, grp, 0, -1, 0
+    from spans
+    where last_month > first_month
+    union all
+    -- the first period's keys go in the first month of the period chosen, which may start mid-quarter
+    select
+        greatest(cast(date_trunc($grain, first_month) as date), cast(date_trunc('month', $date_from::date) as date)),
+        site_code,
+        grp,
+        0,
+        0,
+        record_key
+    from spans
+    union all
+    select
+        cast(date_trunc($grain, last_month) + case when $grain = 'month' then interval 1 month else interval 3 month end as date),
+        site_code,
+        grp,
+        0,
+        0,
+        -record_key
+    from spans
+),
+
+by_month as (
     select
         m.period,
-        r.site_code,
-        r.grp,
-        case
-            when m.month = greatest(m.period, cast(date_trunc('month', r.starts_on) as date)) then r.record_key
-            else 0
-        end as record_key,
-        date_diff('day', greatest(r.starts_on, m.month), least(r.ends_before, m.next_month))
-        / date_diff('day', m.month, m.next_month) as person_months
+        m.month,
+        c.site_code,
+        c.grp,
+        coalesce(ch.part, 0) as part,
+        coalesce(ch.whole_change, 0) as whole_change,
+        coalesce(ch.key_change, 0) as key_change
     from months as m
-    inner join at_risk as r
-        on r.starts_on < m.next_month and r.ends_before > m.month and r.starts_on < r.ends_before
+    cross join (select distinct site_code, grp from cells) as c
+    left join (
+        select
+            month,
+            site_code,
+            grp,
+            sum(part) as part,
+            sum(whole_change) as whole_change,
+            sum(key_change) as key_change
+        from changes
+        group by month, site_code, grp
+    ) as ch on ch.month = m.month and ch.site_code = c.site_code and ch.grp = c.grp
+),
+
+per_site as (
+    -- each month's people wholly at risk and the keys of the people at risk in its period are running sums
+    -- of the changes; keys change only where a period starts, so every month of a period holds its keys
+    select
+        period,
+        site_code,
+        grp,
+        sum(person_months) as person_months,
+        max(keys) as keys
+    from (
+        select
+            period,
+            site_code,
+            grp,
+            part + sum(whole_change) over w as person_months,
+            sum(key_change) over w as keys
+        from by_month
+        window w as (partition by site_code, grp order by month rows between unbounded preceding and current row)
+    ) as t
+    group by period, site_code, grp
 ),
 
 exposure as (
@@ -91,32 +167,40 @@ exposure as (
         period,
         site_code,
         grp,
+        person_months,
+        cast(keys % 256 as integer) as person_months_ckey
+    from per_site
+    union all
+    select
+        period,
+        null as site_code,
+        grp,
         sum(person_months) as person_months,
-        cast(sum(record_key) % 256 as integer) as person_months_ckey
-    from person_periods
-    group by grouping sets ((period, site_code, grp), (period, grp))
+        cast(sum(keys) % 256 as integer) as person_months_ckey
+    from per_site
+    group by period, grp
 ),
 
 stays as (
+    -- the emergency admissions while at risk (at_risk_admissions, built at load) in the period
     select
-        cast(date_trunc($grain, a.admitted_on) as date) as period,
-        r.site_code,
-        r.grp,
-        a.person_key,
-        a.person_record_key,
-        a.record_key,
-        a.bed_days
-    from admission_lines as a
-    inner join at_risk as r on r.person_key = a.person_key
-    where a.admission_method = 'emergency'
-        and a.admitted_on >= r.starts_on
-        and a.admitted_on < r.ends_before
+        cast(date_trunc($grain, admitted_on) as date) as period,
+        site_code,
+        grp,
+        person_key,
+        person_record_key,
+        record_key,
+        bed_days
+    from at_risk_admissions
+    where admitted_on between $date_from and $date_to
+        and in_selection(site_code, $sites)
+        and (grp = 'comparison' or in_selection(management_option, $management))
 ),
 
 per_person as (
-    -- each admitted person's admissions and bed days in the period, per site and for all sites
+    -- each admitted person's admissions and bed days in the period (a person belongs to one site, so
+    -- these rows serve both each site and all sites together)
     select
-        grouping(site_code) as level,
         period,
         site_code,
         grp,
@@ -126,7 +210,7 @@ per_person as (
         sum(record_key) as admission_keys,
         sum(bed_days) as bed_days
     from stays
-    group by grouping sets ((period, site_code, grp, person_key), (period, grp, person_key))
+    group by period, site_code, grp, person_key
 ),
 
 counted as (
@@ -142,7 +226,7 @@ counted as (
         coalesce(max(bed_days, 2)[2], 0) as top2,
         cast(sum(person_record_key) % 256 as integer) as mkey
     from per_person
-    group by level, period, site_code, grp
+    group by grouping sets ((period, site_code, grp), (period, grp))
 ),
 
 final as (

@@ -8,12 +8,13 @@ import hashlib
 import os
 import statistics
 from datetime import date, timedelta
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from phb.config import QUERIES_DIR
-from phb.queries import QueryParameterError, run_query
+from phb.queries import QueryParameterError, query_params, run_query
 from tests.conftest import TINY, record_key
 
 FULL = {"sites": None, "date_from": date(2013, 7, 1), "date_to": date(2016, 6, 30), "management": None}
@@ -634,6 +635,24 @@ def test_build_models_hold_hand_worked_values(con):
     assert by_month["2014-03"] == 10 * 334  # H01: 10 days in mental health, cost blank
     assert by_month["2014-12"] == 350  # H02: cost given
     assert by_month["2014-05"] == 3 * 400  # H04: elective, 3 days general acute
+    keys = dict(con.execute("select person_id, person_key from person_keys").fetchall())
+    ids = {v: k for k, v in keys.items()}
+    spans = con.execute("select * from at_risk_spans").df()
+    spans["person_id"] = spans["person_key"].map(ids)
+    spans = spans.set_index("person_id")
+    # the nine budget holders A01-A09, B01-B03 and the comparison group C01-C04
+    assert sorted(spans.index) == sorted([*HOLDERS, "C01", "C02", "C03", "C04"])
+    assert spans.loc["A04", "grp"] == "budget_holders"
+    assert (spans.loc["A04", "starts_on"], spans.loc["A04", "ends_before"]) == (
+        pd.Timestamp(2014, 11, 1), pd.Timestamp(2015, 2, 1)
+    )  # fmt: skip
+    assert spans.loc["C01", "grp"] == "comparison" and pd.isna(spans.loc["C01", "ends_before"])
+    assert spans.loc["C01", "starts_on"] == pd.Timestamp(2014, 9, 15) and spans.loc["A05", "record_key"] == record_key("A05")
+    # emergency admissions while at risk: H02 (A01 after 15 Aug 2014), H06 (C01 after its index date),
+    # H07 (C02) and H10 (A05); not H01 or H03 (before the budget), H05 (before C01's index date), H04
+    # (elective), H08 (B01, before the budget) or H09 (A10, no budget)
+    stays = con.execute("select record_key, bed_days from at_risk_admissions").df()
+    assert sorted(stays["record_key"]) == sorted(record_key(h) for h in ("H02", "H06", "H07", "H10"))
 
 
 def test_a_value_with_an_apostrophe_is_bound_not_spliced(con):
@@ -727,3 +746,64 @@ def test_cell_keys_are_the_record_keys_of_exactly_the_records_counted(con):
     spend = run_query(con, "holder_spend_by_site", **{**FULL, "period_end": DATA_END})
     overall = spend[spend["site_code"].isna() & spend["management_option"].isna()].iloc[0]
     assert overall["holders_ckey"] == _key(*[f"A{i:02d}" for i in range(1, 10)], "B01", "B02", "B03")
+
+
+REFERENCE = Path(__file__).parent / "reference" / "person_months_at_risk_by_expansion.sql"
+
+
+def _person_months_both_ways(con, params: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    sql = REFERENCE.read_text()
+    expected = con.cursor().execute(sql, {k: params[k] for k in query_params(sql)}).df()
+    return run_query(con, "person_months_at_risk", **params), expected
+
+
+def _assert_same_person_months(got: pd.DataFrame, expected: pd.DataFrame, params: dict) -> None:
+    assert list(got.columns) == list(expected.columns), params
+    assert len(got) == len(expected), params
+    exact = [c for c in got.columns if c != "person_months"]
+    pd.testing.assert_frame_equal(got[exact], expected[exact], check_dtype=False, obj=str(params))
+    assert got["person_months"].to_numpy() == pytest.approx(expected["person_months"].to_numpy(), rel=1e-9, abs=1e-9)
+
+
+# period boundaries a user can pick: whole data period, calendar and financial years, a quarter's middle
+# month, mid-month days, a single month and a single day
+_PERIODS = [
+    (date(2013, 7, 1), date(2016, 6, 30)), (date(2014, 1, 1), date(2014, 12, 31)),
+    (date(2014, 4, 1), date(2015, 3, 31)), (date(2014, 8, 1), date(2015, 2, 15)),
+    (date(2014, 9, 16), date(2015, 1, 31)), (date(2015, 2, 1), date(2015, 2, 28)),
+    (date(2015, 3, 1), date(2015, 3, 1)),
+]  # fmt: skip
+
+
+def test_person_months_by_running_sums_equal_a_row_per_person_and_month_on_the_tiny_extract(con):
+    """queries/person_months_at_risk.sql counts time at risk with running sums (no row per person and month);
+    it must give exactly what the plain expansion (tests/reference/) gives, for every grain, site, management
+    option and period boundary of the hand-worked extract."""
+    for grain in ("month", "quarter"):
+        for date_from, date_to in _PERIODS:
+            for sites in (None, ["AAA"], ["BBB"]):
+                for management in (None, ["notional"], ["direct_payment", "third_party"]):
+                    params = {"grain": grain, "sites": sites, "date_from": date_from, "date_to": date_to,
+                              "management": management}  # fmt: skip
+                    _assert_same_person_months(*_person_months_both_ways(con, params), params)
+
+
+def test_person_months_by_running_sums_equal_a_row_per_person_and_month_on_the_bundled_data(bundled_warehouse):
+    """The same agreement on the bundled pilot data: every site alone and all together, each management
+    option, and periods that start and end mid-month and mid-quarter."""
+    from phb.warehouse import connect
+
+    warehouse, info = bundled_warehouse
+    start, end = info.period_start, info.period_end
+    periods = [(start, end), (date(2015, 2, 14), date(2016, 8, 9)), (date(2016, 1, 1), date(2016, 3, 31))]
+    with connect(warehouse) as c:
+        codes = run_query(c, "sites")["site_code"].tolist()
+        for grain in ("month", "quarter"):
+            for date_from, date_to in periods:
+                for sites in [None, *([s] for s in codes)]:
+                    params = {"grain": grain, "sites": sites, "date_from": date_from, "date_to": date_to,
+                              "management": None}  # fmt: skip
+                    _assert_same_person_months(*_person_months_both_ways(c, params), params)
+            for option in ("notional", "third_party", "direct_payment"):
+                params = {"grain": grain, "sites": None, "date_from": start, "date_to": end, "management": [option]}
+                _assert_same_person_months(*_person_months_both_ways(c, params), params)
