@@ -91,6 +91,15 @@ def cell_key(*keys: Any) -> int:
     return int(sum(int(k) for k in keys if not _missing(k))) % (ptable.MAX_CKEY + 1)
 
 
+def cell_key_of(keys: Any) -> int:
+    """`cell_key` of a whole column of keys (a Series, array or list; missing keys left out) at once, for
+    columns of a million rows."""
+    import pandas as pd
+
+    values = pd.to_numeric(pd.Series(keys).astype(object)).dropna()
+    return int(values.astype("int64").sum()) % (ptable.MAX_CKEY + 1)
+
+
 def total(frame, column: str) -> int | str | None:
     """The count as shown for all of `frame`'s rows together (disjoint records), from the rows'
     counts in `column` and their cell keys in `<column>_ckey`."""

@@ -13,7 +13,9 @@ person are skewed (most people have none, a few have long stays) and a person's 
 after are related; resampling whole people allows for both without assuming a distribution. Sites are
 strata, not a sample of sites: the question is about these pilots, and with seven sites a bootstrap
 of sites would be unstable. The interval is the 2.5th and 97.5th percentiles of the bootstrap
-estimates (the percentile method, as scipy.stats.bootstrap's method="percentile").
+estimates (the percentile method, as scipy.stats.bootstrap's method="percentile"). A site and group of
+more than EXACT_UP_TO people (national scale, not the pilots) is split at random into that many groups of
+people, which are resampled in place of single people (`bootstrap_totals`).
 
 Disclosure control: every total the estimate rests on (spending, and each group's hospital costs,
 mental health bed days and general acute costs in each window) is shown as money and days totals are
@@ -42,6 +44,7 @@ from phb.queries import run_query
 
 SEED = 16  # the bootstrap's fixed seed: the same data always gives the same interval
 REPLICATES = 2000  # bootstrap resamples for the headline estimate
+EXACT_UP_TO = 1000  # people in a site and group up to which each person is resampled (see bootstrap_totals)
 ROW_REPLICATES = 1000  # and for each site or management option
 LEVEL = 0.95
 ALL = "All selected sites"
@@ -77,7 +80,9 @@ METHOD_NOTE = (
     "cost where it gives one, otherwise bed days times the unit cost of the setting. 95% interval: a person-level "
     f"bootstrap ({REPLICATES:,} resamples, fixed seed {SEED}) resampling people within each site and group, so a "
     "person's costs before and after and their spending move together and no distribution is assumed for costs "
-    "that are skewed (most people have none, a few have long stays); the percentile method. Sites are strata, "
+    "that are skewed (most people have none, a few have long stays); the percentile method. Where a site and "
+    f"group has more than {EXACT_UP_TO:,} people, they are split at random into {EXACT_UP_TO:,} groups of people, "
+    "which are resampled instead of single people. Sites are strata, "
     "not a sample of sites. Disclosure control: the estimate is worked out from spending and hospital cost "
     "totals as they may be shown (withheld under 8 people or where two people make up most of a total, "
     "otherwise moved and rounded), the interval's width from the bootstrap, each resample with its own draw of that "
@@ -205,17 +210,35 @@ def group_totals(people: pd.DataFrame) -> np.ndarray:
     return np.stack([_matrix(people[people["grp"] == g]).sum(axis=0) for g in GROUPS])
 
 
-def bootstrap_totals(people: pd.DataFrame, replicates: int, seed: int = SEED, chunk: int = 250) -> np.ndarray:
+def bootstrap_totals(
+    people: pd.DataFrame, replicates: int, seed: int = SEED, chunk: int = 250, exact_up_to: int = EXACT_UP_TO
+) -> np.ndarray:
     """Group totals of `replicates` bootstrap resamples: (replicates, 2, len(COLUMNS)). People are resampled
-    with replacement within each stratum (site and group), each stratum keeping its size."""
+    with replacement within each stratum (site and group), each stratum keeping its size.
+
+    A stratum of up to `exact_up_to` people is resampled person by person (multinomial weights). A larger
+    one is first split at random (with the same seed) into `exact_up_to` groups of nearly equal size, and the
+    groups are resampled instead, each carrying its people's totals (a random-groups bootstrap). Each
+    resample's totals then have, in expectation, the mean, variance and skew of resampling every person (sums
+    of n people's values either way), at exact_up_to draws per resample instead of n: at a million people,
+    resampling every person took over a minute for one estimate. A resample's weights count n draws with
+    replacement (multinomial weights), counted with numpy's bincount rather than drawn with its multinomial,
+    which is slow with many people. tests/test_value.py checks the interval
+    against resampling every person."""
     rng = np.random.default_rng(seed)
     out = np.zeros((replicates, 2, len(COLUMNS)))
     for (_, grp), part in people.groupby(["site_code", "grp"], sort=True):
         values, n = _matrix(part), len(part)
+        if n > exact_up_to:
+            groups = np.zeros((exact_up_to, values.shape[1]))
+            np.add.at(groups, rng.permutation(n) % exact_up_to, values)
+            values, n = groups, exact_up_to
         g = GROUPS.index(grp)
         for start in range(0, replicates, chunk):
             size = min(chunk, replicates - start)
-            weights = rng.multinomial(n, np.full(n, 1.0 / n), size=size)
+            # each resample's weights: how often each of n draws with replacement picked each person (or group)
+            picks = rng.integers(0, n, size=(size, n)) + n * np.arange(size)[:, None]
+            weights = np.bincount(picks.ravel(), minlength=size * n).reshape(size, n)
             out[start : start + size, g] += weights @ values
     return out
 
@@ -242,7 +265,7 @@ def _cell(part: pd.DataFrame, column: str) -> float | str | None:
     sizes = np.sort(np.abs(values[contributing]))[::-1]
     top1 = float(sizes[0])
     top2 = float(sizes[1]) if len(sizes) > 1 else 0.0
-    mkey = disclosure.cell_key(*part.loc[contributing, "record_key"])
+    mkey = disclosure.cell_key_of(part.loc[contributing, "record_key"])
     rule = disclosure.days if column in DAY_COLUMNS else disclosure.money
     return rule(float(values.sum()), int(contributing.sum()), top1, top2, mkey)
 

@@ -52,6 +52,14 @@ def test_a_total_of_disjoint_cells_uses_the_sum_of_their_cell_keys():
     assert disclosure.words("*") == "fewer than 8" and disclosure.words(1235) == "1,235"
 
 
+def test_a_column_of_keys_gives_the_same_cell_key_as_the_keys_one_by_one():
+    """cell_key_of (for columns of a million rows) against keys worked out by hand: 250 + 20 + 255 + 3 = 528,
+    528 mod 256 = 16, a missing key left out; on an Arrow-backed column and a plain list alike."""
+    assert disclosure.cell_key_of([250, 20, 255, 3]) == 16 == disclosure.cell_key(250, 20, 255, 3)
+    assert disclosure.cell_key_of(pd.Series([250, 20, None, 255, 3], dtype="int64[pyarrow]")) == 16
+    assert disclosure.cell_key_of(pd.Series([], dtype="int64")) == 0
+
+
 @pytest.mark.parametrize(("people", "shown"), [(0, None), (1, "*"), (7, "*"), (8, 1234.5), (13, 1234.5)])
 def test_money_is_withheld_when_fewer_than_eight_people_contribute(people, shown):
     """A sum of money from 7 people is withheld; from 8 it is shown as it is."""

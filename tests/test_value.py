@@ -305,3 +305,53 @@ def test_the_pack_can_hold_the_value_and_national_charts(bundled_warehouse):
     for chart in built[:3]:  # and in every value chart's data export
         assert "£334" in exports.chart_data(chart.chart)["unit_costs"].iloc[0]
     assert views.VIEWS["break_even"].label.startswith("Break-even")
+
+
+def _skewed_people(n: int, seed: int) -> pd.DataFrame:
+    """Two groups of n people with costs shaped like hospital costs: 85% none, the rest lognormal (a few long
+    stays), costs after related to costs before, spending for budget holders; a year in each window."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for grp in value.GROUPS:
+        days_pre = np.where(rng.random(n) < 0.15, rng.lognormal(2.0, 1.2, n).round(), 0)
+        days_post = np.where(rng.random(n) < 0.5, days_pre * rng.uniform(0.3, 1.2, n), 0).round()
+        acute_pre = np.where(rng.random(n) < 0.1, rng.lognormal(6.5, 1.0, n), 0)
+        acute_post = np.where(rng.random(n) < 0.1, rng.lognormal(6.5, 1.0, n), 0)
+        frame = pd.DataFrame({
+            "site_code": "AAA", "grp": grp, "record_key": rng.integers(0, 256, n),
+            "spend_post": rng.gamma(2.0, 1200.0, n) if grp == "budget_holders" else 0.0,
+            "mh_days_pre": days_pre, "mh_days_post": days_post,
+            "acute_cost_pre": acute_pre, "acute_cost_post": acute_post,
+            "cost_pre": days_pre * 334 + acute_pre, "cost_post": days_post * 334 + acute_post,
+            "years_pre": 1.0, "years_post": 1.0,
+        })  # fmt: skip
+        for column in value.COLUMNS:
+            if column not in frame:
+                frame[column] = 0
+        rows.append(frame)
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_a_large_stratum_resampled_in_random_groups_gives_the_interval_of_resampling_every_person():
+    """Above value.EXACT_UP_TO people, a site and group is split at random into that many groups and the groups
+    are resampled instead of each person. On skewed costs like hospital costs, 2,500 people in each group, the
+    net cost's 95% interval from the groups matches resampling every person (multinomial weights, 2,000
+    resamples each) within 5% of the interval's width at each end (about twice the Monte Carlo error seen
+    between seeds), and the resamples' mean and spread match; a stratum at the limit is still resampled person
+    by person. (Drawing the totals from their normal limit instead failed this: the interval sat 4 to 10% of
+    its width too high, missing the skew.)"""
+    people = _skewed_people(2500, seed=3)
+    assert 2500 > value.EXACT_UP_TO
+    drawn = value._parts(value.bootstrap_totals(people, 2000, seed=5))["net"]
+    resampled = value._parts(value.bootstrap_totals(people, 2000, seed=5, exact_up_to=10**9))["net"]
+    low, high = value.percentile_interval(drawn)
+    exact_low, exact_high = value.percentile_interval(resampled)
+    width = exact_high - exact_low
+    assert abs(low - exact_low) < 0.05 * width and abs(high - exact_high) < 0.05 * width
+    assert drawn.std() == pytest.approx(resampled.std(), rel=0.05)
+    assert drawn.mean() == pytest.approx(resampled.mean(), abs=0.05 * width)
+    # at the limit itself every person is resampled: the same seed gives the multinomial draws exactly
+    small = _skewed_people(value.EXACT_UP_TO, seed=4)
+    np.testing.assert_array_equal(
+        value.bootstrap_totals(small, 50, seed=5), value.bootstrap_totals(small, 50, seed=5, exact_up_to=10**9)
+    )
