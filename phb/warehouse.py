@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 BUILD_MODELS = (
     "person_keys",
     "spend_lines",
+    "spend_person_months",
     "admission_lines",
     "at_risk_spans",
     "at_risk_admissions",

@@ -10,7 +10,8 @@
 -- holders_ckey is the cell key of the holders counted (sum of their record keys mod 256).
 -- Parameters: $sites (list or null), $date_from, $date_to (date), $management (list or null),
 -- $period_end (date, the end of the data).
--- Sources: people, person_keys and spend_lines (built at load).
+-- Sources: people, person_keys, and spend_lines and spend_person_months (built at load) through the
+-- macro spend_in_selection (queries/macros/).
 with holders as (
     select
         p.site_code,
@@ -32,8 +33,7 @@ spent as (
     select
         person_key,
         sum(amount_gbp) as net_gbp
-    from spend_lines
-    where paid_on between $date_from and $date_to
+    from spend_in_selection($date_from, $date_to, $sites, $management)
     group by person_key
 ),
 

@@ -3,7 +3,8 @@
 -- net sums within the row): `people`, `top1` and `top2` (the two largest absolute contributions, 0
 -- where there are fewer) and `mkey` (the sum of their record keys modulo 256).
 -- Parameters: $sites (list or null), $date_from, $date_to (date), $management (list or null).
--- Sources: spend_lines (built at load), through the macro spend_in_selection (queries/macros/).
+-- Sources: spend_lines and spend_person_months (built at load), through the macro spend_in_selection
+-- (queries/macros/).
 with lines as (
     select
         management_option,

@@ -8,7 +8,8 @@
 -- Refunds and recoveries (negative lines) are summed apart from spending.
 -- people_ckey and refund_people_ckey are the cell keys of those people (sum of their record keys mod 256).
 -- Parameters: $sites (list or null), $date_from, $date_to (date), $management (list or null).
--- Sources: spend_lines (built at load), through the macro spend_in_selection (queries/macros/).
+-- Sources: spend_lines and spend_person_months (built at load), through the macro spend_in_selection
+-- (queries/macros/).
 with lines as (
     select
         site_code,

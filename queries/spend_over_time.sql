@@ -5,7 +5,8 @@
 -- recoveries are netted here and shown apart elsewhere.
 -- Parameters: $grain ('month' or 'quarter'), $sites (list or null), $date_from, $date_to (date),
 -- $management (list or null).
--- Sources: spend_lines (built at load), through the macro spend_in_selection (queries/macros/).
+-- Sources: spend_lines and spend_person_months (built at load), through the macro spend_in_selection
+-- (queries/macros/).
 with lines as (
     select
         cast(date_trunc($grain, paid_on) as date) as period_start,

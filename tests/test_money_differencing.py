@@ -237,7 +237,7 @@ def test_bed_days_and_cost_of_site_selections_differing_by_one_site_give_away_no
         for size in range(1, len(codes) + 1):
             for chosen in itertools.combinations(codes, size):
                 data = admissions.AdmissionsData(
-                    at_risk=None, windows=None, people=None, sites=None,
+                    at_risk=None, windows=None, effect_summary=None, sites=None,
                     bed_days=run_query(
                         con, "bed_days_windows", **Filters(chosen, info.period_start, info.period_end).params(),
                         unit_cost_mental_health=costs["mental_health"], unit_cost_general_acute=costs["general_acute"],

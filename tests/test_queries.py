@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from phb.config import QUERIES_DIR
-from phb.queries import QueryParameterError, query_params, run_query
+from phb.queries import QueryParameterError, query_params, query_text, run_query
 from tests.conftest import TINY, record_key
 
 FULL = {"sites": None, "date_from": date(2013, 7, 1), "date_to": date(2016, 6, 30), "management": None}
@@ -652,6 +652,11 @@ def test_build_models_hold_hand_worked_values(con):
     # emergency admissions while at risk: H02 (A01 after 15 Aug 2014), H06 (C01 after its index date),
     # H07 (C02) and H10 (A05); not H01 or H03 (before the budget), H05 (before C01's index date), H04
     # (elective), H08 (B01, before the budget) or H09 (A10, no budget)
+    months = con.execute("select * from spend_person_months").df()
+    assert len(months) == 15  # each tiny line is its own person, month and category
+    refund = months[months["record_key"] == record_key("A02")].set_index("month")
+    assert (refund.loc[pd.Timestamp(2015, 11, 1), ["paid_gbp", "refunded_gbp"]].astype(float).tolist()) == [0, -20.5]
+    assert refund.loc[pd.Timestamp(2014, 9, 1), "paid_gbp"] == penny(120.50)  # S03, physical activity
     stays = con.execute("select record_key, bed_days from at_risk_admissions").df()
     assert sorted(stays["record_key"]) == sorted(record_key(h) for h in ("H02", "H06", "H07", "H10"))
 
@@ -808,3 +813,99 @@ def test_person_months_by_running_sums_equal_a_row_per_person_and_month_on_the_b
             for option in ("notional", "third_party", "direct_payment"):
                 params = {"grain": grain, "sites": None, "date_from": start, "date_to": end, "management": [option]}
                 _assert_same_person_months(*_person_months_both_ways(c, params), params)
+
+
+SPEND_REFERENCE = Path(__file__).parent / "reference" / "spend_in_selection_by_line.sql"
+SPEND_QUERIES = [
+    ("spend_by_site_category", {}), ("spend_by_management_category", {}),
+    ("spend_over_time", {"grain": "month"}), ("spend_over_time", {"grain": "quarter"}),
+    ("holder_spend_by_site", {"period_end": DATA_END}),
+]  # fmt: skip
+
+
+def _spend_both_ways(con, name: str, params: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A spending query as the dashboard runs it, and the same query over every line one by one (the macro in
+    tests/reference/, called in place of spend_in_selection; the values are bound either way)."""
+    sql = query_text(name).replace("spend_in_selection(", "spend_in_selection_by_line(")
+    cur = con.cursor()
+    cur.execute(SPEND_REFERENCE.read_text())
+    expected = cur.execute(sql, {k: params[k] for k in query_params(sql)}).df()
+    return run_query(con, name, **params), expected
+
+
+def _assert_same_spend(got: pd.DataFrame, expected: pd.DataFrame, what) -> None:
+    assert list(got.columns) == list(expected.columns), what
+    pd.testing.assert_frame_equal(
+        got.reset_index(drop=True), expected.reset_index(drop=True), check_dtype=False, check_exact=False,
+        rtol=1e-12, obj=str(what),
+    )  # fmt: skip
+
+
+_SPEND_PERIODS = [
+    *_PERIODS, (date(2014, 9, 2), date(2014, 9, 29)), (date(2014, 9, 30), date(2014, 10, 1)),
+    (date(2014, 10, 1), date(2014, 10, 31)), (date(2014, 8, 31), date(2015, 11, 30)),
+]  # fmt: skip
+
+
+def test_spending_from_whole_months_and_part_months_equals_every_line_on_the_tiny_extract(con):
+    """Whole months come from spend_person_months, part months from the lines (spend_in_selection); every
+    spending query must give what it gives over the lines one by one, for every period boundary (a month's
+    first and last day, a day inside a month, one month, one day, two days either side of a month's end),
+    site and management option of the hand-worked extract, which has a refund."""
+    for name, extra in SPEND_QUERIES:
+        for date_from, date_to in _SPEND_PERIODS:
+            for sites in (None, ["AAA"], ["BBB"]):
+                for management in (None, ["notional"], ["direct_payment", "third_party"]):
+                    params = {**extra, "sites": sites, "date_from": date_from, "date_to": date_to,
+                              "management": management}  # fmt: skip
+                    _assert_same_spend(*_spend_both_ways(con, name, params), (name, params))
+
+
+def test_spending_from_whole_months_and_part_months_equals_every_line_on_the_bundled_data(bundled_warehouse):
+    """The same on the bundled pilot data: every site alone and all together, each management option, and
+    periods that start and end mid-month."""
+    from phb.warehouse import connect
+
+    warehouse, info = bundled_warehouse
+    start, end = info.period_start, info.period_end
+    periods = [(start, end), (date(2015, 2, 14), date(2016, 8, 9)), (date(2016, 1, 1), date(2016, 3, 31))]
+    with connect(warehouse) as c:
+        codes = run_query(c, "sites")["site_code"].tolist()
+        for name, extra in SPEND_QUERIES:
+            for date_from, date_to in periods:
+                for sites in [None, *([s] for s in codes)]:
+                    params = {**extra, "sites": sites, "date_from": date_from, "date_to": date_to, "management": None}
+                    _assert_same_spend(*_spend_both_ways(c, name, params), (name, params))
+            for option in ("notional", "third_party", "direct_payment"):
+                params = {**extra, "sites": None, "date_from": start, "date_to": end, "management": [option]}
+                _assert_same_spend(*_spend_both_ways(c, name, params), (name, params))
+
+
+def test_payments_and_a_refund_in_one_month_count_as_they_do_line_by_line(tmp_path):
+    """A case the tiny extract lacks, added to a copy of it: A01 paid twice and refunded once in talking
+    therapy in October 2014 (one row of payments and one of refunds in spend_person_months). Every spending
+    query over whole months and part months must match the lines one by one."""
+    import shutil
+
+    from phb.warehouse import build, connect
+
+    folder = tmp_path / "x"
+    shutil.copytree(TINY, folder)
+    with (folder / "spend.csv").open("a") as f:
+        f.write("S16,A01,2014-10-03,talking_therapy,250.00,\n")
+        f.write("S17,A01,2014-10-17,talking_therapy,100.00,\n")
+        f.write("S18,A01,2014-10-28,talking_therapy,-40.00,\n")
+    build(folder, tmp_path / "w.duckdb")
+    with connect(tmp_path / "w.duckdb") as c:
+        rows = c.execute(
+            "select month, paid_gbp, refunded_gbp from spend_person_months m join person_keys k using (person_key) "
+            "where k.person_id = 'A01' and month = date '2014-10-01'"
+        ).fetchall()
+        assert [(float(p), float(r)) for _, p, r in rows] == [(350.0, -40.0)]
+        for name, extra in SPEND_QUERIES:
+            for date_from, date_to in [
+                (date(2014, 10, 1), date(2014, 11, 30)), (date(2014, 10, 10), date(2014, 11, 30)),
+                (date(2014, 9, 1), date(2014, 11, 12)), (date(2013, 7, 1), date(2016, 6, 30)),
+            ]:  # fmt: skip
+                params = {**extra, "sites": None, "date_from": date_from, "date_to": date_to, "management": None}
+                _assert_same_spend(*_spend_both_ways(c, name, params), (name, params))

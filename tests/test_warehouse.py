@@ -375,25 +375,33 @@ def test_the_shared_macros_apply_the_filter_and_the_stay_cost_rules(con):
     assert [float(c) for c in costs] == [3000.0, 1000.0, 350.0]
 
 
-def test_spend_in_selection_keeps_the_lines_of_the_chosen_sites_options_and_dates(con):
-    """The spending lines macro, against the tiny extract's files read with csv: all 15 lines with
-    nothing chosen; a site, an option and a date range each keep just their lines."""
+def test_spend_in_selection_keeps_the_spending_of_the_chosen_sites_options_and_dates(con):
+    """The spending macro, against the tiny extract's files read with csv: the total and the people paid with
+    nothing chosen; a site, an option and a date range each keep just their spending."""
     with open(TINY / "people.csv", newline="") as fh:
         people = {r["person_id"]: r for r in csv.DictReader(fh)}
     with open(TINY / "spend.csv", newline="") as fh:
         lines = list(csv.DictReader(fh))
 
-    def count(date_from, date_to, sites, management):
-        return con.execute(
-            "select count(*) from spend_in_selection($f, $t, $sites, $management)",
+    def chosen(date_from, date_to, sites, management):
+        total, paid = con.execute(
+            "select sum(amount_gbp), count(distinct person_key) from spend_in_selection($f, $t, $sites, $management)",
             {"f": date_from, "t": date_to, "sites": sites, "management": management},
-        ).fetchone()[0]
+        ).fetchone()
+        return round(float(total or 0), 2), paid
 
-    assert count("2000-01-01", "2100-01-01", None, None) == len(lines) == 15
-    bbb = sum(people[r["person_id"]]["site_code"] == "BBB" for r in lines)
-    assert count("2000-01-01", "2100-01-01", ["BBB"], None) == bbb
-    notional = sum(people[r["person_id"]]["management_option"] == "notional" for r in lines)
-    assert count("2000-01-01", "2100-01-01", None, ["notional"]) == notional
-    in_2014 = sum("2014-01-01" <= r["paid_on"] <= "2014-12-31" for r in lines)
-    assert count("2014-01-01", "2014-12-31", None, None) == in_2014
-    assert 0 < bbb < 15 and 0 < notional < 15 and 0 < in_2014 < 15
+    def expected(keep):
+        kept = [r for r in lines if keep(r)]
+        return round(sum(float(r["amount_gbp"]) for r in kept), 2), len({r["person_id"] for r in kept})
+
+    assert chosen("2000-01-01", "2100-01-01", None, None) == expected(lambda r: True)
+    bbb = expected(lambda r: people[r["person_id"]]["site_code"] == "BBB")
+    assert chosen("2000-01-01", "2100-01-01", ["BBB"], None) == bbb
+    notional = expected(lambda r: people[r["person_id"]]["management_option"] == "notional")
+    assert chosen("2000-01-01", "2100-01-01", None, ["notional"]) == notional
+    in_2014 = expected(lambda r: "2014-01-01" <= r["paid_on"] <= "2014-12-31")
+    assert chosen("2014-01-01", "2014-12-31", None, None) == in_2014
+    mid = expected(lambda r: "2014-09-10" <= r["paid_on"] <= "2015-11-01")  # part months at both ends
+    assert chosen("2014-09-10", "2015-11-01", None, None) == mid
+    assert 0 < bbb[1] < 12 and 0 < notional[1] < 12 and 0 < in_2014[1] < mid[1]
+    assert mid[0] != expected(lambda r: True)[0]

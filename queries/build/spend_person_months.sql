@@ -1,0 +1,23 @@
+-- One row per person, calendar month paid and category: the sum of their payments (positive lines)
+-- and the sum of their refunds and recoveries (negative lines) that month, with the holder's site,
+-- management option and keys. The spending queries read whole months of a period from here and only
+-- its part months from spend_lines (the macro spend_in_selection), so each person's total over a
+-- period is the same as from their lines, from fewer rows (at a million people, 4.4 million rows for
+-- 10.4 million lines). The data contract has no £0 lines, so every row has a payment, a refund or both.
+-- Parameters: none. Sources: spend_lines (built before this).
+with final as (
+    select
+        cast(date_trunc('month', paid_on) as date) as month,
+        site_code,
+        management_option,
+        category,
+        person_key,
+        any_value(record_key) as record_key,
+        coalesce(sum(amount_gbp) filter (where amount_gbp > 0), 0) as paid_gbp,
+        coalesce(sum(amount_gbp) filter (where amount_gbp < 0), 0) as refunded_gbp
+    from spend_lines
+    group by cast(date_trunc('month', paid_on) as date), site_code, management_option, category, person_key
+    order by month, person_key
+)
+
+select * from final
