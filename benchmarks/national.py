@@ -18,6 +18,9 @@ management option, cold and warm, giving p50 and p95 over the repeats:
 A page's data is timed as the page gets it: a connection opened, the page module's load function run,
 and the figures the page works out on every run (the budget effect; value for money's estimates).
 
+It then runs the pandas baseline (benchmarks.baseline: the Overview's and Spending page's figures worked out the
+way a typical Streamlit app does, checked equal to the dashboard's) and prints the ratio.
+
 With --browser (the default) it also starts the app on that extract (`streamlit run app.py`, pinned to
 one core, Chromium on the other, as tests/test_load.py does), opens each page in headless Chromium twice
 (the second visit warm: the app's caches hold the page's data) and reports the time to finished (the
@@ -104,6 +107,15 @@ def _build(folder: str, warehouse: str) -> dict:
         "period": [info.period_start.isoformat(), info.period_end.isoformat()],
         "synthetic": info.synthetic,
     }
+
+
+def _baseline(folder: str, warehouse: str, repeat: int) -> dict:
+    from benchmarks import baseline
+    from phb.warehouse import connect
+
+    with connect(Path(warehouse)) as con:
+        chosen = baseline.selections(con)
+    return {label: baseline.compare(Path(folder), Path(warehouse), f, repeat) for label, f in chosen.items()}
 
 
 def page_functions(warehouse: Path, period_end: date, synthetic: bool) -> dict:
@@ -308,6 +320,10 @@ def measure(people: int, args, work: Path) -> dict:
     result["build"] = built
     print(f"  built in {built['seconds']:.1f} s; timing page data...", flush=True)
     result["page_data"] = time_pages(warehouse, built["period"], built["synthetic"], args.repeat, args.budget)
+    print("  the pandas baseline (benchmarks.baseline)...", flush=True)
+    result["baseline"] = in_process(steps._baseline, str(folder), str(warehouse), args.repeat)
+    if not all(b["agree"] for b in result["baseline"].values()):
+        raise SystemExit(f"the pandas baseline's figures differ from the dashboard's: {result['baseline']}")
     if args.browser:
         print("  opening pages in Chromium...", flush=True)
         result["browser"] = browser_times(folder, warehouse, work / f"server-{people}.log", args.browser_timeout)
@@ -357,6 +373,22 @@ def summary_rows(results: list[dict]) -> list[tuple[str, list[str]]]:
             ),
         )
     )
+    if all("baseline" in r for r in results):
+        for label in ("all sites", "one site"):
+
+            def rerun(r, label=label):
+                b = r["baseline"][label]
+                ours, theirs = b["dashboard_rerun_s"] * 1000, b["pandas_read_each_rerun_s"]
+                return f"{ours:,.1f} / {theirs:,.2f} = {b['ratio_rerun']:,.0f}x"
+
+            def new(r, label=label):
+                b = r["baseline"][label]
+                return f"{b['dashboard_s']:,.2f} / {b['pandas_read_once_s']:,.2f} = {b['ratio_read_once']:,.1f}x"
+
+            rows.append((f"{label}: same view again, dashboard (ms) / pandas reading CSV (s)", each(rerun)))
+            rows.append((f"{label}: new view, dashboard / pandas, files in memory (s)", each(new)))
+        rows.append(("pandas figures equal to the dashboard's", each(lambda r: "yes" if all(
+            b["agree"] for b in r["baseline"].values()) else "NO")))  # fmt: skip
     if all("browser" in r for r in results):
         for path in BROWSER_PAGES:
 
