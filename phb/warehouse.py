@@ -34,6 +34,7 @@ BUILD_MODELS = (
     "person_keys",
     "spend_lines",
     "spend_person_months",
+    "spend_cells",
     "admission_lines",
     "at_risk_spans",
     "at_risk_admissions",

@@ -3,18 +3,56 @@
 -- `top2` (the two largest absolute contributions, 0 where there are fewer) and `mkey` (the sum of
 -- their record keys modulo 256); category null is every category together. Refunds and
 -- recoveries are netted here and shown apart elsewhere.
+-- Periods wholly inside the selection's dates are combined from spend_cells (built at load; a
+-- person's payments all carry one site and one option, so combining its rows is exact); a part
+-- period at either end is worked out from its payments, person by person.
 -- Parameters: $grain ('month' or 'quarter'), $sites (list or null), $date_from, $date_to (date),
 -- $management (list or null).
--- Sources: spend_lines and spend_person_months (built at load), through the macro spend_in_selection
--- (queries/macros/).
-with lines as (
+-- Sources: spend_cells, and spend_lines and spend_person_months through the macro spend_in_selection
+-- (queries/macros/), all built at load.
+with bounds as (
+    -- the first period starting on or after $date_from, and the start of the period holding the day
+    -- after $date_to: the periods from one to before the other lie wholly inside the dates
     select
-        cast(date_trunc($grain, paid_on) as date) as period_start,
-        category,
-        person_key,
-        record_key,
-        amount_gbp
-    from spend_in_selection($date_from, $date_to, $sites, $management)
+        case
+            when cast(date_trunc($grain, $date_from::date) as date) = $date_from::date then $date_from::date
+            else cast(
+                date_trunc($grain, $date_from::date)
+                + case when $grain = 'month' then interval 1 month else interval 3 month end as date
+            )
+        end as whole_from,
+        cast(date_trunc($grain, $date_to::date + interval 1 day) as date) as whole_before
+),
+
+whole as (
+    select
+        c.period_start,
+        c.category,
+        sum(c.net_gbp) as net_gbp,
+        cast(sum(c.people) as bigint) as people,
+        max(c.top1) as top1,
+        greatest(max(c.top2), coalesce(max(c.top1, 2)[2], 0)) as top2,
+        cast(sum(c.keys) % 256 as integer) as mkey
+    from spend_cells as c
+    cross join bounds as b
+    where c.grain = $grain
+        and c.period_start >= b.whole_from
+        and c.period_start < b.whole_before
+        and in_selection(c.site_code, $sites)
+        and in_selection(c.management_option, $management)
+    group by c.period_start, c.category
+),
+
+lines as (
+    select
+        cast(date_trunc($grain, s.paid_on) as date) as period_start,
+        s.category,
+        s.person_key,
+        s.record_key,
+        s.amount_gbp
+    from spend_in_selection($date_from, $date_to, $sites, $management) as s
+    cross join bounds as b
+    where s.paid_on < b.whole_from or s.paid_on >= b.whole_before
 ),
 
 per_person as (
@@ -29,7 +67,7 @@ per_person as (
     group by grouping sets ((period_start, category, person_key), (period_start, person_key))
 ),
 
-final as (
+part as (
     select
         period_start,
         category,
@@ -40,6 +78,12 @@ final as (
         cast(sum(record_key) % 256 as integer) as mkey
     from per_person
     group by level, period_start, category
+),
+
+final as (
+    select * from whole
+    union all
+    select * from part
 )
 
 select * from final

@@ -657,6 +657,17 @@ def test_build_models_hold_hand_worked_values(con):
     refund = months[months["record_key"] == record_key("A02")].set_index("month")
     assert (refund.loc[pd.Timestamp(2015, 11, 1), ["paid_gbp", "refunded_gbp"]].astype(float).tolist()) == [0, -20.5]
     assert refund.loc[pd.Timestamp(2014, 9, 1), "paid_gbp"] == penny(120.50)  # S03, physical activity
+    # spend_cells: A01 (AAA, notional) paid £250 in August (S01) and £250 in September 2014 (S02): in the
+    # third quarter one person with £500, in September alone £250; A02 (direct payment) is a row of its own
+    cells = con.execute(
+        "select grain, period_start, net_gbp, people, top1, top2, keys from spend_cells "
+        "where site_code = 'AAA' and management_option = 'notional' and category is null "
+        "and period_start in (date '2014-07-01', date '2014-09-01')"
+    ).fetchall()
+    assert {(g, str(p)): (float(n), k, float(t1), float(t2), key) for g, p, n, k, t1, t2, key in cells} == {
+        ("quarter", "2014-07-01"): (500.0, 1, 500.0, 0.0, record_key("A01")),
+        ("month", "2014-09-01"): (250.0, 1, 250.0, 0.0, record_key("A01")),
+    }
     stays = con.execute("select record_key, bed_days from at_risk_admissions").df()
     assert sorted(stays["record_key"]) == sorted(record_key(h) for h in ("H02", "H06", "H07", "H10"))
 
@@ -825,8 +836,14 @@ SPEND_QUERIES = [
 
 def _spend_both_ways(con, name: str, params: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A spending query as the dashboard runs it, and the same query over every line one by one (the macro in
-    tests/reference/, called in place of spend_in_selection; the values are bound either way)."""
-    sql = query_text(name).replace("spend_in_selection(", "spend_in_selection_by_line(")
+    tests/reference/, called in place of spend_in_selection, or the query's own reference there where it
+    reads more than that macro; the values are bound either way)."""
+    own = Path(__file__).parent / "reference" / f"{name}_by_line.sql"
+    sql = (
+        own.read_text()
+        if own.exists()
+        else query_text(name).replace("spend_in_selection(", "spend_in_selection_by_line(")
+    )
     cur = con.cursor()
     cur.execute(SPEND_REFERENCE.read_text())
     expected = cur.execute(sql, {k: params[k] for k in query_params(sql)}).df()
