@@ -926,3 +926,37 @@ def test_payments_and_a_refund_in_one_month_count_as_they_do_line_by_line(tmp_pa
             ]:  # fmt: skip
                 params = {**extra, "sites": None, "date_from": date_from, "date_to": date_to, "management": None}
                 _assert_same_spend(*_spend_both_ways(c, name, params), (name, params))
+
+
+BUDGETS_REFERENCE = Path(__file__).parent / "reference" / "budgets_in_place_monthly_by_join.sql"
+
+
+def _budgets_both_ways(con, params: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    sql = BUDGETS_REFERENCE.read_text()
+    expected = con.cursor().execute(sql, {k: params[k] for k in query_params(sql)}).df()
+    return run_query(con, "budgets_in_place_monthly", **params), expected
+
+
+def test_budgets_in_place_by_running_sums_equal_each_budget_joined_to_each_month_end(con, bundled_warehouse):
+    """queries/budgets_in_place_monthly.sql counts budgets with running sums; it must give exactly what joining
+    each budget to each month end gives (tests/reference/), for every period boundary, site and management
+    option of the tiny extract (A04's budget ends on 1 February 2015) and of the bundled data."""
+    from phb.warehouse import connect
+
+    for date_from, date_to in [*_PERIODS, (date(2015, 1, 31), date(2015, 2, 1)), (date(2015, 2, 1), date(2015, 2, 1))]:
+        for sites in (None, ["AAA"], ["BBB"]):
+            for management in (None, ["notional"], ["direct_payment", "third_party"]):
+                params = {"sites": sites, "date_from": date_from, "date_to": date_to, "management": management}
+                got, expected = _budgets_both_ways(con, params)
+                pd.testing.assert_frame_equal(got, expected, check_dtype=False, obj=str(params))
+    warehouse, info = bundled_warehouse
+    start, end = info.period_start, info.period_end
+    with connect(warehouse) as c:
+        codes = run_query(c, "sites")["site_code"].tolist()
+        for date_from, date_to in [(start, end), (date(2015, 2, 14), date(2016, 8, 9))]:
+            for sites in [None, *([s] for s in codes)]:
+                for management in (None, ["notional"], ["third_party"], ["direct_payment"]):
+                    params = {"sites": sites, "date_from": date_from, "date_to": date_to, "management": management}
+                    got, expected = _budgets_both_ways(c, params)
+                    pd.testing.assert_frame_equal(got, expected, check_dtype=False, obj=str(params))
+                    assert len(got) > 0 or management is not None  # a site may have no budget of an option
