@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import websockets
+
 PAGES = ("", "uptake", "spending", "admissions", "compare", "briefing", "value", "data")
 FILTERS = (
     "",
@@ -41,22 +43,23 @@ async def open_page(url: str, page: str, query: str, timeout_s: float) -> tuple[
     """Run one page as a new browser session would and wait for the server to finish it: (seconds, failure)."""
     from streamlit.proto.BackMsg_pb2 import BackMsg
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-    from tornado.websocket import websocket_connect
+    from websockets.asyncio.client import connect
 
     started = time.perf_counter()
-    ws = await websocket_connect(url.replace("http", "ws", 1) + "/_stcore/stream", subprotocols=["streamlit"])
+    ws = await connect(url.replace("http", "ws", 1) + "/_stcore/stream", subprotocols=["streamlit"], max_size=None)
     try:
         msg = BackMsg()
         msg.rerun_script.query_string = query
         msg.rerun_script.page_name = page
-        await ws.write_message(msg.SerializeToString(), binary=True)
+        await ws.send(msg.SerializeToString())
         failure = None
         while True:
             left = timeout_s - (time.perf_counter() - started)
             if left <= 0:
                 return None, f"did not finish in {timeout_s:.0f} s"
-            data = await asyncio.wait_for(ws.read_message(), left)
-            if data is None:
+            try:
+                data = await asyncio.wait_for(ws.recv(), left)
+            except websockets.ConnectionClosed:
                 return None, "the server closed the connection"
             forward = ForwardMsg()
             forward.ParseFromString(data)
@@ -71,7 +74,7 @@ async def open_page(url: str, page: str, query: str, timeout_s: float) -> tuple[
             ):  # fmt: skip
                 return time.perf_counter() - started, failure
     finally:
-        ws.close()
+        await ws.close()
 
 
 async def one_round(
