@@ -792,17 +792,16 @@ _PERIODS = [
 ]  # fmt: skip
 
 
-def test_person_months_by_running_sums_equal_a_row_per_person_and_month_on_the_tiny_extract(con):
+@pytest.mark.parametrize("every", [False, pytest.param(True, marks=pytest.mark.slow)])
+def test_person_months_by_running_sums_equal_a_row_per_person_and_month_on_the_tiny_extract(con, every):
     """queries/person_months_at_risk.sql counts time at risk with running sums (no row per person and month);
     it must give exactly what the plain expansion (tests/reference/) gives, for every grain, site, management
-    option and period boundary of the hand-worked extract."""
+    option and period boundary of the hand-worked extract (every combination of them in the slow tier)."""
     for grain in ("month", "quarter"):
-        for date_from, date_to in _PERIODS:
-            for sites in (None, ["AAA"], ["BBB"]):
-                for management in (None, ["notional"], ["direct_payment", "third_party"]):
-                    params = {"grain": grain, "sites": sites, "date_from": date_from, "date_to": date_to,
-                              "management": management}  # fmt: skip
-                    _assert_same_person_months(*_person_months_both_ways(con, params), params)
+        for (date_from, date_to), sites, management in _tiny_choices(_PERIODS, every):
+            params = {"grain": grain, "sites": sites, "date_from": date_from, "date_to": date_to,
+                      "management": management}  # fmt: skip
+            _assert_same_person_months(*_person_months_both_ways(con, params), params)
 
 
 def test_person_months_by_running_sums_equal_a_row_per_person_and_month_on_the_bundled_data(bundled_warehouse):
@@ -864,18 +863,26 @@ _SPEND_PERIODS = [
 ]  # fmt: skip
 
 
-def test_spending_from_whole_months_and_part_months_equals_every_line_on_the_tiny_extract(con):
+def _tiny_choices(periods: list, every: bool):
+    """Period, sites and management options to check on the tiny extract: every combination (slow tier), or each
+    period for all sites and options and each site and option choice over the whole period (main suite)."""
+    sites, options = (None, ["AAA"], ["BBB"]), (None, ["notional"], ["direct_payment", "third_party"])
+    if every:
+        return [(p, s, m) for p in periods for s in sites for m in options]
+    return [(p, None, None) for p in periods] + [(periods[0], s, m) for s in sites for m in options]
+
+
+@pytest.mark.parametrize("every", [False, pytest.param(True, marks=pytest.mark.slow)])
+def test_spending_from_whole_months_and_part_months_equals_every_line_on_the_tiny_extract(con, every):
     """Whole months come from spend_person_months, part months from the lines (spend_in_selection); every
     spending query must give what it gives over the lines one by one, for every period boundary (a month's
     first and last day, a day inside a month, one month, one day, two days either side of a month's end),
-    site and management option of the hand-worked extract, which has a refund."""
+    site and management option of the hand-worked extract, which has a refund (every combination of them in
+    the slow tier)."""
     for name, extra in SPEND_QUERIES:
-        for date_from, date_to in _SPEND_PERIODS:
-            for sites in (None, ["AAA"], ["BBB"]):
-                for management in (None, ["notional"], ["direct_payment", "third_party"]):
-                    params = {**extra, "sites": sites, "date_from": date_from, "date_to": date_to,
-                              "management": management}  # fmt: skip
-                    _assert_same_spend(*_spend_both_ways(con, name, params), (name, params))
+        for (date_from, date_to), sites, management in _tiny_choices(_SPEND_PERIODS, every):
+            params = {**extra, "sites": sites, "date_from": date_from, "date_to": date_to, "management": management}
+            _assert_same_spend(*_spend_both_ways(con, name, params), (name, params))
 
 
 def test_spending_from_whole_months_and_part_months_equals_every_line_on_the_bundled_data(bundled_warehouse):
