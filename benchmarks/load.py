@@ -83,16 +83,11 @@ async def one_round(
     return await asyncio.gather(*(open_page(url, page, query, timeout_s) for page, query in targets))
 
 
-def quantile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def main(argv: list[str] | None = None) -> int:
-    from benchmarks.national import cpu_seconds, load_average, vm_hwm_mb
+    from benchmarks.national import load_average
     from phb.config import settings
     from phb.warehouse import ensure_warehouse
-    from tests.conftest import app_server
+    from tests.serving import app_server, cpu_seconds, nearest_rank, peak_memory_mb
 
     parser = argparse.ArgumentParser(prog="python -m benchmarks.load", description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=int, default=20)
@@ -100,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=240)
     parser.add_argument("--data", type=Path, help="an extract folder (default: the bundled data)")
     args = parser.parse_args(argv)
+    if args.sessions < 1 or args.rounds < 1 or args.timeout <= 0:
+        parser.error("--sessions and --rounds must be at least 1, and --timeout more than 0")
+    if args.data is not None and not args.data.is_dir():
+        parser.error(f"--data {args.data.name}: not a folder")
     cfg = settings({"PHB_DATA": str(args.data)} if args.data else {})
     ready = ensure_warehouse(cfg)
     if ready.problem:
@@ -125,12 +124,12 @@ def main(argv: list[str] | None = None) -> int:
             failed |= bool(failures)
             print(
                 f"round {n}: {len(times)} finished, {len(failures)} failed; time to finished p50 "
-                f"{statistics.median(times):.2f} s, p95 {quantile(times, 0.95):.2f} s, max {max(times):.2f} s; "
+                f"{statistics.median(times):.2f} s, p95 {nearest_rank(times, 0.95):.2f} s, max {max(times):.2f} s; "
                 f"server CPU {used:.1f} s in {wall:.1f} s"
             )
             for line in failures:
                 print("  " + line)
-        print(f"server peak memory {vm_hwm_mb(proc.pid):,.0f} MB; load average {load_average()}")
+        print(f"server peak memory {peak_memory_mb(proc.pid):,.0f} MB; load average {load_average()}")
         if "Traceback" in (Path(tmp) / "server.log").read_text():
             print("the server logged a traceback")
             failed = True

@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import math
 import multiprocessing
 import os
 import queue as queues
@@ -48,6 +47,8 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
 
+from tests.serving import cpu_seconds, nearest_rank, peak_memory_mb
+
 ROOT = Path(__file__).resolve().parent.parent
 PAGE_DATA = ("overview", "uptake", "spending", "admissions", "compare", "value", "data")
 BROWSER_PAGES = ("/", "/uptake", "/spending", "/admissions", "/compare", "/briefing", "/data", "/value")
@@ -57,26 +58,6 @@ NO_CHART = ("/data",)
 def peak_mb() -> float:
     """This process's peak resident memory in MB (Linux reports ru_maxrss in kB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def vm_hwm_mb(pid: int) -> float:
-    """A process's peak resident memory (VmHWM) in MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user and system) a process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def pct(values: list[float], q: float) -> float:
-    """The q-th quantile (0 to 1) of values by nearest rank."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
 
 def load_average() -> str:
@@ -254,7 +235,7 @@ def browser_times(data: Path, warehouse: Path, log: Path, timeout_s: float = 180
     extract's hash (once per server)."""
     from playwright.sync_api import sync_playwright
 
-    from tests.conftest import CHROMIUM, CHROMIUM_ARGS, app_server, watch_script
+    from tests.serving import CHROMIUM, CHROMIUM_ARGS, app_server, watch_script
 
     cores = sorted(os.sched_getaffinity(0))
     server, clients = ({cores[0]}, set(cores[1:])) if len(cores) > 1 else (None, None)
@@ -296,7 +277,7 @@ def browser_times(data: Path, warehouse: Path, log: Path, timeout_s: float = 180
         finally:
             if clients:
                 os.sched_setaffinity(0, cores)
-        out["server_peak_mb"] = vm_hwm_mb(proc.pid)
+        out["server_peak_mb"] = peak_memory_mb(proc.pid)
     return out
 
 
@@ -360,7 +341,7 @@ def summary_rows(results: list[dict]) -> list[tuple[str, list[str]]]:
                 if not timed:
                     return "over budget"
                 typical = statistics.median([x for v in timed.values() for x in v[kind]])
-                worst = max(pct(v[kind], 0.95) for v in timed.values())
+                worst = max(nearest_rank(v[kind], 0.95) for v in timed.values())
                 more = " +" if r["page_data"][page]["over_budget"] else ""
                 return f"{ms(typical)} / {ms(worst)}{more}"
 
@@ -416,7 +397,12 @@ def detail_rows(result: dict) -> list[str]:
     lines = [f"{'page':12s} {'filter':18s} {'warm p50':>9s} {'warm p95':>9s} {'cold p50':>9s} {'cold p95':>9s}"]
     for page, timed in result["page_data"].items():
         for label, t in timed["selections"].items():
-            values = [pct(t["warm"], 0.5), pct(t["warm"], 0.95), pct(t["cold"], 0.5), pct(t["cold"], 0.95)]
+            values = [
+                nearest_rank(t["warm"], 0.5),
+                nearest_rank(t["warm"], 0.95),
+                nearest_rank(t["cold"], 0.5),
+                nearest_rank(t["cold"], 0.95),
+            ]
             lines.append(f"{page:12s} {label:18s} " + " ".join(f"{v * 1000:9,.0f}" for v in values))
         if timed["over_budget"]:
             lines.append(f"{page:12s} (the other selections: over the time budget, not timed)")

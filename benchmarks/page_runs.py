@@ -18,13 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.serving import nearest_rank
+
 PAGES = ("overview", "uptake", "spending", "admissions", "compare", "value", "briefing", "data")
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def nearest_rank(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -3,17 +3,11 @@ from each, and the command line run in-process."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import logging
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,23 +16,20 @@ import pytest
 
 from phb import cli
 from phb.warehouse import WarehouseInfo, build, connect
+from tests.serving import (  # noqa: F401 - the browser tests take these from here
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    app_server,
+    cpu_seconds,
+    free_port,
+    nearest_rank,
+    peak_memory_mb,
+    watch_script,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 TINY = Path(__file__).parent / "fixtures" / "tiny"
-
-# Debian's Chromium (or the one named by CHROMIUM) and the switches every browser test starts it with.
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 # A fixed perturbation key for the whole suite (and the commands it runs), so record keys, cell keys
 # and shown counts can be worked out by hand in the tests; the app makes its own secret key.
@@ -148,90 +139,6 @@ def _navigation_not_pages_folder(monkeypatch):
         PagesManager.uses_pages_directory = False
 
     monkeypatch.setattr(PagesManager, "__init__", init)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def app_server(
-    warehouse: Path,
-    log: Path | None = None,
-    cpus: set[int] | None = None,
-    data: Path | None = None,
-    start_s: float = 60,
-):
-    """`streamlit run app.py` on the extract `data` (default the bundled one) and the given warehouse, on a
-    free port: yields its URL and process once it answers its health check (within `start_s`), and stops
-    it afterwards. Its output goes to `log`, or nowhere. `cpus` pins the server to those processor cores
-    (Linux), so browsers on the other cores cannot starve it. Used by the browser tests and by
-    benchmarks.national."""
-    env = {**os.environ, "PHB_WAREHOUSE": str(warehouse)}
-    env.pop("PHB_DATA", None)
-    if data is not None:
-        env["PHB_DATA"] = str(data)
-    port = free_port()
-    with contextlib.ExitStack() as stack:
-        out = stack.enter_context(log.open("w")) if log else subprocess.DEVNULL
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                "--server.headless=true",
-                f"--server.port={port}",
-                "--browser.gatherUsageStats=false",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
-            preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
-        )
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.time() + start_s
-        while time.time() < deadline:
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            proc.terminate()
-            raise RuntimeError(f"the app did not start within {start_s:.0f} s")
-        try:
-            yield url, proc
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
-
-
-def watch_script(need_chart: bool = True) -> str:
-    """A script for each page (add_init_script) that records in the page itself the first moment the app has
-    finished its run with a title and, if `need_chart`, at least one drawn chart, or shows an error: so each
-    session's time is its own however the test polls (tests/test_load.py, benchmarks.national)."""
-    return """
-window.__phb = {done: null, failed: null};
-const needChart = %s;
-setInterval(() => {
-  if (window.__phb.done !== null) return;
-  const app = document.querySelector('[data-testid="stApp"]');
-  const failed = document.querySelector('[data-testid="stException"], [data-testid="stAlertContentError"]');
-  if (failed) { window.__phb.failed = failed.innerText.slice(0, 300); window.__phb.done = performance.now(); return; }
-  const drawn = document.querySelectorAll(
-    '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg').length;
-  if (app && app.getAttribute('data-test-script-state') === 'notRunning'
-      && !document.querySelector('[data-testid="stStatusWidget"]')
-      && document.querySelector('h1') && (drawn >= 1 || !needChart)) {
-    window.__phb.done = performance.now();
-  }
-}, 100);
-""" % ("true" if need_chart else "false")
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CHROMIUM, launch_chromium, watch_script
+from tests.conftest import CHROMIUM, cpu_seconds, launch_chromium, nearest_rank, peak_memory_mb, watch_script
 from tests.test_browser import app_server
 
 SESSIONS = int(os.environ.get("PHB_LOAD_SESSIONS", "20"))  # the slow tier runs 20; 40 by hand
@@ -47,20 +47,6 @@ FILTERS = (
 )
 
 WATCH = watch_script(need_chart=True)  # every page in the mix draws a chart
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user and system) the process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def peak_rss_mb(pid: int) -> float:
-    """The process's peak resident memory (VmHWM) in MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 @pytest.fixture(scope="module")
@@ -104,12 +90,12 @@ def test_many_sessions_at_once_all_finish_with_charts_and_no_error(load_server, 
         except Exception as exc:  # noqa: BLE001 - a page that never finished is a failure to report
             results[f"{i:02d} {target}"] = (None, f"did not finish in {TIMEOUT_S:.0f} s ({type(exc).__name__})")
     browser.close()
-    peak, cpu = peak_rss_mb(proc.pid), cpu_seconds(proc.pid) - cpu_before
+    peak, cpu = peak_memory_mb(proc.pid), cpu_seconds(proc.pid) - cpu_before
     wall = time.time() - started
     times = sorted(t for t, failed in results.values() if t is not None and failed is None)
     failures = {k: why for k, (_, why) in results.items() if why}
     p50 = statistics.median(times) if times else float("nan")
-    p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))] if times else float("nan")
+    p95 = nearest_rank(times, 0.95) if times else float("nan")
     print(
         f"\nload: {SESSIONS} sessions, {len(failures)} failures, time to finished p50 {p50:.1f} s, "
         f"p95 {p95:.1f} s, max {max(times, default=float('nan')):.1f} s, server peak memory {peak:.0f} MB, "
