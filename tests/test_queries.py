@@ -765,13 +765,19 @@ def test_cell_keys_are_the_record_keys_of_exactly_the_records_counted(con):
     assert overall["holders_ckey"] == _key(*[f"A{i:02d}" for i in range(1, 10)], "B01", "B02", "B03")
 
 
-REFERENCE = Path(__file__).parent / "reference" / "person_months_at_risk_by_expansion.sql"
+REFERENCES = Path(__file__).parent / "reference"
+
+
+def _both_ways(con, name: str, reference: str, params: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A query as the dashboard runs it, and its reference in tests/reference/ (the plain way it was worked
+    out before), both with the values bound."""
+    sql = (REFERENCES / reference).read_text()
+    expected = con.cursor().execute(sql, {k: params[k] for k in query_params(sql)}).df()
+    return run_query(con, name, **params), expected
 
 
 def _person_months_both_ways(con, params: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    sql = REFERENCE.read_text()
-    expected = con.cursor().execute(sql, {k: params[k] for k in query_params(sql)}).df()
-    return run_query(con, "person_months_at_risk", **params), expected
+    return _both_ways(con, "person_months_at_risk", "person_months_at_risk_by_expansion.sql", params)
 
 
 def _assert_same_person_months(got: pd.DataFrame, expected: pd.DataFrame, params: dict) -> None:
@@ -825,7 +831,7 @@ def test_person_months_by_running_sums_equal_a_row_per_person_and_month_on_the_b
                 _assert_same_person_months(*_person_months_both_ways(c, params), params)
 
 
-SPEND_REFERENCE = Path(__file__).parent / "reference" / "spend_in_selection_by_line.sql"
+SPEND_REFERENCE = REFERENCES / "spend_in_selection_by_line.sql"
 SPEND_QUERIES = [
     ("spend_by_site_category", {}), ("spend_by_management_category", {}),
     ("spend_over_time", {"grain": "month"}), ("spend_over_time", {"grain": "quarter"}),
@@ -837,7 +843,7 @@ def _spend_both_ways(con, name: str, params: dict) -> tuple[pd.DataFrame, pd.Dat
     """A spending query as the dashboard runs it, and the same query over every line one by one (the macro in
     tests/reference/, called in place of spend_in_selection, or the query's own reference there where it
     reads more than that macro; the values are bound either way)."""
-    own = Path(__file__).parent / "reference" / f"{name}_by_line.sql"
+    own = REFERENCES / f"{name}_by_line.sql"
     sql = (
         own.read_text()
         if own.exists()
@@ -935,13 +941,8 @@ def test_payments_and_a_refund_in_one_month_count_as_they_do_line_by_line(tmp_pa
                 _assert_same_spend(*_spend_both_ways(c, name, params), (name, params))
 
 
-BUDGETS_REFERENCE = Path(__file__).parent / "reference" / "budgets_in_place_monthly_by_join.sql"
-
-
 def _budgets_both_ways(con, params: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    sql = BUDGETS_REFERENCE.read_text()
-    expected = con.cursor().execute(sql, {k: params[k] for k in query_params(sql)}).df()
-    return run_query(con, "budgets_in_place_monthly", **params), expected
+    return _both_ways(con, "budgets_in_place_monthly", "budgets_in_place_monthly_by_join.sql", params)
 
 
 def test_budgets_in_place_by_running_sums_equal_each_budget_joined_to_each_month_end(con, bundled_warehouse):
