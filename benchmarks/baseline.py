@@ -195,6 +195,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warehouse", type=Path, help="its warehouse (default: built as the app builds it)")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    if args.data is not None and not all((args.data / f).is_file() for f in ("people.csv", "spend.csv")):
+        parser.error(f"--data {args.data.name}: the baseline reads an extract of CSV files, and people.csv or "
+                     "spend.csv is not there")  # fmt: skip
+    if args.warehouse is not None and (args.data is None or not args.warehouse.is_file()):
+        parser.error("--warehouse needs --data (its extract) and must name a warehouse file that exists")
     if args.warehouse is None:
         cfg = settings({"PHB_DATA": str(args.data)} if args.data else None)
         ready = ensure_warehouse(cfg)
