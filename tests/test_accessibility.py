@@ -164,6 +164,12 @@ def tab_to(page, wanted, limit: int = 250, key: str = "Tab") -> dict:
         page.keyboard.press(key)
         focused = page.evaluate(FOCUSED)
         if focused and wanted(focused):
+            # the focus style may be applied a moment after the key press on a busy machine (CI under load)
+            for _ in range(20):
+                if focused["outline"] or focused["shadow"]:
+                    break
+                page.wait_for_timeout(100)
+                focused = page.evaluate(FOCUSED) or focused
             assert focused["outline"] or focused["shadow"], f"no visible focus on {focused}"
             return focused
     pytest.fail(f"{limit} presses of {key} never reached the element wanted")
