@@ -27,10 +27,11 @@ if not keys:
     st.stop()
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=64)
 def _charts(version: str, filters, names: tuple, keys: tuple) -> tuple:
     """The chosen charts for this data version and selection, made once (the page's other runs and other
-    sessions asking for the same take them from here)."""
+    sessions asking for the same take them from here). Held as they are, not copied: charts are never
+    changed in place, and the very chart objects let the preview find each one's kept spec by its key."""
     with connect(context.warehouse) as con:
         return briefing.build_charts(briefing.Sources(con, context.info, filters, dict(names)), list(keys))
 

@@ -6,7 +6,11 @@ value arrives as a blank (NaN) and is not drawn.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import pickle
 import threading
+from collections import OrderedDict
 
 import altair as alt
 import pandas as pd
@@ -35,6 +39,92 @@ SECONDARY_TEXT = "#4C6272"
 GREY = "#AEB7BD"
 SITE_COLOURS = (NHS_BLUE, AQUA_GREEN, PINK, ORANGE, GREEN, LIGHT_BLUE, PURPLE)
 GROUP_COLOURS = {"Budget holders": NHS_BLUE, "Comparison group": ORANGE}
+
+
+class KeptCharts:
+    """The charts made most recently, each under the SHA-256 of its builder's name and arguments (frames,
+    words, numbers). A builder is a pure function of its arguments, so the same arguments make the same
+    chart: a rerun, or another session showing the same view, gets the chart already made instead of
+    making it again (making the Altair objects is most of a warm page run's time). Kept charts are shared
+    between sessions, so nothing may change one in place (Altair's methods all return a copy). A call
+    whose arguments cannot be pickled is made each time."""
+
+    def __init__(self, size: int = 256):
+        self.size, self.hits, self.misses = size, 0, 0
+        self._kept: OrderedDict[str, alt.TopLevelMixin] = OrderedDict()
+        self._keys: dict[int, tuple[alt.TopLevelMixin, str]] = {}  # id(chart) -> (chart, key), for key_of
+        self._lock = threading.Lock()
+
+    def get(self, builder, args: tuple, kwargs: dict):
+        try:
+            made_of = (builder.__qualname__, _canonical(args), _canonical(kwargs))
+            key = hashlib.sha256(pickle.dumps(made_of, protocol=5)).hexdigest()
+        except Exception:  # noqa: BLE001 - arguments that cannot be pickled: made each time, not kept
+            return builder(*args, **kwargs)
+        with self._lock:
+            chart = self._kept.get(key)
+            if chart is not None:
+                self._kept.move_to_end(key)
+                self.hits += 1
+                return chart
+        chart = builder(*args, **kwargs)
+        with self._lock:
+            self.misses += 1
+            self._kept[key] = chart
+            self._keys[id(chart)] = (chart, key)
+            while len(self._kept) > self.size:
+                _, dropped = self._kept.popitem(last=False)
+                self._keys.pop(id(dropped), None)
+        return chart
+
+    def key_of(self, chart) -> str | None:
+        """The key a kept chart was made under (None for a chart not kept here)."""
+        with self._lock:
+            held = self._keys.get(id(chart))
+        return held[1] if held is not None and held[0] is chart else None
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+            self._keys.clear()
+
+
+KEPT = KeptCharts()
+
+
+def _canonical(value):
+    """The value with each frame or series as plain data (names, types and values), so that equal frames
+    give equal pickles whatever their memory layout (a frame read back from Streamlit's cache pickles
+    differently from the same frame made afresh)."""
+    if isinstance(value, pd.DataFrame):
+        return (
+            "frame",
+            _canonical(value.index),
+            tuple((name, _canonical(value.iloc[:, i])) for i, name in enumerate(value.columns)),
+            _canonical(dict(value.attrs)),
+        )
+    if isinstance(value, pd.Series | pd.Index):
+        kind = value.dtype
+        plain = getattr(kind, "kind", "O") in "biufcmM" and not isinstance(kind, pd.api.extensions.ExtensionDtype)
+        values = value.to_numpy().tobytes() if plain else value.tolist()
+        return ("column", str(kind), value.name, values)
+    if isinstance(value, dict):
+        return ("dict", tuple((k, _canonical(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, tuple(_canonical(v) for v in value))
+    return value
+
+
+def kept(builder):
+    """A chart builder whose charts are kept in KEPT (see KeptCharts)."""
+
+    @functools.wraps(builder)
+    def made(*args, **kwargs):
+        return KEPT.get(builder, args, kwargs)
+
+    made.uncached = builder
+    return made
+
 
 
 PLOT_HEIGHT = 240
@@ -168,6 +258,7 @@ def site_colour_scale(site_names: dict[str, str], shown: list[str] | None = None
     return alt.Scale(domain=names, range=[colours[n] for n in names])
 
 
+@kept
 def budgets_over_time(frame: pd.DataFrame, site_names: dict[str, str], title: str, subtitle: str) -> alt.Chart:
     """Budgets in place at each month end, a line per site."""
     line = (
@@ -192,6 +283,7 @@ def budgets_over_time(frame: pd.DataFrame, site_names: dict[str, str], title: st
     return line.properties(title=finding_title(title, subtitle), height=PLOT_HEIGHT, autosize=PLOT_ONLY)
 
 
+@kept
 def spend_by_category(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
     """Spending by category, largest first, as horizontal bars."""
     data = frame.assign(
@@ -227,6 +319,7 @@ def spend_by_category(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Cha
     return (bars + withheld).properties(title=finding_title(title, subtitle), height=PLOT_HEIGHT, autosize=PLOT_ONLY)
 
 
+@kept
 def admissions_by_month(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
     """Emergency admissions by month, a line for each group."""
     data = frame.assign(group=frame["grp"].map(contract.LABELS))
@@ -254,6 +347,7 @@ def admissions_by_month(frame: pd.DataFrame, title: str, subtitle: str) -> alt.C
 OPTION_COLOURS = {"Notional budget": NHS_BLUE, "Third-party budget": AQUA_GREEN, "Direct payment": ORANGE}
 
 
+@kept
 def pathway_funnel(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
     """The pathway steps as horizontal bars, each labelled with its count and share of referrals."""
     data = frame.assign(
@@ -274,6 +368,7 @@ def pathway_funnel(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
     return (bars + labels).properties(title=finding_title(title, subtitle, width=90), height=180, autosize=PLOT_ONLY)
 
 
+@kept
 def budgets_against_plan(
     frame: pd.DataFrame, targets: pd.DataFrame, panels: list[str], title: str, subtitle: str
 ) -> alt.Chart:
@@ -313,6 +408,7 @@ def budgets_against_plan(
     )
 
 
+@kept
 def uptake_by_site(frame: pd.DataFrame, overall_pct: float | None, title: str, subtitle: str) -> alt.Chart:
     """Uptake per site with its 95% interval, sorted, and the all-sites rate as a dashed line."""
     data = frame.assign(
@@ -358,6 +454,7 @@ def uptake_by_site(frame: pd.DataFrame, overall_pct: float | None, title: str, s
     )
 
 
+@kept
 def management_shares(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
     """How budgets are held: a 100% bar per site, counts in the tooltip."""
     data = frame.assign(
@@ -391,6 +488,7 @@ def management_shares(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Cha
     )
 
 
+@kept
 def reach(frame: pd.DataFrame, overall_pct: float | None, title: str, subtitle: str) -> alt.Chart:
     """Conversion from referral to budget by group, one panel per characteristic, with intervals;
     groups that differ from the rest beyond chance are coloured and say so in the tooltip."""
@@ -453,6 +551,7 @@ CATEGORY_COLOURS = (
 )  # fmt: skip
 
 
+@kept
 def share_grid(frame: pd.DataFrame, rows: str, title: str, subtitle: str, row_title: str) -> alt.Chart:
     """A grid of shares (rows by category) shaded by size and labelled in each cell; withheld cells
     are marked so they do not read as zero."""
@@ -487,6 +586,7 @@ def share_grid(frame: pd.DataFrame, rows: str, title: str, subtitle: str, row_ti
     )
 
 
+@kept
 def spend_over_time(frame: pd.DataFrame, grain: str, title: str, subtitle: str) -> alt.Chart:
     """Spending per month or quarter, stacked by category."""
     palette = dict(zip([contract.LABELS[c] for c in contract.SPEND_CATEGORIES], CATEGORY_COLOURS))
@@ -525,6 +625,7 @@ def spend_over_time(frame: pd.DataFrame, grain: str, title: str, subtitle: str) 
     return bars.properties(title=finding_title(title, subtitle, width=90), height=PLOT_HEIGHT, autosize=PLOT_ONLY)
 
 
+@kept
 def per_holder(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
     """The middle half of spending per holder (quartile to quartile) with the median marked, per
     site; no whiskers or points, which would be single people."""
@@ -567,6 +668,7 @@ FLAG_COLOURS = {
 }
 
 
+@kept
 def utilisation(frame: pd.DataFrame, low: float, high: float, title: str, subtitle: str) -> alt.Chart:
     """Utilisation per site (and option), with the under- and overspend thresholds marked."""
     data = frame.dropna(subset=["utilisation_pct"]).assign(
@@ -622,6 +724,7 @@ VARIATION_NAMES = {
 }
 
 
+@kept
 def spc_rate_chart(
     frame: pd.DataFrame, grain: str, measure_title: str, go_lives: pd.DataFrame, title: str, subtitle: str
 ) -> alt.Chart:
@@ -696,6 +799,7 @@ BEFORE_AFTER = {
 }
 
 
+@kept
 def rates_before_after(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
     """Emergency admissions per person-year, year before and after, with 95% intervals, by site,
     one panel per group."""
@@ -731,6 +835,7 @@ def rates_before_after(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Ch
     )
 
 
+@kept
 def forest(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
     """Forest plot of the budget effect (rate ratio, log scale) for all sites and each site."""
     data = frame.assign(
@@ -773,6 +878,7 @@ def forest(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
     return alt.hconcat(plot, table, spacing=10).properties(title=finding_title(title, subtitle, width=100))
 
 
+@kept
 def effect_bars(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
     """The naive before/after change beside the comparison group's change and the budget effect;
     each bar's label carries its figure, so the chart reads without the axis."""
@@ -797,6 +903,7 @@ def effect_bars(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
     )
 
 
+@kept
 def bed_days_cost(frame: pd.DataFrame, price_base: str, title: str, subtitle: str) -> alt.Chart:
     """Cost of admissions in the year before and after the index date, by setting, one panel per
     group; the price base is stated in the axis title."""
@@ -842,6 +949,7 @@ POSITION_COLOURS = {
 }
 
 
+@kept
 def funnel(
     points: pd.DataFrame,
     limits: FunnelLimits,
@@ -988,6 +1096,7 @@ def _pounds(value: float) -> str:
     return ("-" if value < 0 else "") + f"£{abs(value):,.0f}"
 
 
+@kept
 def net_cost_forest(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
     """Net cost per budget holder per year with its 95% interval, for all selected sites, each site and each
     management option, in a fixed order (never ranked); rows too small to estimate say so."""
@@ -1041,6 +1150,7 @@ def net_cost_forest(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart
     return alt.hconcat(plot, table, spacing=10).properties(title=finding_title(title, subtitle, width=100))
 
 
+@kept
 def sensitivity_line(
     frame: pd.DataFrame, marks: pd.DataFrame, x_title: str, x_format: str, title: str, subtitle: str
 ) -> alt.LayerChart:
@@ -1082,6 +1192,7 @@ def sensitivity_line(
     )
 
 
+@kept
 def national_picture(frame: pd.DataFrame, title: str, subtitle: str) -> alt.LayerChart:
     """Published national counts of people with a personal health budget (line and points, log scale) and the
     pilots' budgets in place (a diamond), each point with its source and confidence in the tooltip."""
@@ -1114,6 +1225,7 @@ def national_picture(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Laye
     )
 
 
+@kept
 def volume_by_month(frame: pd.DataFrame, site_names: dict[str, str], title: str, subtitle: str) -> alt.Chart:
     """Rows per month as shown, a line per site, with the unusual months (`note` not blank) ringed."""
     x = alt.X("month:T", title=None, axis=alt.Axis(format="%b %Y", labelAngle=0, tickCount=6))

@@ -423,7 +423,8 @@ def show_chart(chart: alt.Chart, alt_text: str, key: str | None = None, on_selec
 
 class SpecCache:
     """Each chart's spec (as JSON) and reading, kept for the charts made most recently, keyed by the
-    SHA-256 of the pickled chart (its data, encodings and words) and its kind of alt text: the same chart
+    SHA-256 of the chart's key in charts.KEPT (or, for a chart not kept there, of the pickled chart: its
+    data, encodings and words) and its kind of alt text: the same chart
     gives the same spec, so a rerun or another session drawing it again does not make it again (making a
     spec is most of the time a page spends on its charts). A chart that cannot be pickled is made each
     time. Each use gets its own copy of the spec."""
@@ -434,8 +435,9 @@ class SpecCache:
         self._lock = threading.Lock()
 
     def get(self, chart: alt.TopLevelMixin, alt_text: str) -> tuple[dict, alttext.Reading]:
+        made_as = charts.KEPT.key_of(chart)  # a kept chart is known by the key it was made under
         try:
-            key = hashlib.sha256(pickle.dumps((chart, alt_text), protocol=5)).hexdigest()
+            key = hashlib.sha256(pickle.dumps((made_as or chart, alt_text), protocol=5)).hexdigest()
         except Exception:  # noqa: BLE001 - anything that cannot be pickled is simply not kept
             key = None
         with self._lock:

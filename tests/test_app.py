@@ -269,3 +269,28 @@ def test_the_overview_runs_each_of_its_queries_once(tiny_env, monkeypatch):
             "emergency_admissions_monthly",
         ]
     )
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p != "pages/accessibility.py"])  # it has no chart
+def test_a_page_opened_again_makes_no_chart_and_another_selection_makes_new_ones(tiny_env, page):
+    """A second session opening the same view (same data version and filters) draws every chart from the
+    ones already made: no builder runs and no spec is made. Another site makes new charts."""
+    import streamlit as st
+
+    from phb import charts, ui
+
+    st.cache_resource.clear()  # the briefing page holds its charts there
+    charts.KEPT.clear()
+
+    def opened(query):
+        at = app(query)
+        at.run()
+        if page != "pages/overview.py":
+            at.switch_page(page).run()
+        assert not at.exception
+        return charts.KEPT.misses, ui.SPECS.misses, charts.KEPT.hits
+
+    made, specs, _ = opened({"site": "AAA"})
+    made_again, specs_again, hits = opened({"site": "AAA"})
+    assert (made_again, specs_again) == (made, specs) and hits > 0
+    assert opened({"site": "BBB"})[0] > made

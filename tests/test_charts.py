@@ -8,7 +8,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from phb import admissions, charts, compare, disclosure, national, overview, quality, spending, uptake
+from phb import admissions, charts, compare, contract, disclosure, national, overview, quality, spending, uptake
 from phb import value as value_for_money
 from phb.filters import Filters
 from phb.warehouse import connect
@@ -114,10 +114,13 @@ def test_every_builder_is_covered():
             "funnel_label_boxes",
             "boxes_overlap",
             "funnel_label_positions",
+            "KeptCharts",
+            "kept",
         }
         and not name.startswith("_")  # helpers such as _chart, the gate every builder's data goes through
     }
     assert built == set(BUILDERS)
+    assert not [name for name in BUILDERS if not hasattr(getattr(charts, name), "uncached")], "a builder not kept"
 
 
 @pytest.mark.parametrize("name", BUILDERS)
@@ -254,3 +257,44 @@ def test_funnel_labels_do_not_overlap_on_the_bundled_data(frames, name):
             [r["site"] for r in rows], [r["denominator"] for r in rows], [r["value"] for r in rows], x_top, y_top
         )
         assert any(charts.boxes_overlap(a, b) for i, a in enumerate(before) for b in before[:i])
+
+
+def _published_bars(n: int) -> pd.DataFrame:
+    return pd.DataFrame({"category": list(contract.SPEND_CATEGORIES[:2]), "spend_gbp": [float(n), 2_000.0]})
+
+
+def test_a_chart_asked_for_again_with_the_same_figures_is_the_one_already_made():
+    """A builder called again with equal (not the same) arguments, as on a rerun or in another session,
+    returns the chart it made before without making it again; one figure different makes a new chart, whose
+    spec is the builder's own (made without keeping). The spec cache knows a kept chart by its key."""
+    from phb.ui import SpecCache
+
+    kept = charts.KeptCharts(size=2)
+    first = kept.get(charts.spend_by_category.uncached, (_published_bars(1_000), "t", "s"), {})
+    again = kept.get(charts.spend_by_category.uncached, (_published_bars(1_000), "t", "s"), {})
+    assert again is first and (kept.hits, kept.misses) == (1, 1)
+    other = kept.get(charts.spend_by_category.uncached, (_published_bars(1_100), "t", "s"), {})
+    assert other is not first and kept.misses == 2
+    fresh = charts.spend_by_category.uncached(_published_bars(1_100), "t", "s")
+    assert other.to_dict() == fresh.to_dict() != first.to_dict()
+    retitled = kept.get(charts.spend_by_category.uncached, (_published_bars(1_000), "another title", "s"), {})
+    assert retitled is not first and kept.misses == 3
+    assert kept.key_of(first) is None and kept.key_of(other) is not None  # size 2: the oldest was let go
+    # the module's own cache, as the pages use it: a kept chart's spec is found by its key
+    charts.KEPT.clear()
+    specs = SpecCache()
+    spec, _ = specs.get(charts.spend_by_category(_published_bars(1_000), "t", "s"), "Bar chart")
+    spec_again, _ = specs.get(charts.spend_by_category(_published_bars(1_000), "t", "s"), "Bar chart")
+    assert (specs.hits, specs.misses) == (1, 1) and spec_again == spec
+
+
+def test_a_builder_whose_arguments_cannot_be_pickled_is_made_each_time():
+    kept = charts.KeptCharts()
+    calls = []
+
+    def builder(fn):
+        calls.append(fn)
+        return fn()
+
+    assert kept.get(builder, (lambda: 1,), {}) == 1 and kept.get(builder, (lambda: 2,), {}) == 2
+    assert len(calls) == 2 and (kept.hits, kept.misses) == (0, 0)
