@@ -126,7 +126,6 @@ def kept(builder):
     return made
 
 
-
 PLOT_HEIGHT = 240
 # The height is the plot's own, so titles and legends add to it rather than squeeze it.
 PLOT_ONLY = alt.AutoSizeParams(type="fit-x", contains="padding")
