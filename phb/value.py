@@ -46,6 +46,7 @@ SEED = 16  # the bootstrap's fixed seed: the same data always gives the same int
 REPLICATES = 2000  # bootstrap resamples for the headline estimate
 EXACT_UP_TO = 1000  # people in a site and group up to which each person is resampled (see bootstrap_totals)
 ROW_REPLICATES = 1000  # and for each site or management option
+CHUNK_DRAWS = 65_536  # draws with replacement made at a time in the bootstrap (see bootstrap_totals)
 LEVEL = 0.95
 ALL = "All selected sites"
 TOO_FEW = "too few to estimate"
@@ -205,13 +206,21 @@ def _matrix(people: pd.DataFrame) -> np.ndarray:
     return people[list(COLUMNS)].to_numpy(dtype=float)
 
 
+def _holders(people: pd.DataFrame) -> np.ndarray:
+    return people["grp"].eq(GROUPS[0]).to_numpy(dtype=bool)
+
+
+def _totals(values: np.ndarray, holders: np.ndarray) -> np.ndarray:
+    return np.stack([values[holders].sum(axis=0), values[~holders].sum(axis=0)])
+
+
 def group_totals(people: pd.DataFrame) -> np.ndarray:
     """Each group's column totals: (2, len(COLUMNS)), budget holders first."""
-    return np.stack([_matrix(people[people["grp"] == g]).sum(axis=0) for g in GROUPS])
+    return _totals(_matrix(people), _holders(people))
 
 
 def bootstrap_totals(
-    people: pd.DataFrame, replicates: int, seed: int = SEED, chunk: int = 250, exact_up_to: int = EXACT_UP_TO
+    people: pd.DataFrame, replicates: int, seed: int = SEED, chunk: int | None = None, exact_up_to: int = EXACT_UP_TO
 ) -> np.ndarray:
     """Group totals of `replicates` bootstrap resamples: (replicates, 2, len(COLUMNS)). People are resampled
     with replacement within each stratum (site and group), each stratum keeping its size.
@@ -224,22 +233,46 @@ def bootstrap_totals(
     resampling every person took over a minute for one estimate. A resample's weights count n draws with
     replacement (multinomial weights), counted with numpy's bincount rather than drawn with its multinomial,
     which is slow with many people. tests/test_value.py checks the interval
-    against resampling every person."""
+    against resampling every person. Resamples are drawn `chunk` at a time, by default about CHUNK_DRAWS draws
+    a chunk: each chunk's arrays then stay under half a megabyte, which the allocator keeps for the next
+    chunk; larger ones were handed back to the system after each chunk and faulted in again, which made the
+    bootstrap several times slower."""
+    strata = people.groupby(["site_code", "grp"], sort=True).ngroup().to_numpy()
+    return _bootstrap(_matrix(people), _holders(people), strata, replicates, seed, chunk, exact_up_to)
+
+
+def _bootstrap(
+    values: np.ndarray,
+    holders: np.ndarray,
+    strata: np.ndarray,
+    replicates: int,
+    seed: int,
+    chunk: int | None = None,
+    exact_up_to: int = EXACT_UP_TO,
+) -> np.ndarray:
+    """bootstrap_totals on the people's columns as an array, whether each is a budget holder, and each one's
+    stratum (numbered in the order the strata are resampled, each stratum's people in the rows' order)."""
     rng = np.random.default_rng(seed)
     out = np.zeros((replicates, 2, len(COLUMNS)))
-    for (_, grp), part in people.groupby(["site_code", "grp"], sort=True):
-        values, n = _matrix(part), len(part)
+    order = np.argsort(strata, kind="stable")
+    bounds = np.searchsorted(strata[order], np.arange(strata.max() + 2 if len(strata) else 1))
+    for first, last in zip(bounds[:-1], bounds[1:]):
+        if first == last:
+            continue
+        rows = order[first:last]
+        part, n = values[rows], last - first
         if n > exact_up_to:
-            groups = np.zeros((exact_up_to, values.shape[1]))
-            np.add.at(groups, rng.permutation(n) % exact_up_to, values)
-            values, n = groups, exact_up_to
-        g = GROUPS.index(grp)
-        for start in range(0, replicates, chunk):
-            size = min(chunk, replicates - start)
+            groups = np.zeros((exact_up_to, part.shape[1]))
+            np.add.at(groups, rng.permutation(n) % exact_up_to, part)
+            part, n = groups, exact_up_to
+        g = 0 if holders[rows[0]] else 1
+        step = chunk or max(1, CHUNK_DRAWS // n)
+        for start in range(0, replicates, step):
+            size = min(step, replicates - start)
             # each resample's weights: how often each of n draws with replacement picked each person (or group)
             picks = rng.integers(0, n, size=(size, n)) + n * np.arange(size)[:, None]
             weights = np.bincount(picks.ravel(), minlength=size * n).reshape(size, n)
-            out[start : start + size, g] += weights @ values
+            out[start : start + size, g] += weights @ part
     return out
 
 
@@ -255,17 +288,16 @@ def percentile_interval(replicates: np.ndarray, level: float = LEVEL) -> tuple[f
 # Disclosure control of the totals
 
 
-def _cell(part: pd.DataFrame, column: str) -> float | str | None:
-    """One group's total of a per-person column as it may be shown (money or days rule), over the people
-    who contribute to it."""
-    values = part[column].to_numpy(dtype=float)
+def _cell(values: np.ndarray, keys: np.ndarray, column: str) -> float | str | None:
+    """One group's total of a per-person column (`values`, with the people's record `keys`) as it may be
+    shown (money or days rule), over the people who contribute to it."""
     contributing = values != 0
     if not contributing.any():
         return 0.0
     sizes = np.sort(np.abs(values[contributing]))[::-1]
     top1 = float(sizes[0])
     top2 = float(sizes[1]) if len(sizes) > 1 else 0.0
-    mkey = disclosure.cell_key_of(part.loc[contributing, "record_key"])
+    mkey = disclosure.cell_key_of(keys[contributing])
     rule = disclosure.days if column in DAY_COLUMNS else disclosure.money
     return rule(float(values.sum()), int(contributing.sum()), top1, top2, mkey)
 
@@ -275,10 +307,15 @@ def shown_totals(people: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
     published, only used as denominators and to check there are enough admissions), and each shown total's
     largest single contribution (what its disclosure noise is a fraction of; 0 for the others); None where any
     total is withheld, a group is too small, or a group has fewer than MIN_EVENTS admissions in a window."""
-    totals = group_totals(people)
+    return _shown_totals(_matrix(people), _holders(people), people["record_key"].to_numpy())
+
+
+def _shown_totals(values: np.ndarray, holders: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    totals = _totals(values, holders)
     tops = np.zeros_like(totals)
     for g, grp in enumerate(GROUPS):
-        part = people[people["grp"] == grp]
+        mine = holders if g == 0 else ~holders
+        part, part_keys = values[mine], keys[mine]
         if len(part) < disclosure.THRESHOLD or min(totals[g, _I["years_pre"]], totals[g, _I["years_post"]]) <= 0:
             return None
         if min(totals[g, _I["admissions_pre"]], totals[g, _I["admissions_post"]]) < admissions.MIN_EVENTS:
@@ -286,11 +323,12 @@ def shown_totals(people: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
         for column in (*MONEY_COLUMNS, *DAY_COLUMNS):
             if column == "spend_post" and grp == "comparison":
                 continue
-            shown = _cell(part, column)
+            column_values = part[:, _I[column]]
+            shown = _cell(column_values, part_keys, column)
             if not disclosure.usable(shown, 1):
                 return None
             totals[g, _I[column]] = float(shown)
-            tops[g, _I[column]] = float(np.abs(part[column].to_numpy(dtype=float)).max())
+            tops[g, _I[column]] = float(np.abs(column_values).max())
     return totals, tops
 
 
@@ -342,16 +380,18 @@ def _round(value: float) -> float:
 def estimate(people: pd.DataFrame, replicates: int = REPLICATES, seed: int = SEED) -> Estimate | None:
     """The net cost per budget holder per year with its 95% interval, or None where too few to estimate."""
     people = people[(people["years_pre"] > 0) & (people["years_post"] > 0)]
-    if not len(people) or set(people["grp"]) != set(GROUPS):
+    if not len(people) or set(people["grp"].unique()) != set(GROUPS):
         return None
-    disclosed = shown_totals(people)
+    values, holders = _matrix(people), _holders(people)  # once, for the totals, their disclosure and the bootstrap
+    disclosed = _shown_totals(values, holders, people["record_key"].to_numpy())
     if disclosed is None:
         return None
     shown_tot, tops = disclosed
     shown = {k: float(v) for k, v in _parts(shown_tot).items()}
-    raw = {k: float(v) for k, v in _parts(group_totals(people)).items()}
+    raw = {k: float(v) for k, v in _parts(_totals(values, holders)).items()}
     # each resample carries a fresh draw of the disclosure noise too, so the interval allows for both
-    boot = _parts(bootstrap_totals(people, replicates, seed) + disclosure_noise(tops, replicates, seed))
+    strata = people.groupby(["site_code", "grp"], sort=True).ngroup().to_numpy()
+    boot = _parts(_bootstrap(values, holders, strata, replicates, seed) + disclosure_noise(tops, replicates, seed))
     low, high = percentile_interval(boot["net"])
     net = shown["net"]
     # the interval's reach on each side from the bootstrap, placed around the published estimate
