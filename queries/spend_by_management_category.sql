@@ -15,16 +15,26 @@ with lines as (
     from spend_in_selection($date_from, $date_to, $sites, $management)
 ),
 
-per_person as (
+by_category as (
+    -- each person's net sum in each category (a person's payments all carry one management option)
     select
-        grouping(management_option) * 2 + grouping(category) as level,
         management_option,
         category,
         person_key,
         any_value(record_key) as record_key,
         sum(amount_gbp) as net_gbp
     from lines
-    group by grouping sets ((management_option, category, person_key), (management_option, person_key))
+    group by management_option, category, person_key
+),
+
+per_person as (
+    -- one row per person by option and category (level 0), and by option over all their categories (1)
+    select 0 as level, management_option, category, record_key, net_gbp
+    from by_category
+    union all
+    select 1, management_option, null, any_value(record_key), sum(net_gbp)
+    from by_category
+    group by management_option, person_key
 ),
 
 final as (

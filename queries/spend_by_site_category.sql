@@ -20,19 +20,46 @@ with lines as (
     from spend_in_selection($date_from, $date_to, $sites, $management)
 ),
 
-per_person as (
-    -- one row per person at every level of the table (site and category, site, category, all)
+by_site_category as (
+    -- each person's sums in each category (a person's payments all carry one site)
     select
-        grouping(site_code) * 2 + grouping(category) as level,
         site_code,
         category,
         person_key,
         any_value(record_key) as record_key,
         coalesce(sum(amount_gbp) filter (where amount_gbp > 0), 0) as spend_gbp,
-        coalesce(sum(amount_gbp) filter (where amount_gbp < 0), 0) as refunds_gbp,
-        sum(amount_gbp) as net_gbp
+        coalesce(sum(amount_gbp) filter (where amount_gbp < 0), 0) as refunds_gbp
     from lines
-    group by grouping sets ((site_code, category, person_key), (site_code, person_key), (category, person_key), (person_key))
+    group by site_code, category, person_key
+),
+
+by_site as (
+    -- and over all their categories
+    select
+        site_code,
+        person_key,
+        any_value(record_key) as record_key,
+        sum(spend_gbp) as spend_gbp,
+        sum(refunds_gbp) as refunds_gbp
+    from by_site_category
+    group by site_code, person_key
+),
+
+per_person as (
+    -- one row per person at every level of the table: site and category (level 0), site (1), category (2)
+    -- and all (3). Each person has one site, so their rows by category are their rows by site and
+    -- category, and their row over everything is their row by site: two sums over the rows serve four levels.
+    select 0 as level, site_code, category, record_key, spend_gbp, refunds_gbp, spend_gbp + refunds_gbp as net_gbp
+    from by_site_category
+    union all
+    select 1, site_code, null, record_key, spend_gbp, refunds_gbp, spend_gbp + refunds_gbp
+    from by_site
+    union all
+    select 2, null, category, record_key, spend_gbp, refunds_gbp, spend_gbp + refunds_gbp
+    from by_site_category
+    union all
+    select 3, null, null, record_key, spend_gbp, refunds_gbp, spend_gbp + refunds_gbp
+    from by_site
 ),
 
 final as (
