@@ -457,6 +457,10 @@ class SpecCache:
                     self._kept.popitem(last=False)
         return spec, reading
 
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
 
 SPECS = SpecCache()
 
