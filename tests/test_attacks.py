@@ -1,7 +1,7 @@
 """The attack suite (issue 10): the reviewer's families of attack, played automatically through the
 public surfaces only (`python -m phb facts`, the pages as Streamlit runs them and the data their
-charts send the browser, which is what each chart's CSV export holds), on the bundled data and on
-a small generated extract, and checked against the truth worked out independently from the
+charts send the browser, which is what each chart's CSV export holds), on the bundled data (main
+suite) and on a small generated extract (slow tier), and checked against the truth worked out independently from the
 extract files (tests/attacks.py, pandas over the CSVs with the data contract's definitions).
 
 An attack succeeds when it recovers, exactly, something the README's threat model says must never
@@ -110,9 +110,11 @@ def generated_extract(tmp_path_factory) -> Path:
     return out
 
 
-@pytest.fixture(scope="session", params=["bundled", "generated"])
-def world(request, tmp_path_factory, generated_extract) -> World:
-    data = ROOT / "data" if request.param == "bundled" else generated_extract
+@pytest.fixture(scope="session", params=["bundled", pytest.param("generated", marks=pytest.mark.slow)])
+def world(request, tmp_path_factory) -> World:
+    """Each attack on the bundled data (main suite) and on the small generated extract (slow tier, which CI
+    also runs)."""
+    data = ROOT / "data" if request.param == "bundled" else request.getfixturevalue("generated_extract")
     warehouse = tmp_path_factory.mktemp(f"attack-{request.param}") / "w.duckdb"
     return World(request.param, Surface(data, warehouse, ROOT / "app.py"), Truth(data))
 
