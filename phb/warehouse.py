@@ -40,6 +40,9 @@ BUILD_MODELS = (
     "at_risk_admissions",
     "person_windows",
     "admissions_monthly",
+    "site_row_counts",
+    "monthly_row_counts",
+    "field_checks",
 )
 # Rules that many queries share, each a DuckDB macro in queries/macros/<name>.sql, stored in the
 # warehouse at build: MACROS before the summary tables (which may use them), TABLE_MACROS (which
