@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 BUILD_MODELS = (
     "person_keys",
+    "people_keyed",
     "spend_lines",
     "spend_person_months",
     "spend_cells",

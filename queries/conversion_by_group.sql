@@ -4,7 +4,7 @@
 -- `<count>_ckey` is the cell key of each count: the sum of the record keys of exactly the records
 -- counted, mod 256 (0 for none), for cell key perturbation (phb/disclosure.py).
 -- Parameters: $sites (list or null), $date_from, $date_to (date).
--- Sources: people, person_keys (built at load).
+-- Sources: people_keyed (built at load).
 with cohort as (
     select
         p.age_band,
@@ -13,9 +13,8 @@ with cohort as (
         coalesce(cast(p.imd_quintile as varchar), 'not_recorded') as imd_quintile,
         p.primary_need,
         p.budget_start is not null and p.budget_start <= $date_to as budget_started,
-        k.record_key
-    from people as p
-    inner join person_keys as k on k.person_id = p.person_id
+        p.record_key
+    from people_keyed as p
     where arm = 'phb'
         and referred_on between $date_from and $date_to
         and in_selection(site_code, $sites)

@@ -10,20 +10,19 @@
 -- holders_ckey is the cell key of the holders counted (sum of their record keys mod 256).
 -- Parameters: $sites (list or null), $date_from, $date_to (date), $management (list or null),
 -- $period_end (date, the end of the data).
--- Sources: people, person_keys, and spend_lines and spend_person_months (built at load) through the
+-- Sources: people_keyed, spend_lines and spend_person_months (built at load) through the
 -- macro spend_in_selection (queries/macros/).
 with holders as (
     select
         p.site_code,
         p.management_option,
-        k.person_key,
-        k.record_key,
+        p.person_key,
+        p.record_key,
         p.annual_budget_gbp,
         greatest(p.budget_start, $date_from::date) as in_from,
         -- the last day in place: the day before budget_end, else the end of the data; within the period
         least(coalesce(p.budget_end - 1, $period_end::date), $date_to::date) as in_to
-    from people as p
-    inner join person_keys as k on k.person_id = p.person_id
+    from people_keyed as p
     where p.outcome = 'budget_in_place'
         and in_selection(p.site_code, $sites)
         and in_selection(p.management_option, $management)

@@ -2,14 +2,13 @@
 -- `<count>_ckey` is the cell key of each count: the sum of the record keys of exactly the records
 -- counted, mod 256 (0 for none), for cell key perturbation (phb/disclosure.py).
 -- Parameters: $sites (list or null), $date_from, $date_to (date), $management (list or null).
--- Sources: people, person_keys (built at load).
+-- Sources: people_keyed (built at load).
 with budgets as (
     select
         p.site_code,
         p.management_option,
-        k.record_key
-    from people as p
-    inner join person_keys as k on k.person_id = p.person_id
+        p.record_key
+    from people_keyed as p
     where outcome = 'budget_in_place'
         and budget_start between $date_from and $date_to
         and in_selection(site_code, $sites)

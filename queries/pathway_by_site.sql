@@ -7,12 +7,12 @@
 -- `<count>_ckey` is the cell key of each count: the sum of the record keys of exactly the records
 -- counted, mod 256 (0 for none), for cell key perturbation (phb/disclosure.py).
 -- Parameters: $sites (list or null), $date_from, $date_to (date).
--- Sources: people, person_keys (built at load).
+-- Sources: people_keyed (built at load).
 with cohort as (
     select
         p.site_code,
         p.outcome,
-        k.record_key,
+        p.record_key,
         p.offered_on is not null and p.offered_on <= $date_to as offered,
         p.plan_agreed_on is not null and p.plan_agreed_on <= $date_to as plan_agreed,
         p.budget_start is not null and p.budget_start <= $date_to as budget_started,
@@ -20,8 +20,7 @@ with cohort as (
             when p.budget_start is not null and p.budget_start <= $date_to
                 then date_diff('day', p.referred_on, p.budget_start)
         end as days_to_budget
-    from people as p
-    inner join person_keys as k on k.person_id = p.person_id
+    from people_keyed as p
     where arm = 'phb'
         and referred_on between $date_from and $date_to
         and in_selection(site_code, $sites)

@@ -4,7 +4,7 @@
 -- counted, mod 256 (0 for none), for cell key perturbation (phb/disclosure.py).
 -- Parameters: $sites (list of site codes, null for all), $date_from, $date_to (date),
 -- $management (list of management options, null for all; applies to budgets only).
--- Sources: sites, people, person_keys (built at load).
+-- Sources: sites, people_keyed (built at load).
 with selected_sites as (
     select *
     from sites
@@ -18,9 +18,9 @@ pathway as (
         cast(coalesce(sum(record_key) filter (where p.referred_on between $date_from and $date_to), 0) % 256 as integer) as referred_ckey,
         count(*) filter (where p.offered_on between $date_from and $date_to) as offered,
         cast(coalesce(sum(record_key) filter (where p.offered_on between $date_from and $date_to), 0) % 256 as integer) as offered_ckey
-    from people as p
-    inner join person_keys as k on k.person_id = p.person_id
+    from people_keyed as p
     where p.arm = 'phb'
+        and in_selection(p.site_code, $sites)
     group by p.site_code
 ),
 
@@ -30,11 +30,11 @@ holders as (
         p.budget_start,
         p.budget_end,
         s.pilot_end,
-        k.record_key
-    from people as p
+        p.record_key
+    from people_keyed as p
     inner join sites as s on s.site_code = p.site_code
-    inner join person_keys as k on k.person_id = p.person_id
     where p.outcome = 'budget_in_place'
+        and in_selection(p.site_code, $sites)
         and in_selection(p.management_option, $management)
 ),
 
