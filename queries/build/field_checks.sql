@@ -5,17 +5,8 @@
 -- a spending line its holder's, an admission its own. (A blank discharged_on means still in hospital,
 -- so it is not counted as a gap.)
 -- Made once at build: the Data page shows it for the whole extract, with no filter.
--- Parameters: none. Sources: people, person_keys, admission_lines, spend_lines (built before this).
-with people_keyed as (
-    select
-        p.*,
-        k.record_key
-    from people as p
-    inner join person_keys as k on k.person_id = p.person_id
-),
-
-
-checks as (
+-- Parameters: none. Sources: people_keyed, admission_lines, spend_lines (built before this).
+with checks as (
     select site_code, 'people' as tbl, 'imd_quintile' as field, 'filled' as measure,
         imd_quintile is not null as hit, record_key
     from people_keyed

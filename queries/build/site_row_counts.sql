@@ -2,15 +2,14 @@
 -- for the whole extract (no filter): people (with the sum of their record keys), spending lines
 -- (each counted with its holder's record key) and admissions (each with its own), and each count's
 -- cell key mod 256; every site, 0 where a table has none of its rows.
--- Parameters: none. Sources: sites, people, person_keys, spend_lines, admission_lines (built before this).
+-- Parameters: none. Sources: sites, people_keyed, spend_lines, admission_lines (built before this).
 with people_rows as (
     select
-        p.site_code,
+        site_code,
         count(*) as people,
-        sum(k.record_key) % 256 as people_ckey
-    from people as p
-    inner join person_keys as k on k.person_id = p.person_id
-    group by p.site_code
+        sum(record_key) % 256 as people_ckey
+    from people_keyed
+    group by site_code
 ),
 
 spend_rows as (
