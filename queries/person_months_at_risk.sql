@@ -62,38 +62,45 @@ spans as (
     where starts_on < ends_before
 ),
 
-changes as (
-    -- a person-month is counted without a row per person and month: each person gives their part of
-    -- their first and last month (one row when these are the same month), a step up of one whole month
-    -- at risk from the month after their first to the step down at their last, and their record key
-    -- from the period of their first month to the period after their last; running sums over the
-    -- months (below) give each month's people wholly at risk and each period's keys
+grouped as (
+    -- the spans with the same first and last month at a site in a group, summed: their parts of their
+    -- first and last month, how many they are and their record keys
     select
-        first_month as month,
-        site_code,
-        grp,
-        date_diff('day', starts_on, least(ends_before, cast(first_month + interval 1 month as date)))
-        / date_diff('day', first_month, cast(first_month + interval 1 month as date)) as part,
-        0 as whole_change,
-        0 as key_change
-    from spans
-    union all
-    select
+        first_month,
         last_month,
         site_code,
         grp,
-        date_diff('day', last_month, ends_before) / date_diff('day', last_month, cast(last_month + interval 1 month as date)),
-        0,
-        0
+        sum(
+            date_diff('day', starts_on, least(ends_before, cast(first_month + interval 1 month as date)))
+            / date_diff('day', first_month, cast(first_month + interval 1 month as date))
+        ) as first_part,
+        sum(date_diff('day', last_month, ends_before) / date_diff('day', last_month, cast(last_month + interval 1 month as date)))
+            as last_part,
+        count(*) as people,
+        sum(record_key) as keys
     from spans
+    group by first_month, last_month, site_code, grp
+),
+
+changes as (
+    -- a person-month is counted without a row per person and month: the people give their part of
+    -- their first and last month (one row when these are the same month), a step up of one whole month
+    -- at risk from the month after their first to the step down at their last, and their record keys
+    -- from the period of their first month to the period after their last; running sums over the
+    -- months (below) give each month's people wholly at risk and each period's keys
+    select first_month as month, site_code, grp, first_part as part, 0 as whole_change, 0 as key_change
+    from grouped
+    union all
+    select last_month, site_code, grp, last_part, 0, 0
+    from grouped
     where last_month > first_month
     union all
-    select cast(first_month + interval 1 month as date), site_code, grp, 0, 1, 0
-    from spans
+    select cast(first_month + interval 1 month as date), site_code, grp, 0, people, 0
+    from grouped
     where last_month > first_month
     union all
-    select last_month, site_code, grp, 0, -1, 0
-    from spans
+    select last_month, site_code, grp, 0, -people, 0
+    from grouped
     where last_month > first_month
     union all
     -- the first period's keys go in the first month of the period chosen, which may start mid-quarter
@@ -103,8 +110,8 @@ changes as (
         grp,
         0,
         0,
-        record_key
-    from spans
+        keys
+    from grouped
     union all
     select
         cast(date_trunc($grain, last_month) + case when $grain = 'month' then interval 1 month else interval 3 month end as date),
@@ -112,8 +119,8 @@ changes as (
         grp,
         0,
         0,
-        -record_key
-    from spans
+        -keys
+    from grouped
 ),
 
 by_month as (
