@@ -37,6 +37,7 @@ BUILD_MODELS = (
     "spend_person_months",
     "spend_cells",
     "admission_lines",
+    "window_stays",
     "at_risk_spans",
     "at_risk_admissions",
     "person_windows",

@@ -8,41 +8,24 @@
 -- keys, mod 256 (0 for none), for cell key perturbation (phb/disclosure.py).
 -- Parameters: $sites (list or null), $date_from, $date_to (date), $management (list or null;
 -- applies to budget holders only), $unit_cost_mental_health, $unit_cost_general_acute (GBP).
--- Sources: admission_lines (built at load).
-with stays as (
-    select
-        grp,
-        setting,
-        person_key,
-        person_record_key,
-        record_key,
-        bed_days,
-        stay_cost(cost_gbp, bed_days, setting, $unit_cost_mental_health, $unit_cost_general_acute) as cost_gbp,
-        case
-            when admitted_on >= index_date - interval 12 month and admitted_on < index_date then 'pre'
-            when admitted_on >= index_date and admitted_on < index_date + interval 12 month then 'post'
-        end as pre_or_post
-    from admission_lines
-    where grp in ('budget_holders', 'comparison')
-        and index_date between $date_from and $date_to
-        and in_selection(site_code, $sites)
-        and (grp = 'comparison' or in_selection(management_option, $management))
-),
-
-per_person as (
+-- Sources: window_stays (built at load: each person's stays summed by setting and window).
+with per_person as (
+    -- the people whose index date is in the period, each with their sums in a setting and window;
+    -- the stays without a cost given are costed at the setting's unit cost (stay_cost)
     select
         grp,
         setting,
         pre_or_post,
-        person_key,
-        any_value(person_record_key) as record_key,
-        sum(record_key) as admission_keys,
-        count(*) as admissions,
-        sum(bed_days) as bed_days,
-        sum(cost_gbp) as cost_gbp
-    from stays
-    where pre_or_post is not null
-    group by grp, setting, pre_or_post, person_key
+        person_record_key as record_key,
+        admission_keys,
+        admissions,
+        bed_days,
+        given_cost_gbp
+        + stay_cost(null, uncosted_bed_days, setting, $unit_cost_mental_health, $unit_cost_general_acute) as cost_gbp
+    from window_stays
+    where index_date between $date_from and $date_to
+        and in_selection(site_code, $sites)
+        and (grp = 'comparison' or in_selection(management_option, $management))
 ),
 
 final as (
