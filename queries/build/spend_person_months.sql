@@ -4,6 +4,10 @@
 -- its part months from spend_lines (the macro spend_in_selection), so each person's total over a
 -- period is the same as from their lines, from fewer rows (at a million people, 4.4 million rows for
 -- 10.4 million lines). The data contract has no £0 lines, so every row has a payment, a refund or both.
+-- Stored in site and person order: the spending queries group a selection's rows by person, and
+-- with each person's rows together (and each site's, for a site filter) that grouping is quicker
+-- than over rows in month order (at a million people, 540 ms to 320 ms for spend_by_site_category
+-- over all sites), at some cost to a period's part months in spend_over_time (40 ms to 110 ms).
 -- Parameters: none. Sources: spend_lines (built before this).
 with final as (
     select
@@ -17,7 +21,7 @@ with final as (
         coalesce(sum(amount_gbp) filter (where amount_gbp < 0), 0) as refunded_gbp
     from spend_lines
     group by cast(date_trunc('month', paid_on) as date), site_code, management_option, category, person_key
-    order by month, person_key
+    order by site_code, person_key, category, month
 )
 
 select * from final
