@@ -41,6 +41,7 @@ BUILD_MODELS = (
     "at_risk_spans",
     "at_risk_admissions",
     "person_windows",
+    "value_people",
     "admissions_monthly",
     "site_row_counts",
     "monthly_row_counts",

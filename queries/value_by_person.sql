@@ -8,89 +8,40 @@
 -- disclosure-controlled totals only: never shown person by person.
 -- Parameters: $sites (list or null), $date_from, $date_to (date), $management (list or null;
 -- applies to budget holders only), $unit_cost_mental_health, $unit_cost_general_acute (GBP).
--- Sources: person_windows, person_keys, admission_lines, spend_lines (built at load).
-with cohort as (
-    select
-        w.person_id,
-        k.person_key,
-        w.record_key,
-        w.site_code,
-        w.grp,
-        w.management_option,
-        w.index_date,
-        w.years_pre,
-        w.years_post
-    from person_windows as w
-    inner join person_keys as k on k.person_id = w.person_id
-    where w.index_date between $date_from and $date_to
-        and in_selection(w.site_code, $sites)
-        and (w.grp = 'comparison' or in_selection(w.management_option, $management))
-),
-
-stays as (
-    select
-        a.person_key,
-        case
-            when a.admitted_on >= a.index_date - interval 12 month and a.admitted_on < a.index_date then 'pre'
-            when a.admitted_on >= a.index_date and a.admitted_on < a.index_date + interval 12 month then 'post'
-        end as pre_or_post,
-        a.setting,
-        a.bed_days,
-        stay_cost(a.cost_gbp, a.bed_days, a.setting, $unit_cost_mental_health, $unit_cost_general_acute) as cost_gbp
-    from admission_lines as a
-    where a.grp in ('budget_holders', 'comparison')
-),
-
-per_person_stays as (
+-- Sources: value_people (built at load: each person's figures that depend on neither a filter nor the
+-- unit costs). Stays without a cost given are costed here at the setting's unit cost (stay_cost).
+with final as (
     select
         person_key,
-        count(*) filter (where pre_or_post = 'pre') as admissions_pre,
-        count(*) filter (where pre_or_post = 'post') as admissions_post,
-        coalesce(sum(cost_gbp) filter (where pre_or_post = 'pre'), 0) as cost_pre,
-        coalesce(sum(cost_gbp) filter (where pre_or_post = 'post'), 0) as cost_post,
-        coalesce(sum(bed_days) filter (where pre_or_post = 'pre' and setting = 'mental_health'), 0) as mh_days_pre,
-        coalesce(sum(bed_days) filter (where pre_or_post = 'post' and setting = 'mental_health'), 0) as mh_days_post,
-        coalesce(sum(cost_gbp) filter (where pre_or_post = 'pre' and setting = 'general_acute'), 0) as acute_cost_pre,
-        coalesce(sum(cost_gbp) filter (where pre_or_post = 'post' and setting = 'general_acute'), 0)
-            as acute_cost_post
-    from stays
-    where pre_or_post is not null
-    group by person_key
-),
-
-per_person_spend as (
-    select
-        c.person_key,
-        sum(s.amount_gbp) as spend_post
-    from cohort as c
-    inner join spend_lines as s on s.person_key = c.person_key
-    where c.grp = 'budget_holders'
-        and s.paid_on >= c.index_date
-        and s.paid_on < c.index_date + interval 12 month
-    group by c.person_key
-),
-
-final as (
-    select
-        c.person_key,
-        c.record_key,
-        c.site_code,
-        c.grp,
-        c.management_option,
-        c.years_pre,
-        c.years_post,
-        cast(coalesce(t.admissions_pre, 0) as integer) as admissions_pre,
-        cast(coalesce(t.admissions_post, 0) as integer) as admissions_post,
-        coalesce(t.cost_pre, 0) as cost_pre,
-        coalesce(t.cost_post, 0) as cost_post,
-        coalesce(t.mh_days_pre, 0) as mh_days_pre,
-        coalesce(t.mh_days_post, 0) as mh_days_post,
-        coalesce(t.acute_cost_pre, 0) as acute_cost_pre,
-        coalesce(t.acute_cost_post, 0) as acute_cost_post,
-        coalesce(s.spend_post, 0) as spend_post
-    from cohort as c
-    left join per_person_stays as t on t.person_key = c.person_key
-    left join per_person_spend as s on s.person_key = c.person_key
+        record_key,
+        site_code,
+        grp,
+        management_option,
+        years_pre,
+        years_post,
+        admissions_pre,
+        admissions_post,
+        given_cost_pre
+        + stay_cost(null, mh_uncosted_days_pre, 'mental_health', $unit_cost_mental_health, $unit_cost_general_acute)
+        + stay_cost(null, acute_uncosted_days_pre, 'general_acute', $unit_cost_mental_health, $unit_cost_general_acute)
+            as cost_pre,
+        given_cost_post
+        + stay_cost(null, mh_uncosted_days_post, 'mental_health', $unit_cost_mental_health, $unit_cost_general_acute)
+        + stay_cost(null, acute_uncosted_days_post, 'general_acute', $unit_cost_mental_health, $unit_cost_general_acute)
+            as cost_post,
+        mh_days_pre,
+        mh_days_post,
+        acute_given_cost_pre
+        + stay_cost(null, acute_uncosted_days_pre, 'general_acute', $unit_cost_mental_health, $unit_cost_general_acute)
+            as acute_cost_pre,
+        acute_given_cost_post
+        + stay_cost(null, acute_uncosted_days_post, 'general_acute', $unit_cost_mental_health, $unit_cost_general_acute)
+            as acute_cost_post,
+        spend_post
+    from value_people
+    where index_date between $date_from and $date_to
+        and in_selection(site_code, $sites)
+        and (grp = 'comparison' or in_selection(management_option, $management))
 )
 
 select * from final

@@ -1,9 +1,10 @@
-"""Time at risk and bed days, worked out again in pandas straight from the bundled CSV files and the contract's
-definitions, must agree with the dashboard's queries (queries/person_months_at_risk.sql and
-queries/bed_days_windows.sql, which read tables made at build) for all sites and each site alone, each with
-every management option, the first month alone, the last month alone and the whole period, and for a
-mid-month period. The only thing taken from the warehouse is each person's record key (a keyed hash,
-checked in tests/test_warehouse.py), so the sums of keys behind disclosure control are checked too."""
+"""Time at risk, bed days and the value-for-money analysis's per-person figures, worked out again in pandas
+straight from the bundled CSV files and the contract's definitions, must agree with the dashboard's queries
+(queries/person_months_at_risk.sql, queries/bed_days_windows.sql and queries/value_by_person.sql, which read
+tables made at build) for all sites and each site alone, each with every management option, the first month
+alone, the last month alone and the whole period, and for a mid-month period. The only thing taken from the
+warehouse is each person's keys (the record key is a keyed hash, checked in tests/test_warehouse.py), so the
+sums of record keys behind disclosure control are checked too."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def extract(bundled_warehouse):
     admissions = pd.read_csv(DATA / "admissions.csv", parse_dates=DATES["admissions"])
     sites = pd.read_csv(DATA / "sites.csv")["site_code"].tolist()
     with connect(warehouse) as con:
-        keys = con.execute("select person_id, record_key from person_keys").df()
+        keys = con.execute("select person_id, person_key, record_key from person_keys").df()
     people = people.merge(keys, on="person_id", how="left")
     return people, admissions, sites, info
 
@@ -300,3 +301,75 @@ def test_bed_days_around_the_index_date_agree_with_pandas_for_every_site_option_
                 )
             seen_rows += len(theirs)
     assert seen_rows > 100  # most selections have stays in most cells
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The value-for-money analysis's figures per person (never shown person by person)
+
+
+def value_by_hand(people, admissions, spend, filters: Filters) -> pd.DataFrame:
+    grp = np.select(
+        [people["outcome"] == "budget_in_place", people["arm"] == "comparison"],
+        ["budget_holders", "comparison"],
+        default="",
+    )
+    cohort = people.assign(grp=grp)
+    cohort = cohort[(cohort["grp"] != "") & cohort["index_date"].notna()]
+    cohort = cohort[
+        cohort["index_date"].between(pd.Timestamp(filters.date_from), pd.Timestamp(filters.date_to))
+        & _chosen(cohort, filters)
+    ].set_index("person_id")
+    stays = admissions.merge(cohort[["index_date"]], left_on="person_id", right_index=True)
+    stays["bed_days"] = (stays["discharged_on"].fillna(DATA_END[0]) - stays["admitted_on"]).dt.days
+    mental = stays["setting"] == "mental_health"
+    rate = np.where(mental, COSTS["unit_cost_mental_health"], COSTS["unit_cost_general_acute"])
+    stays["cost"] = stays["cost_gbp"].fillna(pd.Series(stays["bed_days"] * rate, index=stays.index))
+    stays["mh_days"] = stays["bed_days"].where(mental, 0)
+    stays["acute_cost"] = stays["cost"].where(stays["setting"] == "general_acute", 0)
+    year_before = stays["index_date"] - pd.DateOffset(months=12)
+    year_after = stays["index_date"] + pd.DateOffset(months=12)
+    windows = {
+        "pre": (stays["admitted_on"] >= year_before) & (stays["admitted_on"] < stays["index_date"]),
+        "post": (stays["admitted_on"] >= stays["index_date"]) & (stays["admitted_on"] < year_after),
+    }
+    out = pd.DataFrame(index=cohort.index)
+    for window, inside in windows.items():
+        per_person = stays[inside].groupby("person_id")
+        out[f"admissions_{window}"] = per_person.size()
+        out[f"cost_{window}"] = per_person["cost"].sum()
+        out[f"mh_days_{window}"] = per_person["mh_days"].sum()
+        out[f"acute_cost_{window}"] = per_person["acute_cost"].sum()
+    holders = cohort[cohort["grp"] == "budget_holders"]
+    paid = spend.merge(holders[["index_date"]], left_on="person_id", right_index=True)
+    paid = paid[
+        (paid["paid_on"] >= paid["index_date"]) & (paid["paid_on"] < paid["index_date"] + pd.DateOffset(months=12))
+    ]
+    out["spend_post"] = paid.groupby("person_id")["amount_gbp"].sum()
+    out = out.fillna(0)
+    out["person_key"] = cohort["person_key"]
+    return out.sort_values("person_key").reset_index(drop=True)
+
+
+def test_value_for_moneys_figures_per_person_agree_with_pandas_for_every_site_option_and_period(
+    bundled_warehouse, extract
+):
+    warehouse, _ = bundled_warehouse
+    people, admissions, sites, info = extract
+    spend = pd.read_csv(DATA / "spend.csv", parse_dates=["paid_on"])
+    people_seen = 0
+    with connect(warehouse) as con:
+        for filters in selections(sites, info.period_start, info.period_end):
+            ours = run_query(con, "value_by_person", **filters.params(), **COSTS).reset_index(drop=True)
+            theirs = value_by_hand(people, admissions, spend, filters)
+            assert ours["person_key"].tolist() == theirs["person_key"].tolist(), filters
+            for column in theirs.columns.drop("person_key"):
+                assert np.allclose(ours[column].astype(float), theirs[column].astype(float), rtol=1e-12, atol=1e-9), (
+                    filters,
+                    column,
+                )
+            people_seen += len(theirs)
+            if filters == Filters(None, info.period_start, info.period_end):
+                assert (
+                    (theirs[["spend_post", "cost_pre", "cost_post", "mh_days_post", "acute_cost_pre"]] > 0).any().all()
+                )
+    assert people_seen > 1000
