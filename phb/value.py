@@ -294,7 +294,10 @@ def _cell(values: np.ndarray, keys: np.ndarray, column: str) -> float | str | No
     contributing = values != 0
     if not contributing.any():
         return 0.0
-    sizes = np.sort(np.abs(values[contributing]))[::-1]
+    sizes = np.abs(values[contributing])
+    if len(sizes) > 2:
+        sizes = np.partition(sizes, len(sizes) - 2)[-2:]  # the two largest, without sorting them all
+    sizes = np.sort(sizes)[::-1]
     top1 = float(sizes[0])
     top2 = float(sizes[1]) if len(sizes) > 1 else 0.0
     mkey = disclosure.cell_key_of(keys[contributing])
@@ -617,7 +620,8 @@ def by_scope(data: ValueData, names: dict[str, str]) -> pd.DataFrame:
             holders = people[(people["grp"] == "budget_holders") & (people["management_option"] == option)]
             scopes.append(("Management option", contract.LABELS.get(option, option), pd.concat([holders, comparison])))
     for i, (by, label, part) in enumerate(scopes):
-        est = estimate(part, ROW_REPLICATES if by != "All" else REPLICATES, SEED + i if by != "All" else SEED)
+        # the row for all of the selection is the headline estimate (the same people, resamples and seed)
+        est = data.headline if by == "All" else estimate(part, ROW_REPLICATES, SEED + i)
         r = None if est is None else est.result
         rows.append(
             {
