@@ -126,7 +126,8 @@ def page_functions(warehouse: Path, period_end: date, synthetic: bool) -> dict:
 
     def value_page(con, f):
         data = value.load(con, f, costs)
-        return data.headline, data.effect, data.scopes(site_names(con))
+        data.work_out(site_names(con))  # as the page does
+        return data
 
     def data_page(con, f):
         return dataview.rows_by_site(con), quality.assess(con, period_end, site_names(con))

@@ -13,7 +13,7 @@ def _load(warehouse: str, version: str, filters, unit_costs: tuple, names: tuple
     with connect(warehouse) as con:
         data = value.load(con, filters, dict(unit_costs))
     # the estimates are worked out here, once, and kept in the cache with the data
-    _ = (data.headline, data.effect, data.scopes(dict(names)))
+    data.work_out(dict(names))
     return data
 
 
