@@ -209,7 +209,9 @@ def test_time_at_risk_agrees_with_pandas_for_every_site_option_and_period(bundle
 # Bed days and cost in the 12 months before and after the index date
 
 
-def bed_days_by_hand(people, admissions, filters: Filters) -> pd.DataFrame:
+def _cohort(people, filters: Filters) -> pd.DataFrame:
+    """Budget holders and the comparison group with an index date in the period, at a chosen site (and a
+    chosen management option for budget holders)."""
     grp = np.select(
         [people["outcome"] == "budget_in_place", people["arm"] == "comparison"],
         ["budget_holders", "comparison"],
@@ -217,10 +219,16 @@ def bed_days_by_hand(people, admissions, filters: Filters) -> pd.DataFrame:
     )
     cohort = people.assign(grp=grp)
     cohort = cohort[(cohort["grp"] != "") & cohort["index_date"].notna()]
-    cohort = cohort[
+    return cohort[
         cohort["index_date"].between(pd.Timestamp(filters.date_from), pd.Timestamp(filters.date_to))
         & _chosen(cohort, filters)
     ]
+
+
+def _stays_in_windows(admissions, cohort: pd.DataFrame) -> pd.DataFrame:
+    """The cohort's stays in the 12 months before the index date ('pre') or the 12 months from it ('post'),
+    with their bed days (to the discharge, or to the end of the data) and cost (the extract's, else bed days
+    at the setting's unit cost)."""
     stays = admissions.merge(cohort[["person_id", "grp", "index_date", "record_key"]], on="person_id")
     stays["bed_days"] = (stays["discharged_on"].fillna(DATA_END[0]) - stays["admitted_on"]).dt.days
     rate = np.where(
@@ -237,7 +245,11 @@ def bed_days_by_hand(people, admissions, filters: Filters) -> pd.DataFrame:
         ["pre", "post"],
         default="",
     )
-    stays = stays[stays["pre_or_post"] != ""]
+    return stays[stays["pre_or_post"] != ""]
+
+
+def bed_days_by_hand(people, admissions, filters: Filters) -> pd.DataFrame:
+    stays = _stays_in_windows(admissions, _cohort(people, filters))
     per_person = stays.groupby(["grp", "setting", "pre_or_post", "person_id"]).agg(
         admissions=("admission_id", "size"),
         bed_days=("bed_days", "sum"),
@@ -309,35 +321,16 @@ def test_bed_days_around_the_index_date_agree_with_pandas_for_every_site_option_
 
 
 def value_by_hand(people, admissions, spend, filters: Filters) -> pd.DataFrame:
-    grp = np.select(
-        [people["outcome"] == "budget_in_place", people["arm"] == "comparison"],
-        ["budget_holders", "comparison"],
-        default="",
-    )
-    cohort = people.assign(grp=grp)
-    cohort = cohort[(cohort["grp"] != "") & cohort["index_date"].notna()]
-    cohort = cohort[
-        cohort["index_date"].between(pd.Timestamp(filters.date_from), pd.Timestamp(filters.date_to))
-        & _chosen(cohort, filters)
-    ].set_index("person_id")
-    stays = admissions.merge(cohort[["index_date"]], left_on="person_id", right_index=True)
-    stays["bed_days"] = (stays["discharged_on"].fillna(DATA_END[0]) - stays["admitted_on"]).dt.days
-    mental = stays["setting"] == "mental_health"
-    rate = np.where(mental, COSTS["unit_cost_mental_health"], COSTS["unit_cost_general_acute"])
-    stays["cost"] = stays["cost_gbp"].fillna(pd.Series(stays["bed_days"] * rate, index=stays.index))
-    stays["mh_days"] = stays["bed_days"].where(mental, 0)
-    stays["acute_cost"] = stays["cost"].where(stays["setting"] == "general_acute", 0)
-    year_before = stays["index_date"] - pd.DateOffset(months=12)
-    year_after = stays["index_date"] + pd.DateOffset(months=12)
-    windows = {
-        "pre": (stays["admitted_on"] >= year_before) & (stays["admitted_on"] < stays["index_date"]),
-        "post": (stays["admitted_on"] >= stays["index_date"]) & (stays["admitted_on"] < year_after),
-    }
+    cohort = _cohort(people, filters)
+    stays = _stays_in_windows(admissions, cohort)
+    stays["mh_days"] = stays["bed_days"].where(stays["setting"] == "mental_health", 0)
+    stays["acute_cost"] = stays["cost_gbp"].where(stays["setting"] == "general_acute", 0)
+    cohort = cohort.set_index("person_id")
     out = pd.DataFrame(index=cohort.index)
-    for window, inside in windows.items():
-        per_person = stays[inside].groupby("person_id")
+    for window in ("pre", "post"):
+        per_person = stays[stays["pre_or_post"] == window].groupby("person_id")
         out[f"admissions_{window}"] = per_person.size()
-        out[f"cost_{window}"] = per_person["cost"].sum()
+        out[f"cost_{window}"] = per_person["cost_gbp"].sum()
         out[f"mh_days_{window}"] = per_person["mh_days"].sum()
         out[f"acute_cost_{window}"] = per_person["acute_cost"].sum()
     holders = cohort[cohort["grp"] == "budget_holders"]
