@@ -44,49 +44,24 @@ whole as (
 
 lines as (
     -- the payments in the part periods at either end, line by line from spend_lines (stored in date
-    -- order, so only those dates are read): from $date_from to the day before the first whole period
-    -- (bounds.whole_from), and from the start of the period holding the day after $date_to
-    -- (bounds.whole_before; no earlier than whole_from, so where the dates lie inside one period no
-    -- payment is read twice) to $date_to. The bounds are written out here, from the parameters alone,
-    -- so that each range is known before the table is read.
+    -- order): from $date_from to the day before the first whole period, and from the start of the
+    -- period holding the day after $date_to (no earlier than the first whole period, so where the dates
+    -- lie inside one period no payment is read twice) to $date_to
     select
-        cast(date_trunc($grain, paid_on) as date) as period_start,
-        category,
-        person_key,
-        record_key,
-        amount_gbp
-    from spend_lines
-    where paid_on >= $date_from::date
-        and paid_on <= $date_to::date
-        and paid_on < case
-            when cast(date_trunc($grain, $date_from::date) as date) = $date_from::date then $date_from::date
-            else cast(
-                date_trunc($grain, $date_from::date)
-                + case when $grain = 'month' then interval 1 month else interval 3 month end as date
-            )
-        end
-        and in_selection(site_code, $sites)
-        and in_selection(management_option, $management)
-    union all
-    select
-        cast(date_trunc($grain, paid_on) as date),
-        category,
-        person_key,
-        record_key,
-        amount_gbp
-    from spend_lines
-    where paid_on >= $date_from::date
-        and paid_on <= $date_to::date
-        and paid_on >= cast(date_trunc($grain, $date_to::date + interval 1 day) as date)
-        and paid_on >= case
-            when cast(date_trunc($grain, $date_from::date) as date) = $date_from::date then $date_from::date
-            else cast(
-                date_trunc($grain, $date_from::date)
-                + case when $grain = 'month' then interval 1 month else interval 3 month end as date
-            )
-        end
-        and in_selection(site_code, $sites)
-        and in_selection(management_option, $management)
+        cast(date_trunc($grain, s.paid_on) as date) as period_start,
+        s.category,
+        s.person_key,
+        s.record_key,
+        s.amount_gbp
+    from spend_lines as s
+    where s.paid_on >= $date_from::date
+        and s.paid_on <= $date_to::date
+        and (
+            s.paid_on < (select whole_from from bounds)
+            or s.paid_on >= (select greatest(whole_before, whole_from) from bounds)
+        )
+        and in_selection(s.site_code, $sites)
+        and in_selection(s.management_option, $management)
 ),
 
 per_person as (
