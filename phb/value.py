@@ -7,14 +7,16 @@ index date to the 12 months after for budget holders, less the same change for t
 hospital care; a negative one, that they paid for themselves.
 
 The interval is a person-level bootstrap with a fixed seed: people are resampled with replacement
-within each site and group (so each site keeps its numbers of budget holders and comparison people),
-a person's costs before and after and their spending always moving together. Hospital costs per
+within each site and group, budget holders also within their management option (so each site keeps its
+numbers of comparison people and of budget holders with each option), a person's costs before and after
+and their spending always moving together. The selection, each site and each management option are all
+sums of whole strata, so all the page's estimates are read from the same 2,000 resamples. Hospital costs per
 person are skewed (most people have none, a few have long stays) and a person's costs before and
 after are related; resampling whole people allows for both without assuming a distribution. Sites are
 strata, not a sample of sites: the question is about these pilots, and with seven sites a bootstrap
 of sites would be unstable. The interval is the 2.5th and 97.5th percentiles of the bootstrap
-estimates (the percentile method, as scipy.stats.bootstrap's method="percentile"). A site and group of
-more than EXACT_UP_TO people (national scale, not the pilots) is split at random into that many groups of
+estimates (the percentile method, as scipy.stats.bootstrap's method="percentile"). A stratum of more
+than EXACT_UP_TO people (national scale, not the pilots) is split at random into that many groups of
 people, which are resampled in place of single people (`bootstrap_totals`).
 
 Disclosure control: every total the estimate rests on (spending, and each group's hospital costs,
@@ -31,7 +33,9 @@ withheld, or a group has fewer than `admissions.MIN_EVENTS` admissions in a wind
 
 from __future__ import annotations
 
+import hashlib
 import math
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -46,10 +50,8 @@ from phb.queries import run_query
 SEED = 16  # the bootstrap's fixed seed: the same data always gives the same interval
 REPLICATES = 2000  # bootstrap resamples for the headline estimate
 EXACT_UP_TO = 1000  # people in a site and group up to which each person is resampled (see bootstrap_totals)
-ROW_REPLICATES = 1000  # and for each site or management option
-# estimates worked out at once for the by-site and by-option table: numpy lets go of the interpreter while
-# it draws and sums, so two threads finish in about 0.6 of the time of one, with the same figures (each
-# estimate has its own seed and random generator)
+# strata resampled at once: numpy lets go of the interpreter while it draws and sums, so two threads finish
+# in about 0.6 of the time of one, with the same figures (each stratum has its own random generator)
 THREADS = 2
 CHUNK_DRAWS = 65_536  # draws with replacement made at a time in the bootstrap (see bootstrap_totals)
 LEVEL = 0.95
@@ -84,11 +86,13 @@ METHOD_NOTE = (
     "holders, less the same change for the comparison group (difference in differences), each per person-year. "
     "Hospital costs: all admissions (emergency, elective and other) admitted in each window, at the extract's "
     "cost where it gives one, otherwise bed days times the unit cost of the setting. 95% interval: a person-level "
-    f"bootstrap ({REPLICATES:,} resamples, fixed seed {SEED}) resampling people within each site and group, so a "
+    f"bootstrap ({REPLICATES:,} resamples, fixed seed {SEED}) resampling people within each site and group (budget "
+    "holders also within their management option), so a "
     "person's costs before and after and their spending move together and no distribution is assumed for costs "
-    "that are skewed (most people have none, a few have long stays); the percentile method. Where a site and "
-    f"group has more than {EXACT_UP_TO:,} people, they are split at random into {EXACT_UP_TO:,} groups of people, "
-    "which are resampled instead of single people. Sites are strata, "
+    "that are skewed (most people have none, a few have long stays); the percentile method. Where one of these "
+    f"strata has more than {EXACT_UP_TO:,} people, they are split at random into {EXACT_UP_TO:,} groups of people, "
+    "which are resampled instead of single people. The selection, each site and each management option are "
+    "read from the same resamples. Sites are strata, "
     "not a sample of sites. Disclosure control: the estimate is worked out from spending and hospital cost "
     "totals as they may be shown (withheld under 8 people or where two people make up most of a total, "
     "otherwise moved and rounded), the interval's width from the bootstrap, each resample with its own draw of that "
@@ -100,8 +104,8 @@ METHOD_NOTE = (
 # The method in a sentence for the pack's notes (the page and exports carry METHOD_NOTE in full).
 PACK_METHOD = (
     "Method: difference in differences per person-year; a person-level bootstrap resampling people within each "
-    "site and group with a fixed seed, percentile 95% interval; worked out from disclosure-controlled totals and "
-    "rounded to three significant figures."
+    "site, group and management option with a fixed seed, percentile 95% interval; worked out from "
+    "disclosure-controlled totals and rounded to three significant figures."
 )
 
 CAVEATS = (
@@ -136,10 +140,51 @@ class ValueData:
         return dict(self.unit_costs)
 
     @property
+    def eligible(self) -> pd.DataFrame:
+        """The people the estimates rest on: those with time in both windows."""
+        if "eligible" not in self.memo:
+            self.memo["eligible"] = eligible(self.people)
+        return self.memo["eligible"]
+
+    def strata(self) -> tuple[np.ndarray, pd.DataFrame]:
+        """`strata_of` the eligible people, worked out once."""
+        if "strata" not in self.memo:
+            self.memo["strata"] = strata_of(self.eligible)
+        return self.memo["strata"]
+
+    def resamples(self) -> np.ndarray:
+        """Each stratum's totals in every bootstrap resample (`stratum_totals`), worked out once: every estimate
+        on the page sums some of these strata."""
+        if "resamples" not in self.memo:
+            strata, table = self.strata()
+            self.memo["resamples"] = stratum_totals(
+                _matrix(self.eligible), strata, stratum_names(table), REPLICATES, SEED
+            )
+        return self.memo["resamples"]
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The eligible people's columns (`COLUMNS`), whether each is a budget holder, and their record keys."""
+        if "arrays" not in self.memo:
+            people = self.eligible
+            self.memo["arrays"] = _matrix(people), _holders(people), people["record_key"].to_numpy()
+        return self.memo["arrays"]
+
+    def scope_estimate(self, chosen: np.ndarray, seed: int = SEED) -> Estimate | None:
+        """The estimate for the eligible people of the strata flagged in `chosen` (a flag for each row of the
+        strata table), its resamples summed from `resamples`; `seed` for its draws of the disclosure noise (the
+        page uses SEED for every estimate)."""
+        strata, table = self.strata()
+        arrays = self.arrays()
+        if not chosen.all():
+            mine = chosen[strata]
+            arrays = tuple(a[mine] for a in arrays)
+        return _estimate(*arrays, seed, lambda: resample_totals(self.resamples(), table, chosen))
+
+    @property
     def headline(self) -> Estimate | None:
         """The estimate for all of the selection."""
         if "headline" not in self.memo:
-            self.memo["headline"] = estimate(self.people)
+            self.memo["headline"] = self.scope_estimate(np.ones(len(self.strata()[1]), dtype=bool))
         return self.memo["headline"]
 
     @property
@@ -230,60 +275,105 @@ def group_totals(people: pd.DataFrame) -> np.ndarray:
     return _totals(_matrix(people), _holders(people))
 
 
+def strata_of(people: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+    """Each person's stratum number and the strata in that numbering: site, group and, for budget holders,
+    management option ('' for the comparison group), in sorted order."""
+    holders = _holders(people)
+    if "management_option" in people:
+        option = np.where(holders, people["management_option"].fillna("").astype(str).to_numpy(), "")
+    else:
+        option = np.full(len(people), "")
+    keys = pd.DataFrame(
+        {"site_code": people["site_code"].to_numpy(), "grp": people["grp"].to_numpy(), "option": option}
+    )
+    columns = list(keys.columns)
+    numbers = keys.groupby(columns, sort=True).ngroup().to_numpy()  # numbered in the keys' sorted order
+    return numbers, keys.drop_duplicates().sort_values(columns).reset_index(drop=True)
+
+
 def bootstrap_totals(
     people: pd.DataFrame, replicates: int, seed: int = SEED, chunk: int | None = None, exact_up_to: int = EXACT_UP_TO
 ) -> np.ndarray:
-    """Group totals of `replicates` bootstrap resamples: (replicates, 2, len(COLUMNS)). People are resampled
-    with replacement within each stratum (site and group), each stratum keeping its size.
-
-    A stratum of up to `exact_up_to` people is resampled person by person (multinomial weights). A larger
-    one is first split at random (with the same seed) into `exact_up_to` groups of nearly equal size, and the
-    groups are resampled instead, each carrying its people's totals (a random-groups bootstrap). Each
-    resample's totals then have, in expectation, the mean, variance and skew of resampling every person (sums
-    of n people's values either way), at exact_up_to draws per resample instead of n: at a million people,
-    resampling every person took over a minute for one estimate. A resample's weights count n draws with
-    replacement (multinomial weights), counted with numpy's bincount rather than drawn with its multinomial,
-    which is slow with many people. tests/test_value.py checks the interval
-    against resampling every person. Resamples are drawn `chunk` at a time, by default about CHUNK_DRAWS draws
-    a chunk: each chunk's arrays then stay under half a megabyte, which the allocator keeps for the next
-    chunk; larger ones were handed back to the system after each chunk and faulted in again, which made the
-    bootstrap several times slower."""
-    strata = people.groupby(["site_code", "grp"], sort=True).ngroup().to_numpy()
-    return _bootstrap(_matrix(people), _holders(people), strata, replicates, seed, chunk, exact_up_to)
+    """Group totals of `replicates` bootstrap resamples: (replicates, 2, len(COLUMNS)), the sum of each group's
+    strata's totals from `stratum_totals`."""
+    strata, table = strata_of(people)
+    per_stratum = stratum_totals(_matrix(people), strata, stratum_names(table), replicates, seed, chunk, exact_up_to)
+    return resample_totals(per_stratum, table, np.ones(len(table), dtype=bool))
 
 
-def _bootstrap(
+def stratum_names(table: pd.DataFrame) -> list[str]:
+    """Each stratum's name (site, group and option), which with the seed picks its random generator."""
+    return ["|".join(row) for row in table.astype(str).itertuples(index=False)]
+
+
+def resample_totals(per_stratum: np.ndarray, table: pd.DataFrame, chosen: np.ndarray) -> np.ndarray:
+    """Group totals of each resample over the `chosen` strata (a flag per row of `table`):
+    (replicates, 2, len(COLUMNS)), budget holders first."""
+    hold = table["grp"].eq(GROUPS[0]).to_numpy(dtype=bool)
+    out = np.zeros((per_stratum.shape[1], 2, per_stratum.shape[2]))
+    for g, mine in enumerate((hold, ~hold)):
+        out[:, g] = np.tensordot((chosen & mine).astype(float), per_stratum, axes=1)
+    return out
+
+
+def stratum_totals(
     values: np.ndarray,
-    holders: np.ndarray,
     strata: np.ndarray,
+    names: list[str],
     replicates: int,
-    seed: int,
+    seed: int = SEED,
     chunk: int | None = None,
     exact_up_to: int = EXACT_UP_TO,
 ) -> np.ndarray:
-    """bootstrap_totals on the people's columns as an array, whether each is a budget holder, and each one's
-    stratum (numbered in the order the strata are resampled, each stratum's people in the rows' order)."""
-    rng = np.random.default_rng(seed)
-    out = np.zeros((replicates, 2, len(COLUMNS)))
+    """Each stratum's column totals in `replicates` bootstrap resamples: (strata, replicates, len(COLUMNS)).
+    People (the rows of `values`, with their stratum numbers `strata`) are resampled with replacement within
+    their stratum, each stratum keeping its size. Every estimate of the value page (the selection, each site,
+    each management option) is a sum of whole strata, so all of them are read from the same resamples.
+
+    A stratum of up to `exact_up_to` people is resampled person by person (multinomial weights). A larger
+    one is first split at random into `exact_up_to` groups of nearly equal size, and the groups are
+    resampled instead, each carrying its people's totals (a random-groups bootstrap). Each resample's totals
+    then have, in expectation, the mean, variance and skew of resampling every person (sums of n people's
+    values either way), at exact_up_to draws per resample instead of n: at a million people, resampling every
+    person took over a minute for one estimate. A resample's weights count n draws with replacement
+    (multinomial weights), counted with numpy's bincount rather than drawn with its multinomial, which is slow
+    with many people. tests/test_value.py checks the interval against resampling every person.
+
+    Each stratum has its own random generator, seeded from `seed` and the stratum's name (`names`, one for each
+    stratum number): a stratum is resampled alike in every selection it is part of, so a site's row in the
+    by-site table has the same interval as that site chosen alone, and the strata can be resampled THREADS at
+    a time (numpy lets go of the interpreter while it draws and sums) with the same figures whatever the
+    order. Resamples are drawn `chunk` at a time, by default about CHUNK_DRAWS draws a
+    chunk: each chunk's arrays then stay under half a megabyte, which the allocator keeps for the next chunk;
+    larger ones were handed back to the system after each chunk and faulted in again, which made the
+    bootstrap several times slower."""
+    count = int(strata.max()) + 1 if len(strata) else 0
+    out = np.zeros((count, replicates, values.shape[1]))
     order = np.argsort(strata, kind="stable")
-    bounds = np.searchsorted(strata[order], np.arange(strata.max() + 2 if len(strata) else 1))
-    for first, last in zip(bounds[:-1], bounds[1:]):
-        if first == last:
-            continue
-        rows = order[first:last]
-        part, n = values[rows], last - first
+    bounds = np.searchsorted(strata[order], np.arange(count + 1))
+
+    def resample(k: int) -> None:
+        rows = order[bounds[k] : bounds[k + 1]]
+        if not len(rows):
+            return
+        name = int.from_bytes(hashlib.sha256(names[k].encode()).digest()[:8], "little")
+        rng = np.random.default_rng([seed, 0, name])
+        part, n = values[rows], len(rows)
         if n > exact_up_to:
             groups = np.zeros((exact_up_to, part.shape[1]))
             np.add.at(groups, rng.permutation(n) % exact_up_to, part)
             part, n = groups, exact_up_to
-        g = 0 if holders[rows[0]] else 1
         step = chunk or max(1, CHUNK_DRAWS // n)
         for start in range(0, replicates, step):
             size = min(step, replicates - start)
             # each resample's weights: how often each of n draws with replacement picked each person (or group)
             picks = rng.integers(0, n, size=(size, n)) + n * np.arange(size)[:, None]
             weights = np.bincount(picks.ravel(), minlength=size * n).reshape(size, n)
-            out[start : start + size, g] += weights @ part
+            out[k, start : start + size] = weights @ part
+
+    # the largest strata first, so the two threads finish together
+    with ThreadPoolExecutor(THREADS) as pool:
+        list(pool.map(resample, sorted(range(count), key=lambda k: bounds[k] - bounds[k + 1])))
     return out
 
 
@@ -391,21 +481,42 @@ def _round(value: float) -> float:
     return disclosure.derived_money(value)
 
 
+def eligible(people: pd.DataFrame) -> pd.DataFrame:
+    """The people with time in both windows: the only ones an estimate counts."""
+    return people[(people["years_pre"] > 0) & (people["years_post"] > 0)]
+
+
 def estimate(people: pd.DataFrame, replicates: int = REPLICATES, seed: int = SEED) -> Estimate | None:
-    """The net cost per budget holder per year with its 95% interval, or None where too few to estimate."""
-    people = people[(people["years_pre"] > 0) & (people["years_post"] > 0)]
-    if not len(people) or set(people["grp"].unique()) != set(GROUPS):
+    """The net cost per budget holder per year with its 95% interval, or None where too few to estimate: the
+    people's own bootstrap (`bootstrap_totals`, `replicates` resamples with `seed`)."""
+    people = eligible(people)
+    return _estimate(
+        _matrix(people),
+        _holders(people),
+        people["record_key"].to_numpy(),
+        seed,
+        lambda: bootstrap_totals(people, replicates, seed),
+    )
+
+
+def _estimate(
+    values: np.ndarray, holders: np.ndarray, keys: np.ndarray, seed: int, resamples: Callable[[], np.ndarray]
+) -> Estimate | None:
+    """`estimate` from the eligible people's columns as an array, whether each is a budget holder, their record
+    keys, the seed of the draws of the disclosure noise, and a function giving the group totals of their
+    bootstrap resamples ((replicates, 2, len(COLUMNS)), worked out only where there is an estimate to make)."""
+    if not len(values) or holders.all() or not holders.any():
         return None
-    values, holders = _matrix(people), _holders(people)  # once, for the totals, their disclosure and the bootstrap
-    disclosed = _shown_totals(values, holders, people["record_key"].to_numpy())
+    disclosed = _shown_totals(values, holders, keys)
     if disclosed is None:
         return None
     shown_tot, tops = disclosed
     shown = {k: float(v) for k, v in _parts(shown_tot).items()}
     raw = {k: float(v) for k, v in _parts(_totals(values, holders)).items()}
+    totals = resamples()
+    replicates = len(totals)
     # each resample carries a fresh draw of the disclosure noise too, so the interval allows for both
-    strata = people.groupby(["site_code", "grp"], sort=True).ngroup().to_numpy()
-    boot = _parts(_bootstrap(values, holders, strata, replicates, seed) + disclosure_noise(tops, replicates, seed))
+    boot = _parts(totals + disclosure_noise(tops, replicates, seed))
     low, high = percentile_interval(boot["net"])
     net = shown["net"]
     # the interval's reach on each side from the bootstrap, placed around the published estimate
@@ -422,7 +533,7 @@ def estimate(people: pd.DataFrame, replicates: int = REPLICATES, seed: int = SEE
             break_even_low=be_low,
             break_even_high=be_high,
             counterfactual=_round(shown["counterfactual"]),
-            people=len(people),
+            people=len(values),
             replicates=replicates,
         ),
         shown=shown,
@@ -621,23 +732,26 @@ def by_scope(data: ValueData, names: dict[str, str]) -> pd.DataFrame:
     from phb import contract
 
     people = data.people
+    table = data.strata()[1]
     rows = []
-    sites = sorted(people["site_code"].unique())
-    scopes = [("All", ALL, people)] + [("Site", names.get(s, s), people[people["site_code"] == s]) for s in sites]
+    # every row is a set of whole strata of the selection's eligible people, read from the same resamples
+    scopes = [("All", ALL, None)] + [
+        ("Site", names.get(s, s), table["site_code"].eq(s).to_numpy()) for s in sorted(people["site_code"].unique())
+    ]
     options = [o for o in contract.MANAGEMENT_OPTIONS if (people["management_option"] == o).any()]
     if len(options) > 1:
-        comparison = people[people["grp"] == "comparison"]
-        for option in options:
-            holders = people[(people["grp"] == "budget_holders") & (people["management_option"] == option)]
-            scopes.append(("Management option", contract.LABELS.get(option, option), pd.concat([holders, comparison])))
-
-    def work(job: tuple[int, str, pd.DataFrame]) -> Estimate | None:
-        i, by, part = job
-        # the row for all of the selection is the headline estimate (the same people, resamples and seed)
-        return data.headline if by == "All" else estimate(part, ROW_REPLICATES, SEED + i)
-
-    with ThreadPoolExecutor(THREADS) as pool:  # in the scopes' order, whichever finishes first
-        estimates = list(pool.map(work, [(i, by, part) for i, (by, _, part) in enumerate(scopes)]))
+        comparison = table["grp"].eq(GROUPS[1]).to_numpy()
+        for option in options:  # that option's budget holders against the whole comparison group
+            scopes.append(
+                (
+                    "Management option",
+                    contract.LABELS.get(option, option),
+                    comparison | (table["grp"].eq(GROUPS[0]) & table["option"].eq(option)).to_numpy(),
+                )
+            )
+    # the row for all of the selection is the headline estimate; every row, with the same seed and the same
+    # resamples of its strata, is the estimate its people get when chosen alone
+    estimates = [data.headline if chosen is None else data.scope_estimate(chosen) for _, _, chosen in scopes]
     for (by, label, _), est in zip(scopes, estimates):
         r = None if est is None else est.result
         rows.append(
@@ -675,5 +789,5 @@ def facts_block(data: ValueData) -> dict:
         "note": TOO_FEW
         if r is None
         else "difference in differences per person-year; person-level bootstrap "
-        f"({REPLICATES} resamples, seed {SEED}) within site and group, percentile 95% interval",
+        f"({REPLICATES} resamples, seed {SEED}) within site, group and management option, percentile 95% interval",
     }

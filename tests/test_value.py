@@ -38,7 +38,10 @@ def test_the_bootstrap_interval_of_a_mean_agrees_with_scipy_stats_bootstrap():
     is the alpha/2 and 1 - alpha/2 percentiles of the bootstrap distribution; Efron and Tibshirani, An
     Introduction to the Bootstrap, 1993, section 13.3). Our person-level resampling of one stratum, with the
     statistic a mean (spending over years of 1 each), must give the same interval up to Monte Carlo error, on
-    a skewed sample like hospital costs (lognormal, most small, a few large)."""
+    a skewed sample like hospital costs (lognormal, most small, a few large). With 100,000 resamples each, an
+    end's Monte Carlo standard deviation is about 0.009 standard errors (sqrt(0.025 x 0.975 / 100,000) over the
+    normal density at 1.96), so two independent runs differ by about 0.012; the tolerance, 0.05, is 4 of those
+    (with 20,000 resamples it was under 2, and a change of seed alone failed it)."""
     from scipy import stats
 
     rng = np.random.default_rng(7)
@@ -46,9 +49,10 @@ def test_the_bootstrap_interval_of_a_mean_agrees_with_scipy_stats_bootstrap():
     people = pd.DataFrame({c: 0.0 for c in value.COLUMNS}, index=range(len(x)))
     people["spend_post"], people["years_post"] = x, 1.0
     people["site_code"], people["grp"] = "AAA", "budget_holders"
-    totals = value.bootstrap_totals(people, 20000, seed=11)
+    totals = value.bootstrap_totals(people, 100_000, seed=11)
     ours = value.percentile_interval(totals[:, 0, value._I["spend_post"]] / totals[:, 0, value._I["years_post"]])
-    peer = stats.bootstrap((x,), np.mean, method="percentile", n_resamples=20000, random_state=12).confidence_interval
+    peer = stats.bootstrap((x,), np.mean, method="percentile", n_resamples=100_000, random_state=12)
+    peer = peer.confidence_interval
     se = x.std(ddof=1) / math.sqrt(len(x))
     assert ours[0] == pytest.approx(peer.low, abs=0.05 * se)
     assert ours[1] == pytest.approx(peer.high, abs=0.05 * se)
@@ -63,6 +67,39 @@ def test_resampling_keeps_each_site_and_group_at_its_size():
     people["grp"] = ["budget_holders"] * 3 + ["comparison"] * 2
     totals = value.bootstrap_totals(people, 50)
     assert (totals[:, 0, value._I["years_post"]] == 3).all() and (totals[:, 1, value._I["years_post"]] == 2).all()
+
+
+def test_resampling_keeps_each_management_options_budget_holders_at_their_number():
+    """Budget holders are resampled within their management option as well as their site: in a site with 2
+    holders on one option, 3 on another and 4 comparison people (years_post 1 each), every resample still has 2
+    and 3 holders on the options and 4 comparison people; so each option's row reads its holders' own
+    resamples."""
+    people = pd.DataFrame({c: 0.0 for c in value.COLUMNS}, index=range(9))
+    people["years_post"] = 1.0
+    people["site_code"] = "A"
+    people["grp"] = ["budget_holders"] * 5 + ["comparison"] * 4
+    people["management_option"] = ["notional"] * 2 + ["direct_payment"] * 3 + [None] * 4
+    strata, table = value.strata_of(people)
+    assert table.values.tolist() == [
+        ["A", "budget_holders", "direct_payment"],
+        ["A", "budget_holders", "notional"],
+        ["A", "comparison", ""],
+    ]
+    per_stratum = value.stratum_totals(value._matrix(people), strata, value.stratum_names(table), 40)
+    assert per_stratum.shape == (3, 40, len(value.COLUMNS))
+    assert (per_stratum[:, :, value._I["years_post"]] == np.array([[3], [2], [4]])).all()
+
+
+def test_the_resamples_are_the_same_in_one_thread_or_two(monkeypatch):
+    """Each stratum has its own generator (seeded from its name), so the order the threads take the strata in
+    cannot change a figure, including a stratum split into random groups."""
+    people = _skewed_people(value.EXACT_UP_TO + 300, seed=8)
+    people["site_code"] = np.where(np.arange(len(people)) % 3 == 0, "B", "A")
+    monkeypatch.setattr(value, "THREADS", 1)
+    one = value.bootstrap_totals(people, 300)
+    monkeypatch.setattr(value, "THREADS", 2)
+    np.testing.assert_array_equal(one, value.bootstrap_totals(people, 300))
+    assert one.std(axis=0).max() > 0  # resamples that differ from each other
 
 
 # ---------------------------------------------------------------------------------------------
@@ -205,6 +242,35 @@ def test_derived_money_is_three_significant_figures_never_finer_than_ten_pounds(
     assert disclosure.derived_money(15) == 20  # £10 at the finest, half away from zero
     assert disclosure.derived_money(123456) == 123000
     assert disclosure.derived_money(None) is None
+
+
+def test_each_row_of_the_by_site_and_option_table_is_its_people_chosen_alone(bundled_warehouse):
+    """The by-site and by-option table reads every row from one set of resamples of the selection's strata. Each
+    row must be exactly the headline estimate of the same people chosen with the filters instead (a site alone;
+    one management option's budget holders with every comparison person), worked out through its own query:
+    the same figures and interval wherever a user meets them. And the headline is `estimate` of the people."""
+    from phb import contract
+
+    warehouse, info = bundled_warehouse
+    with connect(warehouse) as con:
+        data = value.load(con, Filters(None, info.period_start, info.period_end))
+        table = data.scopes({})  # with no site names, each site's row is labelled with its code
+        alone = {}
+        for code in sorted(data.people["site_code"].unique()):
+            alone[code] = value.load(con, Filters((code,), info.period_start, info.period_end)).headline
+        for option in contract.MANAGEMENT_OPTIONS:
+            label = contract.LABELS.get(option, option)
+            alone[label] = value.load(con, Filters(None, info.period_start, info.period_end, (option,))).headline
+    assert value.estimate(data.people).result == data.headline.result
+    checked = 0
+    for row in table[table["by"] != "All"].itertuples():
+        est = alone[row.site]
+        if est is None:
+            assert row.note == value.TOO_FEW
+            continue
+        assert (row.value, row.low, row.high) == (est.result.net, est.result.low, est.result.high), row.site
+        checked += 1
+    assert checked >= 4  # two sites and two options have an estimate in the bundled data (the rest too few)
 
 
 def test_a_group_under_the_threshold_is_not_estimated(bundled_warehouse):
