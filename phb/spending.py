@@ -31,7 +31,7 @@ class SpendingData:
 
     by_site_category: pd.DataFrame
     by_month: pd.DataFrame
-    by_quarter: pd.DataFrame
+    by_quarter: pd.DataFrame | None  # None where months can be shown (over_time then never uses quarters)
     holders: pd.DataFrame
     by_management: pd.DataFrame
 
@@ -39,10 +39,14 @@ class SpendingData:
 def load(con: duckdb.DuckDBPyConnection, filters: Filters, period_end: date) -> SpendingData:
     """Run the Spending page's queries for a selection."""
     params = filters.params()
+    by_month = run_query(con, "spend_over_time", **params, grain="month")
     return SpendingData(
         by_site_category=run_query(con, "spend_by_site_category", **params),
-        by_month=run_query(con, "spend_over_time", **params, grain="month"),
-        by_quarter=run_query(con, "spend_over_time", **params, grain="quarter"),
+        by_month=by_month,
+        # quarters only where over_time would fall back to them: months with a cell withheld
+        by_quarter=None
+        if _period_cells(by_month, "month", True, filters)[1].count(disclosure.SUPPRESSED) == 0
+        else run_query(con, "spend_over_time", **params, grain="quarter"),
         holders=run_query(con, "holder_spend_by_site", **params, period_end=period_end),
         by_management=run_query(con, "spend_by_management_category", **params),
     )
@@ -175,6 +179,18 @@ def grid_title(grid: pd.DataFrame) -> str:
 # Over time
 
 
+def _period_cells(frame: pd.DataFrame, grain: str, by_category: bool, filters: Filters) -> tuple[pd.DataFrame, list]:
+    """The rows of spend_over_time's `frame` by category (or for all categories together) for the months or
+    quarters the period covers whole, and each one's net spending as it may be shown."""
+    frame = frame[frame["category"].notna() if by_category else frame["category"].isna()]
+    spans = frame["period_start"].dt.to_period("M" if grain == "month" else "Q")
+    whole = (spans.dt.start_time >= pd.Timestamp(filters.date_from)) & (
+        spans.dt.end_time.dt.normalize() <= pd.Timestamp(filters.date_to)
+    )
+    frame = frame[whole]
+    return frame, _shown(frame)
+
+
 def over_time(data: SpendingData, filters: Filters) -> tuple[pd.DataFrame, str]:
     """Spending per month by category; per quarter where months would withhold cells; per quarter
     for all categories together where more than a fifth of quarter cells would be withheld. Months
@@ -186,13 +202,7 @@ def over_time(data: SpendingData, filters: Filters) -> tuple[pd.DataFrame, str]:
         ("quarter", data.by_quarter, False),
     )
     for grain, frame, by_category in choices:
-        frame = frame[frame["category"].notna() if by_category else frame["category"].isna()]
-        spans = frame["period_start"].dt.to_period("M" if grain == "month" else "Q")
-        whole = (spans.dt.start_time >= pd.Timestamp(filters.date_from)) & (
-            spans.dt.end_time.dt.normalize() <= pd.Timestamp(filters.date_to)
-        )
-        frame = frame[whole]
-        shown = _shown(frame)
+        frame, shown = _period_cells(frame, grain, by_category, filters)
         withheld = shown.count(disclosure.SUPPRESSED)
         if withheld == 0 or (grain == "quarter" and by_category and withheld <= MOST_WITHHELD * len(shown)):
             break

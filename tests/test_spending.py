@@ -115,3 +115,42 @@ def test_the_peak_in_the_title_is_the_busiest_periods_shown_cells_added_up_to_3_
     )
     assert spending.over_time_title(frame, "month") == "Spending peaked in March 2015 at about £251,000"
     assert spending.over_time_title(frame.assign(spend_gbp=None), "month") == "Too little spending to show over time"
+
+
+def test_quarters_are_read_only_where_months_would_withhold_a_cell(bundled_warehouse):
+    """The Spending page reads spending by quarter only where a month cell would be withheld (over_time then
+    falls back to quarters). For all sites and each site alone, over the whole period and over each calendar
+    year: the chart's frame and grain are those over_time gives with quarters always read, and quarters were
+    read exactly where the chart is by quarter. Both branches occur in the bundled data."""
+    from datetime import date
+
+    from phb import spending
+    from phb.filters import Filters
+    from phb.queries import run_query
+    from phb.warehouse import connect
+
+    warehouse, info = bundled_warehouse
+    grains = set()
+    with connect(warehouse) as con:
+        sites = [None] + [(s,) for (s,) in con.execute("select site_code from sites order by 1").fetchall()]
+        periods = [(info.period_start, info.period_end)] + [
+            (max(date(y, 1, 1), info.period_start), min(date(y, 12, 31), info.period_end))
+            for y in range(info.period_start.year, info.period_end.year + 1)
+        ]
+        for site in sites:
+            for lo, hi in periods:
+                filters = Filters(site, lo, hi)
+                data = spending.load(con, filters, info.period_end)
+                always = run_query(con, "spend_over_time", **filters.params(), grain="quarter")
+                frame, grain = spending.over_time(data, filters)
+                expected, expected_grain = spending.over_time(
+                    spending.SpendingData(
+                        data.by_site_category, data.by_month, always, data.holders, data.by_management
+                    ),
+                    filters,
+                )
+                assert grain == expected_grain
+                pd.testing.assert_frame_equal(frame, expected)
+                assert (data.by_quarter is None) == (grain == "month"), (site, lo, hi)
+                grains.add(grain)
+    assert grains == {"month", "quarter"}
