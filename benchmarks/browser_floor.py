@@ -21,16 +21,12 @@ and the server's CPU seconds during the visit. Figures go in the notes, not in t
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
-from tests.serving import CHROMIUM, CHROMIUM_ARGS, cpu_seconds, free_port, watch_script
+from phb import config
+from tests.serving import CHROMIUM, CHROMIUM_ARGS, app_server, cpu_seconds, watch_script
 
 ROOT = Path(__file__).resolve().parent.parent
 EMPTY_PAGE = """
@@ -63,35 +59,6 @@ READ = """() => {
 }"""
 
 
-@contextlib.contextmanager
-def serve(script: Path, cwd: Path, core: int):
-    """`streamlit run script` on a free port, pinned to one core; yields its URL and process."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless=true", f"--server.port={port}",
-         "--browser.gatherUsageStats=false"],
-        cwd=cwd,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        preexec_fn=lambda: os.sched_setaffinity(0, {core}),
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            raise RuntimeError("the app did not start within 120 s")
-        yield url, proc
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
 def visit(browser, url: str, proc, need_chart: bool) -> dict:
     used = cpu_seconds(proc.pid)
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -113,6 +80,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pages", nargs="+", default=["/", "/spending", "/data"])
     parser.add_argument("--visits", type=int, default=3)
     args = parser.parse_args(argv)
+    warehouse = config.settings().warehouse  # PHB_WAREHOUSE, as the app would read it
+    data = Path(os.environ["PHB_DATA"]) if os.environ.get("PHB_DATA") else None
     cores = sorted(os.sched_getaffinity(0))
     server_core, client_cores = cores[0], set(cores[1:] or cores)
     print(f"{'page':22s} {'visit':>5s} {'dom':>6s} {'socket':>7s} {'last message':>13s} {'scripts':>8s} "
@@ -120,9 +89,9 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         empty = Path(tmp) / "empty.py"
         empty.write_text(EMPTY_PAGE)
-        runs = [("empty page", empty, Path(tmp), ["/"])] + [("dashboard", ROOT / "app.py", ROOT, args.pages)]
-        for label, script, cwd, paths in runs:
-            with serve(script, cwd, server_core) as (url, proc):
+        runs = [("empty page", empty, ["/"]), ("dashboard", ROOT / "app.py", args.pages)]
+        for label, script, paths in runs:
+            with app_server(warehouse, cpus={server_core}, data=data, start_s=120, script=script) as (url, proc):
                 os.sched_setaffinity(0, client_cores)
                 try:
                     with sync_playwright() as pw:

@@ -65,12 +65,14 @@ def app_server(
     cpus: set[int] | None = None,
     data: Path | None = None,
     start_s: float = 60,
+    script: Path = ROOT / "app.py",
 ):
     """`streamlit run app.py` on the extract `data` (default the bundled one) and the given warehouse, on a
     free port: yields its URL and process once it answers its health check (within `start_s`), and stops
     it afterwards. Its output goes to `log`, or nowhere. `cpus` pins the server to those processor cores
-    (Linux), so browsers on the other cores cannot starve it. Used by the browser tests and by
-    benchmarks.national."""
+    (Linux), so browsers on the other cores cannot starve it. `script` serves another Streamlit script
+    instead, run from its own folder (benchmarks.browser_floor's empty page). Used by the browser tests and
+    by benchmarks.national and benchmarks.browser_floor."""
     env = {**os.environ, "PHB_WAREHOUSE": str(warehouse)}
     env.pop("PHB_DATA", None)
     if data is not None:
@@ -84,12 +86,12 @@ def app_server(
                 "-m",
                 "streamlit",
                 "run",
-                "app.py",
+                script.name,
                 "--server.headless=true",
                 f"--server.port={port}",
                 "--browser.gatherUsageStats=false",
             ],
-            cwd=ROOT,
+            cwd=script.parent,
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
