@@ -158,9 +158,7 @@ class ValueData:
         on the page sums some of these strata."""
         if "resamples" not in self.memo:
             strata, table = self.strata()
-            self.memo["resamples"] = stratum_totals(
-                _matrix(self.eligible), strata, stratum_names(table), REPLICATES, SEED
-            )
+            self.memo["resamples"] = stratum_totals(self.arrays()[0], strata, stratum_names(table), REPLICATES, SEED)
         return self.memo["resamples"]
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
