@@ -119,12 +119,13 @@ def test_the_peak_in_the_title_is_the_busiest_periods_shown_cells_added_up_to_3_
 
 def test_quarters_are_read_only_where_months_would_withhold_a_cell(bundled_warehouse):
     """The Spending page reads spending by quarter only where a month cell would be withheld (over_time then
-    falls back to quarters). For each site alone over the whole period, and all sites over the whole period and
-    each calendar year: the chart's frame and grain are those over_time gives with quarters always read, and
-    quarters were read exactly where the chart is by quarter. Both branches occur in the bundled data."""
+    falls back to quarters). For all sites over the whole period and each calendar year, and each site alone and
+    each management option over the whole period: the chart's frame and grain are those over_time gives with
+    quarters always read, and quarters were read exactly where the chart is by quarter. Both branches occur in
+    the bundled data."""
     from datetime import date
 
-    from phb import spending
+    from phb import contract, spending
     from phb.filters import Filters
     from phb.queries import run_query
     from phb.warehouse import connect
@@ -132,25 +133,25 @@ def test_quarters_are_read_only_where_months_would_withhold_a_cell(bundled_wareh
     warehouse, info = bundled_warehouse
     grains = set()
     with connect(warehouse) as con:
-        sites = [None] + [(s,) for (s,) in con.execute("select site_code from sites order by 1").fetchall()]
-        periods = [(info.period_start, info.period_end)] + [
+        sites = [s for (s,) in con.execute("select site_code from sites order by 1").fetchall()]
+        whole = (info.period_start, info.period_end)
+        years = [
             (max(date(y, 1, 1), info.period_start), min(date(y, 12, 31), info.period_end))
             for y in range(info.period_start.year, info.period_end.year + 1)
         ]
-        for site in sites:
-            for lo, hi in periods if site is None else periods[:1]:
-                filters = Filters(site, lo, hi)
-                data = spending.load(con, filters, info.period_end)
-                always = run_query(con, "spend_over_time", **filters.params(), grain="quarter")
-                frame, grain = spending.over_time(data, filters)
-                expected, expected_grain = spending.over_time(
-                    spending.SpendingData(
-                        data.by_site_category, data.by_month, always, data.holders, data.by_management
-                    ),
-                    filters,
-                )
-                assert grain == expected_grain
-                pd.testing.assert_frame_equal(frame, expected)
-                assert (data.by_quarter is None) == (grain == "month"), (site, lo, hi)
-                grains.add(grain)
+        selections = [Filters(None, lo, hi) for lo, hi in [whole, *years]]
+        selections += [Filters((site,), *whole) for site in sites]
+        selections += [Filters(None, *whole, (option,)) for option in contract.MANAGEMENT_OPTIONS]
+        for filters in selections:
+            data = spending.load(con, filters, info.period_end)
+            always = run_query(con, "spend_over_time", **filters.params(), grain="quarter")
+            frame, grain = spending.over_time(data, filters)
+            expected, expected_grain = spending.over_time(
+                spending.SpendingData(data.by_site_category, data.by_month, always, data.holders, data.by_management),
+                filters,
+            )
+            assert grain == expected_grain
+            pd.testing.assert_frame_equal(frame, expected)
+            assert (data.by_quarter is None) == (grain == "month"), filters
+            grains.add(grain)
     assert grains == {"month", "quarter"}
