@@ -31,7 +31,7 @@ with holders as (
 spent as (
     select
         person_key,
-        sum(amount_gbp) as net_gbp
+        sum(paid_gbp + refunded_gbp) as net_gbp
     from spend_in_selection($date_from, $date_to, $sites, $management)
     group by person_key
 ),

@@ -11,7 +11,7 @@ with lines as (
         category,
         person_key,
         record_key,
-        amount_gbp
+        paid_gbp + refunded_gbp as net_gbp
     from spend_in_selection($date_from, $date_to, $sites, $management)
 ),
 
@@ -22,7 +22,7 @@ by_category as (
         category,
         person_key,
         any_value(record_key) as record_key,
-        sum(amount_gbp) as net_gbp
+        sum(net_gbp) as net_gbp
     from lines
     group by management_option, category, person_key
 ),

@@ -8,6 +8,10 @@
 -- Refunds and recoveries (negative lines) are summed apart from spending.
 -- people_ckey and refund_people_ckey are the cell keys of those people (sum of their record keys mod 256).
 -- Parameters: $sites (list or null), $date_from, $date_to (date), $management (list or null).
+-- The rows by site and category and by site are worked out from each person's sums; the rows by
+-- category and overall from those (each person has one site, so counts, sums and key sums add up
+-- across sites, and the two largest contributions are the larger of the largest site's second and
+-- the second largest of the sites' largest).
 -- Sources: spend_lines and spend_person_months (built at load), through the macro spend_in_selection
 -- (queries/macros/).
 with lines as (
@@ -16,7 +20,8 @@ with lines as (
         category,
         person_key,
         record_key,
-        amount_gbp
+        paid_gbp,
+        refunded_gbp
     from spend_in_selection($date_from, $date_to, $sites, $management)
 ),
 
@@ -27,8 +32,8 @@ by_site_category as (
         category,
         person_key,
         any_value(record_key) as record_key,
-        coalesce(sum(amount_gbp) filter (where amount_gbp > 0), 0) as spend_gbp,
-        coalesce(sum(amount_gbp) filter (where amount_gbp < 0), 0) as refunds_gbp
+        sum(paid_gbp) as spend_gbp,
+        sum(refunded_gbp) as refunds_gbp
     from lines
     group by site_code, category, person_key
 ),
@@ -45,43 +50,87 @@ by_site as (
     group by site_code, person_key
 ),
 
-per_person as (
-    -- one row per person at every level of the table: site and category (level 0), site (1), category (2)
-    -- and all (3). Each person has one site, so their rows by category are their rows by site and
-    -- category, and their row over everything is their row by site: two sums over the rows serve four levels.
-    select 0 as level, site_code, category, record_key, spend_gbp, refunds_gbp, spend_gbp + refunds_gbp as net_gbp
+cells as (
+    -- levels 0 (site and category) and 1 (site) from each person's sums
+    select
+        0 as level,
+        site_code,
+        category,
+        sum(spend_gbp) as spend_gbp,
+        sum(refunds_gbp) as refunds_gbp,
+        sum(spend_gbp + refunds_gbp) as net_gbp,
+        count(*) as people,
+        coalesce(max(abs(spend_gbp + refunds_gbp), 2)[1], 0) as top1,
+        coalesce(max(abs(spend_gbp + refunds_gbp), 2)[2], 0) as top2,
+        sum(record_key) % 256 as keys,
+        count(*) filter (where refunds_gbp < 0) as refund_people,
+        coalesce((max(abs(refunds_gbp), 2) filter (where refunds_gbp < 0))[1], 0) as refund_top1,
+        coalesce((max(abs(refunds_gbp), 2) filter (where refunds_gbp < 0))[2], 0) as refund_top2,
+        coalesce(sum(record_key) filter (where refunds_gbp < 0), 0) % 256 as refund_keys
     from by_site_category
+    group by site_code, category
     union all
-    select 1, site_code, null, record_key, spend_gbp, refunds_gbp, spend_gbp + refunds_gbp
+    select
+        1,
+        site_code,
+        null,
+        sum(spend_gbp),
+        sum(refunds_gbp),
+        sum(spend_gbp + refunds_gbp),
+        count(*),
+        coalesce(max(abs(spend_gbp + refunds_gbp), 2)[1], 0),
+        coalesce(max(abs(spend_gbp + refunds_gbp), 2)[2], 0),
+        sum(record_key) % 256,
+        count(*) filter (where refunds_gbp < 0),
+        coalesce((max(abs(refunds_gbp), 2) filter (where refunds_gbp < 0))[1], 0),
+        coalesce((max(abs(refunds_gbp), 2) filter (where refunds_gbp < 0))[2], 0),
+        coalesce(sum(record_key) filter (where refunds_gbp < 0), 0) % 256
     from by_site
-    union all
-    select 2, null, category, record_key, spend_gbp, refunds_gbp, spend_gbp + refunds_gbp
-    from by_site_category
-    union all
-    select 3, null, null, record_key, spend_gbp, refunds_gbp, spend_gbp + refunds_gbp
-    from by_site
+    group by site_code
+),
+
+combined as (
+    -- levels 2 (category) and 3 (all) from the sites' rows: each person is in one site, so the
+    -- people add up, and the two largest contributions across sites are the larger of the largest
+    -- site's second and the second largest of the sites' largest
+    select
+        level + 2 as level,
+        null::varchar as site_code,
+        category,
+        sum(spend_gbp) as spend_gbp,
+        sum(refunds_gbp) as refunds_gbp,
+        sum(net_gbp) as net_gbp,
+        cast(sum(people) as bigint) as people,
+        max(top1) as top1,
+        greatest(max(top2), coalesce(max(top1, 2)[2], 0)) as top2,
+        sum(keys) % 256 as keys,
+        cast(sum(refund_people) as bigint) as refund_people,
+        max(refund_top1) as refund_top1,
+        greatest(max(refund_top2), coalesce(max(refund_top1, 2)[2], 0)) as refund_top2,
+        sum(refund_keys) % 256 as refund_keys
+    from cells
+    group by level, category
 ),
 
 final as (
     select
         site_code,
         category,
-        sum(spend_gbp) as spend_gbp,
-        sum(refunds_gbp) as refunds_gbp,
-        sum(net_gbp) as net_gbp,
-        count(*) as people,
-        coalesce(max(abs(net_gbp), 2)[1], 0) as top1,
-        coalesce(max(abs(net_gbp), 2)[2], 0) as top2,
-        cast(sum(record_key) % 256 as integer) as mkey,
-        count(*) filter (where refunds_gbp < 0) as refund_people,
-        coalesce((max(abs(refunds_gbp), 2) filter (where refunds_gbp < 0))[1], 0) as refund_top1,
-        coalesce((max(abs(refunds_gbp), 2) filter (where refunds_gbp < 0))[2], 0) as refund_top2,
-        cast(coalesce(sum(record_key) filter (where refunds_gbp < 0), 0) % 256 as integer) as refund_mkey,
-        -- the cell keys of the people counted (the same sums: one row per person at each level)
-        cast(sum(record_key) % 256 as integer) as people_ckey,
-        cast(coalesce(sum(record_key) filter (where refunds_gbp < 0), 0) % 256 as integer) as refund_people_ckey
-    from per_person
-    group by level, site_code, category
+        spend_gbp,
+        refunds_gbp,
+        net_gbp,
+        people,
+        top1,
+        top2,
+        cast(keys as integer) as mkey,
+        refund_people,
+        refund_top1,
+        refund_top2,
+        cast(refund_keys as integer) as refund_mkey,
+        -- the cell keys of the people counted (the same sums: each person once in each row)
+        cast(keys as integer) as people_ckey,
+        cast(refund_keys as integer) as refund_people_ckey
+    from (select * from cells union all select * from combined)
 )
 
 select * from final
