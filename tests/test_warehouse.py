@@ -385,7 +385,8 @@ def test_spend_in_selection_keeps_the_spending_of_the_chosen_sites_options_and_d
 
     def chosen(date_from, date_to, sites, management):
         total, paid = con.execute(
-            "select sum(paid_gbp + refunded_gbp), count(distinct person_key) from spend_in_selection($f, $t, $sites, $management)",
+            "select sum(paid_gbp + refunded_gbp), count(distinct person_key) "
+            "from spend_in_selection($f, $t, $sites, $management)",
             {"f": date_from, "t": date_to, "sites": sites, "management": management},
         ).fetchone()
         return round(float(total or 0), 2), paid
