@@ -10,8 +10,7 @@
 -- Parameters: $sites (list or null), $date_from, $date_to (date), $management (list or null).
 -- The rows by site and category and by site are worked out from each person's sums; the rows by
 -- category and overall from those (each person has one site, so counts, sums and key sums add up
--- across sites, and the two largest contributions are the larger of the largest site's second and
--- the second largest of the sites' largest).
+-- across sites, and the second largest contribution is the macro combined_top2's).
 -- Sources: spend_lines and spend_person_months (built at load), through the macro spend_in_selection
 -- (queries/macros/).
 with lines as (
@@ -50,10 +49,19 @@ by_site as (
     group by site_code, person_key
 ),
 
+per_person as (
+    -- one row per person at levels 0 (site and category) and 1 (site)
+    select 0 as level, site_code, category, record_key, spend_gbp, refunds_gbp
+    from by_site_category
+    union all
+    select 1, site_code, null, record_key, spend_gbp, refunds_gbp
+    from by_site
+),
+
 cells as (
-    -- levels 0 (site and category) and 1 (site) from each person's sums
+    -- levels 0 and 1 from each person's sums
     select
-        0 as level,
+        level,
         site_code,
         category,
         sum(spend_gbp) as spend_gbp,
@@ -67,32 +75,14 @@ cells as (
         coalesce((max(abs(refunds_gbp), 2) filter (where refunds_gbp < 0))[1], 0) as refund_top1,
         coalesce((max(abs(refunds_gbp), 2) filter (where refunds_gbp < 0))[2], 0) as refund_top2,
         coalesce(sum(record_key) filter (where refunds_gbp < 0), 0) % 256 as refund_keys
-    from by_site_category
-    group by site_code, category
-    union all
-    select
-        1,
-        site_code,
-        null,
-        sum(spend_gbp),
-        sum(refunds_gbp),
-        sum(spend_gbp + refunds_gbp),
-        count(*),
-        coalesce(max(abs(spend_gbp + refunds_gbp), 2)[1], 0),
-        coalesce(max(abs(spend_gbp + refunds_gbp), 2)[2], 0),
-        sum(record_key) % 256,
-        count(*) filter (where refunds_gbp < 0),
-        coalesce((max(abs(refunds_gbp), 2) filter (where refunds_gbp < 0))[1], 0),
-        coalesce((max(abs(refunds_gbp), 2) filter (where refunds_gbp < 0))[2], 0),
-        coalesce(sum(record_key) filter (where refunds_gbp < 0), 0) % 256
-    from by_site
-    group by site_code
+    from per_person
+    group by level, site_code, category
 ),
 
 combined as (
     -- levels 2 (category) and 3 (all) from the sites' rows: each person is in one site, so the
-    -- people add up, and the two largest contributions across sites are the larger of the largest
-    -- site's second and the second largest of the sites' largest
+    -- people add up, and the two largest contributions across sites are max(top1) and the macro
+    -- combined_top2
     select
         level + 2 as level,
         null::varchar as site_code,
@@ -102,11 +92,11 @@ combined as (
         sum(net_gbp) as net_gbp,
         cast(sum(people) as bigint) as people,
         max(top1) as top1,
-        greatest(max(top2), coalesce(max(top1, 2)[2], 0)) as top2,
+        combined_top2(top1, top2) as top2,
         sum(keys) % 256 as keys,
         cast(sum(refund_people) as bigint) as refund_people,
         max(refund_top1) as refund_top1,
-        greatest(max(refund_top2), coalesce(max(refund_top1, 2)[2], 0)) as refund_top2,
+        combined_top2(refund_top1, refund_top2) as refund_top2,
         sum(refund_keys) % 256 as refund_keys
     from cells
     group by level, category

@@ -30,7 +30,7 @@ whole as (
         sum(c.net_gbp) as net_gbp,
         cast(sum(c.people) as bigint) as people,
         max(c.top1) as top1,
-        greatest(max(c.top2), coalesce(max(c.top1, 2)[2], 0)) as top2,
+        combined_top2(c.top1, c.top2) as top2,
         cast(sum(c.keys) % 256 as integer) as mkey
     from spend_cells as c
     cross join bounds as b

@@ -375,6 +375,26 @@ def test_the_shared_macros_apply_the_filter_and_the_stay_cost_rules(con):
     assert [float(c) for c in costs] == [3000.0, 1000.0, 350.0]
 
 
+def test_combined_top2_is_the_second_largest_of_everyone_in_the_rows_combined(con):
+    """combined_top2 over rows that each hold their own people's two largest contributions (0 where fewer)
+    gives the second largest of all those people's contributions, as sorting them all gives it: random
+    groups of 1 to 4 people, with ties, a group of one and every group of one."""
+    import random
+
+    rng = random.Random(7)
+    cases = [[[5.0], [3.0]], [[2.0, 2.0], [1.0]], [[9.0, 1.0], [8.0, 7.0], [0.5]]]
+    cases += [[[float(rng.randint(0, 9)) for _ in range(rng.randint(1, 4))] for _ in range(rng.randint(2, 5))]
+              for _ in range(200)]  # fmt: skip
+    for groups in cases:
+        rows = [(sorted(g, reverse=True) + [0.0, 0.0])[:2] for g in groups]
+        got = con.execute(
+            "select combined_top2(t1, t2) from (select unnest($t1) as t1, unnest($t2) as t2)",
+            {"t1": [r[0] for r in rows], "t2": [r[1] for r in rows]},
+        ).fetchone()[0]
+        everyone = sorted((v for g in groups for v in g), reverse=True)
+        assert float(got) == everyone[1], groups
+
+
 def test_spend_in_selection_keeps_the_spending_of_the_chosen_sites_options_and_dates(con):
     """The spending macro, against the tiny extract's files read with csv: the total and the people paid with
     nothing chosen; a site, an option and a date range each keep just their spending."""
