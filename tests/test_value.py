@@ -103,6 +103,63 @@ def test_the_resamples_are_the_same_in_one_thread_or_two(monkeypatch):
     assert one.std(axis=0).max() > 0  # resamples that differ from each other
 
 
+def _cell_by_person(values: np.ndarray, keys: np.ndarray, column: str):
+    """A total as shown, from the people's own values: the rule given the total, the number of non-zero
+    contributions, the two largest by size (sorting them all) and the cell key of their record keys."""
+    contributing = values != 0
+    if not contributing.any():
+        return 0.0
+    sizes = np.sort(np.abs(values[contributing]))[::-1]
+    top2 = float(sizes[1]) if len(sizes) > 1 else 0.0
+    rule = disclosure.days if column in value.DAY_COLUMNS else disclosure.money
+    key = disclosure.cell_key_of(keys[contributing])
+    return rule(float(values.sum()), int(contributing.sum()), float(sizes[0]), top2, key)
+
+
+def test_totals_from_each_strata_sums_are_the_rule_applied_to_the_people_themselves():
+    """Every estimate's totals and disclosure checks are read from per-stratum sums (value.stratum_sums) rather
+    than from every person again. For 300 random choices of whole strata, over people with many zeros, ties
+    for the largest contribution, refunds (negative values) and strata of one person, each group's total as
+    shown, its two largest contributions and its largest must be what the rule and a sort give from the chosen
+    people's own values."""
+    rng = np.random.default_rng(21)
+    n = 4000
+    people = pd.DataFrame({c: 0.0 for c in value.COLUMNS}, index=range(n))
+    for column in value.COLUMNS:
+        amounts = np.round(np.exp(rng.normal(5, 1.5, n)), 2) * rng.choice([0, 0, 1, 1, 1, -1], n)
+        amounts[rng.random(n) < 0.01] = 400.0  # ties
+        if column in ("cost_pre", "mh_days_post"):
+            amounts = np.clip(amounts, -3000, 3000)  # many people sharing the largest contribution
+        people[column] = amounts
+    people["site_code"] = rng.choice(list("ABCDEFGH"), n)
+    people["grp"] = rng.choice(["budget_holders", "comparison"], n)
+    people["management_option"] = np.where(people["grp"] == "budget_holders", rng.choice(["x", "y"], n), None)
+    people.loc[0, ["site_code", "grp"]] = ["Z", "comparison"]  # a stratum of one person
+    people["record_key"] = rng.integers(0, 2**31 - 1, n)
+    strata, table = value.strata_of(people)
+    matrix, keys = value._matrix(people), people["record_key"].to_numpy()
+    sums = value.stratum_sums(matrix, keys, strata, len(table))
+    assert (sums.people == np.bincount(strata)).all() and len(table) == 8 * 3 + 1
+    holder_strata = value._holder_strata(table)
+    checked = 0
+    for _ in range(300):
+        chosen = rng.random(len(table)) < rng.uniform(0.05, 1)
+        for mine in (chosen & holder_strata, chosen & ~holder_strata):
+            rows = mine[strata]
+            for column in (*value.MONEY_COLUMNS, *value.DAY_COLUMNS):
+                c = value._I[column]
+                expected = _cell_by_person(matrix[rows, c], keys[rows], column)
+                got = value._cell(sums, mine, c, column)
+                assert got == pytest.approx(expected, abs=1e-6) if isinstance(expected, float) else got == expected
+                sizes = np.sort(np.abs(matrix[rows, c][matrix[rows, c] != 0]))[::-1]
+                two = (float(sizes[0]) if len(sizes) else 0.0, float(sizes[1]) if len(sizes) > 1 else 0.0)
+                assert value._two_largest(sums, mine, c) == two
+                if rows.any():
+                    assert sums.top[mine, c, 0].max() == np.abs(matrix[rows, c]).max()
+                checked += 1
+    assert checked == 300 * 2 * 7
+
+
 # ---------------------------------------------------------------------------------------------
 # The difference in differences, against the extract files
 
