@@ -7,7 +7,7 @@ For each number of groups, the bootstrap is run with several seeds on the wareho
 sites), and for three estimates (all sites, the first site, the first management option's holders against
 the whole comparison group) prints the mean and the standard deviation over the seeds of the interval's ends
 and of the resamples' spread, with the time a run takes. `--every-person` adds resampling every person
-(over a minute a run at a million people). Build a national-size warehouse first, e.g. with
+(about 15 s a run at a million people). Build a national-size warehouse first, e.g. with
 `python -m benchmarks.national`'s `--keep` folder or `benchmarks.national._build`.
 """
 

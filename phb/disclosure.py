@@ -52,7 +52,14 @@ def _ptable() -> tuple[tuple[int, ...], ...]:
     with ptable.PATH.open(newline="") as fh:
         if fh.readline().strip().split(",") != ["pcv", "ckey", "pvalue"]:
             raise ValueError(f"{ptable.PATH.name}: the columns must be pcv, ckey, pvalue")
-        rows = np.loadtxt(fh, delimiter=",", dtype=np.int64, ndmin=2)
+        try:
+            rows = np.loadtxt(fh, delimiter=",", dtype=np.int64, ndmin=2, comments=None)
+        except ValueError as err:
+            raise ValueError(f"{ptable.PATH.name}: every row must be three whole numbers ({err})") from None
+    if rows.shape != (ptable.MAX_PCV * (ptable.MAX_CKEY + 1), 3):
+        raise ValueError(
+            f"{ptable.PATH.name}: expected a row for each count row and cell key, found {len(rows):,} rows"
+        )
     table = np.zeros((ptable.MAX_PCV + 1, ptable.MAX_CKEY + 1), dtype=np.int64)
     table[rows[:, 0], rows[:, 1]] = rows[:, 2]
     return tuple(tuple(int(v) for v in r) for r in table)

@@ -17,7 +17,7 @@ strata, not a sample of sites: the question is about these pilots, and with seve
 of sites would be unstable. The interval is the 2.5th and 97.5th percentiles of the bootstrap
 estimates (the percentile method, as scipy.stats.bootstrap's method="percentile"). A stratum of more
 than EXACT_UP_TO people (national scale, not the pilots) is split at random into that many groups of
-people, which are resampled in place of single people (`bootstrap_totals`).
+people, which are resampled in place of single people (`stratum_totals`).
 
 Disclosure control: every total the estimate rests on (spending, and each group's hospital costs,
 mental health bed days and general acute costs in each window) is shown as money and days totals are
@@ -50,11 +50,11 @@ from phb.queries import run_query
 
 SEED = 16  # the bootstrap's fixed seed: the same data always gives the same interval
 REPLICATES = 2000  # bootstrap resamples for the headline estimate
-EXACT_UP_TO = 250  # people in a site and group up to which each person is resampled (see stratum_totals)
+EXACT_UP_TO = 250  # people in a stratum (site, group, option) up to which each is resampled (see stratum_totals)
 # strata resampled at once: numpy lets go of the interpreter while it draws and sums, so two threads finish
 # in about 0.6 of the time of one, with the same figures (each stratum has its own random generator)
 THREADS = 2
-CHUNK_DRAWS = 65_536  # draws with replacement made at a time in the bootstrap (see bootstrap_totals)
+CHUNK_DRAWS = 65_536  # draws with replacement made at a time in the bootstrap (see stratum_totals)
 LEVEL = 0.95
 ALL = "All selected sites"
 TOO_FEW = "too few to estimate"
@@ -291,6 +291,8 @@ def strata_of(people: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
     uniques = {}
     for column, values in keys.items():
         codes, uniques[column] = pd.factorize(values, sort=True)
+        if (codes < 0).any():  # a person with no site or group belongs to no stratum
+            raise ValueError(f"value for money: {int((codes < 0).sum()):,} people have no {column}")
         combined = combined * len(uniques[column]) + codes
     present, numbers = np.unique(combined, return_inverse=True)  # numbered in the keys' sorted order
     parts = {}
@@ -321,6 +323,9 @@ def stratum_sums(values: np.ndarray, keys: np.ndarray, strata: np.ndarray, count
     (0 to count - 1). Rows are sorted by stratum once and each column's sums taken stratum by stratum (numpy's
     reduceat); the second largest is the largest once the largest is set aside, or the largest again where two
     people share it."""
+    # a missing record key is left out of the key sum, as disclosure.cell_key_of leaves it out
+    if not (isinstance(keys, np.ndarray) and keys.dtype.kind in "iu"):  # whole numbers already: nothing missing
+        keys = pd.to_numeric(pd.Series(keys).astype(object)).fillna(0).to_numpy(dtype=np.int64)
     keys = np.asarray(keys, dtype=np.int64)
     sizes = np.bincount(strata, minlength=count)
     order = np.argsort(strata, kind="stable")
@@ -399,14 +404,16 @@ def stratum_totals(
     replacement (multinomial weights), counted with numpy's bincount rather than drawn with its multinomial,
     which is slow with many people. tests/test_value.py checks the interval against resampling every person.
 
-    Why 250 groups: at a million people (168 strata of 532 to 13,258 people; `python -m benchmarks.value_groups`
-    repeats this), eight seeds each gave intervals whose ends and spread varied from seed to seed by amounts of the
-    same size with 250 groups as with 1,000 (standard deviations over the seeds of the low end, the high end and
-    the resamples' spread, in GBP: all sites 3.7, 2.6 and 0.8 against 3.1, 2.4 and 0.7; one site 23, 27 and 11
-    against 29, 17 and 9; one management option 3.7, 3.0 and 1.1 against 4.2, 4.3 and 1.2), with the same mean
-    spread (one site: 296 against 295; resampling every person, three seeds: 298), in 0.84 s instead of 2.5 s
-    (every person: 15 s). The 2,000 resamples' own Monte Carlo error is most of that variation either way. The
-    pilots' strata are all under 250 people.
+    Why 250 groups: at a million people (168 strata of 532 to 13,258 people; `python -m benchmarks.value_groups
+    WAREHOUSE --groups 1000 500 250 --seeds 8` repeats this, and `--every-person --seeds 3` the every-person
+    figures), eight seeds each gave intervals whose ends and spread varied from seed to seed by amounts of the
+    same order with 250 groups as with 1,000, one site's high end changing most (standard deviations over the
+    seeds of the low end, the high end and the resamples' spread, in GBP: all sites 3.7, 2.6 and 0.8 against
+    3.1, 2.4 and 0.7; one site 23, 27 and 11 against 29, 17 and 9; one management option 3.7, 3.0 and 1.1
+    against 4.2, 4.3 and 1.2), with the same mean spread (one site: 296 against 295; resampling every person,
+    three seeds: 298), in 0.84 s instead of 2.5 s (every person: 15 s). The 2,000 resamples' own Monte Carlo
+    error is most of that variation either way. The pilots' strata are all under 250 people (the bundled
+    extract's largest, over the whole period: 246).
 
     Each stratum has its own random generator, seeded from `seed` and the stratum's name (`names`, one for each
     stratum number): a stratum is resampled alike in every selection it is part of, so a site's row in the

@@ -181,3 +181,26 @@ def test_facts_pass_the_same_gate_and_an_undeclared_or_unrounded_figure_is_refus
     for bad in ({"people": 7}, {"spend_gbp": 4760.84}, {"z_score": 1.3}, {"note": 12.0}):
         with pytest.raises(disclosure.UnpublishedError):
             disclosure.publish_facts({"all": bad}, kinds)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda rows: rows[:-1],  # a row missing
+        lambda rows: rows[:5] + ["# a comment\n"] + rows[5:],  # a line numpy would skip as a comment
+        lambda rows: ["ckey,pcv,pvalue\n"] + rows[1:],  # columns in another order
+    ],
+)
+def test_a_perturbation_table_not_shaped_as_published_is_refused_by_name(tmp_path, monkeypatch, change):
+    """The table is read with numpy: a file with a row missing, a comment line or its columns in another order
+    is refused with the file's name, not read as a table with zeros or shifted values."""
+    rows = ptable.PATH.read_text().splitlines(keepends=True)
+    bad = tmp_path / "ptable.csv"
+    bad.write_text("".join(change(rows)))
+    monkeypatch.setattr(ptable, "PATH", bad)
+    disclosure._ptable.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="ptable.csv"):
+            disclosure._ptable()
+    finally:
+        disclosure._ptable.cache_clear()

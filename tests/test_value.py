@@ -512,3 +512,16 @@ def test_a_large_stratum_resampled_in_random_groups_gives_the_interval_of_resamp
     np.testing.assert_array_equal(
         value.bootstrap_totals(small, 50, seed=5), value.bootstrap_totals(small, 50, seed=5, exact_up_to=10**9)
     )
+
+
+def test_a_missing_record_key_is_left_out_of_a_totals_cell_key_and_a_person_with_no_site_is_refused():
+    """As disclosure.cell_key_of does for a column of keys, a missing record key adds nothing to a total's cell
+    key (the person still contributes to the total); a person with no site or group belongs to no stratum, so
+    the estimate refuses them by name instead of counting them in another site's stratum."""
+    keys = pd.array([5, None, 300], dtype="Int32")
+    sums = value.stratum_sums(np.array([[1.0], [2.0], [3.0]]), keys, np.zeros(3, dtype=int), 1)
+    assert int(sums.key_sum[0, 0]) % 256 == disclosure.cell_key_of(keys) == (5 + 300) % 256
+    assert int(sums.contributors[0, 0]) == 3 and float(sums.total[0, 0]) == 6.0
+    people = pd.DataFrame({"site_code": ["A", None, "B"], "grp": ["comparison"] * 3})
+    with pytest.raises(ValueError, match="1 people have no site_code"):
+        value.strata_of(people)
