@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> None:
         data = value.load(con, Filters(None, info.period_start, info.period_end))
     strata, table = data.strata()
     matrix, names = data.matrix(), value.stratum_names(table)
-    holders = value._holder_strata(table)
+    holders = value._holders(table)
     scopes = {
         "all sites": np.ones(len(table), dtype=bool),
         "one site": table["site_code"].eq(table["site_code"].iloc[0]).to_numpy(),

@@ -102,16 +102,21 @@ def cell_key(*keys: Any) -> int:
     return int(sum(int(k) for k in keys if not _missing(k))) % (ptable.MAX_CKEY + 1)
 
 
-def cell_key_of(keys: Any) -> int:
-    """`cell_key` of a whole column of keys (a Series, array or list; missing keys left out) at once, for
-    columns of a million rows."""
+def record_keys(keys: Any):
+    """A column of record keys (a Series, array or list) as whole numbers (numpy int64), a missing key as 0 so
+    that it adds nothing to a cell key."""
     import numpy as np
     import pandas as pd
 
     if isinstance(keys, np.ndarray) and keys.dtype.kind in "iu":  # whole numbers already: nothing missing
-        return int(keys.sum(dtype=np.int64)) % (ptable.MAX_CKEY + 1)
-    values = pd.to_numeric(pd.Series(keys).astype(object)).dropna()
-    return int(values.astype("int64").sum()) % (ptable.MAX_CKEY + 1)
+        return keys.astype(np.int64, copy=False)
+    return pd.to_numeric(pd.Series(keys).astype(object)).fillna(0).to_numpy(dtype=np.int64)
+
+
+def cell_key_of(keys: Any) -> int:
+    """`cell_key` of a whole column of keys (a Series, array or list; missing keys left out) at once, for
+    columns of a million rows."""
+    return int(record_keys(keys).sum()) % (ptable.MAX_CKEY + 1)
 
 
 def total(frame, column: str) -> int | str | None:

@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from phb import admissions, disclosure, ptable
+from phb import admissions, disclosure
 from phb.filters import Filters
 from phb.queries import run_query
 
@@ -182,7 +182,7 @@ class ValueData:
         page uses SEED for every estimate)."""
         table = self.strata()[1]
         return _estimate(
-            self.sums(), _holder_strata(table), chosen, seed, lambda: resample_totals(self.resamples(), table, chosen)
+            self.sums(), _holders(table), chosen, seed, lambda: resample_totals(self.resamples(), table, chosen)
         )
 
     @property
@@ -268,12 +268,8 @@ def _matrix(people: pd.DataFrame) -> np.ndarray:
 
 
 def _holders(people: pd.DataFrame) -> np.ndarray:
+    """Which rows (people, or strata of a strata table) are budget holders'."""
     return people["grp"].eq(GROUPS[0]).to_numpy(dtype=bool)
-
-
-def _holder_strata(table: pd.DataFrame) -> np.ndarray:
-    """Which strata (rows of a strata table) are budget holders'."""
-    return table["grp"].eq(GROUPS[0]).to_numpy(dtype=bool)
 
 
 def strata_of(people: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
@@ -309,7 +305,7 @@ class StratumSums:
     management option) is worked out from a few rows instead of from every person again. Per stratum: its
     number of people, and for each column of `COLUMNS` (in that order) the total, the number of people with a
     non-zero value (who contribute to the total), the two largest contributions by size, and the sum of the
-    contributors' record keys (a total's cell key is that sum's remainder, `disclosure.cell_key_of`)."""
+    contributors' record keys (a set of strata's cell key is `disclosure.cell_key` of their sums)."""
 
     people: np.ndarray  # (strata,)
     total: np.ndarray  # (strata, columns)
@@ -323,10 +319,7 @@ def stratum_sums(values: np.ndarray, keys: np.ndarray, strata: np.ndarray, count
     (0 to count - 1). Rows are sorted by stratum once and each column's sums taken stratum by stratum (numpy's
     reduceat); the second largest is the largest once the largest is set aside, or the largest again where two
     people share it."""
-    # a missing record key is left out of the key sum, as disclosure.cell_key_of leaves it out
-    if not (isinstance(keys, np.ndarray) and keys.dtype.kind in "iu"):  # whole numbers already: nothing missing
-        keys = pd.to_numeric(pd.Series(keys).astype(object)).fillna(0).to_numpy(dtype=np.int64)
-    keys = np.asarray(keys, dtype=np.int64)
+    keys = disclosure.record_keys(keys)  # a missing key adds nothing, as in disclosure.cell_key_of
     sizes = np.bincount(strata, minlength=count)
     order = np.argsort(strata, kind="stable")
     present = sizes > 0
@@ -375,7 +368,7 @@ def stratum_names(table: pd.DataFrame) -> list[str]:
 def resample_totals(per_stratum: np.ndarray, table: pd.DataFrame, chosen: np.ndarray) -> np.ndarray:
     """Group totals of each resample over the `chosen` strata (a flag per row of `table`):
     (replicates, 2, len(COLUMNS)), budget holders first."""
-    hold = table["grp"].eq(GROUPS[0]).to_numpy(dtype=bool)
+    hold = _holders(table)
     out = np.zeros((per_stratum.shape[1], 2, per_stratum.shape[2]))
     for g, mine in enumerate((hold, ~hold)):
         out[:, g] = np.tensordot((chosen & mine).astype(float), per_stratum, axes=1)
@@ -475,7 +468,7 @@ def _cell(sums: StratumSums, strata: np.ndarray, c: int, column: str) -> float |
     if not contributors:
         return 0.0
     top1, top2 = _two_largest(sums, strata, c)
-    mkey = int(sums.key_sum[strata, c].sum()) % (ptable.MAX_CKEY + 1)
+    mkey = disclosure.cell_key(*sums.key_sum[strata, c])  # the union of the strata's contributors
     rule = disclosure.days if column in DAY_COLUMNS else disclosure.money
     return rule(float(sums.total[strata, c].sum()), contributors, top1, top2, mkey)
 
@@ -491,14 +484,14 @@ def _two_largest(sums: StratumSums, strata: np.ndarray, c: int) -> tuple[float, 
 
 
 def _shown_totals(
-    sums: StratumSums, holder_strata: np.ndarray, chosen: np.ndarray
+    sums: StratumSums, holder_strata: np.ndarray, chosen: np.ndarray, raw: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray] | None:
-    """Group totals over the `chosen` strata with every money and day total as it may be shown (person-years and
-    admissions are not published, only used as denominators and to check there are enough admissions), and each
-    shown total's largest single contribution (what its disclosure noise is a fraction of; 0 for the others);
-    None where any total is withheld, a group is too small, or a group has fewer than MIN_EVENTS admissions in a
-    window."""
-    totals = _group_totals(sums, holder_strata, chosen)
+    """The group totals `raw` (`_group_totals` over the `chosen` strata) with every money and day total as it may
+    be shown (person-years and admissions are not published, only used as denominators and to check there are
+    enough admissions), and each shown total's largest single contribution (what its disclosure noise is a
+    fraction of; 0 for the others); None where any total is withheld, a group is too small, or a group has fewer
+    than MIN_EVENTS admissions in a window."""
+    totals = raw.copy()
     tops = np.zeros_like(totals)
     for g, grp in enumerate(GROUPS):
         mine = chosen & (holder_strata if g == 0 else ~holder_strata)
@@ -576,7 +569,7 @@ def estimate(people: pd.DataFrame, replicates: int = REPLICATES, seed: int = SEE
     strata, table = strata_of(people)
     sums = stratum_sums(_matrix(people), people["record_key"].to_numpy(), strata, len(table))
     everyone = np.ones(len(table), dtype=bool)
-    return _estimate(sums, _holder_strata(table), everyone, seed, lambda: bootstrap_totals(people, replicates, seed))
+    return _estimate(sums, _holders(table), everyone, seed, lambda: bootstrap_totals(people, replicates, seed))
 
 
 def _estimate(
@@ -593,12 +586,13 @@ def _estimate(
     counts = [int(sums.people[chosen & mine].sum()) for mine in (holder_strata, ~holder_strata)]
     if not counts[0] or not counts[1]:
         return None
-    disclosed = _shown_totals(sums, holder_strata, chosen)
+    raw_totals = _group_totals(sums, holder_strata, chosen)
+    disclosed = _shown_totals(sums, holder_strata, chosen, raw_totals)
     if disclosed is None:
         return None
     shown_tot, tops = disclosed
     shown = {k: float(v) for k, v in _parts(shown_tot).items()}
-    raw = {k: float(v) for k, v in _parts(_group_totals(sums, holder_strata, chosen)).items()}
+    raw = {k: float(v) for k, v in _parts(raw_totals).items()}
     totals = resamples()
     replicates = len(totals)
     # each resample carries a fresh draw of the disclosure noise too, so the interval allows for both

@@ -140,7 +140,7 @@ def test_totals_from_each_strata_sums_are_the_rule_applied_to_the_people_themsel
     matrix, keys = value._matrix(people), people["record_key"].to_numpy()
     sums = value.stratum_sums(matrix, keys, strata, len(table))
     assert (sums.people == np.bincount(strata)).all() and len(table) == 8 * 3 + 1
-    holder_strata = value._holder_strata(table)
+    holder_strata = value._holders(table)
     checked = 0
     for _ in range(300):
         chosen = rng.random(len(table)) < rng.uniform(0.05, 1)
