@@ -364,6 +364,59 @@ def test_each_row_is_its_people_chosen_alone_for_every_period_and_site_choice(bu
     assert checked >= 10
 
 
+@pytest.mark.slow
+def test_every_scope_totals_from_strata_are_the_rule_on_its_people_for_every_site_option_and_period(
+    bundled_warehouse,
+):
+    """The page's totals come from per-stratum sums (value.stratum_sums). On the bundled data, for every site
+    alone and all sites, with every management option and none, over every calendar year, the first and last
+    month alone, a period cut inside the data and the whole period: for each scope on the page (the selection,
+    each site, each option's holders with the comparison group) and each group, every money and day total as
+    shown and its two largest contributions must be what the rule and a sort give from the scope's eligible
+    people's own values."""
+    from phb import contract
+
+    warehouse, info = bundled_warehouse
+    start, end = info.period_start, info.period_end
+    periods = [(max(date(y, 1, 1), start), min(date(y, 12, 31), end)) for y in range(start.year, end.year + 1)]
+    periods += [(start, date(start.year, start.month + 1, 1) - timedelta(days=1)), (end.replace(day=1), end)]
+    periods += [(date(2014, 3, 1), date(2016, 2, 29)), (start, end)]
+    checked = 0
+    with connect(warehouse) as con:
+        sites = sorted(con.execute("select site_code from sites").fetchnumpy()["site_code"].tolist())
+        for lo, hi in periods:
+            for chosen_sites in [None, *[(s,) for s in sites]]:
+                for management in [None, *[(o,) for o in contract.MANAGEMENT_OPTIONS]]:
+                    data = value.load(con, Filters(chosen_sites, lo, hi, management))
+                    if not len(data.eligible):
+                        continue
+                    strata, table = data.strata()
+                    matrix, keys = data.matrix(), data.eligible["record_key"].to_numpy()
+                    holders = value._holders(table)
+                    scopes = [np.ones(len(table), dtype=bool)]
+                    scopes += [table["site_code"].eq(site).to_numpy() for site in table["site_code"].unique()]
+                    scopes += [~holders | table["option"].eq(o).to_numpy() for o in contract.MANAGEMENT_OPTIONS]
+                    for scope in scopes:
+                        for mine in (scope & holders, scope & ~holders):
+                            rows = mine[strata]
+                            for column in (*value.MONEY_COLUMNS, *value.DAY_COLUMNS):
+                                c = value._I[column]
+                                expected = _cell_by_person(matrix[rows, c], keys[rows], column)
+                                got = value._cell(data.sums(), mine, c, column)
+                                if isinstance(expected, float):
+                                    assert got == pytest.approx(expected, abs=1e-6), (lo, hi, chosen_sites, column)
+                                else:
+                                    assert got == expected, (lo, hi, chosen_sites, management, column)
+                                sizes = np.sort(np.abs(matrix[rows, c][matrix[rows, c] != 0]))[::-1]
+                                two = (
+                                    float(sizes[0]) if len(sizes) else 0.0,
+                                    float(sizes[1]) if len(sizes) > 1 else 0.0,
+                                )
+                                assert value._two_largest(data.sums(), mine, c) == two
+                                checked += 1
+    assert checked > 5000
+
+
 def test_a_group_under_the_threshold_is_not_estimated(bundled_warehouse):
     """A single small site (Stockport): too few to estimate, in words, and nothing published."""
     warehouse, info = bundled_warehouse
