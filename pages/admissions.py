@@ -14,6 +14,12 @@ def _load(warehouse: str, version: str, filters, unit_costs: tuple) -> admission
         return admissions.load(con, filters, dict(unit_costs))
 
 
+@st.cache_data(show_spinner=False)
+def _quarters(warehouse: str, version: str, filters) -> pd.DataFrame:
+    with connect(warehouse) as con:
+        return admissions.load_quarters(con, filters)
+
+
 context = ui.page_context()
 names = context.site_names
 st.title("Hospital admissions")
@@ -57,9 +63,7 @@ measures = {"admissions": "Emergency admissions", "bed_days": "Bed days"}
 ui.url_choice("spc_measure", "spc_measure", measures, "measure")
 measure = st.radio("Measure", list(measures.values()), horizontal=True, key="spc_measure")
 column = next(k for k, v in measures.items() if v == measure)
-scope_names = {None: admissions.ALL_SITES} | {
-    c: names[c] for c in sorted(data.at_risk["month"]["site_code"].dropna().unique())
-}
+scope_names = {None: admissions.ALL_SITES} | {c: names[c] for c in sorted(data.at_risk["site_code"].dropna().unique())}
 ui.url_choice("spc_site", "spc_scope", {c: c for c in scope_names if c}, "site for the trends")
 scope = st.selectbox(
     "Sites",
@@ -71,10 +75,17 @@ scope = st.selectbox(
 ui.write_url_choice("spc_measure", None if column == "admissions" else column)
 ui.write_url_choice("spc_site", scope)
 go_lives = admissions.go_live_dates(data, filters)
+
+
+def quarters() -> pd.DataFrame:
+    """The quarterly rows, read only where a chart falls back to quarters."""
+    return _quarters(str(context.warehouse), context.info.data_version, filters)
+
+
 left, right = st.columns(2)
 for column_box, grp in ((left, "budget_holders"), (right, "comparison")):
     with column_box:
-        chart, grain, why = admissions.spc_series(data, scope, grp, column, filters)
+        chart, grain, why = admissions.spc_series(data, scope, grp, column, filters, quarters)
         who = admissions.GROUPS[grp]
         if why:
             st.info(f"{who}: {why}", icon=":material/visibility_off:")

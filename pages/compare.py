@@ -13,6 +13,12 @@ def _load(warehouse: str, version: str, filters) -> compare.CompareData:
         return compare.load(con, filters)
 
 
+@st.cache_data(show_spinner=False)
+def _quarters(warehouse: str, version: str, filters) -> pd.DataFrame:
+    with connect(warehouse) as con:
+        return admissions.load_quarters(con, filters)
+
+
 def _picked(event) -> str | None:
     """The site clicked on a funnel plot, if any."""
     if event is None:
@@ -143,7 +149,14 @@ if picked:
     filters = context.filters
     one, two = st.columns(2)
     with one:
-        chart, grain, why = admissions.spc_series(data.admissions, code, "budget_holders", "admissions", filters)
+        chart, grain, why = admissions.spc_series(
+            data.admissions,
+            code,
+            "budget_holders",
+            "admissions",
+            filters,
+            lambda: _quarters(str(context.warehouse), context.info.data_version, filters),
+        )
         if why:
             st.info(f"{ui.plain(picked)}, budget holders: {why}", icon=":material/visibility_off:")
         else:

@@ -11,6 +11,7 @@ design effect (one decimal place) comes from the person-level model.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import duckdb
@@ -41,7 +42,7 @@ CHANGE = disclosure.PLACES["change"]
 class AdmissionsData:
     """The unrounded result sets the Admissions page is made from."""
 
-    at_risk: dict[str, pd.DataFrame]  # by "month" and "quarter": person-months at risk and admissions while at risk
+    at_risk: pd.DataFrame  # by month: person-months at risk and admissions while at risk (by quarter: load_quarters)
     windows: pd.DataFrame
     effect_summary: pd.DataFrame  # the budget effect model's sums by site and group
     bed_days: pd.DataFrame
@@ -57,7 +58,7 @@ def load(
     costs = unit_costs or DEFAULT_UNIT_COSTS_GBP
     params = filters.params()
     return AdmissionsData(
-        at_risk={g: run_query(con, "person_months_at_risk", **params, grain=g) for g in ("month", "quarter")},
+        at_risk=run_query(con, "person_months_at_risk", **params, grain="month"),
         windows=run_query(con, "admissions_windows_by_site", **params),
         effect_summary=run_query(con, "admission_effect_by_site", **params),
         bed_days=run_query(
@@ -71,15 +72,28 @@ def load(
     )
 
 
+def load_quarters(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    """Person-months at risk and admissions while at risk by quarter, for the SPC charts that fall back to
+    quarters. Read only when one does (`spc_series` asks for them): at national scale months almost always
+    suffice, and the query is as costly as the monthly one."""
+    return run_query(con, "person_months_at_risk", **filters.params(), grain="quarter")
+
+
 # ---------------------------------------------------------------------------------------------
 # Trends under SPC
 
 
 def spc_series(
-    data: AdmissionsData, site: str | None, grp: str, measure: str, filters: Filters
+    data: AdmissionsData,
+    site: str | None,
+    grp: str,
+    measure: str,
+    filters: Filters,
+    quarters: Callable[[], pd.DataFrame],
 ) -> tuple[pd.DataFrame, str, str | None]:
     """A u' chart's rows for one site (None: all selected) and group: emergency admissions (or their bed days)
-    per 100 person-months at risk, by month, or by quarter where fewer than 12 months can be shown.
+    per 100 person-months at risk, by month, or by quarter where fewer than 12 months can be shown
+    (`quarters()` gives the quarterly rows, `load_quarters`' for the same selection; it is called only then).
 
     At risk: budget holders while their budget is in place, the comparison group from their index date
     (queries/person_months_at_risk.sql); only admissions while at risk count. Part months or quarters at
@@ -90,22 +104,21 @@ def spc_series(
     limits are worked out from those rounded figures, so no exact figure can be recovered from them.
     Returns (frame, grain, reason it cannot be drawn or None)."""
 
-    def cells(grain: str) -> pd.DataFrame:
-        frame = data.at_risk[grain]
+    def cells(frame: pd.DataFrame) -> pd.DataFrame:
         frame = frame[
             (frame["grp"] == grp) & (frame["site_code"].isna() if site is None else frame["site_code"] == site)
         ]
         return frame.drop(columns=["grp", "site_code"]).reset_index(drop=True)
 
-    frame = cells("month")
+    frame = cells(data.at_risk)
     if frame[measure].sum() == 0:
         return frame, "month", "No emergency admissions while at risk in this period."
     grain, shown = "month", _showable_tail(_whole(frame, "month", filters), measure)
     if len(shown) < MIN_POINTS:
-        grain, shown = "quarter", _showable_tail(_whole(cells("quarter"), "quarter", filters), measure)
+        grain, shown = "quarter", _showable_tail(_whole(cells(quarters()), "quarter", filters), measure)
     if len(shown) < 2:
         return shown, grain, "Too few emergency admissions or people at risk to chart safely, even by quarter."
-    if site is None and measure != "admissions" and _a_site_withheld(data, grp, measure, filters):
+    if site is None and measure != "admissions" and _a_site_withheld(data, grp, measure, filters, quarters):
         # bed days are not rounded: all sites less the sites shown would give a withheld site's figures
         return (
             shown,
@@ -165,10 +178,12 @@ def _exposure(frame: pd.DataFrame) -> pd.Series:
     ).reset_index(drop=True)
 
 
-def _a_site_withheld(data: AdmissionsData, grp: str, measure: str, filters: Filters) -> bool:
-    sites = data.at_risk["month"]["site_code"].dropna().unique()
+def _a_site_withheld(
+    data: AdmissionsData, grp: str, measure: str, filters: Filters, quarters: Callable[[], pd.DataFrame]
+) -> bool:
+    sites = data.at_risk["site_code"].dropna().unique()
     return len(sites) > 1 and any(
-        (spc_series(data, s, grp, measure, filters)[2] or "").startswith("Too few") for s in sites
+        (spc_series(data, s, grp, measure, filters, quarters)[2] or "").startswith("Too few") for s in sites
     )
 
 

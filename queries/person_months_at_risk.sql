@@ -220,20 +220,51 @@ per_person as (
     group by period, site_code, grp, person_key
 ),
 
-counted as (
+by_site as (
     select
         period,
         site_code,
         grp,
         sum(admissions) as admissions,
-        cast(sum(admission_keys) % 256 as integer) as admissions_ckey,
+        sum(admission_keys) as admission_keys,
         sum(bed_days) as bed_days,
         count(*) as people,
         coalesce(max(bed_days, 2)[1], 0) as top1,
         coalesce(max(bed_days, 2)[2], 0) as top2,
-        cast(sum(person_record_key) % 256 as integer) as mkey
+        sum(person_record_key) as person_keys
     from per_person
-    group by grouping sets ((period, site_code, grp), (period, grp))
+    group by period, site_code, grp
+),
+
+counted as (
+    -- each site's rows, and all selected sites' from those: each person is at one site, so the sums and
+    -- counts add up, and the two largest bed days over sites are max(top1) and the macro combined_top2's
+    select
+        period,
+        site_code,
+        grp,
+        admissions,
+        cast(admission_keys % 256 as integer) as admissions_ckey,
+        bed_days,
+        people,
+        top1,
+        top2,
+        cast(person_keys % 256 as integer) as mkey
+    from by_site
+    union all
+    select
+        period,
+        null as site_code,
+        grp,
+        sum(admissions) as admissions,
+        cast(sum(admission_keys) % 256 as integer) as admissions_ckey,
+        sum(bed_days) as bed_days,
+        cast(sum(people) as bigint) as people,
+        max(top1) as top1,
+        combined_top2(top1, top2) as top2,
+        cast(sum(person_keys) % 256 as integer) as mkey
+    from by_site
+    group by period, grp
 ),
 
 final as (

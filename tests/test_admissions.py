@@ -168,7 +168,8 @@ def test_spc_charts_rates_per_person_month_from_rounded_figures(bundled_warehous
     filters = Filters(None, info.period_start, info.period_end)
     with connect(warehouse) as con:
         data = admissions.load(con, filters)
-    chart, grain, why = admissions.spc_series(data, None, "budget_holders", "admissions", filters)
+        quarters = admissions.load_quarters(con, filters)
+    chart, grain, why = admissions.spc_series(data, None, "budget_holders", "admissions", filters, lambda: quarters)
     assert (grain, why) == ("quarter", None)
     assert set(chart.columns) == {"period", "rate", "centre", "lcl", "ucl", "sigma_z", "special_cause", "rule",
                                   "variation"}  # fmt: skip
@@ -207,7 +208,7 @@ def test_spc_charts_rates_per_person_month_from_rounded_figures(bundled_warehous
         assert row["rate"] == pytest.approx(100 * shown_events / shown_months)
     assert (chart["lcl"] <= chart["centre"]).all() and (chart["centre"] <= chart["ucl"]).all()
     assert chart["ucl"].nunique() > 1  # the limits vary with the people at risk
-    _, _, why = admissions.spc_series(data, "STP", "budget_holders", "admissions", filters)
+    _, _, why = admissions.spc_series(data, "STP", "budget_holders", "admissions", filters, lambda: quarters)
     assert why == "Too few emergency admissions or people at risk to chart safely, even by quarter."
 
 
@@ -220,3 +221,67 @@ def test_facts_carry_the_effect_and_the_rates(bundled_warehouse):
     assert effect["ci"][0] < effect["rate_ratio"] < effect["ci"][1]
     assert facts["sites"]["STP"]["admissions_effect"]["rate_ratio"] is None
     assert facts["all_sites"]["holders_rate_pre"] > facts["all_sites"]["holders_rate_post"]
+
+
+def _selections(con, info, sweep: bool) -> list[Filters]:
+    """All sites over the whole period, 2013 (June to December) and the first 12 whole months; with `sweep`,
+    also each other calendar year, each site alone and each management option over the whole period, and the
+    first 18 and 24 whole months."""
+    from datetime import date
+
+    from phb import contract
+
+    whole = (info.period_start, info.period_end)
+    start = pd.Timestamp(info.period_start).to_period("M") + 1
+    first_months = [Filters(None, start.start_time.date(), (start + n - 1).end_time.date()) for n in (12, 18, 24)]
+    years = [
+        Filters(None, max(date(y, 1, 1), info.period_start), min(date(y, 12, 31), info.period_end))
+        for y in range(info.period_start.year, info.period_end.year + 1)
+    ]
+    chosen = [Filters(None, *whole), years[0], first_months[0]]
+    if not sweep:
+        return chosen
+    sites = [s for (s,) in con.execute("select site_code from sites order by 1").fetchall()]
+    return (
+        chosen
+        + years[1:]
+        + [Filters((site,), *whole) for site in sites]
+        + [Filters(None, *whole, (option,)) for option in contract.MANAGEMENT_OPTIONS]
+        + first_months[1:]
+    )
+
+
+@pytest.mark.parametrize("sweep", [False, pytest.param(True, marks=pytest.mark.slow)])
+def test_quarters_are_read_only_when_an_spc_chart_falls_back_to_them(bundled_warehouse, sweep):
+    """The Admissions and Compare pages read person-months at risk by quarter only when a chart asks for them.
+    For each selection (`_selections`) and every chart the pages can draw (all selected sites and each site,
+    either group, either measure): the chart is the one drawn with the quarterly rows handed over up front; the
+    quarterly rows were asked for whenever the chart is by quarter; and never for a chart by month, but for
+    all sites' bed days, which looks at each site's own chart too (where one is withheld, all sites' is, as it
+    would give the withheld site's by subtraction). Both grains occur, and charts by month with the quarterly
+    rows never read (the bundled data's 2013 and first 12 whole months)."""
+    warehouse, info = bundled_warehouse
+    seen = set()
+    with connect(warehouse) as con:
+        for filters in _selections(con, info, sweep):
+            data = admissions.load(con, filters)
+            quarters = admissions.load_quarters(con, filters)
+            for scope in [None, *data.at_risk["site_code"].dropna().unique()]:
+                for grp in admissions.GROUPS:
+                    for measure in admissions.SPC_MEASURES:
+                        asked = []
+
+                        def lazily(asked=asked, quarters=quarters):
+                            asked.append(1)
+                            return quarters
+
+                        expected = admissions.spc_series(data, scope, grp, measure, filters, lambda q=quarters: q)
+                        got = admissions.spc_series(data, scope, grp, measure, filters, lazily)
+                        pd.testing.assert_frame_equal(got[0], expected[0])
+                        assert got[1:] == expected[1:]
+                        if got[1] == "quarter":
+                            assert asked, (filters, scope, grp, measure)
+                        elif scope is not None or measure == "admissions":
+                            assert not asked, (filters, scope, grp, measure)
+                        seen.add((got[1], bool(asked)))
+    assert {("quarter", True), ("month", False)} <= seen

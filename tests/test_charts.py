@@ -24,6 +24,7 @@ def frames(bundled_warehouse):
         up = uptake.load(con, filters)
         sp = spending.load(con, filters, info.period_end)
         ad = admissions.load(con, filters)
+        ad_quarters = admissions.load_quarters(con, filters)
         cmp = compare.load(con, filters)
         val = value_for_money.load(con, filters)
         nat = national.load(con, filters, True)
@@ -45,7 +46,7 @@ def frames(bundled_warehouse):
         "per_holder": charts.per_holder(spending.per_holder(sp, names), "t", "s"),
         "utilisation": charts.utilisation(spending.utilisation(sp, names), 80, 110, "t", "s"),
         "spc_rate_chart": charts.spc_rate_chart(
-            admissions.spc_series(ad, None, "comparison", "admissions", filters)[0],
+            admissions.spc_series(ad, None, "comparison", "admissions", filters, lambda: ad_quarters)[0],
             "month",
             "Emergency admissions per 100 person-months",
             admissions.go_live_dates(ad, filters),
