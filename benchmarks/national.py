@@ -122,7 +122,12 @@ def page_functions(warehouse: Path, period_end: date, synthetic: bool) -> dict:
 
     def admissions_page(con, f):
         data = admissions.load(con, f, costs)
-        return data, admissions.did_effect(data.effect_summary)
+        # the trends as the page first opens: all selected sites' emergency admissions, both groups
+        trends = [
+            admissions.spc_series(data, None, grp, "admissions", f, lambda: admissions.load_quarters(con, f))
+            for grp in admissions.GROUPS
+        ]
+        return data, admissions.did_effect(data.effect_summary), trends
 
     def value_page(con, f):
         data = value.load(con, f, costs)

@@ -47,24 +47,61 @@ def bound_params(sql: str, params: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if k in query_params(sql)}
 
 
-def run_query(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pd.DataFrame:
-    """Run queries/<name>.sql with its $parameters bound from `params`; a missing one is an error."""
+def _bound(name: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The query's SQL and the parameters it takes from `params`; a missing one is an error."""
     sql = query_text(name)
     wanted = query_params(sql)
     missing = wanted - params.keys()
     if missing:
         raise QueryParameterError(f"query {name} needs {', '.join(sorted(missing))}")
-    started = time.perf_counter()
-    if getattr(con, "engine", "duckdb") == "spark":
-        # the same query on Apache Spark (phb.sparkengine): translated by sqlglot, parameters still bound
-        frame = con.run(name, {k: params[k] for k in wanted})
-    else:
-        frame = con.cursor().execute(sql, {k: params[k] for k in wanted}).df()
+    return sql, {k: params[k] for k in wanted}
+
+
+def _logged(name: str, args: dict[str, Any], frame: pd.DataFrame, started: float) -> pd.DataFrame:
     log.info(
         "query %s %s: %d rows in %.1f ms",
         name,
-        {k: params[k] for k in sorted(wanted)},
+        dict(sorted(args.items())),
         len(frame),
         (time.perf_counter() - started) * 1000,
     )
     return frame
+
+
+def run_query(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pd.DataFrame:
+    """Run queries/<name>.sql with its $parameters bound from `params`; a missing one is an error."""
+    sql, args = _bound(name, params)
+    started = time.perf_counter()
+    if getattr(con, "engine", "duckdb") == "spark":
+        # the same query on Apache Spark (phb.sparkengine): translated by sqlglot, parameters still bound
+        frame = con.run(name, args)
+    else:
+        frame = con.cursor().execute(sql, args).df()
+    return _logged(name, args, frame, started)
+
+
+def run_query_coded(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pd.DataFrame:
+    """`run_query`, with each text column as a pandas categorical (each distinct text once, a whole-number code
+    per row) rather than a Python string per row. For a query of many rows and few distinct texts: at a million
+    people, value_by_person's 760,641 rows took 0.7 to 0.9 s to fetch, 0.5 s of it making their site, group and
+    management option into strings; as Arrow columns, dictionary-encoded, 0.3 to 0.4 s. Numbers are as
+    `run_query` gives them, but decimals: the query casts any it returns to double."""
+    sql, args = _bound(name, params)
+    started = time.perf_counter()
+    if getattr(con, "engine", "duckdb") == "spark":
+        frame = con.run(name, args)
+        text = [c for c in frame.columns if pd.api.types.infer_dtype(frame[c], skipna=True) == "string"]
+        frame = frame.astype({c: "category" for c in text})
+    else:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        table = con.sql(sql, params=args).to_arrow_table()
+        columns = []
+        for field, column in zip(table.schema, table.columns):
+            if pa.types.is_decimal(field.type):
+                raise TypeError(f"query {name}: cast the decimal column {field.name} to double in the query")
+            text = pa.types.is_string(field.type) or pa.types.is_large_string(field.type)
+            columns.append(pc.dictionary_encode(column) if text else column)
+        frame = pa.table(columns, names=table.column_names).to_pandas()
+    return _logged(name, args, frame, started)

@@ -10,6 +10,8 @@
 -- applies to budget holders only), $unit_cost_mental_health, $unit_cost_general_acute (GBP).
 -- Sources: value_people (built at load: each person's figures that depend on neither a filter nor the
 -- unit costs). Stays without a cost given are costed here at the setting's unit cost (stay_cost).
+-- Bed days and money spent are returned as double (as a pandas frame would hold them anyway), so the rows
+-- can be fetched as Arrow columns without a decimal in them (phb.queries.run_query_coded).
 with final as (
     select
         person_key,
@@ -29,15 +31,15 @@ with final as (
         + stay_cost(null, mh_uncosted_days_post, 'mental_health', $unit_cost_mental_health, $unit_cost_general_acute)
         + stay_cost(null, acute_uncosted_days_post, 'general_acute', $unit_cost_mental_health, $unit_cost_general_acute)
             as cost_post,
-        mh_days_pre,
-        mh_days_post,
+        cast(mh_days_pre as double) as mh_days_pre,
+        cast(mh_days_post as double) as mh_days_post,
         acute_given_cost_pre
         + stay_cost(null, acute_uncosted_days_pre, 'general_acute', $unit_cost_mental_health, $unit_cost_general_acute)
             as acute_cost_pre,
         acute_given_cost_post
         + stay_cost(null, acute_uncosted_days_post, 'general_acute', $unit_cost_mental_health, $unit_cost_general_acute)
             as acute_cost_post,
-        spend_post
+        cast(spend_post as double) as spend_post
     from value_people
     where index_date between $date_from and $date_to
         and in_selection(site_code, $sites)

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from phb.config import QUERIES_DIR
-from phb.queries import QueryParameterError, query_params, query_text, run_query
+from phb.queries import QueryParameterError, query_params, query_text, run_query, run_query_coded
 from tests.conftest import TINY, record_key
 
 FULL = {"sites": None, "date_from": date(2013, 7, 1), "date_to": date(2016, 6, 30), "management": None}
@@ -683,6 +683,27 @@ def test_run_query_refuses_missing_parameters(con):
     """A query called without one of its parameters is an error naming it."""
     with pytest.raises(QueryParameterError, match="date_to"):
         run_query(con, "site_summary", sites=None, date_from=date(2014, 1, 1), management=None)
+
+
+def test_run_query_coded_gives_run_querys_rows_with_text_as_categories(con):
+    """run_query_coded (the value-for-money page's fetch of its person rows): the same rows and values as
+    run_query, the text columns as categoricals holding the same texts (missing ones missing), the numbers of
+    the same type. A query returning a decimal is refused by name (the Arrow path would round it differently
+    from run_query's), as is a missing parameter."""
+    params = {**FULL, "unit_cost_mental_health": 400.0, "unit_cost_general_acute": 300.0}
+    plain = run_query(con, "value_by_person", **params)
+    coded = run_query_coded(con, "value_by_person", **params)
+    text = ["site_code", "grp", "management_option"]
+    assert all(isinstance(coded[c].dtype, pd.CategoricalDtype) for c in text)
+    assert coded["management_option"].isna().any() and not coded["site_code"].isna().any()
+    assert list(coded.columns) == list(plain.columns) and len(plain) > 10
+    pd.testing.assert_frame_equal(
+        coded.astype({c: object for c in text}), plain.astype({c: object for c in text}), check_dtype=True
+    )
+    with pytest.raises(TypeError, match="spend_by_site_category: cast the decimal column"):
+        run_query_coded(con, "spend_by_site_category", **FULL)
+    with pytest.raises(QueryParameterError, match="unit_cost_general_acute"):
+        run_query_coded(con, "value_by_person", **FULL, unit_cost_mental_health=400.0)
 
 
 def test_a_budget_ending_on_the_day_is_not_in_place_that_day(con):

@@ -578,3 +578,34 @@ def test_a_missing_record_key_is_left_out_of_a_totals_cell_key_and_a_person_with
     people = pd.DataFrame({"site_code": ["A", None, "B"], "grp": ["comparison"] * 3})
     with pytest.raises(ValueError, match="1 people have no site_code"):
         value.strata_of(people)
+    with pytest.raises(ValueError, match="1 people have no site_code"):
+        value.strata_of(people.astype("category"))  # as run_query_coded gives them
+
+
+def test_strata_of_categorical_columns_are_those_of_the_same_texts():
+    """The page fetches site, group and option as categoricals (queries.run_query_coded): the strata and each
+    person's stratum number are the same as from the same values as plain text, with categories in an order
+    that is not sorted, a category nobody has, a holder with no management option (in the '' stratum, as the
+    comparison group), and the comparison group's own options ignored. The expected numbering is worked out
+    here by sorting the distinct (site, group, option) triples."""
+    rng = np.random.default_rng(4)
+    n = 500
+    sites = rng.choice(["Z9", "B2", "M5", "A1"], n)
+    grp = rng.choice(["comparison", "budget_holders"], n)
+    option = rng.choice(["third_party", "direct_payment", "notional", None], n).astype(object)
+    people = pd.DataFrame({"site_code": sites, "grp": grp, "management_option": option})
+    coded = people.astype(
+        {
+            "site_code": pd.CategoricalDtype(["Z9", "M5", "Q0", "B2", "A1"]),  # Q0: nobody
+            "grp": pd.CategoricalDtype(["comparison", "budget_holders"]),
+            "management_option": pd.CategoricalDtype(["third_party", "notional", "direct_payment"]),
+        }
+    )
+    triples = [(s, g, (o or "") if g == "budget_holders" else "") for s, g, o in zip(sites, grp, option)]
+    order = sorted(set(triples))
+    expected = np.array([order.index(t) for t in triples])
+    for frame in (people, coded):
+        numbers, table = value.strata_of(frame)
+        assert list(table.itertuples(index=False, name=None)) == order
+        np.testing.assert_array_equal(numbers, expected)
+        assert value.stratum_names(table) == ["|".join(t) for t in order]
