@@ -197,7 +197,11 @@ def spc_title(chart: pd.DataFrame, grain: str, who: str) -> str:
     elif last["variation"] == "concern":
         text = f"{who}: higher than usual now ({RULE_WORDS.get(last['rule'], last['rule'])})"
     elif improvements or concerns:
-        parts = [f"{n} {grain}s of {word}" for n, word in ((improvements, "improvement"), (concerns, "concern")) if n]
+        parts = [
+            f"{n} {grain}{'' if n == 1 else 's'} of {word}"
+            for n, word in ((improvements, "improvement"), (concerns, "concern"))
+            if n
+        ]
         text = f"{who}: special cause variation earlier ({' and '.join(parts)}), common cause now"
     else:
         text = f"{who}: only common cause variation"

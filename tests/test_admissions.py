@@ -285,3 +285,15 @@ def test_quarters_are_read_only_when_an_spc_chart_falls_back_to_them(bundled_war
                             assert not asked, (filters, scope, grp, measure)
                         seen.add((got[1], bool(asked)))
     assert {("quarter", True), ("month", False)} <= seen
+
+
+def test_spc_title_counts_earlier_special_cause_periods_in_words():
+    """One period is singular, more are plural; the last period's variation decides the rest of the title."""
+    chart = pd.DataFrame({"variation": ["concern", "improvement", "improvement", "common"], "rule": ["", "", "", ""]})
+    assert admissions.spc_title(chart, "quarter", "Dorset, budget holders") == (
+        "Dorset, budget holders: special cause variation earlier (2 quarters of improvement and 1 quarter of "
+        "concern), common cause now"
+    )
+    assert admissions.spc_title(chart.iloc[[0, 3]], "month", "All") == (
+        "All: special cause variation earlier (1 month of concern), common cause now"
+    )
