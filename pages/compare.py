@@ -14,6 +14,13 @@ def _load(warehouse: str, version: str, filters) -> compare.CompareData:
 
 
 @st.cache_data(show_spinner=False)
+def _admissions(warehouse: str, version: str, filters) -> admissions.AdmissionsData:
+    """The admissions data behind a site's trend: read only once a site is picked for the detail."""
+    with connect(warehouse) as con:
+        return admissions.load(con, filters)
+
+
+@st.cache_data(show_spinner=False)
 def _quarters(warehouse: str, version: str, filters) -> pd.DataFrame:
     with connect(warehouse) as con:
         return admissions.load_quarters(con, filters)
@@ -149,8 +156,9 @@ if picked:
     filters = context.filters
     one, two = st.columns(2)
     with one:
+        trends = _admissions(str(context.warehouse), context.info.data_version, filters)
         chart, grain, why = admissions.spc_series(
-            data.admissions,
+            trends,
             code,
             "budget_holders",
             "admissions",
@@ -165,7 +173,7 @@ if picked:
                     chart,
                     grain,
                     admissions.SPC_MEASURES["admissions"],
-                    admissions.go_live_dates(data.admissions, filters).query("site == @picked"),
+                    admissions.go_live_dates(trends, filters).query("site == @picked"),
                     admissions.spc_title(chart, grain, f"{picked}, budget holders"),
                     admissions.spc_note(chart, grain),
                 ),

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 import duckdb
 import pandas as pd
 
-from phb import admissions, disclosure, uptake
+from phb import disclosure, uptake
 from phb.filters import Filters
 from phb.queries import run_query
 from phb.stats import (
@@ -41,7 +41,6 @@ class CompareData:
     over the same period, which every site is compared with whatever the site filter."""
 
     uptake: uptake.UptakeData
-    admissions: admissions.AdmissionsData
     by_age: pd.DataFrame
     all_uptake: uptake.UptakeData
     all_by_age: pd.DataFrame
@@ -54,7 +53,6 @@ def load(con: duckdb.DuckDBPyConnection, filters: Filters) -> CompareData:
     same = filters.sites is None
     return CompareData(
         uptake=selected_uptake,
-        admissions=admissions.load(con, filters),
         by_age=by_age,
         all_uptake=selected_uptake if same else uptake.load(con, everywhere),
         all_by_age=by_age if same else load_by_age(con, everywhere),
