@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import multiprocessing
 import os
@@ -123,10 +124,8 @@ def page_functions(warehouse: Path, period_end: date, synthetic: bool) -> dict:
     def admissions_page(con, f):
         data = admissions.load(con, f, costs)
         # the trends as the page first opens: all selected sites' emergency admissions, both groups
-        trends = [
-            admissions.spc_series(data, None, grp, "admissions", f, lambda: admissions.load_quarters(con, f))
-            for grp in admissions.GROUPS
-        ]
+        quarters = functools.cache(lambda: admissions.load_quarters(con, f))  # as the page's cached loader
+        trends = [admissions.spc_series(data, None, grp, "admissions", f, quarters) for grp in admissions.GROUPS]
         return data, admissions.did_effect(data.effect_summary), trends
 
     def value_page(con, f):

@@ -93,7 +93,8 @@ def spc_series(
 ) -> tuple[pd.DataFrame, str, str | None]:
     """A u' chart's rows for one site (None: all selected) and group: emergency admissions (or their bed days)
     per 100 person-months at risk, by month, or by quarter where fewer than 12 months can be shown
-    (`quarters()` gives the quarterly rows, `load_quarters`' for the same selection; it is called only then).
+    (`quarters()` gives the quarterly rows, `load_quarters`' for the same selection; it is called only then, but
+    for all sites' bed days once for each site too, so it should be cached, as the pages' loaders are).
 
     At risk: budget holders while their budget is in place, the comparison group from their index date
     (queries/person_months_at_risk.sql); only admissions while at risk count. Part months or quarters at

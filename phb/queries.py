@@ -96,7 +96,7 @@ def run_query_coded(con: duckdb.DuckDBPyConnection, name: str, **params: Any) ->
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        table = con.sql(sql, params=args).to_arrow_table()
+        table = con.cursor().sql(sql, params=args).to_arrow_table()
         columns = []
         for field, column in zip(table.schema, table.columns):
             if pa.types.is_decimal(field.type):

@@ -10,8 +10,9 @@
 -- applies to budget holders only), $unit_cost_mental_health, $unit_cost_general_acute (GBP).
 -- Sources: value_people (built at load: each person's figures that depend on neither a filter nor the
 -- unit costs). Stays without a cost given are costed here at the setting's unit cost (stay_cost).
--- Bed days and money spent are returned as double (as a pandas frame would hold them anyway), so the rows
--- can be fetched as Arrow columns without a decimal in them (phb.queries.run_query_coded).
+-- Costs, bed days and money spent are returned as double (as a pandas frame would hold them anyway), so the
+-- rows can be fetched as Arrow columns without a decimal in them (phb.queries.run_query_coded), whether the
+-- unit costs are bound as whole numbers or not.
 with final as (
     select
         person_key,
@@ -23,22 +24,26 @@ with final as (
         years_post,
         admissions_pre,
         admissions_post,
-        given_cost_pre
-        + stay_cost(null, mh_uncosted_days_pre, 'mental_health', $unit_cost_mental_health, $unit_cost_general_acute)
-        + stay_cost(null, acute_uncosted_days_pre, 'general_acute', $unit_cost_mental_health, $unit_cost_general_acute)
-            as cost_pre,
-        given_cost_post
-        + stay_cost(null, mh_uncosted_days_post, 'mental_health', $unit_cost_mental_health, $unit_cost_general_acute)
-        + stay_cost(null, acute_uncosted_days_post, 'general_acute', $unit_cost_mental_health, $unit_cost_general_acute)
-            as cost_post,
+        cast(
+            given_cost_pre
+            + stay_cost(null, mh_uncosted_days_pre, 'mental_health', $unit_cost_mental_health, $unit_cost_general_acute)
+            + stay_cost(null, acute_uncosted_days_pre, 'general_acute', $unit_cost_mental_health, $unit_cost_general_acute)
+        as double) as cost_pre,
+        cast(
+            given_cost_post
+            + stay_cost(null, mh_uncosted_days_post, 'mental_health', $unit_cost_mental_health, $unit_cost_general_acute)
+            + stay_cost(null, acute_uncosted_days_post, 'general_acute', $unit_cost_mental_health, $unit_cost_general_acute)
+        as double) as cost_post,
         cast(mh_days_pre as double) as mh_days_pre,
         cast(mh_days_post as double) as mh_days_post,
-        acute_given_cost_pre
-        + stay_cost(null, acute_uncosted_days_pre, 'general_acute', $unit_cost_mental_health, $unit_cost_general_acute)
-            as acute_cost_pre,
-        acute_given_cost_post
-        + stay_cost(null, acute_uncosted_days_post, 'general_acute', $unit_cost_mental_health, $unit_cost_general_acute)
-            as acute_cost_post,
+        cast(
+            acute_given_cost_pre
+            + stay_cost(null, acute_uncosted_days_pre, 'general_acute', $unit_cost_mental_health, $unit_cost_general_acute)
+        as double) as acute_cost_pre,
+        cast(
+            acute_given_cost_post
+            + stay_cost(null, acute_uncosted_days_post, 'general_acute', $unit_cost_mental_health, $unit_cost_general_acute)
+        as double) as acute_cost_post,
         cast(spend_post as double) as spend_post
     from value_people
     where index_date between $date_from and $date_to

@@ -609,3 +609,15 @@ def test_strata_of_categorical_columns_are_those_of_the_same_texts():
         assert list(table.itertuples(index=False, name=None)) == order
         np.testing.assert_array_equal(numbers, expected)
         assert value.stratum_names(table) == ["|".join(t) for t in order]
+
+
+def test_whole_number_unit_costs_give_the_same_people_as_the_same_costs_with_decimals(bundled_warehouse):
+    """Unit costs bound as whole numbers make DuckDB work the costs out as decimals; the query casts them to
+    double, so the page's fetch (which refuses a decimal) gives the same rows as for the same costs as floats."""
+    warehouse, info = bundled_warehouse
+    filters = Filters(None, info.period_start, info.period_end)
+    with connect(warehouse) as con:
+        whole = value.load(con, filters, {"mental_health": 334, "general_acute": 400})
+        floats = value.load(con, filters, {"mental_health": 334.0, "general_acute": 400.0})
+    pd.testing.assert_frame_equal(whole.people, floats.people)
+    assert whole.people["cost_pre"].dtype == np.float64 and whole.people["cost_pre"].sum() > 0
