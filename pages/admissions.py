@@ -5,20 +5,6 @@ import streamlit as st
 
 from phb import admissions, charts, config, disclosure, ui, views
 from phb import formatting as fmt
-from phb.warehouse import connect
-
-
-@st.cache_data(show_spinner=False)
-def _load(warehouse: str, version: str, filters, unit_costs: tuple) -> admissions.AdmissionsData:
-    with connect(warehouse) as con:
-        return admissions.load(con, filters, dict(unit_costs))
-
-
-@st.cache_data(show_spinner=False)
-def _quarters(warehouse: str, version: str, filters) -> pd.DataFrame:
-    with connect(warehouse) as con:
-        return admissions.load_quarters(con, filters)
-
 
 context = ui.page_context()
 names = context.site_names
@@ -27,7 +13,7 @@ ui.active_filters(context)
 
 costs = ui.unit_cost_inputs("unit_cost")
 mental, acute = dict(costs)["mental_health"], dict(costs)["general_acute"]
-data = _load(str(context.warehouse), context.info.data_version, context.filters, costs)
+data = ui.admissions_data(context, costs)
 filters = context.filters
 
 # The budget effect -----------------------------------------------------------------------------
@@ -75,13 +61,7 @@ scope = st.selectbox(
 ui.write_url_choice("spc_measure", None if column == "admissions" else column)
 ui.write_url_choice("spc_site", scope)
 go_lives = admissions.go_live_dates(data, filters)
-
-
-def quarters() -> pd.DataFrame:
-    """The quarterly rows, read only where a chart falls back to quarters."""
-    return _quarters(str(context.warehouse), context.info.data_version, filters)
-
-
+quarters = ui.at_risk_quarters(context)
 left, right = st.columns(2)
 for column_box, grp in ((left, "budget_holders"), (right, "comparison")):
     with column_box:

@@ -13,19 +13,6 @@ def _load(warehouse: str, version: str, filters) -> compare.CompareData:
         return compare.load(con, filters)
 
 
-@st.cache_data(show_spinner=False)
-def _admissions(warehouse: str, version: str, filters) -> admissions.AdmissionsData:
-    """The admissions data behind a site's trend: read only once a site is picked for the detail."""
-    with connect(warehouse) as con:
-        return admissions.load(con, filters)
-
-
-@st.cache_data(show_spinner=False)
-def _quarters(warehouse: str, version: str, filters) -> pd.DataFrame:
-    with connect(warehouse) as con:
-        return admissions.load_quarters(con, filters)
-
-
 def _picked(event) -> str | None:
     """The site clicked on a funnel plot, if any."""
     if event is None:
@@ -156,14 +143,9 @@ if picked:
     filters = context.filters
     one, two = st.columns(2)
     with one:
-        trends = _admissions(str(context.warehouse), context.info.data_version, filters)
+        trends = ui.admissions_data(context)  # read only once a site is picked for the detail
         chart, grain, why = admissions.spc_series(
-            trends,
-            code,
-            "budget_holders",
-            "admissions",
-            filters,
-            lambda: _quarters(str(context.warehouse), context.info.data_version, filters),
+            trends, code, "budget_holders", "admissions", filters, ui.at_risk_quarters(context)
         )
         if why:
             st.info(f"{ui.plain(picked)}, budget holders: {why}", icon=":material/visibility_off:")

@@ -74,8 +74,8 @@ def load(
 
 def load_quarters(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
     """Person-months at risk and admissions while at risk by quarter, for the SPC charts that fall back to
-    quarters. Read only when one does (`spc_series` asks for them): at national scale months almost always
-    suffice, and the query is as costly as the monthly one."""
+    quarters. Read only when one does (`spc_series` asks for them: fewer than 12 whole months can be shown), as
+    the query is as costly as the monthly one."""
     return run_query(con, "person_months_at_risk", **filters.params(), grain="quarter")
 
 

@@ -137,6 +137,37 @@ def _late_notes(warehouse: str, version: str, period_end: date, sites: tuple[str
         return quality.late_notes(con, period_end, facts.site_names(con), sites)
 
 
+@st.cache_data(show_spinner=False)
+def _admissions_data(warehouse: str, version: str, filters: Filters, unit_costs: tuple):
+    from phb import admissions
+
+    with connect(Path(warehouse)) as con:
+        return admissions.load(con, filters, dict(unit_costs))
+
+
+@st.cache_data(show_spinner=False)
+def _at_risk_quarters(warehouse: str, version: str, filters: Filters) -> pd.DataFrame:
+    from phb import admissions
+
+    with connect(Path(warehouse)) as con:
+        return admissions.load_quarters(con, filters)
+
+
+def admissions_data(context: PageContext, unit_costs: tuple[tuple[str, float], ...] | None = None):
+    """The Hospital admissions page's data (`admissions.load`) for this run's filters, at `unit_costs` (as
+    `unit_cost_inputs` gives them; the defaults where None), kept for the data version and filters. One cache
+    for the pages that draw admissions trends: Hospital admissions, and Compare sites' site in detail."""
+    costs = unit_costs or tuple((setting, float(v)) for setting, v in config.DEFAULT_UNIT_COSTS_GBP.items())
+    return _admissions_data(str(context.warehouse), context.info.data_version, context.filters, costs)
+
+
+def at_risk_quarters(context: PageContext):
+    """What `admissions.spc_series` asks for when a chart falls back to quarters: a function giving time at risk
+    and admissions by quarter (`admissions.load_quarters`) for this run's filters, read only when called and then
+    kept for the data version and filters."""
+    return lambda: _at_risk_quarters(str(context.warehouse), context.info.data_version, context.filters)
+
+
 def _seed_from_url(info: WarehouseInfo, names: dict[str, str]) -> None:
     """On a session's first run, set the filter widgets from the URL, saying what was not understood."""
     qp = st.query_params
