@@ -7,7 +7,7 @@ A typical app reads the extract's CSV files into pandas and filters and aggregat
 (`read=False`: only the filtering and aggregating timed). The figures are the unrounded ones that disclosure
 control then works on, so agreement is exact: for each selected site, people referred and offered in the
 period and budgets in place on its last day (site_summary); net spending and the people paid, by site and
-category (spend_by_site_category) and by month and category (spend_over_time). The dashboard's side
+category (spend_by_category's site breakdown) and by month and category (spend_over_time). The dashboard's side
 (`dashboard_figures`) is what the pages run: the named queries over the warehouse.
 
     python -m benchmarks.baseline [--data DIR] [--warehouse FILE] [--repeat R]
@@ -92,11 +92,12 @@ def pandas_figures(frames: Frames, filters: Filters) -> dict[str, pd.DataFrame]:
 
 def dashboard_figures(con, filters: Filters) -> dict[str, pd.DataFrame]:
     """The same figures as the dashboard's queries give them (the rows the pages work from)."""
+    from phb import spending
     from phb.queries import run_query
 
     params = filters.params()
     summary = run_query(con, "site_summary", **params).set_index("site_code")
-    by_site = run_query(con, "spend_by_site_category", **params)
+    by_site = spending.breakdowns(run_query(con, "spend_by_category", **params))[0]
     by_site = by_site[by_site["site_code"].notna() & by_site["category"].notna()]
     by_month = run_query(con, "spend_over_time", **params, grain="month")
     by_month = by_month[by_month["category"].notna()]

@@ -25,7 +25,7 @@ from phb.warehouse import build, connect
 
 QUERIES = (
     "site_summary",
-    "spend_by_site_category",
+    "spend_by_category",
     "admissions_windows_by_site",
     "budgets_in_place_monthly",
     "emergency_admissions_monthly",

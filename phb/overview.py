@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from phb import contract, disclosure
+from phb import contract, disclosure, spending
 from phb.filters import Filters
 from phb.queries import run_query
 from phb.stats import wilson_ci
@@ -36,7 +36,7 @@ def load(con: duckdb.DuckDBPyConnection, filters: Filters) -> OverviewData:
     params = filters.params()
     return OverviewData(
         sites=run_query(con, "site_summary", **params),
-        spend=run_query(con, "spend_by_site_category", **params),
+        spend=spending.breakdowns(run_query(con, "spend_by_category", **params))[0],
         admissions=run_query(con, "admissions_windows_by_site", **params),
         budgets_monthly=run_query(con, "budgets_in_place_monthly", **params),
         admissions_monthly=run_query(con, "emergency_admissions_monthly", **params),

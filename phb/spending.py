@@ -40,16 +40,26 @@ def load(con: duckdb.DuckDBPyConnection, filters: Filters, period_end: date) -> 
     """Run the Spending page's queries for a selection."""
     params = filters.params()
     by_month = run_query(con, "spend_over_time", **params, grain="month")
+    by_site_category, by_management = breakdowns(run_query(con, "spend_by_category", **params))
     return SpendingData(
-        by_site_category=run_query(con, "spend_by_site_category", **params),
+        by_site_category=by_site_category,
         by_month=by_month,
         # quarters only where over_time would fall back to them: months with a cell withheld
         by_quarter=None
         if _period_cells(by_month, "month", True, filters)[1].count(disclosure.SUPPRESSED) == 0
         else run_query(con, "spend_over_time", **params, grain="quarter"),
         holders=run_query(con, "holder_spend_by_site", **params, period_end=period_end),
-        by_management=run_query(con, "spend_by_management_category", **params),
+        by_management=by_management,
     )
+
+
+def breakdowns(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """spend_by_category's rows split into its two breakdowns: by site and category (with `site_code`
+    and `category`; null for all sites or all categories) and by management option and category (with
+    `management_option` and `category`)."""
+    by_site = frame[frame["breakdown"] == "site"].drop(columns=["breakdown", "management_option"])
+    by_option = frame[frame["breakdown"] == "management_option"].drop(columns=["breakdown", "site_code"])
+    return by_site.reset_index(drop=True), by_option.reset_index(drop=True)
 
 
 def _shown(frame: pd.DataFrame, refunds: bool = False) -> list:

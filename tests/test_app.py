@@ -263,7 +263,7 @@ def test_the_overview_runs_each_of_its_queries_once(tiny_env, monkeypatch):
     assert sorted(calls) == sorted(
         [
             "site_summary",
-            "spend_by_site_category",
+            "spend_by_category",
             "admissions_windows_by_site",
             "budgets_in_place_monthly",
             "emergency_admissions_monthly",

@@ -92,7 +92,7 @@ class Tally:
 def shown_spending(con, period_end, filters: Filters) -> tuple[dict, spending.SpendingData]:
     """The total and per-category spending as the Spending page and facts show them (`total_block`,
     which reads only the site-and-category result set)."""
-    frame = run_query(con, "spend_by_site_category", **filters.params())
+    frame = spending.breakdowns(run_query(con, "spend_by_category", **filters.params()))[0]
     data = spending.SpendingData(frame, None, None, None, None)
     block = spending.total_block(data, None)
     return {"total": block["total_gbp"], **block["by_category_gbp"]}, data

@@ -83,8 +83,11 @@ def check_site_summary(con):
     assert notional.loc[0, ["referred", "budgets_in_place"]].tolist() == [8, 3]
 
 
-def check_spend_by_site_category(con):
-    frame = run_query(con, "spend_by_site_category", **FULL)
+def check_spend_by_category(con):
+    both = run_query(con, "spend_by_category", **FULL)
+    assert set(both["breakdown"]) == {"site", "management_option"}
+    frame = both[both["breakdown"] == "site"]
+    assert frame["management_option"].isna().all()
     overall = frame[frame["site_code"].isna() & frame["category"].isna()].iloc[0]
     assert overall["net_gbp"] == penny(4760.84)  # 3,331.34 + 1,450.00 - 20.50 refund
     assert overall["refunds_gbp"] == penny(-20.50)
@@ -109,9 +112,21 @@ def check_spend_by_site_category(con):
     bbb = frame[(frame["site_code"] == "BBB") & frame["category"].isna()].iloc[0]
     assert (bbb["net_gbp"], bbb["people"]) == (penny(1450.00), 3)
 
-    to_2014 = run_query(con, "spend_by_site_category", **{**FULL, "sites": ["AAA"], "date_to": date(2014, 12, 31)})
-    total = to_2014[to_2014["site_code"].isna() & to_2014["category"].isna()].iloc[0]
-    assert (total["net_gbp"], total["people"]) == (penny(1910.75), 5)
+    to_2014 = run_query(con, "spend_by_category", **{**FULL, "sites": ["AAA"], "date_to": date(2014, 12, 31)})
+    total = to_2014[(to_2014["breakdown"] == "site") & to_2014["site_code"].isna() & to_2014["category"].isna()]
+    assert (total.iloc[0]["net_gbp"], total.iloc[0]["people"]) == (penny(1910.75), 5)
+
+    # by management option, from the same grouping
+    options = both[both["breakdown"] == "management_option"]
+    assert options["site_code"].isna().all()
+    dp = options[options["management_option"] == "direct_payment"]
+    total = dp[dp["category"].isna()].iloc[0]
+    assert (total["net_gbp"], total["people"]) == (penny(999.99), 3)  # A02, A06, B01
+    # B01 £500, A02 £400 (120.50 + 300 - 20.50), A06 £99.99
+    assert (total["top1"], total["top2"], total["mkey"]) == (penny(500), penny(400), mkey("A02", "A06", "B01"))
+    assert (total["refund_people"], total["refund_top1"], total["refund_mkey"]) == (1, penny(20.50), mkey("A02"))
+    physical = dp[dp["category"] == "physical_activity"].iloc[0]
+    assert (physical["net_gbp"], physical["people"]) == (penny(199.99), 2)
 
 
 def check_admissions_windows_by_site(con):
@@ -281,17 +296,6 @@ def check_holder_spend_by_site(con):
     assert dp["median_gbp"] == penny(999.99 / 3)
     early = run_query(con, "holder_spend_by_site", **{**FULL, "date_to": date(2014, 9, 30)}, period_end=DATA_END)
     assert early[early["site_code"] == "AAA"]["holders"].tolist() == [2]  # A01 and A02 had budgets by then
-
-
-def check_spend_by_management_category(con):
-    frame = run_query(con, "spend_by_management_category", **FULL)
-    dp = frame[frame["management_option"] == "direct_payment"]
-    total = dp[dp["category"].isna()].iloc[0]
-    assert (total["net_gbp"], total["people"]) == (penny(999.99), 3)  # A02, A06, B01
-    # B01 £500, A02 £400 (120.50 + 300 - 20.50), A06 £99.99
-    assert (total["top1"], total["top2"], total["mkey"]) == (penny(500), penny(400), mkey("A02", "A06", "B01"))
-    physical = dp[dp["category"] == "physical_activity"].iloc[0]
-    assert (physical["net_gbp"], physical["people"]) == (penny(199.99), 2)
 
 
 def check_person_months_at_risk(con):
@@ -486,7 +490,7 @@ CHECKS = {
     "monthly_volume": lambda con: check_monthly_volume(con),  # defined below
     "field_quality": lambda con: check_field_quality(con),  # defined below
     "site_summary": check_site_summary,
-    "spend_by_site_category": check_spend_by_site_category,
+    "spend_by_category": check_spend_by_category,
     "admissions_windows_by_site": check_admissions_windows_by_site,
     "budgets_in_place_monthly": check_budgets_in_place_monthly,
     "emergency_admissions_monthly": check_emergency_admissions_monthly,
@@ -495,7 +499,6 @@ CHECKS = {
     "conversion_by_group": check_conversion_by_group,
     "spend_over_time": check_spend_over_time,
     "holder_spend_by_site": check_holder_spend_by_site,
-    "spend_by_management_category": check_spend_by_management_category,
     "person_months_at_risk": check_person_months_at_risk,
     "admission_effect_by_site": check_admission_effect_by_site,
     "bed_days_windows": check_bed_days_windows,
@@ -700,8 +703,8 @@ def test_run_query_coded_gives_run_querys_rows_with_text_as_categories(con):
     pd.testing.assert_frame_equal(
         coded.astype({c: object for c in text}), plain.astype({c: object for c in text}), check_dtype=True
     )
-    with pytest.raises(TypeError, match="spend_by_site_category: cast the decimal column"):
-        run_query_coded(con, "spend_by_site_category", **FULL)
+    with pytest.raises(TypeError, match="spend_by_category: cast the decimal column"):
+        run_query_coded(con, "spend_by_category", **FULL)
     with pytest.raises(QueryParameterError, match="unit_cost_general_acute"):
         run_query_coded(con, "value_by_person", **FULL, unit_cost_mental_health=400.0)
 
@@ -854,7 +857,7 @@ def test_person_months_by_running_sums_equal_a_row_per_person_and_month_on_the_b
 
 SPEND_REFERENCE = REFERENCES / "spend_in_selection_by_line.sql"
 SPEND_QUERIES = [
-    ("spend_by_site_category", {}), ("spend_by_management_category", {}),
+    ("spend_by_category", {}),
     ("spend_over_time", {"grain": "month"}), ("spend_over_time", {"grain": "quarter"}),
     ("holder_spend_by_site", {"period_end": DATA_END}),
 ]  # fmt: skip
@@ -930,6 +933,87 @@ def test_spending_from_whole_months_and_part_months_equals_every_line_on_the_bun
             for option in ("notional", "third_party", "direct_payment"):
                 params = {**extra, "sites": None, "date_from": start, "date_to": end, "management": [option]}
                 _assert_same_spend(*_spend_both_ways(c, name, params), (name, params))
+
+
+def _spend_rows_in_pandas(lines: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """spend_by_category's figures for cells keyed by `keys` (a subset of site_code, management_option and
+    category; none for all), worked out in pandas straight from the lines: each person's payments, refunds
+    and net sum within the cell, then the cell's sums, people, two largest absolute net sums and key sum."""
+    person = (
+        lines.assign(paid=lines["amount"].clip(lower=0), refunded=lines["amount"].clip(upper=0))
+        .groupby([*keys, "person_key"], dropna=False)
+        .agg(paid=("paid", "sum"), refunded=("refunded", "sum"), record_key=("record_key", "first"))
+        .reset_index()
+    )
+    person["net"] = person["paid"] + person["refunded"]
+
+    def two(values):
+        top = sorted(values, reverse=True) + [0.0, 0.0]
+        return top[0], top[1]
+
+    rows = []
+    for key, g in person.groupby(keys, dropna=False) if keys else [((), person)]:
+        r = g[g["refunded"] < 0]
+        rows.append(
+            {
+                **dict(zip(keys, key if isinstance(key, tuple) else (key,))),
+                "spend_gbp": g["paid"].sum(), "refunds_gbp": g["refunded"].sum(), "net_gbp": g["net"].sum(),
+                "people": len(g), "top1": two(g["net"].abs())[0], "top2": two(g["net"].abs())[1],
+                "mkey": int(g["record_key"].sum()) % 256, "refund_people": len(r),
+                "refund_top1": two(r["refunded"].abs())[0], "refund_top2": two(r["refunded"].abs())[1],
+                "refund_mkey": int(r["record_key"].sum()) % 256,
+            }
+        )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_spend_by_category_both_breakdowns_equal_each_persons_sums_worked_out_in_pandas(bundled_warehouse):
+    """spend_by_category works each person's sums out once and combines cells by site, management option and
+    category into both breakdowns (combined_top2 for the second largest). Every row of both, for every site
+    alone and all together, each management option and a mid-month period, must equal the same figures
+    worked out in pandas from the spending lines, each breakdown grouped directly."""
+    from phb.warehouse import connect
+
+    warehouse, info = bundled_warehouse
+    start, end = info.period_start, info.period_end
+    with connect(warehouse) as c:
+        every = c.execute(
+            "select site_code, management_option, category, person_key, record_key, paid_on, "
+            "cast(amount_gbp as double) as amount from spend_lines"
+        ).df()
+        codes = run_query(c, "sites")["site_code"].tolist()
+        choices = [(p, s, None) for p in [(start, end), (date(2015, 2, 14), date(2016, 8, 9))] for s in [None, *codes]]
+        choices += [((start, end), None, o) for o in ("notional", "third_party", "direct_payment")]
+        for (date_from, date_to), site, option in choices:
+            params = {"sites": site and [site], "date_from": date_from, "date_to": date_to,
+                      "management": option and [option]}  # fmt: skip
+            got = run_query(c, "spend_by_category", **params)
+            paid_on = pd.to_datetime(every["paid_on"]).dt.date
+            lines = every[
+                (paid_on >= date_from) & (paid_on <= date_to)
+                & ((every["site_code"] == site) if site else True)
+                & ((every["management_option"] == option) if option else True)
+            ]  # fmt: skip
+            cases = [
+                ("site", ["site_code", "category"]), ("site", ["site_code"]), ("site", ["category"]), ("site", []),
+                ("management_option", ["management_option", "category"]), ("management_option", ["management_option"]),
+            ]  # fmt: skip
+            seen = 0
+            for breakdown, keys in cases:
+                expected = _spend_rows_in_pandas(lines, keys)
+                others = {"site_code", "management_option", "category"} - set(keys)
+                part = got[(got["breakdown"] == breakdown) & got[list(others)].isna().all(axis=1)]
+                part = part[part[keys].notna().all(axis=1)] if keys else part
+                seen += len(part)
+                columns = list(expected.columns)
+                expected = expected.sort_values(keys).reset_index(drop=True) if keys else expected
+                mine = part[columns].sort_values(keys).reset_index(drop=True) if keys else part[columns]
+                pd.testing.assert_frame_equal(
+                    mine.reset_index(drop=True).astype({k: float for k in columns if k not in keys}),
+                    expected.astype({k: float for k in columns if k not in keys}),
+                    check_exact=False, rtol=1e-9, obj=str((breakdown, keys, params)),
+                )  # fmt: skip
+            assert seen == len(got), params  # no row of either breakdown left unchecked
 
 
 def test_payments_and_a_refund_in_one_month_count_as_they_do_line_by_line(tmp_path):

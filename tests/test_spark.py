@@ -246,7 +246,7 @@ def test_spark_tables_named_in_settings_give_the_same_results(engines, monkeypat
     assert (ready.info.period_start, ready.info.period_end) == (engines.info.period_start, engines.info.period_end)
     with connect(Path("unused.duckdb")) as con:
         assert con.engine == "spark"
-        for name in ("site_summary", "spend_by_site_category", "admissions_windows_by_site"):
+        for name in ("site_summary", "spend_by_category", "admissions_windows_by_site"):
             sql = query_text(name)
             params = {
                 "sites": None,

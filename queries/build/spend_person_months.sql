@@ -6,7 +6,7 @@
 -- 10.4 million lines). The data contract has no £0 lines, so every row has a payment, a refund or both.
 -- Stored in site and person order: the spending queries group a selection's rows by person, and
 -- with each person's rows together (and each site's, for a site filter) that grouping is quicker
--- than over rows in month order (at a million people, 540 ms to 320 ms for spend_by_site_category
+-- than over rows in month order (at a million people, 540 ms to 320 ms for the spending by site and category
 -- over all sites), at some cost to a period's part months in spend_over_time (40 ms to 110 ms).
 -- Parameters: none. Sources: spend_lines (built before this).
 with final as (
