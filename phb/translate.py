@@ -9,7 +9,7 @@ parameter markers, still bound by the engine and never written into the text.
 Where DuckDB had a form of its own and a shared one exists, the query files use the shared one
 (generate_series rather than range, the standard UNPIVOT, grouping() of one column at a time), and
 where the engines differ on a corner (Spark makes no row for the empty grouping set over no rows)
-the query says what it wants. Three things have no Spark counterpart that sqlglot writes, and one
+the query says what it wants. Four things have no Spark counterpart that sqlglot writes, and one
 is typed differently; the small transforms below handle them, each applied to sqlglot's tree
 before Spark's SQL is written:
 
@@ -22,7 +22,12 @@ before Spark's SQL is written:
    as a little-endian number): on Spark `conv(substring(md5(x), 1, 2), 16, 10)`, the same byte from
    the digest's hex. Any other use of md5_number cannot be translated and says so.
 
-4. Division and averages: DuckDB's `/` and avg() give a DOUBLE, while Spark keeps DECIMAL operands
+4. `list_extract(list, i)`, a list's element at position i counted from 1 (null past the end): on
+   Spark `try_element_at(list, i)`, which counts and ends the same way. The query files read an
+   element at a computed position this way, not as `list[i]`: sqlglot moves a bracket's index from
+   DuckDB's counting to Spark's only where it can tell the index is a whole number.
+
+5. Division and averages: DuckDB's `/` and avg() give a DOUBLE, while Spark keeps DECIMAL operands
    (a literal such as 365.25 is one) in DECIMAL, cut to 6 decimal places; so on Spark the divisor
    and avg()'s argument are cast to DOUBLE, which gives DuckDB's values.
 
@@ -176,6 +181,19 @@ def _record_keys(tree: exp.Expression) -> exp.Expression:
     return tree
 
 
+def _list_elements(tree: exp.Expression) -> exp.Expression:
+    """DuckDB's `list_extract(list, i)` (from 1, null past the end) as Spark's try_element_at(list, i)."""
+
+    def rewrite(node: exp.Expression) -> exp.Expression:
+        if _call_name(node) == "list_extract":
+            if len(node.expressions) != 2:
+                raise UntranslatableQuery("list_extract takes a list and a position")
+            return exp.Anonymous(this="try_element_at", expressions=[e.copy() for e in node.expressions])
+        return node
+
+    return tree.transform(rewrite)
+
+
 def _double_arithmetic(tree: exp.Expression) -> exp.Expression:
     """DuckDB's `a / b` and avg(x) are DOUBLE: on Spark, `a / cast(b as double)` and avg(cast(x as double))."""
 
@@ -202,7 +220,7 @@ def to_spark(sql: str) -> str:
     trees = [t for t in trees if t is not None]
     if len(trees) != 1:
         raise UntranslatableQuery(f"a query file holds one statement, not {len(trees)}")
-    tree = _double_arithmetic(_record_keys(_top_n(expand_macros(trees[0]))))
+    tree = _double_arithmetic(_list_elements(_record_keys(_top_n(expand_macros(trees[0])))))
     try:
         return tree.sql(dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE, comments=False)
     except sqlglot.errors.UnsupportedError as exc:

@@ -50,7 +50,7 @@ BUILD_MODELS = (
 # Rules that many queries share, each a DuckDB macro in queries/macros/<name>.sql, stored in the
 # warehouse at build: MACROS before the summary tables (which may use them), TABLE_MACROS (which
 # read the summary tables) after them.
-MACROS = ("in_selection", "stay_cost", "combined_top2")
+MACROS = ("in_selection", "stay_cost", "combined_top2", "sum_of_five")
 TABLE_MACROS = ("spend_in_selection",)
 
 

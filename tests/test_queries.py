@@ -1016,6 +1016,33 @@ def test_spend_by_category_both_breakdowns_equal_each_persons_sums_worked_out_in
             assert seen == len(got), params  # no row of either breakdown left unchecked
 
 
+def test_holders_quantiles_from_sorted_lists_equal_those_from_numbered_ranks(bundled_warehouse):
+    """holder_spend_by_site reads each quantile's 5 values by position from each level's sorted list
+    (sum_of_five). tests/reference/holder_spend_by_site_by_rank.sql works the same rule out by numbering
+    every holder with row_number() and averaging those ranked within 2 of the centre. Every row must agree,
+    for all sites and each site alone, each management option and a mid-month period, and the levels hold
+    both fewer than 5 holders and more."""
+    from phb.warehouse import connect
+
+    warehouse, info = bundled_warehouse
+    start, end = info.period_start, info.period_end
+    reference = (REFERENCES / "holder_spend_by_site_by_rank.sql").read_text()
+    sizes = set()
+    with connect(warehouse) as c:
+        codes = run_query(c, "sites")["site_code"].tolist()
+        choices = [(p, s, None) for p in [(start, end), (date(2015, 2, 14), date(2015, 3, 9))] for s in [None, *codes]]
+        choices += [((start, end), None, o) for o in ("notional", "third_party", "direct_payment")]
+        for (date_from, date_to), site, option in choices:
+            params = {"sites": site and [site], "date_from": date_from, "date_to": date_to,
+                      "management": option and [option], "period_end": end}  # fmt: skip
+            got = run_query(c, "holder_spend_by_site", **params)
+            expected = c.cursor().execute(reference, {k: params[k] for k in query_params(reference)}).df()
+            sizes.update(got["holders"])
+            pd.testing.assert_frame_equal(got, expected, check_dtype=False, check_exact=False, rtol=1e-12,
+                                          obj=str(params))  # fmt: skip
+    assert min(sizes) < 5 < max(sizes), sorted(sizes)
+
+
 def test_payments_and_a_refund_in_one_month_count_as_they_do_line_by_line(tmp_path):
     """A case the tiny extract lacks, added to a copy of it: A01 paid twice and refunded once in talking
     therapy in October 2014 (one row of payments and one of refunds in spend_person_months). Every spending

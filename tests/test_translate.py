@@ -61,6 +61,18 @@ def test_the_largest_values_and_their_elements():
     )
 
 
+def test_a_lists_element_at_a_computed_position_counts_from_one_on_both_engines():
+    """DuckDB's list_extract(v, i) (from 1; null past the end) as Spark's try_element_at(v, i) (the same),
+    the position unchanged; sqlglot alone would leave the function as it is, which Spark does not have."""
+    assert to_spark("select list_extract(v, f + 1) from t") == "SELECT TRY_ELEMENT_AT(v, f + 1) FROM t"
+    assert to_spark("select sum_of_five(v, f) from t") == (
+        "SELECT (TRY_ELEMENT_AT(v, f) + TRY_ELEMENT_AT(v, f + 1) + TRY_ELEMENT_AT(v, f + 2) + TRY_ELEMENT_AT(v, f + 3)"
+        " + TRY_ELEMENT_AT(v, f + 4)) FROM t"
+    )
+    with pytest.raises(UntranslatableQuery, match="list_extract takes a list and a position"):
+        to_spark("select list_extract(v) from t")
+
+
 def test_the_record_key_is_the_md5_digests_first_byte():
     assert to_spark("select md5_number($k || ':' || id) % 256 from t") == (
         "SELECT CAST(CONV(SUBSTRING(MD5(:k || ':' || id), 1, 2), 16, 10) AS INT) FROM t"
