@@ -76,8 +76,17 @@ def run_query(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pd.Da
         # the same query on Apache Spark (phb.sparkengine): translated by sqlglot, parameters still bound
         frame = con.run(name, args)
     else:
-        frame = con.cursor().execute(sql, args).df()
+        frame = as_text(con.cursor().execute(sql, args).df())
     return _logged(name, args, frame, started)
+
+
+def as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns DuckDB gives as pandas categoricals (the warehouse's ENUM columns, phb.warehouse.ENUM_COLUMNS)
+    as pandas text, as DuckDB gives any other text column (a null missing, not a category)."""
+    for column in frame.columns:
+        if isinstance(frame[column].dtype, pd.CategoricalDtype):
+            frame[column] = frame[column].astype(object).astype("str")
+    return frame
 
 
 def run_query_coded(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pd.DataFrame:

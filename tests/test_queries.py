@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from phb.config import QUERIES_DIR
-from phb.queries import QueryParameterError, query_params, query_text, run_query, run_query_coded
+from phb.queries import QueryParameterError, as_text, query_params, query_text, run_query, run_query_coded
 from tests.conftest import TINY, record_key
 
 FULL = {"sites": None, "date_from": date(2013, 7, 1), "date_to": date(2016, 6, 30), "management": None}
@@ -875,7 +875,7 @@ def _spend_both_ways(con, name: str, params: dict) -> tuple[pd.DataFrame, pd.Dat
     )
     cur = con.cursor()
     cur.execute(SPEND_REFERENCE.read_text())
-    expected = cur.execute(sql, {k: params[k] for k in query_params(sql)}).df()
+    expected = as_text(cur.execute(sql, {k: params[k] for k in query_params(sql)}).df())
     return run_query(con, name, **params), expected
 
 
@@ -977,10 +977,12 @@ def test_spend_by_category_both_breakdowns_equal_each_persons_sums_worked_out_in
     warehouse, info = bundled_warehouse
     start, end = info.period_start, info.period_end
     with connect(warehouse) as c:
-        every = c.execute(
-            "select site_code, management_option, category, person_key, record_key, paid_on, "
-            "cast(amount_gbp as double) as amount from spend_lines"
-        ).df()
+        every = as_text(
+            c.execute(
+                "select site_code, management_option, category, person_key, record_key, paid_on, "
+                "cast(amount_gbp as double) as amount from spend_lines"
+            ).df()
+        )
         codes = run_query(c, "sites")["site_code"].tolist()
         choices = [(p, s, None) for p in [(start, end), (date(2015, 2, 14), date(2016, 8, 9))] for s in [None, *codes]]
         choices += [((start, end), None, o) for o in ("notional", "third_party", "direct_payment")]

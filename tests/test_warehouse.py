@@ -426,3 +426,60 @@ def test_spend_in_selection_keeps_the_spending_of_the_chosen_sites_options_and_d
     assert chosen("2014-09-10", "2015-11-01", None, None) == mid
     assert 0 < bbb[1] < 12 and 0 < notional[1] < 12 and 0 < in_2014[1] < mid[1]
     assert mid[0] != expected(lambda r: True)[0]
+
+
+def test_the_spending_tables_keep_site_option_and_category_as_enums_in_text_order(con):
+    """phb.warehouse stores these text columns of spend_lines and spend_person_months as ENUMs: each lists
+    exactly the texts in the lines, in text order (so ORDER BY sorts as it did on text), and every value reads
+    back as the same text as in the extract's own tables."""
+    from phb.warehouse import ENUM_COLUMNS, ENUM_TABLES
+
+    for column in ENUM_COLUMNS:
+        texts = sorted({r[0] for r in con.execute(f"select {column} from spend_lines").fetchall() if r[0] is not None})
+        listed = con.execute(f"select enum_range(null::phb_{column})").fetchone()[0]
+        assert listed == texts, column
+        for table in ENUM_TABLES:
+            kind = con.execute(
+                "select data_type from information_schema.columns where table_name = ? and column_name = ?",
+                [table, column],
+            ).fetchone()[0]
+            assert kind.startswith("ENUM"), (table, column, kind)
+    # each line's site, option and category are its holder's and its own, as text
+    mismatched = con.execute(
+        """select count(*) from spend_lines l
+           join person_keys k using (person_key)
+           join people p on p.person_id = k.person_id
+           join spend s on s.person_id = k.person_id and s.paid_on = l.paid_on and s.amount_gbp = l.amount_gbp
+           where l.site_code::varchar <> p.site_code or l.management_option::varchar <> p.management_option
+              or l.category::varchar <> s.category"""
+    ).fetchone()[0]
+    assert mismatched == 0
+
+
+def test_queries_give_enum_columns_back_as_text_like_any_other(con):
+    """run_query turns a categorical column (an ENUM's) into text with nulls missing, the same dtype and values
+    as the query over the columns cast to text; spend_over_time's category comes from the ENUM."""
+    frame = run_query(con, "spend_over_time", sites=None, date_from=pd.Timestamp(2013, 7, 1).date(),
+                      date_to=pd.Timestamp(2016, 6, 30).date(), management=None, grain="month")  # fmt: skip
+    plain = con.execute("select category::varchar as category from spend_lines").df()["category"]
+    assert frame["category"].dtype == plain.dtype
+    assert not isinstance(frame["category"].dtype, pd.CategoricalDtype)
+    assert frame["category"].isna().any() and frame["category"].dropna().map(type).eq(str).all()
+    assert set(frame["category"].dropna()) == set(plain)
+
+
+def test_an_extract_with_no_spending_builds_with_text_columns(extract, tmp_path):
+    """An ENUM needs at least one text: with no spending lines the columns stay text and the spending page's
+    queries still run, returning no spending."""
+    path = extract / "spend.csv"
+    path.write_text(path.read_text().splitlines()[0] + "\n")
+    build(extract, tmp_path / "w.duckdb", secret=TEST_KEY)
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as c:
+        kind = c.execute(
+            "select data_type from information_schema.columns "
+            "where table_name = 'spend_lines' and column_name = 'category'"
+        ).fetchone()[0]
+        assert kind == "VARCHAR"
+        frame = run_query(c, "spend_by_category", sites=None, date_from=pd.Timestamp(2013, 7, 1).date(),
+                          date_to=pd.Timestamp(2016, 6, 30).date(), management=None)  # fmt: skip
+        assert frame["net_gbp"].fillna(0).sum() == 0
