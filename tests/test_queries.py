@@ -1018,31 +1018,36 @@ def test_spend_by_category_both_breakdowns_equal_each_persons_sums_worked_out_in
             assert seen == len(got), params  # no row of either breakdown left unchecked
 
 
-def test_holders_quantiles_from_sorted_lists_equal_those_from_numbered_ranks(bundled_warehouse):
-    """holder_spend_by_site reads each quantile's 5 values by position from each level's sorted list
-    (sum_of_five). tests/reference/holder_spend_by_site_by_rank.sql works the same rule out by numbering
-    every holder with row_number() and averaging those ranked within 2 of the centre. Every row must agree,
-    for all sites and each site alone, each management option and a mid-month period, and the levels hold
-    both fewer than 5 holders and more."""
+@pytest.mark.parametrize(
+    ("name", "column"), [("holder_spend_by_site", "holders"), ("pathway_by_site", "budget_in_place")]
+)
+def test_medians_and_quartiles_from_sorted_lists_equal_those_from_numbered_ranks(bundled_warehouse, name, column):
+    """holder_spend_by_site (quartiles of spending per holder) and pathway_by_site (median days to a budget)
+    read the 5 values around each quantile by position from each level's sorted list (sum_of_five).
+    tests/reference/<name>_by_rank.sql works the same rule out by numbering everyone with row_number() and
+    averaging those ranked within 2 of the centre. Every row must agree, for all sites and each site alone,
+    each management option (holders) and a short mid-month period, and the levels hold both fewer than 5
+    people and more."""
     from phb.warehouse import connect
 
     warehouse, info = bundled_warehouse
     start, end = info.period_start, info.period_end
-    reference = (REFERENCES / "holder_spend_by_site_by_rank.sql").read_text()
+    reference = (REFERENCES / f"{name}_by_rank.sql").read_text()
     sizes = set()
     with connect(warehouse) as c:
         codes = run_query(c, "sites")["site_code"].tolist()
-        choices = [(p, s, None) for p in [(start, end), (date(2015, 2, 14), date(2015, 3, 9))] for s in [None, *codes]]
+        periods = [(start, end), (date(2015, 2, 14), date(2015, 3, 9)), (date(2015, 10, 1), date(2016, 3, 31))]
+        choices = [(p, s, None) for p in periods for s in [None, *codes]]
         choices += [((start, end), None, o) for o in ("notional", "third_party", "direct_payment")]
         for (date_from, date_to), site, option in choices:
             params = {"sites": site and [site], "date_from": date_from, "date_to": date_to,
                       "management": option and [option], "period_end": end}  # fmt: skip
-            got = run_query(c, "holder_spend_by_site", **params)
+            got = run_query(c, name, **params)
             expected = c.cursor().execute(reference, {k: params[k] for k in query_params(reference)}).df()
-            sizes.update(got["holders"])
+            sizes.update(got[column])
             pd.testing.assert_frame_equal(got, expected, check_dtype=False, check_exact=False, rtol=1e-12,
                                           obj=str(params))  # fmt: skip
-    assert min(sizes) < 5 < max(sizes), sorted(sizes)
+    assert any(0 < n < 5 for n in sizes) and max(sizes) > 5, sorted(sizes)
 
 
 def test_payments_and_a_refund_in_one_month_count_as_they_do_line_by_line(tmp_path):
