@@ -133,13 +133,16 @@ def assess(con, period_end: date, names: dict[str, str]) -> Quality:
     vol = volume(con, period_end)
     rows, notes = [], []
     end_month = period_end.replace(day=1)
+    # each site's and table's months, split once (filtering all of them for each of 42 sites and 3 tables
+    # was a third of the Data page's time at a million people)
+    by_site_table = {key: part for key, part in vol.groupby(["site_code", "tbl"], sort=False)}
     for code in sites.index:
         go_live = pd.Timestamp(sites.loc[code, "go_live"]).date()
         pilot_end = pd.Timestamp(sites.loc[code, "pilot_end"]).date()
         window_end = min(pilot_end, period_end)
         expected = months_between(go_live, window_end) if window_end >= go_live else 0
         for tbl, label in TABLE_LABELS.items():
-            v = vol[(vol["site_code"] == code) & (vol["tbl"] == tbl)]
+            v = by_site_table.get((code, tbl), vol.iloc[:0])
             with_data = v[v["shown"] != 0]
             inside = with_data[(with_data["month"] >= go_live.replace(day=1)) & (with_data["month"] <= window_end)]
             latest = max(with_data["month"]) if len(with_data) else None
