@@ -7,7 +7,7 @@ into Spark's: functions, casts, date arithmetic, FILTER clauses, GROUPING SETS, 
 parameter markers, still bound by the engine and never written into the text.
 
 Where DuckDB had a form of its own and a shared one exists, the query files use the shared one
-(generate_series rather than range, the standard UNPIVOT, grouping() of one column at a time), and
+(generate_series rather than range, grouping() of one column at a time), and
 where the engines differ on a corner (Spark makes no row for the empty grouping set over no rows)
 the query says what it wants. Four things have no Spark counterpart that sqlglot writes, and one
 is typed differently; the small transforms below handle them, each applied to sqlglot's tree
@@ -23,9 +23,11 @@ before Spark's SQL is written:
    the digest's hex. Any other use of md5_number cannot be translated and says so.
 
 4. `list_extract(list, i)`, a list's element at position i counted from 1 (null past the end): on
-   Spark `try_element_at(list, i)`, which counts and ends the same way. The query files read an
-   element at a computed position this way, not as `list[i]`: sqlglot moves a bracket's index from
-   DuckDB's counting to Spark's only where it can tell the index is a whole number.
+   Spark `try_element_at(list, i)`, which counts from 1 and gives null past the end too. Position 0
+   differs (DuckDB gives null, Spark stops the query), so a query keeps i at 1 or more. The query
+   files read an element at a computed position this way, not as `list[i]`: sqlglot moves a
+   bracket's index from DuckDB's counting to Spark's only where it can tell the index is a whole
+   number.
 
 5. Division and averages: DuckDB's `/` and avg() give a DOUBLE, while Spark keeps DECIMAL operands
    (a literal such as 365.25 is one) in DECIMAL, cut to 6 decimal places; so on Spark the divisor

@@ -15,7 +15,7 @@ from phb import contract
 from phb.config import Settings, perturbation_key, settings
 from phb.contract import ContractError
 from phb.extract import content_hash
-from phb.queries import run_query
+from phb.queries import query_params, query_text, run_query
 from phb.warehouse import build, build_signature, ensure_warehouse, read_info
 from tests.conftest import TEST_KEY, TINY
 
@@ -444,7 +444,13 @@ def test_the_spending_tables_keep_site_option_and_category_as_enums_in_text_orde
                 [table, column],
             ).fetchone()[0]
             assert kind.startswith("ENUM"), (table, column, kind)
-    # each line's site, option and category are its holder's and its own, as text
+    # each line's site, option and category are its holder's and its own, as text (every line matched)
+    joined = con.execute(
+        """select count(*) from spend_lines l
+           join person_keys k using (person_key)
+           join spend s on s.person_id = k.person_id and s.paid_on = l.paid_on and s.amount_gbp = l.amount_gbp"""
+    ).fetchone()[0]
+    assert joined == con.execute("select count(*) from spend").fetchone()[0]
     mismatched = con.execute(
         """select count(*) from spend_lines l
            join person_keys k using (person_key)
@@ -458,19 +464,25 @@ def test_the_spending_tables_keep_site_option_and_category_as_enums_in_text_orde
 
 def test_queries_give_enum_columns_back_as_text_like_any_other(con):
     """run_query turns a categorical column (an ENUM's) into text with nulls missing, the same dtype and values
-    as the query over the columns cast to text; spend_over_time's category comes from the ENUM."""
-    frame = run_query(con, "spend_over_time", sites=None, date_from=pd.Timestamp(2013, 7, 1).date(),
-                      date_to=pd.Timestamp(2016, 6, 30).date(), management=None, grain="month")  # fmt: skip
+    as the query over the columns cast to text. spend_by_category's category comes straight from the ENUM
+    (DuckDB itself gives it as a pandas categorical, checked first)."""
+    params = {"sites": None, "date_from": pd.Timestamp(2013, 7, 1).date(),
+              "date_to": pd.Timestamp(2016, 6, 30).date(), "management": None}  # fmt: skip
+    sql = query_text("spend_by_category")
+    raw = con.cursor().execute(sql, {k: params[k] for k in query_params(sql)}).df()
+    assert isinstance(raw["category"].dtype, pd.CategoricalDtype)  # what run_query must turn into text
+    frame = run_query(con, "spend_by_category", **params)
     plain = con.execute("select category::varchar as category from spend_lines").df()["category"]
     assert frame["category"].dtype == plain.dtype
     assert not isinstance(frame["category"].dtype, pd.CategoricalDtype)
     assert frame["category"].isna().any() and frame["category"].dropna().map(type).eq(str).all()
     assert set(frame["category"].dropna()) == set(plain)
+    assert frame["category"].fillna("-").tolist() == raw["category"].astype(object).fillna("-").tolist()
 
 
 def test_an_extract_with_no_spending_builds_with_text_columns(extract, tmp_path):
-    """An ENUM needs at least one text: with no spending lines the columns stay text and the spending page's
-    queries still run, returning no spending."""
+    """An ENUM needs at least one text: with no spending lines the columns stay text and the Spending page's
+    three queries still run: no spending rows, and every budget holder with £0 spent."""
     path = extract / "spend.csv"
     path.write_text(path.read_text().splitlines()[0] + "\n")
     build(extract, tmp_path / "w.duckdb", secret=TEST_KEY)
@@ -480,6 +492,10 @@ def test_an_extract_with_no_spending_builds_with_text_columns(extract, tmp_path)
             "where table_name = 'spend_lines' and column_name = 'category'"
         ).fetchone()[0]
         assert kind == "VARCHAR"
-        frame = run_query(c, "spend_by_category", sites=None, date_from=pd.Timestamp(2013, 7, 1).date(),
-                          date_to=pd.Timestamp(2016, 6, 30).date(), management=None)  # fmt: skip
-        assert frame["net_gbp"].fillna(0).sum() == 0
+        params = {"sites": None, "date_from": pd.Timestamp(2013, 7, 1).date(),
+                  "date_to": pd.Timestamp(2016, 6, 30).date(), "management": None}  # fmt: skip
+        assert run_query(c, "spend_by_category", **params).empty
+        assert run_query(c, "spend_over_time", **params, grain="month")["net_gbp"].fillna(0).eq(0).all()
+        holders = run_query(c, "holder_spend_by_site", **params, period_end=params["date_to"])
+        overall = holders[holders["site_code"].isna() & holders["management_option"].isna()].iloc[0]
+        assert overall["holders"] == 12 and overall["net_gbp"] == 0  # the tiny extract's 12 holders
