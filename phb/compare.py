@@ -57,7 +57,7 @@ def load(con: duckdb.DuckDBPyConnection, filters: Filters) -> CompareData:
     else:
         params = replace(filters, sites=None).params()
         all_sites = run_query(con, "site_summary", **params)
-        all_pathway = run_query(con, "pathway_by_site", **{k: params[k] for k in ("sites", "date_from", "date_to")})
+        all_pathway = run_query(con, "pathway_by_site", **params)
         all_by_age = load_by_age(con, replace(filters, sites=None))
     return CompareData(
         uptake=selected_uptake, by_age=by_age, all_sites=all_sites, all_pathway=all_pathway, all_by_age=all_by_age

@@ -90,30 +90,11 @@ cells as (
 ),
 
 combined as (
-    -- by site (with category and over all categories), by category and overall
+    -- by site (with category and over all categories), by category and overall, and by management
+    -- option (with category and over all categories): each row combines the cells of its grouping set
     select
-        'site' as breakdown,
+        case when grouping(management_option) = 0 then 'management_option' else 'site' end as breakdown,
         site_code,
-        null::varchar as management_option,
-        category,
-        sum(spend_gbp) as spend_gbp,
-        sum(refunds_gbp) as refunds_gbp,
-        sum(net_gbp) as net_gbp,
-        cast(sum(people) as bigint) as people,
-        max(top1) as top1,
-        combined_top2(top1, top2) as top2,
-        sum(keys) % 256 as keys,
-        cast(sum(refund_people) as bigint) as refund_people,
-        max(refund_top1) as refund_top1,
-        combined_top2(refund_top1, refund_top2) as refund_top2,
-        sum(refund_keys) % 256 as refund_keys
-    from cells
-    group by grouping sets ((level, site_code, category), (level, category))
-    union all
-    -- by management option (with category and over all categories)
-    select
-        'management_option' as breakdown,
-        null::varchar as site_code,
         management_option,
         category,
         sum(spend_gbp) as spend_gbp,
@@ -128,7 +109,9 @@ combined as (
         combined_top2(refund_top1, refund_top2) as refund_top2,
         sum(refund_keys) % 256 as refund_keys
     from cells
-    group by level, management_option, category
+    group by grouping sets (
+        (level, site_code, category), (level, category), (level, management_option, category)
+    )
 ),
 
 final as (
