@@ -34,8 +34,9 @@ def main(argv: list[str] | None = None) -> None:
     info = read_info(args.warehouse)
     with connect(args.warehouse) as con:
         data = value.load(con, Filters(None, info.period_start, info.period_end))
-    strata, table = data.strata()
-    matrix, names = data.matrix(), value.stratum_names(table)
+    table = data.strata()[1]
+    strata, matrix, _ = data.by_stratum()  # as the page resamples them: sorted by stratum
+    names = value.stratum_names(table)
     holders = value._holders(table)
     scopes = {
         "all sites": np.ones(len(table), dtype=bool),

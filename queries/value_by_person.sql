@@ -13,6 +13,9 @@
 -- Costs, bed days and money spent are returned as double (as a pandas frame would hold them anyway), so the
 -- rows can be fetched as Arrow columns without a decimal in them (phb.queries.run_query_coded), whether the
 -- unit costs are bound as whole numbers or not.
+-- Rows are not sorted here: value.load puts them in person_key order (value.in_person_order), which on DuckDB
+-- they already are, as value_people is stored in that order. Sorting them in the query doubled the fetch at a
+-- million people (760,641 rows as Arrow columns: 86 to 102 ms sorted, 43 ms not).
 with final as (
     select
         person_key,
@@ -52,4 +55,3 @@ with final as (
 )
 
 select * from final
-order by person_key

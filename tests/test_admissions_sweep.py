@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from phb import contract
+from phb import contract, value
 from phb.filters import Filters
 from phb.queries import run_query
 from phb.warehouse import connect
@@ -353,7 +353,7 @@ def test_value_for_moneys_figures_per_person_agree_with_pandas_for_every_site_op
     people_seen = 0
     with connect(warehouse) as con:
         for filters in selections(sites, info.period_start, info.period_end):
-            ours = run_query(con, "value_by_person", **filters.params(), **COSTS).reset_index(drop=True)
+            ours = value.in_person_order(run_query(con, "value_by_person", **filters.params(), **COSTS))
             theirs = value_by_hand(people, admissions, spend, filters)
             assert ours["person_key"].tolist() == theirs["person_key"].tolist(), filters
             for column in theirs.columns.drop("person_key"):

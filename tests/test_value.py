@@ -391,7 +391,7 @@ def test_every_scope_totals_from_strata_are_the_rule_on_its_people_for_every_sit
                     if not len(data.eligible):
                         continue
                     strata, table = data.strata()
-                    matrix, keys = data.matrix(), data.eligible["record_key"].to_numpy()
+                    matrix, keys = value._matrix(data.eligible), data.eligible["record_key"].to_numpy()
                     holders = value._holders(table)
                     scopes = [np.ones(len(table), dtype=bool)]
                     scopes += [table["site_code"].eq(site).to_numpy() for site in table["site_code"].unique()]
@@ -621,3 +621,66 @@ def test_whole_number_unit_costs_give_the_same_people_as_the_same_costs_with_dec
         floats = value.load(con, filters, {"mental_health": 334.0, "general_acute": 400.0})
     pd.testing.assert_frame_equal(whole.people, floats.people)
     assert whole.people["cost_pre"].dtype == np.float64 and whole.people["cost_pre"].sum() > 0
+
+
+def test_the_people_are_in_person_order_however_the_query_gives_them(bundled_warehouse, monkeypatch):
+    """The bootstrap's random groups and draws follow the people's order, so value.load puts them in person_key
+    order (value_by_person no longer sorts them). Rows handed over shuffled (as Spark may give them) give the same
+    people, in the same order, and the same estimate, interval included, as rows in order; on DuckDB the query's
+    rows already come in that order (value_people is stored so), so no sort is needed there. Without the sort the
+    shuffled rows give another interval (tried)."""
+    warehouse, info = bundled_warehouse
+    filters = Filters(None, info.period_start, info.period_end)
+    fetch = value.run_query_coded
+    shuffled_rows = []
+
+    def shuffled(*args, **kwargs):
+        rows = fetch(*args, **kwargs).sample(frac=1.0, random_state=7).reset_index(drop=True)
+        shuffled_rows.append(rows.copy())
+        return rows
+
+    with connect(warehouse) as con:
+        costs = {"unit_cost_mental_health": 334.0, "unit_cost_general_acute": 400.0}
+        plain = fetch(con, "value_by_person", **filters.params(), **costs)
+        in_order = value.load(con, filters)
+        monkeypatch.setattr(value, "run_query_coded", shuffled)
+        from_shuffled = value.load(con, filters)
+    assert plain["person_key"].is_monotonic_increasing and len(plain) > 100
+    assert not shuffled_rows[0]["person_key"].is_monotonic_increasing
+    pd.testing.assert_frame_equal(from_shuffled.people, in_order.people)
+    a, b = in_order.headline, from_shuffled.headline
+    assert a is not None and a.result == b.result
+    np.testing.assert_array_equal(a.boot["net"], b.boot["net"])
+
+
+def test_the_page_reads_each_stratum_as_one_slice_and_gets_the_estimate_of_the_people_as_they_came():
+    """ValueData sorts the eligible people by stratum once (by_stratum) so that stratum_sums and stratum_totals
+    read each stratum as one slice. The estimate, interval, resamples and per-stratum sums must be exactly those of
+    the people as they came, strata interleaved (value.estimate and bootstrap_totals sort them themselves): here
+    three sites, both groups and a large stratum split into random groups, the rows shuffled so no stratum is in
+    one run."""
+    parts = []
+    for i, site in enumerate(("CCC", "AAA", "BBB")):
+        people = _skewed_people(120 + 200 * i, seed=10 + i).assign(site_code=site)
+        people["management_option"] = np.where(
+            people["grp"] == "budget_holders", ["direct_payment", "notional"][i % 2], None
+        )
+        parts.append(people)
+    people = pd.concat(parts, ignore_index=True).sample(frac=1.0, random_state=3).reset_index(drop=True)
+    people["person_key"] = np.arange(len(people))
+    for window in ("pre", "post"):  # an admission for each stay, so that each group has enough to estimate
+        people[f"admissions_{window}"] = (people[f"mh_days_{window}"] > 0).astype(int)
+    numbers, table = value.strata_of(people)
+    assert not value.in_stratum_order(numbers) and (np.bincount(numbers) > value.EXACT_UP_TO).any()
+    data = value.ValueData(people, pd.DataFrame(), (("mental_health", 334.0), ("general_acute", 400.0)), "2015/16")
+    sorted_numbers, matrix, keys = data.by_stratum()
+    assert value.in_stratum_order(sorted_numbers) and matrix.flags["F_CONTIGUOUS"]
+    as_they_came = value.stratum_sums(value._matrix(people), people["record_key"].to_numpy(), numbers, len(table))
+    for name in ("people", "total", "contributors", "top", "key_sum"):
+        np.testing.assert_array_equal(getattr(data.sums(), name), getattr(as_they_came, name))
+    everyone = np.ones(len(table), dtype=bool)
+    np.testing.assert_array_equal(
+        value.resample_totals(data.resamples(), table, everyone), value.bootstrap_totals(people, value.REPLICATES)
+    )
+    alone = value.estimate(people)
+    assert alone is not None and data.headline.result == alone.result
