@@ -16,7 +16,8 @@ management option, cold and warm, giving p50 and p95 over the repeats:
 - warm: the same call again while another connection holds the warehouse open (DuckDB's buffers filled).
 
 A page's data is timed as the page gets it: a connection opened, the page module's load function run,
-and the figures the page works out on every run (the budget effect; value for money's estimates).
+and the figures the page's cached loader works out with it (`worked_out`: the headline and spending grids, the
+budget effect by site; value for money's estimates) or works out on every run.
 
 It then runs the pandas baseline (benchmarks.baseline: the Overview's and Spending page's figures worked out the
 way a typical Streamlit app does, checked equal to the dashboard's) and prints the ratio.
@@ -102,7 +103,7 @@ def _baseline(folder: str, warehouse: str, repeat: int) -> dict:
 
 def page_functions(warehouse: Path, period_end: date, synthetic: bool) -> dict:
     """Each page's data as the page gets it: a connection opened, the page module's load run, and what the page
-    works out from it on every run."""
+    works out from it in its cached loader or on every run."""
     from phb import admissions, compare, dataview, national, overview, quality, spending, uptake, value
     from phb.config import DEFAULT_UNIT_COSTS_GBP
     from phb.facts import site_names
@@ -118,20 +119,18 @@ def page_functions(warehouse: Path, period_end: date, synthetic: bool) -> dict:
         return fn
 
     def overview_page(con, f):
-        data = overview.load(con, f)
+        data = overview.worked_out(overview.load(con, f))  # as the page's cached loader does
         return data, national.from_overview(data, synthetic)
 
     def admissions_page(con, f):
-        data = admissions.load(con, f, costs)
+        data = admissions.worked_out(admissions.load(con, f, costs), site_names(con))  # as the page's loader
         # the trends as the page first opens: all selected sites' emergency admissions, both groups
         quarters = functools.cache(lambda: admissions.load_quarters(con, f))  # as the page's cached loader
         trends = [admissions.spc_series(data, None, grp, "admissions", f, quarters) for grp in admissions.GROUPS]
         return data, admissions.did_effect(data.effect_summary), trends
 
     def value_page(con, f):
-        data = value.load(con, f, costs)
-        data.work_out(site_names(con))  # as the page does
-        return data
+        return value.load(con, f, costs).for_page(site_names(con))  # as the page does
 
     def data_page(con, f):
         return dataview.rows_by_site(con), quality.assess(con, period_end, site_names(con))
@@ -139,7 +138,7 @@ def page_functions(warehouse: Path, period_end: date, synthetic: bool) -> dict:
     return {
         "overview": run(overview_page),
         "uptake": run(lambda con, f: uptake.load(con, f)),
-        "spending": run(lambda con, f: spending.load(con, f, period_end)),
+        "spending": run(lambda con, f: spending.worked_out(spending.load(con, f, period_end))),
         "admissions": run(admissions_page),
         "compare": run(lambda con, f: compare.load(con, f)),
         "value": run(value_page),

@@ -18,7 +18,7 @@ filters = context.filters
 
 # The budget effect -----------------------------------------------------------------------------
 st.header("Did emergency admissions fall further with a budget?")
-effect = admissions.did_effect(data.effect_summary)
+effect = admissions.effect(data)
 st.markdown(f"**{admissions.effect_sentence(effect)}**")
 if effect is not None:
     st.markdown(admissions.naive_sentence(effect))

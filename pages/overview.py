@@ -10,7 +10,7 @@ from phb.warehouse import connect
 @st.cache_data(show_spinner=False)
 def _load(warehouse: str, version: str, filters) -> overview.OverviewData:
     with connect(warehouse) as con:
-        return overview.load(con, filters)
+        return overview.worked_out(overview.load(con, filters))
 
 
 context = ui.page_context()

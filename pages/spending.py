@@ -11,7 +11,7 @@ from phb.warehouse import connect
 @st.cache_data(show_spinner=False)
 def _load(warehouse: str, version: str, filters, period_end) -> spending.SpendingData:
     with connect(warehouse) as con:
-        return spending.load(con, filters, period_end)
+        return spending.worked_out(spending.load(con, filters, period_end))
 
 
 context = ui.page_context()

@@ -12,9 +12,8 @@ from phb.warehouse import connect
 def _load(warehouse: str, version: str, filters, unit_costs: tuple, names: tuple) -> value.ValueData:
     with connect(warehouse) as con:
         data = value.load(con, filters, dict(unit_costs))
-    # the estimates are worked out here, once, and kept in the cache with the data
-    data.work_out(dict(names))
-    return data
+    # the estimates are worked out here, once, and only they are kept in the cache (not the people behind them)
+    return data.for_page(dict(names))
 
 
 context = ui.page_context()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 import numpy as np
@@ -20,6 +20,7 @@ import pandas as pd
 
 from phb import contract, disclosure
 from phb.filters import Filters
+from phb.kept import kept
 from phb.queries import run_query
 from phb.stats import RULE_WORDS, count_ci, u_prime
 
@@ -47,6 +48,7 @@ class AdmissionsData:
     effect_summary: pd.DataFrame  # the budget effect model's sums by site and group
     bed_days: pd.DataFrame
     sites: pd.DataFrame
+    memo: dict = field(default_factory=dict, compare=False, repr=False)  # figures worked out from them (phb.kept)
 
 
 def load(
@@ -394,8 +396,26 @@ def clustered_se(totals: pd.DataFrame) -> float:
     return math.sqrt(variance)
 
 
+def effect(data: AdmissionsData) -> Effect | None:
+    """The budget effect for all selected sites (`did_effect`), worked out once for the data (phb.kept)."""
+    return kept(data, "effect", lambda: did_effect(data.effect_summary))
+
+
+def worked_out(data: AdmissionsData, site_names: dict[str, str]) -> AdmissionsData:
+    """The data with the budget effect for all selected sites and for each site worked out and kept with it, for
+    the pages' cache (phb.kept): the effect by site is 43 models at 42 sites, about 0.25 s."""
+    effect(data)
+    effects_by_site(data, site_names)
+    return data
+
+
 def effects_by_site(data: AdmissionsData, site_names: dict[str, str]) -> pd.DataFrame:
-    """The budget effect for all selected sites and each site (forest plot rows)."""
+    """The budget effect for all selected sites and each site (forest plot rows), worked out once for the data and
+    site names (phb.kept)."""
+    return kept(data, ("effects_by_site", tuple(site_names.items())), lambda: _effects_by_site(data, site_names))
+
+
+def _effects_by_site(data: AdmissionsData, site_names: dict[str, str]) -> pd.DataFrame:
     rows = []
     summary = data.effect_summary
     sites = sorted(summary["site_code"].unique())

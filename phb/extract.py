@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import hashlib
 import re
 import zipfile
@@ -75,6 +76,24 @@ def content_hash(data_dir: Path) -> str:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(block)
     return digest.hexdigest()[:12]
+
+
+def fingerprint(data_dir: Path) -> tuple:
+    """Names, sizes and modification times (to the nanosecond) of the folder's files: cheap to read, and
+    different whenever a file is added, removed, replaced or written to."""
+    return tuple(sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in data_dir.iterdir() if p.is_file()))
+
+
+@functools.lru_cache(maxsize=16)
+def _hash_for(folder: str, stamp: tuple) -> str:
+    return content_hash(Path(folder))
+
+
+def content_hash_kept(data_dir: Path) -> str:
+    """`content_hash`, worked out again only when the folder's `fingerprint` changes. For listing a folder's
+    version on every page run (the Data page lists the bundled extract's): hashing a national extract's 1.1 GB
+    took 0.78 s each time."""
+    return _hash_for(str(Path(data_dir).resolve()), fingerprint(data_dir))
 
 
 def _csv_header(path: Path) -> list[str]:

@@ -6,13 +6,14 @@ and any export show the same, safe, figures.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 import pandas as pd
 
 from phb import contract, disclosure, spending
 from phb.filters import Filters
+from phb.kept import kept
 from phb.queries import run_query
 from phb.stats import wilson_ci
 
@@ -29,6 +30,7 @@ class OverviewData:
     admissions: pd.DataFrame
     budgets_monthly: pd.DataFrame
     admissions_monthly: pd.DataFrame
+    memo: dict = field(default_factory=dict, compare=False, repr=False)  # figures worked out from them (phb.kept)
 
 
 def load(con: duckdb.DuckDBPyConnection, filters: Filters) -> OverviewData:
@@ -87,7 +89,17 @@ def _by(frame: pd.DataFrame, column: str) -> dict:
 
 
 def headline(data: OverviewData) -> dict:
-    """Headline figures for all selected sites together and for each site."""
+    """Headline figures for all selected sites together and for each site (worked out once for the data)."""
+    return kept(data, "headline", lambda: _headline(data))
+
+
+def worked_out(data: OverviewData) -> OverviewData:
+    """The data with its headline figures worked out and kept with it, for the page's cache (phb.kept)."""
+    headline(data)
+    return data
+
+
+def _headline(data: OverviewData) -> dict:
     spend = data.spend
     overall = spend[spend["site_code"].isna() & spend["category"].isna()]
     per_site = spend[spend["site_code"].notna() & spend["category"].isna()].set_index("site_code")

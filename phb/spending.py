@@ -8,7 +8,7 @@ sits beside its shown total). The free-text description never leaves the warehou
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import duckdb
@@ -17,6 +17,7 @@ import pandas as pd
 from phb import contract, disclosure
 from phb import formatting as fmt
 from phb.filters import Filters
+from phb.kept import kept
 from phb.queries import run_query
 
 UNDERSPEND_PCT = 80  # utilisation below this is flagged as a large underspend
@@ -34,6 +35,7 @@ class SpendingData:
     by_quarter: pd.DataFrame | None  # None where months can be shown (over_time then never uses quarters)
     holders: pd.DataFrame
     by_management: pd.DataFrame
+    memo: dict = field(default_factory=dict, compare=False, repr=False)  # figures worked out from them (phb.kept)
 
 
 def load(con: duckdb.DuckDBPyConnection, filters: Filters, period_end: date) -> SpendingData:
@@ -138,6 +140,10 @@ def protected_grid(data: SpendingData) -> dict[tuple[str, str], object]:
     """Spending per site and category as it may be shown: withheld under 8 people, then further cells
     withheld along each site's row and each category's column, since both the site totals and the
     all-sites category totals are shown beside it."""
+    return kept(data, "grid", lambda: _protected_grid(data))  # the page and facts read it once per site
+
+
+def _protected_grid(data: SpendingData) -> dict[tuple[str, str], object]:
     frame = data.by_site_category
     cells = frame[frame["site_code"].notna() & frame["category"].notna()]
     keys = list(zip(cells["site_code"], cells["category"]))
@@ -152,22 +158,22 @@ def site_category_grid(data: SpendingData, site_names: dict[str, str]) -> pd.Dat
     8 people withheld, and a second cell with them so the first cannot be worked out)."""
     frame = data.by_site_category
     grid = protected_grid(data)
+    sites = frame[frame["site_code"].notna()]
+    totals = sites[sites["category"].isna()].drop_duplicates("site_code")
+    shown_totals = dict(zip(totals["site_code"], _shown(totals)))  # each site's total as shown, in one pass
+    cells = sites[sites["category"].notna()].sort_values("site_code", kind="stable")  # by site, categories in order
     rows = []
-    for code, part in frame[frame["site_code"].notna()].groupby("site_code", sort=True):
-        cats = part[part["category"].notna()].reset_index(drop=True)
-        total = part[part["category"].isna()]
-        total_shown = _one(total)
-        for category in cats["category"]:
-            value = grid[(code, category)]
-            ok = value != disclosure.SUPPRESSED and total_shown not in (None, disclosure.SUPPRESSED) and total_shown > 0
-            rows.append(
-                {
-                    "site": site_names[code],
-                    "category": contract.LABELS[category],
-                    "share_pct": round(100 * value / total_shown, 1) if ok else float("nan"),
-                    "spend_text": disclosure.FEWER_OR_DOMINATED if not ok else f"£{value:,.0f}",
-                }
-            )
+    for code, category in zip(cells["site_code"], cells["category"]):
+        value, total_shown = grid[(code, category)], shown_totals.get(code)
+        ok = value != disclosure.SUPPRESSED and total_shown not in (None, disclosure.SUPPRESSED) and total_shown > 0
+        rows.append(
+            {
+                "site": site_names[code],
+                "category": contract.LABELS[category],
+                "share_pct": round(100 * value / total_shown, 1) if ok else float("nan"),
+                "spend_text": disclosure.FEWER_OR_DOMINATED if not ok else f"£{value:,.0f}",
+            }
+        )
     return pd.DataFrame(rows, columns=["site", "category", "share_pct", "spend_text"])
 
 
@@ -439,7 +445,20 @@ def refunds(data: SpendingData, site_names: dict[str, str]) -> pd.DataFrame:
 
 
 def facts_blocks(data: SpendingData) -> dict[str | None, dict]:
-    """The Spending page's headline figures per site (and None for all), for `phb facts`."""
+    """The Spending page's headline figures per site (and None for all), for `phb facts` and the page's headline
+    (worked out once for the data and kept with it; each call gets its own copy)."""
+    return kept(data, "facts", lambda: _facts_blocks(data))
+
+
+def worked_out(data: SpendingData) -> SpendingData:
+    """The data with the figures every view of the page reads worked out and kept with it (the per site and
+    category grid, the facts blocks), for the page's cache (phb.kept)."""
+    protected_grid(data)
+    facts_blocks(data)
+    return data
+
+
+def _facts_blocks(data: SpendingData) -> dict[str | None, dict]:
     sites = [c for c in data.by_site_category["site_code"].dropna().unique()]
     holders = data.holders[data.holders["management_option"].isna()]
     out: dict[str | None, dict] = {}

@@ -32,7 +32,7 @@ from pathlib import Path
 from filelock import FileLock
 
 from phb.contract import ContractError
-from phb.extract import content_hash, extract_files
+from phb.extract import content_hash, content_hash_kept, extract_files
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def bundled(base: Path) -> Version:
     """The bundled extract as version one."""
     files = tuple(p.name for p in _data_files(base))
     return Version(
-        version=content_hash(base),
+        version=content_hash_kept(base),  # the bundled extract is never written: hashed again only if it changes
         published_at="",
         published_by=BUNDLED_BY,
         note="The extract that comes with the dashboard.",
@@ -117,7 +117,7 @@ def current_dir(store: Path, base: Path) -> Path:
 
 def _base_hash(base: Path) -> str | None:
     try:
-        return content_hash(base)
+        return content_hash_kept(base)
     except OSError:
         return None
 

@@ -22,7 +22,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from phb import alttext, charts, config, contract, disclosure, exports, facts, views
+from phb import alttext, charts, config, contract, disclosure, exports, extract, facts, views
 from phb.filters import MONTHS_NOTE, Filters, describe, month_end, parse_filters, snap_to_months
 from phb.formatting import day
 from phb.warehouse import ContractError, WarehouseInfo, WarehouseWriteError, connect, ensure_warehouse
@@ -91,9 +91,7 @@ def _no_paths(text: str) -> str:
 
 def _fingerprint(data_dir: Path) -> tuple:
     """Names, sizes and modification times of the extract's files: cheap to read on every run."""
-    if not data_dir.is_dir():
-        return ()
-    return tuple(sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in data_dir.iterdir() if p.is_file()))
+    return extract.fingerprint(data_dir) if data_dir.is_dir() else ()
 
 
 def _stamp(path: Path) -> tuple | None:
@@ -142,7 +140,7 @@ def _admissions_data(warehouse: str, version: str, filters: Filters, unit_costs:
     from phb import admissions
 
     with connect(Path(warehouse)) as con:
-        return admissions.load(con, filters, dict(unit_costs))
+        return admissions.worked_out(admissions.load(con, filters, dict(unit_costs)), facts.site_names(con))
 
 
 @st.cache_data(show_spinner=False)

@@ -142,7 +142,7 @@ SPEND_BY_CATEGORY = View(
 
 
 def _admissions_effect(data, names, subtitle):
-    effect = admissions.did_effect(data.effect_summary)
+    effect = admissions.effect(data)
     if effect is None:
         return None
     return charts.effect_bars(
@@ -151,7 +151,7 @@ def _admissions_effect(data, names, subtitle):
 
 
 def _admissions_effect_notes(data, names):
-    effect = admissions.did_effect(data.effect_summary)
+    effect = admissions.effect(data)
     return admissions.effect_sentence(effect) + " " + admissions.naive_sentence(effect)
 
 

@@ -303,3 +303,59 @@ def test_another_selection_makes_new_charts(tiny_env):
     made, specs, _ = _opened("pages/uptake.py", {"site": "AAA"})
     made_other, specs_other, _ = _opened("pages/uptake.py", {"site": "BBB"})
     assert made_other > made and specs_other > specs
+
+
+# what each page works out from its data, and must not work out again for a view it has shown (phb.kept)
+WORKED_OUT = {
+    "pages/overview.py": [("phb.overview", "_headline")],
+    "pages/spending.py": [("phb.spending", "_facts_blocks"), ("phb.spending", "_protected_grid")],
+    "pages/admissions.py": [("phb.admissions", "_effects_by_site"), ("phb.admissions", "did_effect")],
+    "pages/value.py": [("phb.value", "stratum_totals"), ("phb.value", "stratum_sums"), ("phb.value", "by_scope")],
+    "pages/data.py": [("phb.extract", "content_hash"), ("phb.store", "content_hash")],
+}
+
+
+@pytest.mark.parametrize("page", WORKED_OUT)
+def test_a_view_shown_before_works_none_of_its_figures_out_again(bundled_env, monkeypatch, page):
+    """A rerun of a view, or another session opening it, reads the figures its page's cache keeps with the data
+    (the disclosure-controlled grids and headline blocks, the budget effect by site, the value-for-money estimates,
+    the bundled extract's version) instead of working them out again: at national scale each took 0.1 to 0.8 s of
+    every run. Each function that works one out is made to fail once the view has been shown; the page must still
+    run without error and show the same figures. The first run does call them (counted), so the check can fail."""
+    import importlib
+
+    calls: list[str] = []
+    for module, name in WORKED_OUT[page]:
+        real = getattr(importlib.import_module(module), name)
+
+        def counted(*args, _real=real, _name=name, **kwargs):
+            calls.append(_name)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(importlib.import_module(module), name, counted)
+    import streamlit as st
+
+    from phb import extract
+
+    st.cache_data.clear()
+    extract._hash_for.cache_clear()
+    first = app({"site": "DOR"})
+    first.run()
+    if page != "pages/overview.py":
+        first.switch_page(page).run()
+    assert not first.exception and not first.error and calls, f"{page}: the first run worked nothing out"
+
+    def refused(*args, **kwargs):
+        raise AssertionError("worked out again for a view already shown")
+
+    for module, name in WORKED_OUT[page]:
+        monkeypatch.setattr(importlib.import_module(module), name, refused)
+    first.run()  # the same session again
+    other = app({"site": "DOR"})  # and another session opening the same view
+    other.run()
+    if page != "pages/overview.py":
+        other.switch_page(page).run()
+    for at in (first, other):  # app.py shows an unexpected error as a plain message with a reference
+        assert not at.exception and not at.error, [e.value for e in at.error]
+    assert metrics(other) == metrics(first)
+    assert [m.value for m in other.markdown] == [m.value for m in first.markdown]
