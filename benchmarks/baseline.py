@@ -155,7 +155,10 @@ def compare(folder: Path, warehouse: Path, filters: Filters, repeat: int = 3) ->
 
         def dashboard():
             with connect(warehouse) as c:
-                return overview.load(c, filters), spending.load(c, filters, period_end)
+                rows = spending.by_category(
+                    c, filters
+                )  # read once for both pages, as the app does (ui.spend_by_category)
+                return overview.load(c, filters, rows), spending.load(c, filters, period_end, rows)
 
         kept = pickle.dumps(dashboard())
         dash = _median(dashboard, repeat)

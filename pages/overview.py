@@ -9,8 +9,9 @@ from phb.warehouse import connect
 
 @st.cache_data(show_spinner=False)
 def _load(warehouse: str, version: str, filters) -> overview.OverviewData:
+    rows = ui.spend_by_category(warehouse, version, filters)  # read once for this page and Spending
     with connect(warehouse) as con:
-        return overview.worked_out(overview.load(con, filters))
+        return overview.worked_out(overview.load(con, filters, rows))
 
 
 context = ui.page_context()

@@ -10,8 +10,9 @@ from phb.warehouse import connect
 
 @st.cache_data(show_spinner=False)
 def _load(warehouse: str, version: str, filters, period_end) -> spending.SpendingData:
+    rows = ui.spend_by_category(warehouse, version, filters)  # read once for this page and the Overview
     with connect(warehouse) as con:
-        return spending.worked_out(spending.load(con, filters, period_end))
+        return spending.worked_out(spending.load(con, filters, period_end, rows))
 
 
 context = ui.page_context()

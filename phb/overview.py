@@ -33,12 +33,15 @@ class OverviewData:
     memo: dict = field(default_factory=dict, compare=False, repr=False)  # figures worked out from them (phb.kept)
 
 
-def load(con: duckdb.DuckDBPyConnection, filters: Filters) -> OverviewData:
-    """Run the Overview's queries for a selection."""
+def load(con: duckdb.DuckDBPyConnection, filters: Filters, category_rows: pd.DataFrame | None = None) -> OverviewData:
+    """Run the Overview's queries for a selection. `category_rows`: spending.by_category's rows for the same
+    selection where they have been read already (the app reads them once for this page and the Spending page)."""
     params = filters.params()
     return OverviewData(
         sites=run_query(con, "site_summary", **params),
-        spend=spending.breakdowns(run_query(con, "spend_by_category", **params))[0],
+        spend=spending.breakdowns(
+            run_query(con, "spend_by_category", **params) if category_rows is None else category_rows
+        )[0],
         admissions=run_query(con, "admissions_windows_by_site", **params),
         budgets_monthly=run_query(con, "budgets_in_place_monthly", **params),
         admissions_monthly=run_query(con, "emergency_admissions_monthly", **params),

@@ -38,11 +38,20 @@ class SpendingData:
     memo: dict = field(default_factory=dict, compare=False, repr=False)  # figures worked out from them (phb.kept)
 
 
-def load(con: duckdb.DuckDBPyConnection, filters: Filters, period_end: date) -> SpendingData:
-    """Run the Spending page's queries for a selection."""
+def by_category(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    """spend_by_category's rows for a selection: the Spending page's breakdowns and the Overview's spending."""
+    return run_query(con, "spend_by_category", **filters.params())
+
+
+def load(
+    con: duckdb.DuckDBPyConnection, filters: Filters, period_end: date, category_rows: pd.DataFrame | None = None
+) -> SpendingData:
+    """Run the Spending page's queries for a selection. `category_rows`: `by_category`'s rows for the same
+    selection where they have been read already (the app reads them once for the Overview and this page)."""
     params = filters.params()
     by_month = run_query(con, "spend_over_time", **params, grain="month")
-    by_site_category, by_management = breakdowns(run_query(con, "spend_by_category", **params))
+    rows = by_category(con, filters) if category_rows is None else category_rows
+    by_site_category, by_management = breakdowns(rows)
     return SpendingData(
         by_site_category=by_site_category,
         by_month=by_month,
@@ -120,14 +129,19 @@ def total_block(data: SpendingData, site: str | None) -> dict:
     """Total spending, refunds and spending per category for one site or all, for facts."""
     frame = data.by_site_category
     scope = frame["site_code"].isna() if site is None else frame["site_code"] == site
-    overall = frame[scope & frame["category"].isna()]
-    cats = frame[scope & frame["category"].notna()].reset_index(drop=True)
+    return _total_block(frame[scope], site, None if site is None else protected_grid(data))
+
+
+def _total_block(rows: pd.DataFrame, site: str | None, grid: dict | None) -> dict:
+    """`total_block` from the site's rows of by_site_category (all sites': site_code null) and, for a site, the
+    protected grid."""
+    overall = rows[rows["category"].isna()]
+    cats = rows[rows["category"].notna()].reset_index(drop=True)
     if overall.empty:
         return {"total_gbp": 0.0, "refunds_gbp": 0.0, "by_category_gbp": {c: 0.0 for c in contract.SPEND_CATEGORIES}}
     if site is None:
         by_cat = dict(zip(cats["category"], _protected(cats)))
     else:
-        grid = protected_grid(data)
         by_cat = {c: grid[(site, c)] for c in cats["category"]}
     return {
         "total_gbp": _one(overall),
@@ -459,12 +473,19 @@ def worked_out(data: SpendingData) -> SpendingData:
 
 
 def _facts_blocks(data: SpendingData) -> dict[str | None, dict]:
-    sites = [c for c in data.by_site_category["site_code"].dropna().unique()]
+    frame = data.by_site_category
+    sites = [c for c in frame["site_code"].dropna().unique()]
     holders = data.holders[data.holders["management_option"].isna()]
+    # each site's rows split out once, and the protected grid read once (at 42 sites, 0.25 s to 0.06 s)
+    rows = {code: part for code, part in frame.groupby("site_code", sort=False)}
+    rows[None] = frame[frame["site_code"].isna()]
+    held = {code: part for code, part in holders.groupby("site_code", sort=False)}
+    held[None] = holders[holders["site_code"].isna()]
+    grid = protected_grid(data) if sites else None
     out: dict[str | None, dict] = {}
     for code in [None, *sites]:
-        row = holders[holders["site_code"].isna()] if code is None else holders[holders["site_code"] == code]
-        block = total_block(data, code)
+        row = held.get(code, holders.iloc[0:0])
+        block = _total_block(rows[code], code, grid)
         if len(row):
             r = row.iloc[0]
             n = int(r["holders"])

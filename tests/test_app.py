@@ -246,7 +246,7 @@ def test_the_overview_runs_each_of_its_queries_once(tiny_env, monkeypatch):
     the Overview's queries takes seconds)."""
     import streamlit as st
 
-    from phb import overview, queries
+    from phb import overview, queries, spending
 
     calls: list[str] = []
     real = queries.run_query
@@ -256,6 +256,7 @@ def test_the_overview_runs_each_of_its_queries_once(tiny_env, monkeypatch):
         return real(con, name, **params)
 
     monkeypatch.setattr(overview, "run_query", counted)
+    monkeypatch.setattr(spending, "run_query", counted)
     st.cache_data.clear()
     at = app({"site": "AAA"})
     at.run()
@@ -269,6 +270,11 @@ def test_the_overview_runs_each_of_its_queries_once(tiny_env, monkeypatch):
             "emergency_admissions_monthly",
         ]
     )
+    # the Spending page for the same view starts from the same spending rows: they are not read again
+    calls.clear()
+    at.switch_page("pages/spending.py").run()
+    assert not at.exception and not at.error
+    assert "spend_by_category" not in calls and "holder_spend_by_site" in calls
 
 
 def _opened(page: str, query: dict) -> tuple[int, int, int]:
