@@ -127,7 +127,7 @@ def page_functions(warehouse: Path, period_end: date, synthetic: bool) -> dict:
         # the trends as the page first opens: all selected sites' emergency admissions, both groups
         quarters = functools.cache(lambda: admissions.load_quarters(con, f))  # as the page's cached loader
         trends = [admissions.spc_series(data, None, grp, "admissions", f, quarters) for grp in admissions.GROUPS]
-        return data, admissions.did_effect(data.effect_summary), trends
+        return data, admissions.effect(data), trends
 
     def value_page(con, f):
         return value.load(con, f, costs).for_page(site_names(con))  # as the page does

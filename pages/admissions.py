@@ -13,7 +13,7 @@ ui.active_filters(context)
 
 costs = ui.unit_cost_inputs("unit_cost")
 mental, acute = dict(costs)["mental_health"], dict(costs)["general_acute"]
-data = ui.admissions_data(context, costs)
+data = ui.admissions_data(context, costs, effects=True)
 filters = context.filters
 
 # The budget effect -----------------------------------------------------------------------------

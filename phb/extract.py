@@ -79,9 +79,16 @@ def content_hash(data_dir: Path) -> str:
 
 
 def fingerprint(data_dir: Path) -> tuple:
-    """Names, sizes and modification times (to the nanosecond) of the folder's files: cheap to read, and
-    different whenever a file is added, removed, replaced or written to."""
-    return tuple(sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in data_dir.iterdir() if p.is_file()))
+    """Names, sizes, inodes and modification and change times (to the nanosecond) of the folder's files: cheap to
+    read, and different whenever a file is added, removed, replaced or written to. The change time is there because
+    copying tools (cp -p, rsync -a, unzip) put a file's old modification time back; nothing sets the change time
+    back, and every write or replace moves it."""
+    found = []
+    for path in data_dir.iterdir():
+        if path.is_file():
+            s = path.stat()
+            found.append((path.name, s.st_size, s.st_ino, s.st_mtime_ns, s.st_ctime_ns))
+    return tuple(sorted(found))
 
 
 @functools.lru_cache(maxsize=16)

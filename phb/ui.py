@@ -90,7 +90,7 @@ def _no_paths(text: str) -> str:
 
 
 def _fingerprint(data_dir: Path) -> tuple:
-    """Names, sizes and modification times of the extract's files: cheap to read on every run."""
+    """The extract's files' names, sizes and times (`extract.fingerprint`): cheap to read on every run."""
     return extract.fingerprint(data_dir) if data_dir.is_dir() else ()
 
 
@@ -140,7 +140,14 @@ def _admissions_data(warehouse: str, version: str, filters: Filters, unit_costs:
     from phb import admissions
 
     with connect(Path(warehouse)) as con:
-        return admissions.worked_out(admissions.load(con, filters, dict(unit_costs)), facts.site_names(con))
+        return admissions.load(con, filters, dict(unit_costs))
+
+
+@st.cache_data(show_spinner=False)
+def _admissions_with_effects(warehouse: str, version: str, filters: Filters, unit_costs: tuple, names: tuple):
+    from phb import admissions
+
+    return admissions.worked_out(_admissions_data(warehouse, version, filters, unit_costs), dict(names))
 
 
 @st.cache_data(show_spinner=False)
@@ -162,12 +169,19 @@ def _at_risk_quarters(warehouse: str, version: str, filters: Filters) -> pd.Data
         return admissions.load_quarters(con, filters)
 
 
-def admissions_data(context: PageContext, unit_costs: tuple[tuple[str, float], ...] | None = None):
+def admissions_data(
+    context: PageContext, unit_costs: tuple[tuple[str, float], ...] | None = None, effects: bool = False
+):
     """The Hospital admissions page's data (`admissions.load`) for this run's filters, at `unit_costs` (as
     `unit_cost_inputs` gives them; the defaults where None), kept for the data version and filters. One cache
-    for the pages that draw admissions trends: Hospital admissions, and Compare sites' site in detail."""
+    for the pages that draw admissions trends: Hospital admissions, and Compare sites' site in detail. With
+    `effects`, with the budget effect for all selected sites and for each site worked out and kept with it
+    (`admissions.worked_out`: at 42 sites, 43 models), which only the Hospital admissions page shows."""
     costs = unit_costs or tuple((setting, float(v)) for setting, v in config.DEFAULT_UNIT_COSTS_GBP.items())
-    return _admissions_data(str(context.warehouse), context.info.data_version, context.filters, costs)
+    args = (str(context.warehouse), context.info.data_version, context.filters, costs)
+    if effects:
+        return _admissions_with_effects(*args, tuple(context.site_names.items()))
+    return _admissions_data(*args)
 
 
 def at_risk_quarters(context: PageContext):

@@ -365,3 +365,24 @@ def test_a_view_shown_before_works_none_of_its_figures_out_again(bundled_env, mo
         assert not at.exception and not at.error, [e.value for e in at.error]
     assert metrics(other) == metrics(first)
     assert [m.value for m in other.markdown] == [m.value for m in first.markdown]
+
+
+def test_a_site_in_detail_on_compare_sites_fits_no_budget_effect_by_site(bundled_env, monkeypatch):
+    """Compare sites' site in detail shares the Hospital admissions page's data, but not the budget effect for each
+    site, which only that page shows (43 models at 42 sites): opening a site in detail fits none; the Hospital
+    admissions page then does, once."""
+    import streamlit as st
+
+    from phb import admissions
+
+    fitted = []
+    real = admissions._effects_by_site
+    monkeypatch.setattr(admissions, "_effects_by_site", lambda *a: fitted.append(1) or real(*a))
+    st.cache_data.clear()
+    at = app({"detail": "SWK"})
+    at.run()
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception and not at.error
+    assert any("Southwark: emergency admissions" in h.value for h in at.subheader) and fitted == []
+    at.switch_page("pages/admissions.py").run()
+    assert not at.exception and not at.error and fitted == [1]
