@@ -39,9 +39,7 @@ def load(con: duckdb.DuckDBPyConnection, filters: Filters, category_rows: pd.Dat
     params = filters.params()
     return OverviewData(
         sites=run_query(con, "site_summary", **params),
-        spend=spending.breakdowns(
-            run_query(con, "spend_by_category", **params) if category_rows is None else category_rows
-        )[0],
+        spend=spending.breakdowns(spending.by_category(con, filters) if category_rows is None else category_rows)[0],
         admissions=run_query(con, "admissions_windows_by_site", **params),
         budgets_monthly=run_query(con, "budgets_in_place_monthly", **params),
         admissions_monthly=run_query(con, "emergency_admissions_monthly", **params),

@@ -484,20 +484,25 @@ def _facts_blocks(data: SpendingData) -> dict[str | None, dict]:
     grid = protected_grid(data) if sites else None
     out: dict[str | None, dict] = {}
     for code in [None, *sites]:
-        row = held.get(code, holders.iloc[0:0])
         block = _total_block(rows[code], code, grid)
-        if len(row):
-            r = row.iloc[0]
-            n = int(r["holders"])
-            block["holders"] = disclosure.count(n, r["holders_ckey"])
-            block["per_holder_median_gbp"] = disclosure.quantile_shown(r["median_gbp"], n)
-            block["per_holder_q1_gbp"] = disclosure.quantile_shown(r["q1_gbp"], n)
-            block["per_holder_q3_gbp"] = disclosure.quantile_shown(r["q3_gbp"], n)
-            pct = _utilisation(r)
-            block["utilisation_pct"] = disclosure.SUPPRESSED if pct != pct else pct
-        out[code] = {"spending": block}
+        out[code] = {"spending": _with_holders(block, held.get(code, holders.iloc[0:0]))}
     _protect_sites(out, data.by_site_category, sites)
     return out
+
+
+def _with_holders(block: dict, row: pd.DataFrame) -> dict:
+    """A facts block with its holders' figures added from holder_spend_by_site's row for the same scope (none
+    where the frame is empty): the number of holders, their median and quartiles and their utilisation, as shown."""
+    if len(row):
+        r = row.iloc[0]
+        n = int(r["holders"])
+        block["holders"] = disclosure.count(n, r["holders_ckey"])
+        block["per_holder_median_gbp"] = disclosure.quantile_shown(r["median_gbp"], n)
+        block["per_holder_q1_gbp"] = disclosure.quantile_shown(r["q1_gbp"], n)
+        block["per_holder_q3_gbp"] = disclosure.quantile_shown(r["q3_gbp"], n)
+        pct = _utilisation(r)
+        block["utilisation_pct"] = disclosure.SUPPRESSED if pct != pct else pct
+    return block
 
 
 def _protect_sites(out: dict, frame: pd.DataFrame, sites: list[str]) -> None:

@@ -216,7 +216,7 @@ class ValueData:
 
     def scopes(self, names: dict[str, str]) -> pd.DataFrame:
         """by_scope, worked out once per set of site names."""
-        key = ("scopes", tuple(names.items()))
+        key = _scopes_key(names)
         if key not in self.memo:
             self.memo[key] = by_scope(self, names)
         return self.memo[key]
@@ -235,7 +235,7 @@ class ValueData:
         that copy took 0.54 s of each rerun at a million people. Anything else asked of the copy that would need
         the people is refused, never worked out from none."""
         self.work_out(names)
-        kept = ("headline", "effect", ("scopes", tuple(names.items())))
+        kept = ("headline", "effect", _scopes_key(names))
         return ValueData(
             people=self.people.iloc[0:0],
             effect_summary=self.effect_summary,
@@ -243,6 +243,11 @@ class ValueData:
             price_base=self.price_base,
             memo={**{k: self.memo[k] for k in kept}, PAGE_ONLY: True},
         )
+
+
+def _scopes_key(names: dict[str, str]) -> tuple:
+    """Where ValueData keeps the by-site-and-option table for a set of site names."""
+    return ("scopes", tuple(names.items()))
 
 
 def load(con: duckdb.DuckDBPyConnection, filters: Filters, unit_costs: dict[str, float] | None = None) -> ValueData:

@@ -52,23 +52,14 @@ def site_category_grid_one_site_at_a_time(data, site_names):
 
 def facts_one_site_at_a_time(data):
     """The Spending facts blocks as spending.facts_blocks worked them out before it split the sites' rows out once
-    (commit ed6e8a0): each site's rows and holders filtered from the whole frames. Kept as a reference."""
+    (commit ed6e8a0): each site's rows and holders filtered from the whole frames (the holders' figures added by
+    the same rule, spending._with_holders). Kept as a reference."""
     sites = [c for c in data.by_site_category["site_code"].dropna().unique()]
     holders = data.holders[data.holders["management_option"].isna()]
     out = {}
     for code in [None, *sites]:
         row = holders[holders["site_code"].isna()] if code is None else holders[holders["site_code"] == code]
-        block = spending.total_block(data, code)
-        if len(row):
-            r = row.iloc[0]
-            n = int(r["holders"])
-            block["holders"] = disclosure.count(n, r["holders_ckey"])
-            block["per_holder_median_gbp"] = disclosure.quantile_shown(r["median_gbp"], n)
-            block["per_holder_q1_gbp"] = disclosure.quantile_shown(r["q1_gbp"], n)
-            block["per_holder_q3_gbp"] = disclosure.quantile_shown(r["q3_gbp"], n)
-            pct = spending._utilisation(r)
-            block["utilisation_pct"] = disclosure.SUPPRESSED if pct != pct else pct
-        out[code] = {"spending": block}
+        out[code] = {"spending": spending._with_holders(spending.total_block(data, code), row)}
     spending._protect_sites(out, data.by_site_category, sites)
     return out
 
