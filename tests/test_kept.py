@@ -7,7 +7,9 @@ import pickle
 from datetime import date
 from types import SimpleNamespace
 
+import numpy as np
 import pandas as pd
+import pytest
 
 from phb import contract, disclosure, overview, spending
 from phb.facts import site_names
@@ -91,3 +93,54 @@ def test_figures_kept_through_the_cache_are_those_worked_out_one_site_at_a_time(
             assert "headline" in seen.memo and overview.headline(seen) == overview._headline(
                 overview.load(con, filters)
             )
+
+
+@pytest.mark.slow
+def test_every_kept_figure_is_the_one_worked_out_afresh_for_every_site_period_boundary_and_option(bundled_warehouse):
+    """The sweep of the test above and of value for money's page copy: for each site alone and all sites, over the
+    whole period, its first and its last month, every calendar year, a period cut inside the data, and each
+    management option, what the pages keep (worked_out / for_page, then pickled and unpickled as st.cache_data does)
+    equals what is worked out afresh: the Spending facts blocks and site-by-category grid (against the one site at a
+    time references), the Overview headline, the budget effect and the effect by site, and value for money's
+    headline, parts and by-site-and-option table."""
+    from phb import admissions, value
+    from tests.test_admissions_sweep import selections
+
+    warehouse, info = bundled_warehouse
+    start, end = info.period_start, info.period_end
+    with connect(warehouse) as con:
+        names = site_names(con)
+        chosen = selections(sorted(names), start, end)
+        chosen += [
+            Filters(None, max(date(y, 1, 1), start), min(date(y, 12, 31), end)) for y in range(start.year, end.year + 1)
+        ]
+
+        def round_trip(data):
+            return pickle.loads(pickle.dumps(data))
+
+        checked = 0
+        for filters in chosen:
+            spend = round_trip(spending.worked_out(spending.load(con, filters, end)))
+            fresh = spending.load(con, filters, end)
+            assert spending.facts_blocks(spend) == facts_one_site_at_a_time(fresh), filters
+            pd.testing.assert_frame_equal(
+                spending.site_category_grid(spend, names), site_category_grid_one_site_at_a_time(fresh, names)
+            )
+            seen = round_trip(overview.worked_out(overview.load(con, filters)))
+            assert overview.headline(seen) == overview._headline(overview.load(con, filters)), filters
+            adm = round_trip(admissions.worked_out(admissions.load(con, filters), names))
+            plain = admissions.load(con, filters)
+            assert admissions.effect(adm) == admissions.did_effect(plain.effect_summary), filters
+            pd.testing.assert_frame_equal(
+                admissions.effects_by_site(adm, names), admissions._effects_by_site(plain, names)
+            )
+            page = round_trip(value.load(con, filters).for_page(names))
+            alone = value.load(con, filters)
+            if alone.headline is None:
+                assert page.headline is None
+            else:
+                assert page.headline.result == alone.headline.result, filters
+                np.testing.assert_array_equal(page.headline.boot["net"], alone.headline.boot["net"])
+            pd.testing.assert_frame_equal(page.scopes(names), alone.scopes(names))
+            checked += 1
+    assert checked == len(chosen) > 50
