@@ -61,7 +61,12 @@ def macros() -> dict[str, tuple[list[str], exp.Expression, bool]]:
         udf = tree.this
         params = [p.name for p in udf.expressions]
         body = tree.expression
-        found[udf.this.name.lower()] = (params, body, isinstance(body, exp.Query))
+        # a table macro is declared `as table`; a value macro's body may still be a query (a scalar subquery)
+        is_table = any(
+            isinstance(prop, exp.ReturnsProperty) and prop.args.get("is_table")
+            for prop in (tree.args["properties"].expressions if tree.args.get("properties") else [])
+        )
+        found[udf.this.name.lower()] = (params, body, is_table)
     return found
 
 

@@ -36,6 +36,8 @@ BUILD_MODELS = (
     "spend_lines",
     "spend_person_months",
     "spend_cells",
+    "spend_period",
+    "spend_person_totals",
     "admission_lines",
     "window_stays",
     "at_risk_spans",
@@ -48,17 +50,22 @@ BUILD_MODELS = (
     "field_checks",
 )
 # Rules that many queries share, each a DuckDB macro in queries/macros/<name>.sql, stored in the
-# warehouse at build: MACROS before the summary tables (which may use them), TABLE_MACROS (which
-# read the summary tables) after them.
+# warehouse at build: MACROS before the summary tables (which may use them); each of TABLE_MACROS
+# (which read summary tables) as soon as the table named beside it is built, as DuckDB checks a
+# macro's tables when it is created, so that later summary tables may use it too.
 MACROS = ("in_selection", "stay_cost", "combined_top2", "sum_of_five")
-TABLE_MACROS = ("spend_in_selection",)
+TABLE_MACROS = {
+    "spend_in_selection": "spend_person_months",
+    "spend_per_person": "spend_person_months",
+    "spend_covered": "spend_period",
+}
 # Text columns of few values kept as DuckDB ENUMs (each row a small whole number, each text once) in
 # the tables the spending queries group millions of rows of, so that grouping compares numbers, not
 # text: at a million people over all sites, spend_by_category 650 ms to 480 ms (the management option
 # notional alone, 350 ms to 270 ms). Each ENUM lists its texts in order, so they sort as text does;
 # run_query gives them back as text. DuckDB only: Spark reads text.
 ENUM_COLUMNS = ("site_code", "management_option", "category")
-ENUM_TABLES = ("spend_lines", "spend_person_months")
+ENUM_TABLES = ("spend_lines", "spend_person_months", "spend_person_totals")
 
 
 class WarehouseWriteError(Exception):
@@ -89,7 +96,7 @@ def build_signature(secret: str) -> str:
     is rebuilt even when the extract has not changed."""
     digest = hashlib.sha256(f"contract {contract.CONTRACT_VERSION}\0".encode())
     digest.update(b"key\0" + hashlib.sha256(secret.encode()).digest())
-    for name in MACROS + TABLE_MACROS:
+    for name in MACROS + tuple(TABLE_MACROS):
         digest.update(name.encode() + b"\0" + (QUERIES_DIR / "macros" / f"{name}.sql").read_bytes())
     for name in BUILD_MODELS:
         digest.update(name.encode() + b"\0" + (QUERIES_DIR / "build" / f"{name}.sql").read_bytes())
@@ -182,7 +189,7 @@ def _write_error(warehouse: Path) -> WarehouseWriteError:
 
 def _build_models(con: duckdb.DuckDBPyConnection, unit_costs: dict[str, float], secret: str) -> None:
     """Create the shared macros (queries/macros/<name>.sql) and the summary tables pages read (each
-    from queries/build/<name>.sql), then the macros that read those tables; the perturbation key is
+    from queries/build/<name>.sql), each macro that reads a table once it is built; the perturbation key is
     bound as a parameter and only its keyed hashes (record keys) are stored."""
     for name in MACROS:
         con.execute((QUERIES_DIR / "macros" / f"{name}.sql").read_text())
@@ -197,8 +204,8 @@ def _build_models(con: duckdb.DuckDBPyConnection, unit_costs: dict[str, float], 
     for name in BUILD_MODELS:
         sql = (QUERIES_DIR / "build" / f"{name}.sql").read_text()
         con.execute(f"create table {ident(name)} as {sql}", bound_params(sql, params))
-    for name in TABLE_MACROS:
-        con.execute((QUERIES_DIR / "macros" / f"{name}.sql").read_text())
+        for macro in (m for m, after in TABLE_MACROS.items() if after == name):
+            con.execute((QUERIES_DIR / "macros" / f"{macro}.sql").read_text())
     _enum_columns(con)
 
 

@@ -13,8 +13,10 @@
 -- every holder at each level with row_number() took 620 ms.
 -- Parameters: $sites (list or null), $date_from, $date_to (date), $management (list or null),
 -- $period_end (date, the end of the data).
--- Sources: people_keyed, spend_lines and spend_person_months (built at load) through the
--- macro spend_in_selection (queries/macros/).
+-- A period that covers all the spending (the macro spend_covered) reads each holder's net spending
+-- from spend_person_totals instead of summing their lines.
+-- Sources: people_keyed, spend_person_totals, spend_period, and spend_lines and spend_person_months
+-- through the macro spend_in_selection (queries/macros/); all built at load.
 with holders as (
     select
         p.site_code,
@@ -32,11 +34,23 @@ with holders as (
 ),
 
 spent as (
+    -- each holder's net spending in the period: from spend_person_totals where the period covers all
+    -- the spending, else summed from the lines (read only where it does not)
     select
         person_key,
         sum(paid_gbp + refunded_gbp) as net_gbp
     from spend_in_selection($date_from, $date_to, $sites, $management)
+    where not spend_covered($date_from, $date_to)
     group by person_key
+    union all
+    select
+        person_key,
+        spend_gbp + refunds_gbp as net_gbp
+    from spend_person_totals
+    where level = 1
+        and spend_covered($date_from, $date_to)
+        and in_selection(site_code, $sites)
+        and in_selection(management_option, $management)
 ),
 
 per_holder as (

@@ -1171,3 +1171,47 @@ def test_budgets_in_place_by_running_sums_equal_each_budget_joined_to_each_month
                     got, expected = _budgets_both_ways(c, params)
                     pd.testing.assert_frame_equal(got, expected, check_dtype=False, obj=str(params))
                     assert len(got) > 0 or management is not None  # a site may have no budget of an option
+
+
+SPENDING_QUERIES = ("spend_by_category", "holder_spend_by_site", "spend_over_time")
+
+
+def test_a_period_covering_all_spending_reads_the_whole_period_tables_and_matches_the_lines(bundled_warehouse):
+    """A selection whose dates cover the data's period reads each person's sums from spend_person_totals, and
+    spend_over_time its end months from spend_cells (the macro spend_covered); a period one day shorter at the
+    start, before any payment or budget, is worked out from the lines. Their results must be identical, for
+    all sites, each site, each management option and each site under each option, for every spending query,
+    month and quarter. Checked first: the covering dates do take the whole-period path and the shorter ones
+    do not, and no payment or budget falls on the day between them, so the two periods hold the same data."""
+    from phb import contract
+    from phb.facts import site_names
+    from phb.warehouse import connect
+
+    path, info = bundled_warehouse
+    start, end = info.period_start, info.period_end
+    later = start + timedelta(days=1)
+    with connect(path) as con:
+        first_paid, first_budget = con.execute(
+            "select (select min(paid_on) from spend_lines), (select min(budget_start) from people_keyed)"
+        ).fetchone()
+        assert first_paid > start and first_budget > start  # the day left out holds nothing either way
+        covered = "select spend_covered($date_from, $date_to)"
+        assert con.execute(covered, {"date_from": start, "date_to": end}).fetchone()[0] is True
+        assert con.execute(covered, {"date_from": later, "date_to": end}).fetchone()[0] is False
+        sites = list(site_names(con))
+        selections = (
+            [(None, None)] + [((s,), None) for s in sites] + [(None, (o,)) for o in contract.MANAGEMENT_OPTIONS]
+        )
+        selections += [((s,), (o,)) for s in sites for o in contract.MANAGEMENT_OPTIONS]
+        checked = shown = 0
+        for name in SPENDING_QUERIES:
+            for grain in ("month", "quarter") if name == "spend_over_time" else ("month",):
+                for chosen_sites, options in selections:
+                    params = {"sites": chosen_sites, "management": options, "period_end": end, "grain": grain}
+                    whole = run_query(con, name, **params, date_from=start, date_to=end)
+                    lines = run_query(con, name, **params, date_from=later, date_to=end)
+                    pd.testing.assert_frame_equal(whole, lines)
+                    checked += 1
+                    shown += len(whole) > 0
+    assert checked == 4 * len(selections)
+    assert shown >= 3 * len(selections)  # a site may have no one under an option; most selections have rows
