@@ -61,7 +61,8 @@ def facts_one_site_at_a_time(data):
     out = {}
     for code in [None, *sites]:
         row = holders[holders["site_code"].isna()] if code is None else holders[holders["site_code"] == code]
-        out[code] = {"spending": spending._with_holders(spending.total_block(data, code), row)}
+        record = row.iloc[0].to_dict() if len(row) else None
+        out[code] = {"spending": spending._with_holders(spending.total_block(data, code), record)}
     spending._protect_sites(out, data.by_site_category, sites)
     return out
 
