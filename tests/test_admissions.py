@@ -4,6 +4,7 @@ independent computation, says so when events are too few; SPC series and rates b
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -20,14 +21,14 @@ from tests.conftest import DATA, record_key, run_cli
 from tests.conftest import shown as shown_count
 
 
-def summary_for(warehouse: Path, info, sites=None) -> pd.DataFrame:
+def summary_for(warehouse: Path, info, sites=None, start=None, end=None) -> pd.DataFrame:
     with connect(warehouse) as con:
         return run_query(
             con,
             "admission_effect_by_site",
             sites=sites,
-            date_from=info.period_start,
-            date_to=info.period_end,
+            date_from=start or info.period_start,
+            date_to=end or info.period_end,
             management=None,
         )
 
@@ -69,7 +70,8 @@ def test_the_clustered_error_from_sums_equals_statsmodels_glm_fitted_person_by_p
         totals = summary[summary["site_code"].isin(sites)].groupby("grp").sum(numeric_only=True)
         if (totals[["emergency_pre", "emergency_post"]] == 0).any(axis=None):
             continue  # no rate to fit in a cell
-        assert admissions.clustered_se(totals) == pytest.approx(glm_clustered_se(warehouse, sites), rel=1e-9), sites
+        groups = {grp: {m: float(v) for m, v in row.items()} for grp, row in totals.to_dict("index").items()}
+        assert admissions.clustered_se(groups) == pytest.approx(glm_clustered_se(warehouse, sites), rel=1e-9), sites
         checked += 1
     assert checked >= 5
 
@@ -297,3 +299,22 @@ def test_spc_title_counts_earlier_special_cause_periods_in_words():
     assert admissions.spc_title(chart.iloc[[0, 3]], "month", "All") == (
         "All: special cause variation earlier (1 month of concern), common cause now"
     )
+
+
+def test_the_effect_for_each_site_read_from_its_rows_equals_the_effect_of_its_rows(bundled_warehouse):
+    """did_effects_by_site reads each site's budget effect from its rows as they are; it must give exactly what
+    did_effect gives for the site's rows alone (grouped and summed by pandas), for every site, over the whole
+    period and each calendar year, including the sites with too few admissions (None)."""
+    warehouse, info = bundled_warehouse
+    checked = estimated = 0
+    for start, end in [(info.period_start, info.period_end)] + [
+        (date(y, 1, 1), date(y, 12, 31)) for y in range(info.period_start.year, info.period_end.year + 1)
+    ]:
+        summary = summary_for(warehouse, info, start=start, end=end)
+        by_site = admissions.did_effects_by_site(summary)
+        assert set(by_site) == set(summary["site_code"])
+        for site, effect in by_site.items():
+            assert effect == admissions.did_effect(summary[summary["site_code"] == site]), (site, start)
+            checked += 1
+            estimated += effect is not None
+    assert checked >= 20 and estimated >= 7  # 7 sites whole-period; fewer in the first and last years

@@ -315,7 +315,11 @@ def test_another_selection_makes_new_charts(tiny_env):
 WORKED_OUT = {
     "pages/overview.py": [("phb.overview", "_headline")],
     "pages/spending.py": [("phb.spending", "_facts_blocks"), ("phb.spending", "_protected_grid")],
-    "pages/admissions.py": [("phb.admissions", "_effects_by_site"), ("phb.admissions", "did_effect")],
+    "pages/admissions.py": [
+        ("phb.admissions", "_effects_by_site"),
+        ("phb.admissions", "did_effect"),
+        ("phb.admissions", "did_effects_by_site"),
+    ],
     "pages/value.py": [("phb.value", "stratum_totals"), ("phb.value", "stratum_sums"), ("phb.value", "by_scope")],
     "pages/data.py": [("phb.extract", "content_hash"), ("phb.store", "content_hash")],
 }
