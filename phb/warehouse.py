@@ -263,6 +263,9 @@ def _write_meta(con: duckdb.DuckDBPyConnection, data_dir: Path, version: str, si
     return info
 
 
+_DUCKDB_HEADERS = 3 * 4096  # the bytes before a DuckDB file's first block
+
+
 def read_info(warehouse: Path) -> WarehouseInfo | None:
     """The warehouse's own record of what it was built from, or None if there is none yet, or if
     the file is not a warehouse that opens (truncated, corrupt, half written)."""
@@ -275,8 +278,14 @@ def read_info(warehouse: Path) -> WarehouseInfo | None:
             ).fetchone()
             # the tables pages read must be there too, not just the record of them
             tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+            # and every block the file says it holds: a file cut short after its catalogue still opens, and fails
+            # only when a page reads a block past the end (DuckDB's file is its three 4 KiB headers, then the blocks)
+            _, _, block_size, blocks, *_ = con.execute("pragma database_size").fetchone()
     except (duckdb.Error, OSError) as exc:
         log.warning("the warehouse %s does not open (%s): it will be rebuilt", warehouse, type(exc).__name__)
+        return None
+    if warehouse.stat().st_size < _DUCKDB_HEADERS + block_size * blocks:
+        log.warning("the warehouse %s is shorter than its blocks: it will be rebuilt", warehouse)
         return None
     if not row or not set(BUILD_MODELS) <= tables:
         return None

@@ -183,9 +183,10 @@ def settings_for(extract: Path, warehouse: Path) -> config.Settings:
     return config.Settings(extract, warehouse)
 
 
-@pytest.mark.parametrize("damage", ["deleted", "truncated", "corrupt"])
+@pytest.mark.parametrize("damage", ["deleted", "truncated", "last block cut", "corrupt"])
 def test_a_damaged_warehouse_is_rebuilt_on_the_next_run(tmp_path, damage):
-    """A warehouse deleted, cut short or overwritten with junk is rebuilt from the extract."""
+    """A warehouse deleted, cut short (to a third, or only its last block, after a catalogue that still opens) or
+    overwritten with junk is rebuilt from the extract."""
     cfg = settings_for(TINY, tmp_path / "w.duckdb")
     first = ensure_warehouse(cfg).info
     if damage == "deleted":
@@ -193,6 +194,9 @@ def test_a_damaged_warehouse_is_rebuilt_on_the_next_run(tmp_path, damage):
     elif damage == "truncated":
         with cfg.warehouse.open("r+b") as fh:
             fh.truncate(cfg.warehouse.stat().st_size // 3)
+    elif damage == "last block cut":
+        with cfg.warehouse.open("r+b") as fh:
+            fh.truncate(cfg.warehouse.stat().st_size - 4096)
     else:
         cfg.warehouse.write_bytes(b"not a warehouse" * 1000)
     assert read_info(cfg.warehouse) is None
