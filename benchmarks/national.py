@@ -130,7 +130,7 @@ def page_functions(warehouse: Path, period_end: date, synthetic: bool) -> dict:
         return data, admissions.effect(data), trends
 
     def value_page(con, f):
-        return value.load(con, f, costs).for_page(site_names(con))  # as the page does
+        return value.load(con, f, costs, need_people=False).for_page(site_names(con))  # as the page does
 
     def data_page(con, f):
         return dataview.rows_by_site(con), quality.assess(con, period_end, site_names(con))

@@ -11,7 +11,7 @@ from phb.warehouse import connect
 @st.cache_data(show_spinner="Working out the bootstrap interval…")
 def _load(warehouse: str, version: str, filters, unit_costs: tuple, names: tuple) -> value.ValueData:
     with connect(warehouse) as con:
-        data = value.load(con, filters, dict(unit_costs))
+        data = value.load(con, filters, dict(unit_costs), need_people=False)
     # the estimates are worked out here, once, and only they are kept in the cache (not the people behind them)
     return data.for_page(dict(names))
 

@@ -63,7 +63,7 @@ class Sources:
     def value(self):
         from phb import value
 
-        return value.load(self.con, self.filters)  # at the default unit costs, stated on each chart
+        return value.load(self.con, self.filters, need_people=False)  # at the default unit costs, stated on each chart
 
     @cached_property
     def national(self):

@@ -58,7 +58,7 @@ def facts(warehouse: Path, info: WarehouseInfo, filters: Filters) -> dict:
             admissions.facts_blocks(admissions.load(con, filters)),
             compare.facts_blocks(compare.load(con, filters), names),
         ]
-        value_block = value.facts_block(value.load(con, filters))
+        value_block = value.facts_block(value.load(con, filters, need_people=False))
     figures = overview.headline(data)
     for blocks in extras:
         for code, extra in blocks.items():

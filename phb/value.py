@@ -55,6 +55,10 @@ EXACT_UP_TO = 250  # people in a stratum (site, group, option) up to which each 
 # in about 0.6 of the time of one, with the same figures (each stratum has its own random generator)
 THREADS = 2
 CHUNK_DRAWS = 65_536  # draws with replacement made at a time in the bootstrap (see stratum_totals)
+# the bootstrap's draws as the code makes them: raise it whenever a change would draw other resamples from the same
+# people (a new seeding, grouping or order), so a whole-period summary made by older code is not read (see
+# store_whole_period)
+BOOTSTRAP_VERSION = 1
 LEVEL = 0.95
 ALL = "All selected sites"
 TOO_FEW = "too few to estimate"
@@ -145,10 +149,19 @@ class ValueData:
     def eligible(self) -> pd.DataFrame:
         """The people the estimates rest on: those with time in both windows."""
         if self.memo.get(PAGE_ONLY):
-            raise ValueError("value for money: this copy holds the page's figures only, not the people they rest on")
+            raise ValueError(
+                "value for money: this copy holds the page's figures only (or the whole period's strata), not the "
+                "people they rest on"
+            )
         if "eligible" not in self.memo:
             self.memo["eligible"] = eligible(self.people)
         return self.memo["eligible"]
+
+    def present(self) -> pd.DataFrame:
+        """Who is in the selection at all, eligible or not: the people's site, group and management option (one row
+        each), or where the data was read from the whole-period summary (`load`), each combination of them
+        present."""
+        return self.memo["present"] if "present" in self.memo else self.people
 
     def strata(self) -> tuple[np.ndarray, pd.DataFrame]:
         """`strata_of` the eligible people, worked out once."""
@@ -250,25 +263,170 @@ def _scopes_key(names: dict[str, str]) -> tuple:
     return ("scopes", tuple(names.items()))
 
 
-def load(con: duckdb.DuckDBPyConnection, filters: Filters, unit_costs: dict[str, float] | None = None) -> ValueData:
-    """Run the value-for-money page's queries for a selection at the given unit costs (GBP per bed day)."""
+def load(
+    con: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    unit_costs: dict[str, float] | None = None,
+    need_people: bool = True,
+) -> ValueData:
+    """Run the value-for-money page's queries for a selection at the given unit costs (GBP per bed day).
+
+    With need_people False (the page, the briefing pack and `phb facts`, which show only the estimates), a
+    selection whose dates take in everyone's index date, at the unit costs the warehouse was built with, is read
+    from the whole-period summary stored at build (`store_whole_period`: each stratum's sums and resamples),
+    without the people: the same figures, as every estimate is a sum of whole strata. Anything that needs the
+    people is then refused."""
     from phb.config import DEFAULT_UNIT_COSTS_GBP, PRICE_BASE
 
     costs = dict(unit_costs or DEFAULT_UNIT_COSTS_GBP)
     params = filters.params()
-    people = run_query_coded(
-        con,
-        "value_by_person",
-        **params,
-        unit_cost_mental_health=costs["mental_health"],
-        unit_cost_general_acute=costs["general_acute"],
+    unit = (("mental_health", float(costs["mental_health"])), ("general_acute", float(costs["general_acute"])))
+    summary = None if need_people else _whole_period(con, filters, unit)
+    people = (
+        _PEOPLE_LEFT_OUT
+        if summary is not None
+        else run_query_coded(
+            con,
+            "value_by_person",
+            **params,
+            unit_cost_mental_health=costs["mental_health"],
+            unit_cost_general_acute=costs["general_acute"],
+        )
     )
     return ValueData(
         people=in_person_order(people),
         effect_summary=run_query(con, "admission_effect_by_site", **params),
-        unit_costs=(("mental_health", float(costs["mental_health"])), ("general_acute", float(costs["general_acute"]))),
+        unit_costs=unit,
         price_base=PRICE_BASE,
+        memo=summary or {},
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole period's strata, stored at build
+
+# the people of a ValueData read from the whole-period summary: none (the columns by_scope reads, empty)
+_PEOPLE_LEFT_OUT = pd.DataFrame({"person_key": pd.Series(dtype="int64")})
+_SUMMARY_TABLES = ("value_summary_key", "value_summary", "value_summary_present")
+
+
+def _summary_key(unit_costs: tuple[tuple[str, float], ...]) -> dict:
+    """What a stored summary's resamples depend on besides the data: the unit costs, the bootstrap's settings and
+    its version."""
+    costs = dict(unit_costs)
+    return {
+        "unit_cost_mental_health": float(costs["mental_health"]),
+        "unit_cost_general_acute": float(costs["general_acute"]),
+        "seed": SEED,
+        "replicates": REPLICATES,
+        "exact_up_to": EXACT_UP_TO,
+        "chunk_draws": CHUNK_DRAWS,
+        "version": BOOTSTRAP_VERSION,
+    }
+
+
+def store_whole_period(con: duckdb.DuckDBPyConnection, unit_costs: dict[str, float]) -> None:
+    """At build (DuckDB): work out the value-for-money strata of everyone in value_people (every index date, all
+    sites and options) at the build's unit costs, as `load` would for a selection covering them all, and store
+    each stratum's sums and its resamples (value_summary), which sites, groups and options have anyone at all
+    (value_summary_present: by_scope lists a site even where no one in it can be counted), and what the
+    resamples depend on (value_summary_key, with the first and last index dates). The page opens on the whole
+    period: at a million people, its data then comes without the 760,641 people's rows and the bootstrap's
+    0.4 s. Nothing stored here leaves the server; the page shows only the estimates, as before."""
+    ((first, last),) = con.execute("select min(index_date), max(index_date) from value_people").fetchall()
+    for table in _SUMMARY_TABLES:
+        con.execute(f"drop table if exists {table}")
+    if first is None:
+        return  # no one to estimate for: nothing stored, and every selection is worked out from the (no) people
+    data = load(con, Filters(None, first, last), unit_costs)
+    table = data.strata()[1]
+    sums, resamples = data.sums(), data.resamples()
+    key = {"first_index_date": first, "last_index_date": last, **_summary_key(data.unit_costs)}
+    con.execute(f"create table value_summary_key as select {', '.join(f'${k} as {k}' for k in key)}", key)
+    strata = pd.DataFrame(
+        {
+            "stratum": np.arange(len(table)),
+            "site_code": table["site_code"].astype(str),
+            "grp": table["grp"].astype(str),
+            "option": table["option"].astype(str),
+            "people": sums.people.astype(np.int64),
+            "total": list(sums.total),
+            "contributors": list(sums.contributors),
+            "top1": list(sums.top[:, :, 0]),
+            "top2": list(sums.top[:, :, 1]),
+            "key_sum": list(sums.key_sum),
+            "resamples": list(resamples.reshape(len(table), -1)),
+        }
+    )
+    present = data.people[["site_code", "grp", "management_option"]].astype(object).drop_duplicates()
+    for name, frame in (("value_summary", strata), ("value_summary_present", present)):
+        con.register("phb_frame", frame)
+        con.execute(f"create table {name} as select * from phb_frame")
+        con.unregister("phb_frame")
+
+
+def _whole_period(con, filters: Filters, unit_costs: tuple[tuple[str, float], ...]) -> dict | None:
+    """The memo of a ValueData for `filters` read from the whole-period summary (its strata table, sums,
+    resamples and who is present), or None where none applies: not DuckDB, no summary stored, dates that leave
+    someone's index date out, other unit costs or another bootstrap."""
+    if getattr(con, "engine", "duckdb") != "duckdb":
+        return None
+    try:
+        keys = con.cursor().execute("select * from value_summary_key").df()
+    except duckdb.CatalogException:
+        return None
+    if len(keys) != 1:
+        return None
+    key = keys.iloc[0]
+    if any(key[k] != v for k, v in _summary_key(unit_costs).items()):
+        return None
+    if filters.date_from > key["first_index_date"].date() or filters.date_to < key["last_index_date"].date():
+        return None
+    sites = list(filters.sites) if filters.sites else None
+    options = list(filters.management) if filters.management else None
+    chosen = {"sites": sites, "management": options}
+    strata = (
+        con.cursor()
+        .sql(
+            "select * from value_summary where (cast($sites as varchar[]) is null or list_contains($sites, site_code)) "
+            "and (grp = 'comparison' or cast($management as varchar[]) is null or list_contains($management, option)) "
+            "order by stratum",
+            params=chosen,
+        )
+        .to_arrow_table()
+    )
+    present = (
+        con.cursor()
+        .execute(
+            "select * from value_summary_present where (cast($sites as varchar[]) is null or list_contains($sites, "
+            "site_code)) and (grp = 'comparison' or cast($management as varchar[]) is null "
+            "or list_contains($management, management_option))",
+            chosen,
+        )
+        .df()
+    )
+    n, width = strata.num_rows, len(COLUMNS)
+
+    def grid(column: str, dtype) -> np.ndarray:
+        flat = strata.column(column).combine_chunks().flatten().to_numpy(zero_copy_only=False)
+        return flat.astype(dtype, copy=False).reshape(n, -1)
+
+    table = pd.DataFrame({c: strata.column(c).to_pandas().astype(object) for c in ("site_code", "grp", "option")})
+    sums = StratumSums(
+        people=strata.column("people").to_numpy().astype(np.int64),
+        total=grid("total", float),
+        contributors=grid("contributors", np.int64),
+        top=np.stack([grid("top1", float), grid("top2", float)], axis=2),
+        key_sum=grid("key_sum", np.int64),
+    )
+    resamples = grid("resamples", float).reshape(n, int(key["replicates"]), width)
+    return {
+        "strata": (np.zeros(0, dtype=np.int64), table),
+        "sums": sums,
+        "resamples": resamples,
+        "present": present,
+        PAGE_ONLY: True,
+    }
 
 
 def in_person_order(people: pd.DataFrame) -> pd.DataFrame:
@@ -892,7 +1050,7 @@ def by_scope(data: ValueData, names: dict[str, str]) -> pd.DataFrame:
     In a fixed order (sites by code, options as the contract lists them), never ranked."""
     from phb import contract
 
-    people = data.people
+    people = data.present()
     table = data.strata()[1]
     rows = []
     # every row is a set of whole strata of the selection's eligible people, read from the same resamples

@@ -101,6 +101,9 @@ def build_signature(secret: str) -> str:
     for name in BUILD_MODELS:
         digest.update(name.encode() + b"\0" + (QUERIES_DIR / "build" / f"{name}.sql").read_bytes())
     digest.update(f"enums {ENUM_TABLES} {ENUM_COLUMNS}".encode())
+    from phb import value
+
+    digest.update(f"value summary {value.BOOTSTRAP_VERSION}".encode())
     return digest.hexdigest()[:12]
 
 
@@ -207,6 +210,9 @@ def _build_models(con: duckdb.DuckDBPyConnection, unit_costs: dict[str, float], 
         for macro in (m for m, after in TABLE_MACROS.items() if after == name):
             con.execute((QUERIES_DIR / "macros" / f"{macro}.sql").read_text())
     _enum_columns(con)
+    from phb import value  # the whole period's value-for-money strata, worked out in Python from the tables above
+
+    value.store_whole_period(con, unit_costs)
 
 
 def _enum_columns(con: duckdb.DuckDBPyConnection) -> None:

@@ -712,3 +712,94 @@ def test_the_page_keeps_its_figures_without_the_people_behind_them(bundled_wareh
     for ask in (lambda: page.scopes({**names, "DOR": "Dorset CCG"}), page.sums, page.strata):
         with pytest.raises(ValueError, match="page's figures only"):
             ask()
+
+
+def _summary_selections(con, start, end):
+    """Every selection a user can make of sites and management options over a period: all, each site, each option,
+    each site under each option, and two sites under two options."""
+    from phb import contract
+    from phb.facts import site_names
+
+    sites = list(site_names(con))
+    options = contract.MANAGEMENT_OPTIONS
+    chosen = [(None, None)] + [((s,), None) for s in sites] + [(None, (o,)) for o in options]
+    chosen += [((s,), (o,)) for s in sites for o in options] + [(tuple(sites[:2]), tuple(options[:2]))]
+    return [Filters(s, start, end, o) for s, o in chosen]
+
+
+def _same_estimate(a, b) -> bool:
+    """Two estimates (or None) alike in every published figure, part and resample."""
+    if a is None or b is None:
+        return a is b
+    return (
+        a.result == b.result
+        and a.shown == b.shown
+        and a.raw == b.raw
+        and a.boot.keys() == b.boot.keys()
+        and all(np.array_equal(a.boot[k], b.boot[k]) for k in a.boot)
+    )
+
+
+def test_the_whole_period_read_from_the_stored_strata_equals_the_people_worked_out_afresh(bundled_warehouse):
+    """At build, value.store_whole_period keeps each stratum's sums and resamples for everyone in value_people; the
+    page, the pack and `phb facts` (need_people=False) read a selection covering every index date from them. For
+    every site and option choice, over the whole period and over wider dates, the headline estimate (with its
+    resampled parts), the budget effect and the by-site-and-option table must be exactly those worked out afresh
+    from the people, as before. Checked first: the stored strata were read (no people) and the people were
+    not."""
+    from phb.facts import site_names
+
+    path, info = bundled_warehouse
+    checked = estimated = 0
+    with connect(path) as con:
+        names = site_names(con)
+        periods = [(info.period_start, info.period_end), (date(2000, 1, 1), date(2030, 12, 31))]
+        expected_count = len(periods) * len(_summary_selections(con, info.period_start, info.period_end))
+        for start, end in periods:
+            for filters in _summary_selections(con, start, end):
+                stored = value.load(con, filters, need_people=False)
+                fresh = value.load(con, filters)
+                assert "present" in stored.memo and stored.people.empty, filters
+                assert "present" not in fresh.memo and not fresh.people.empty, filters
+                page, expected = stored.for_page(names), fresh.for_page(names)
+                assert _same_estimate(page.headline, expected.headline), filters
+                assert page.effect == expected.effect, filters
+                pd.testing.assert_frame_equal(page.scopes(names), expected.scopes(names))
+                checked += 1
+                estimated += page.headline is not None
+    assert checked == expected_count
+    assert estimated >= 10
+
+
+def test_the_stored_strata_are_read_only_where_they_answer_the_selection(bundled_warehouse, tmp_path):
+    """The whole-period summary is not read, and the people are, where it would give other figures: dates that
+    leave out someone's index date, other unit costs, a caller that needs the people, or a summary made by another
+    bootstrap (a stored seed not the code's); and a ValueData read from it refuses anything that needs the
+    people rather than working it out from none."""
+    import shutil
+    from dataclasses import replace
+
+    import duckdb
+
+    path, info = bundled_warehouse
+    whole = Filters(None, info.period_start, info.period_end)
+    with connect(path) as con:
+        first, last = con.execute("select first_index_date, last_index_date from value_summary_key").fetchone()
+        cut = [replace(whole, date_from=first + timedelta(days=1)), replace(whole, date_to=last - timedelta(days=1))]
+        other_costs = {**DEFAULT_UNIT_COSTS_GBP, "mental_health": DEFAULT_UNIT_COSTS_GBP["mental_health"] + 1}
+        for data in [value.load(con, f, need_people=False) for f in cut] + [
+            value.load(con, whole, other_costs, need_people=False),
+            value.load(con, whole),
+        ]:
+            assert "present" not in data.memo and not data.people.empty
+        stored = value.load(con, whole, need_people=False)
+        assert "present" in stored.memo
+        with pytest.raises(ValueError, match="not the people"):
+            _ = stored.eligible
+    copy = tmp_path / "other.duckdb"
+    shutil.copy(path, copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute("update value_summary_key set seed = seed + 1")
+    with connect(copy) as con:
+        data = value.load(con, whole, need_people=False)
+        assert "present" not in data.memo and not data.people.empty
