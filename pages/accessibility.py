@@ -30,7 +30,8 @@ st.header("Known issues")
 st.markdown(
     "- **Charts as pictures.** The charts are drawn as images; a screen reader hears each chart's description "
     "(what it shows, its finding and its key figures), and **Show as table** under every chart lists exactly "
-    "the figures it plots. Hovering over a point shows its figures with a mouse only: the same figures are in "
+    "the figures it plots (**Tables under every chart**, in the sidebar, opens them all at once). Hovering "
+    "over a point shows its figures with a mouse only: the same figures are in "
     "the table.\n"
     "- **Picking a site on a funnel plot** (Compare sites) needs a mouse; the site list below the funnel plots "
     "chooses the same site from the keyboard.\n"

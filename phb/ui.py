@@ -38,6 +38,7 @@ except ImportError:  # another Streamlit: exports keeps its own lock (specs made
 
 CONTEXT_KEY = "_phb_context"
 PRESENT_KEY = "present"
+TABLES_KEY = "tables_open"  # the sidebar's switch: every chart's table shown open (ui.show_chart)
 SEEDED_KEY = "_phb_filters_seeded"
 SEEDED_VERSION_KEY = "_phb_filters_version"
 URL_PROBLEMS_KEY = "_phb_url_problems"
@@ -279,6 +280,12 @@ def _sidebar_filters(info: WarehouseInfo, names: dict[str, str]) -> Filters:
             help="Hides this sidebar, the toolbars and download buttons and enlarges the type, for clean "
             "screenshots. Also opened with ?present=1 in the link.",
         )
+        st.toggle(
+            "Tables under every chart",
+            key=TABLES_KEY,
+            help="Opens every chart's text and table of figures, for reading with a screen reader or copying. "
+            "Without it, each chart's table is made when its Show as table is opened.",
+        )
     filters, problems = parse_filters(
         sites=sites,
         date_from=_iso(date_from),
@@ -460,18 +467,29 @@ def footer(context: PageContext) -> None:
 
 
 def show_chart(chart: alt.Chart, alt_text: str, key: str | None = None, on_select: str = "ignore"):
-    """Draw a chart in the NHS theme (not Streamlit's), full width, with its exports below: PNG at
-    print resolution, SVG and the data as CSV, each titled, footed and stamped (made on click).
+    """Draw a chart in the NHS theme (not Streamlit's), full width, with its text and table of figures under
+    Show as table (made when opened, or shown open for every chart with the sidebar's Tables under every chart)
+    and its exports below: PNG at print resolution, SVG and the data as CSV, each titled, footed and stamped
+    (made on click).
     A chart with any data that did not come through disclosure.publish is refused."""
     disclosure.check_chart(chart)
     spec, reading = _spec_and_reading(chart, alt_text)
     event = st.vega_lite_chart(
         _arrow_safe(spec), theme=None, width="stretch", alt=reading.text, key=key, on_select=on_select
     )
-    with st.expander("Show as table", icon=":material/table_rows:"):
-        st.html(table_html(reading))
+    stem = key or exports.file_stem(exports.title_text(chart))
+    if st.session_state.get(TABLES_KEY):
+        with st.expander("Show as table", icon=":material/table_rows:", expanded=True):
+            st.html(table_html(reading))
+    else:
+        # made only when opened (the page runs again): a long series' table is thousands of rows, which the
+        # browser took a second or more to clean and lay out on every visit though few open it
+        box = st.expander("Show as table", icon=":material/table_rows:", key=f"table-{stem}", on_change="rerun")
+        if box.open:
+            with box:
+                st.html(table_html(reading))
     if not st.session_state.get(PRESENT_KEY):
-        _export_buttons(chart, key or exports.file_stem(exports.title_text(chart)))
+        _export_buttons(chart, stem)
     return event
 
 

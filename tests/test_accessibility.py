@@ -90,10 +90,20 @@ def settle(page) -> None:
 
 
 def open_tables(page) -> int:
-    """Open every chart's "Show as table", so its text and table are checked too."""
+    """Open every chart's "Show as table", so its text and table are checked too: one at a time, each table
+    made by the page's run that the opening starts (ui.show_chart), and counted in the page before the next."""
     summaries = page.locator("[data-testid='stExpander'] summary", has_text="Show as table")
+    tables = page.locator("[data-testid='stMain'] table.phb-chart-table")
+    assert tables.count() == 0  # none is made before it is asked for
     for i in range(summaries.count()):
         summaries.nth(i).click()
+        page.wait_for_function(
+            "n => document.querySelectorAll(\"[data-testid='stMain'] table.phb-chart-table\").length >= n",
+            arg=i + 1,
+            timeout=60_000,
+        )
+        settle(page)
+    assert tables.count() == summaries.count()
     return summaries.count()
 
 

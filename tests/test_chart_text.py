@@ -17,7 +17,7 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from phb import alttext, disclosure
+from phb import alttext, disclosure, ui
 from tests.conftest import ROOT, element_nodes
 
 PAGES = ["pages/overview.py", "pages/uptake.py", "pages/spending.py", "pages/admissions.py", "pages/compare.py"]
@@ -78,6 +78,17 @@ def readings(at: AppTest) -> list[tuple]:
     return found
 
 
+def tables(at: AppTest) -> list[_Table]:
+    """Every chart's text and table on the page, parsed (not the page's style sheet, which names their class)."""
+    found = []
+    for node in element_nodes(at._tree):
+        if type(node).__name__ == "Html" and node.proto.body.startswith('<p class="phb-chart-text">'):
+            table = _Table()
+            table.feed(node.proto.body)
+            found.append(table)
+    return found
+
+
 def arrow_frames(chart) -> list[pd.DataFrame]:
     return [pa.ipc.open_stream(d.data.data).read_all().to_pandas() for d in chart.datasets]
 
@@ -106,25 +117,34 @@ def check_page(at: AppTest) -> int:
     chart's finding (its title) and, for a short table, names every row."""
     charts = readings(at)
     for chart, table in charts:
-        assert table.headers and all(s == "col" for s in table.scopes[: len(table.headers)]), table.headers
-        assert all(len(r) == len(table.headers) for r in table.rows)
-        drawn = [f for f in arrow_frames(chart) if set(table.fields) <= set(f.columns) and len(f) == len(table.rows)]
-        assert drawn, f"no data set of the chart holds the table's figures: {table.fields}"
-        frame = drawn[0]
-        for i, row in enumerate(table.rows):
-            for field, cell in zip(table.fields, row):
-                assert same(cell, frame[field].iloc[i]), (table.headers, field, cell, frame[field].iloc[i])
-        assert chart.alt == table.text
-        spec = json.loads(chart.spec)
-        title = spec.get("title", {})
-        text = title.get("text", title) if isinstance(title, dict) else title
-        finding = " ".join(text) if isinstance(text, list) else str(text)
-        if finding:
-            assert f"Finding: {finding}" in chart.alt
-        if len(table.rows) <= alttext.KEY_ROWS:
-            for row in table.rows:
-                assert row[0] in chart.alt, (row[0], chart.alt)
+        check_chart(chart, table)
     return len(charts)
+
+
+def _finding(chart) -> str:
+    """A drawn chart's title (its finding) as one line."""
+    title = json.loads(chart.spec).get("title", {})
+    text = title.get("text", title) if isinstance(title, dict) else title
+    return " ".join(text) if isinstance(text, list) else str(text)
+
+
+def check_chart(chart, table: _Table) -> None:
+    """One chart and its table, as check_page checks each."""
+    assert table.headers and all(s == "col" for s in table.scopes[: len(table.headers)]), table.headers
+    assert all(len(r) == len(table.headers) for r in table.rows)
+    drawn = [f for f in arrow_frames(chart) if set(table.fields) <= set(f.columns) and len(f) == len(table.rows)]
+    assert drawn, f"no data set of the chart holds the table's figures: {table.fields}"
+    frame = drawn[0]
+    for i, row in enumerate(table.rows):
+        for field, cell in zip(table.fields, row):
+            assert same(cell, frame[field].iloc[i]), (table.headers, field, cell, frame[field].iloc[i])
+    assert chart.alt == table.text
+    finding = _finding(chart)
+    if finding:
+        assert f"Finding: {finding}" in chart.alt
+    if len(table.rows) <= alttext.KEY_ROWS:
+        for row in table.rows:
+            assert row[0] in chart.alt, (row[0], chart.alt)
 
 
 @pytest.mark.parametrize(
@@ -134,6 +154,7 @@ def test_every_chart_reads_as_a_sentence_and_a_table_of_the_figures_it_draws(bun
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
     for key, value in query.items():
         at.query_params[key] = value
+    at.session_state[ui.TABLES_KEY] = True  # the sidebar's Tables under every chart: each table shown open
     at.run()
     counted = {}
     for page in PAGES:
@@ -164,3 +185,35 @@ def test_a_small_chart_is_described_with_its_finding_and_every_value():
     )
     assert list(reading.table.columns) == ["Site", "Uptake (%)"]
     assert reading.table.values.tolist() == [["Devon", "3.5"], ["Dorset", "4"], ["Kingston", "*"]]
+
+
+def test_a_charts_table_is_made_only_when_its_show_as_table_is_opened(bundled_env):
+    """Without the sidebar's Tables under every chart, no chart's table is sent with the page (a long series' table
+    is thousands of rows for the browser to clean and lay out), each chart still has its Show as table, and
+    opening one (its expander's state, as the browser sets it) makes that chart's table and no other, holding
+    the figures the chart draws. Every page with charts."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.run()
+    opened = 0
+    for page in PAGES:
+        at.switch_page(page).run()
+        assert not at.exception
+        charts = [n for n in element_nodes(at._tree) if getattr(n, "type", None) == "vega_lite_chart"]
+        boxes = [e for e in at.expander if e.label == "Show as table"]
+        keys = [k for k in at.session_state.keys() if str(k).startswith("table-")]
+        if not charts:
+            continue
+        assert len(boxes) == len(charts) == len(keys), page
+        assert tables(at) == []
+        at.session_state[keys[0]] = True
+        at.run()
+        shown = tables(at)
+        assert len(shown) == 1, page
+        # the table is the text and figures of one of the page's charts (the one opened: its alt text is the
+        # table's paragraph)
+        mine = [c.proto for c in charts if c.proto.alt == shown[0].text]
+        assert mine, (page, keys[0])
+        check_chart(mine[0], shown[0])
+        at.session_state[keys[0]] = False
+        opened += 1
+    assert opened >= 6

@@ -743,7 +743,7 @@ def _same_estimate(a, b) -> bool:
 def test_the_whole_period_read_from_the_stored_strata_equals_the_people_worked_out_afresh(bundled_warehouse):
     """At build, value.store_whole_period keeps each stratum's sums and resamples for everyone in value_people; the
     page, the pack and `phb facts` (need_people=False) read a selection covering every index date from them. For
-    every site and option choice, over the whole period and over wider dates, the headline estimate (with its
+    every site and option choice over the whole period, and all sites over wider dates, the headline estimate (with its
     resampled parts), the budget effect and the by-site-and-option table must be exactly those worked out afresh
     from the people, as before. Checked first: the stored strata were read (no people) and the people were
     not."""
@@ -753,22 +753,22 @@ def test_the_whole_period_read_from_the_stored_strata_equals_the_people_worked_o
     checked = estimated = 0
     with connect(path) as con:
         names = site_names(con)
-        periods = [(info.period_start, info.period_end), (date(2000, 1, 1), date(2030, 12, 31))]
-        expected_count = len(periods) * len(_summary_selections(con, info.period_start, info.period_end))
-        for start, end in periods:
-            for filters in _summary_selections(con, start, end):
-                stored = value.load(con, filters, need_people=False)
-                fresh = value.load(con, filters)
-                assert "present" in stored.memo and stored.people.empty, filters
-                assert "present" not in fresh.memo and not fresh.people.empty, filters
-                page, expected = stored.for_page(names), fresh.for_page(names)
-                assert _same_estimate(page.headline, expected.headline), filters
-                assert page.effect == expected.effect, filters
-                pd.testing.assert_frame_equal(page.scopes(names), expected.scopes(names))
-                checked += 1
-                estimated += page.headline is not None
+        selections = _summary_selections(con, info.period_start, info.period_end)
+        selections.append(Filters(None, date(2000, 1, 1), date(2030, 12, 31)))  # dates wider than the data
+        expected_count = len(selections)
+        for filters in selections:
+            stored = value.load(con, filters, need_people=False)
+            fresh = value.load(con, filters)
+            assert "present" in stored.memo and stored.people.empty, filters
+            assert "present" not in fresh.memo and not fresh.people.empty, filters
+            page, expected = stored.for_page(names), fresh.for_page(names)
+            assert _same_estimate(page.headline, expected.headline), filters
+            assert page.effect == expected.effect, filters
+            pd.testing.assert_frame_equal(page.scopes(names), expected.scopes(names))
+            checked += 1
+            estimated += page.headline is not None
     assert checked == expected_count
-    assert estimated >= 10
+    assert estimated >= 5  # all sites, the larger sites and options: most site-and-option cells are too small
 
 
 def test_the_stored_strata_are_read_only_where_they_answer_the_selection(bundled_warehouse, tmp_path):
