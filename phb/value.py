@@ -382,15 +382,15 @@ def _whole_period(con, filters: Filters, unit_costs: tuple[tuple[str, float], ..
         return None
     if filters.date_from > key["first_index_date"].date() or filters.date_to < key["last_index_date"].date():
         return None
-    sites = list(filters.sites) if filters.sites else None
-    options = list(filters.management) if filters.management else None
-    chosen = {"sites": sites, "management": options}
+    params = filters.params()
+    chosen = {"sites": params["sites"], "management": params["management"]}
+    # the selection's strata and who is present, chosen as value_by_person chooses people: the macro in_selection,
+    # the management options for budget holders only
     strata = (
         con.cursor()
         .sql(
-            "select * from value_summary where (cast($sites as varchar[]) is null or list_contains($sites, site_code)) "
-            "and (grp = 'comparison' or cast($management as varchar[]) is null or list_contains($management, option)) "
-            "order by stratum",
+            "select * from value_summary where in_selection(site_code, $sites) "
+            "and (grp = 'comparison' or in_selection(option, $management)) order by stratum",
             params=chosen,
         )
         .to_arrow_table()
@@ -398,9 +398,8 @@ def _whole_period(con, filters: Filters, unit_costs: tuple[tuple[str, float], ..
     present = (
         con.cursor()
         .execute(
-            "select * from value_summary_present where (cast($sites as varchar[]) is null or list_contains($sites, "
-            "site_code)) and (grp = 'comparison' or cast($management as varchar[]) is null "
-            "or list_contains($management, management_option))",
+            "select * from value_summary_present where in_selection(site_code, $sites) "
+            "and (grp = 'comparison' or in_selection(management_option, $management))",
             chosen,
         )
         .df()
