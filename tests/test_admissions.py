@@ -318,3 +318,60 @@ def test_the_effect_for_each_site_read_from_its_rows_equals_the_effect_of_its_ro
             checked += 1
             estimated += effect is not None
     assert checked >= 20 and estimated >= 7  # 7 sites whole-period; fewer in the first and last years
+
+
+def test_the_effect_summary_sums_whole_days_so_its_figures_are_exact(bundled_warehouse):
+    """admission_effect_by_site adds whole days and counts (exact in any order) and turns days into person-years
+    once, so the model gives the same figures on every run; adding the person-years as doubles, DuckDB's parallel
+    sums differed in the last bits from run to run at a million people. Each person's days in each window are
+    worked out here from the people table's index dates and the data period (12 calendar months each side, as
+    the contract defines the windows), and every column of the summary, for every site and group, must equal
+    Python's whole-number sums of them, divided once, bit for bit."""
+    from dateutil.relativedelta import relativedelta
+
+    warehouse, info = bundled_warehouse
+    with connect(warehouse) as con:
+        rows = con.execute(
+            "select site_code, grp, index_date, emergency_pre, emergency_post, days_pre, days_post, years_pre "
+            "from person_windows"
+        ).df()
+    first, after = info.period_start, info.period_end + pd.Timedelta(days=1)
+
+    def days(start, end) -> int:
+        return max((min(end, after) - max(start, first)).days, 0)
+
+    index = [d.date() for d in pd.to_datetime(rows["index_date"])]
+    pre = [days(d - relativedelta(months=12), d) for d in index]
+    post = [days(d, d + relativedelta(months=12)) for d in index]
+    assert rows["days_pre"].tolist() == pre and rows["days_post"].tolist() == post
+    assert (rows["years_pre"] == rows["days_pre"] / 365.25).all()
+    rows = rows[(rows["days_pre"] > 0) & (rows["days_post"] > 0)]
+    summary = summary_for(warehouse, info).set_index(["site_code", "grp"])
+    year = 365.25
+    for (site, grp), part in rows.groupby(["site_code", "grp"]):
+        y0, y1 = [int(v) for v in part["emergency_pre"]], [int(v) for v in part["emergency_post"]]
+        d0, d1 = [int(v) for v in part["days_pre"]], [int(v) for v in part["days_post"]]
+
+        def total(a, b) -> int:
+            return sum(x * y for x, y in zip(a, b))
+
+        expected = {
+            "people": len(part),
+            "emergency_pre": sum(y0),
+            "emergency_post": sum(y1),
+            "years_pre": sum(d0) / year,
+            "years_post": sum(d1) / year,
+            "y0_y0": float(total(y0, y0)),
+            "y1_y1": float(total(y1, y1)),
+            "y0_y1": float(total(y0, y1)),
+            "e0_e0": total(d0, d0) / (year * year),
+            "e1_e1": total(d1, d1) / (year * year),
+            "e0_e1": total(d0, d1) / (year * year),
+            "y0_e0": total(y0, d0) / year,
+            "y1_e1": total(y1, d1) / year,
+            "y0_e1": total(y0, d1) / year,
+            "y1_e0": total(y1, d0) / year,
+        }
+        got = summary.loc[(site, grp)]
+        assert {k: got[k] for k in expected} == expected, (site, grp)
+    assert len(summary) == rows.groupby(["site_code", "grp"]).ngroups >= 14

@@ -1,6 +1,7 @@
 -- One row per person in the admissions analysis (budget holders and the comparison group),
 -- with emergency admissions, bed days and person-years in the 12 months before and after the
--- index date. Person-years count only the time the data period covers (contract definitions).
+-- index date. Person-years count only the time the data period covers (contract definitions); the
+-- whole days behind them are kept too (days_pre, days_post), so sums of them are exact.
 -- The person's record key, and per window the sum of the record keys of the emergency admissions
 -- counted (emergency_pre_keys, emergency_post_keys), from which queries make cell keys.
 -- Parameters: $period_start, $period_end (date): the data period.
@@ -48,6 +49,18 @@ counted as (
     group by c.person_id
 ),
 
+spans as (
+    select
+        *,
+        greatest(
+            date_diff('day', greatest(pre_start, $period_start::date), least(index_date, $period_end::date + 1)), 0
+        ) as days_pre,
+        greatest(
+            date_diff('day', greatest(index_date, $period_start::date), least(post_end, $period_end::date + 1)), 0
+        ) as days_post
+    from cohort
+),
+
 final as (
     select
         c.person_id,
@@ -62,14 +75,12 @@ final as (
         cast(coalesce(n.emergency_post_keys, 0) as bigint) as emergency_post_keys,
         coalesce(n.bed_days_pre, 0) as bed_days_pre,
         coalesce(n.bed_days_post, 0) as bed_days_post,
-        -- days of each window inside the data period (the period's last day included), in years
-        greatest(
-            date_diff('day', greatest(c.pre_start, $period_start::date), least(c.index_date, $period_end::date + 1)), 0
-        ) / 365.25 as years_pre,
-        greatest(
-            date_diff('day', greatest(c.index_date, $period_start::date), least(c.post_end, $period_end::date + 1)), 0
-        ) / 365.25 as years_post
-    from cohort as c
+        -- days of each window inside the data period (the period's last day included), whole and in years
+        c.days_pre,
+        c.days_post,
+        c.days_pre / 365.25 as years_pre,
+        c.days_post / 365.25 as years_post
+    from spans as c
     inner join person_keys as k on k.person_id = c.person_id
     left join counted as n on n.person_id = c.person_id
 )
