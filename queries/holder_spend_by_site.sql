@@ -58,7 +58,8 @@ per_holder as (
         h.site_code,
         h.management_option,
         h.record_key,
-        coalesce(s.net_gbp, 0) as net_gbp,
+        -- 64 bits, not the 128 of a sum: sorted quicker (at a million people, 25 ms of 165)
+        cast(coalesce(s.net_gbp, 0) as decimal(18, 2)) as net_gbp,
         h.annual_budget_gbp * (date_diff('day', h.in_from, h.in_to) + 1) / 365.25 as pro_rata_budget_gbp
     from holders as h
     left join spent as s on s.person_key = h.person_key

@@ -841,7 +841,11 @@ def test_person_months_by_running_sums_equal_a_row_per_person_and_month_on_the_b
 
     warehouse, info = bundled_warehouse
     start, end = info.period_start, info.period_end
-    periods = [(start, end), (date(2015, 2, 14), date(2016, 8, 9)), (date(2016, 1, 1), date(2016, 3, 31))]
+    periods = [
+        (start, end), (date(2015, 2, 14), date(2016, 8, 9)), (date(2016, 1, 1), date(2016, 3, 31)),
+        # whole calendar years: one alone, two with part months either side
+        (date(2015, 1, 1), date(2015, 12, 31)), (date(2013, 12, 15), date(2016, 1, 10)),
+    ]  # fmt: skip
     with connect(warehouse) as c:
         codes = run_query(c, "sites")["site_code"].tolist()
         for grain in ("month", "quarter"):
@@ -890,6 +894,8 @@ def _assert_same_spend(got: pd.DataFrame, expected: pd.DataFrame, what) -> None:
 _SPEND_PERIODS = [
     *_PERIODS, (date(2014, 9, 2), date(2014, 9, 29)), (date(2014, 9, 30), date(2014, 10, 1)),
     (date(2014, 10, 1), date(2014, 10, 31)), (date(2014, 8, 31), date(2015, 11, 30)),
+    # a whole calendar year with part months either side, and with whole months after it
+    (date(2013, 12, 15), date(2015, 1, 20)), (date(2014, 1, 1), date(2015, 3, 31)),
 ]  # fmt: skip
 
 
@@ -922,7 +928,11 @@ def test_spending_from_whole_months_and_part_months_equals_every_line_on_the_bun
 
     warehouse, info = bundled_warehouse
     start, end = info.period_start, info.period_end
-    periods = [(start, end), (date(2015, 2, 14), date(2016, 8, 9)), (date(2016, 1, 1), date(2016, 3, 31))]
+    periods = [
+        (start, end), (date(2015, 2, 14), date(2016, 8, 9)), (date(2016, 1, 1), date(2016, 3, 31)),
+        # whole calendar years: one alone, two with part months either side
+        (date(2015, 1, 1), date(2015, 12, 31)), (date(2013, 12, 15), date(2016, 1, 10)),
+    ]  # fmt: skip
     with connect(warehouse) as c:
         codes = run_query(c, "sites")["site_code"].tolist()
         for name, extra in SPEND_QUERIES:
