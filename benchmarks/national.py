@@ -15,6 +15,11 @@ and each management option, cold and warm, giving p50 and p95 over the repeats:
   each page's data, so a selection not seen before costs about this much.
 - warm: the same call again while another connection holds the warehouse open (DuckDB's buffers filled).
 
+Value for money keeps each period's strata (every site and option) in memory once worked out (`phb.value._strata`),
+as the app does for its sessions: its cold calls start with none kept, so they include working out the period's
+strata, which the first selection in a period not seen before costs; its warm calls read them kept, as any other
+selection in that period then does.
+
 A page's data is timed as the page gets it: a connection opened, the page module's load function run,
 and the figures the page's cached loader works out with it (`worked_out`: the headline and spending grids, the
 budget effect by site; value for money's estimates) or works out on every run.
@@ -164,6 +169,7 @@ def selections(sites: list[str], start: date, end: date) -> dict:
 
 def _time_page(warehouse: str, period: list[str], synthetic: bool, repeat: int, page: str, queue) -> None:
     """Time one page's data for each selection, smallest first, putting each result on `queue` as it comes."""
+    from phb import value
     from phb.facts import site_names
     from phb.warehouse import connect
 
@@ -177,6 +183,7 @@ def _time_page(warehouse: str, period: list[str], synthetic: bool, repeat: int, 
             continue  # the Data page takes no filters
         cold, warm = [], []
         for _ in range(repeat):  # nothing holds the warehouse open: DuckDB's buffers start empty
+            value._periods.clear()  # and no period's value-for-money strata are kept
             t = time.perf_counter()
             fn(filters)
             cold.append(time.perf_counter() - t)

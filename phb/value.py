@@ -35,6 +35,8 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -274,14 +276,16 @@ def load(
     With need_people False (the page, the briefing pack and `phb facts`, which show only the estimates), a
     selection whose dates take in everyone's index date, at the unit costs the warehouse was built with, is read
     from the whole-period summary stored at build (`store_whole_period`: each stratum's sums and resamples),
-    without the people: the same figures, as every estimate is a sum of whole strata. Anything that needs the
-    people is then refused."""
+    without the people: the same figures, as every estimate is a sum of whole strata. Any other dates or unit
+    costs are read from that period's strata for every site and option, worked out the first time the period
+    is asked for and kept in memory (`_strata`), so choosing another site or option in a period already seen
+    reads its strata too. Anything that needs the people is then refused."""
     from phb.config import DEFAULT_UNIT_COSTS_GBP, PRICE_BASE
 
     costs = dict(unit_costs or DEFAULT_UNIT_COSTS_GBP)
     params = filters.params()
     unit = (("mental_health", float(costs["mental_health"])), ("general_acute", float(costs["general_acute"])))
-    summary = None if need_people else _whole_period(con, filters, unit)
+    summary = None if need_people else _strata(con, filters, unit)
     people = (
         _PEOPLE_LEFT_OUT
         if summary is not None
@@ -365,64 +369,155 @@ def store_whole_period(con: duckdb.DuckDBPyConnection, unit_costs: dict[str, flo
         con.unregister("phb_frame")
 
 
-def _whole_period(con, filters: Filters, unit_costs: tuple[tuple[str, float], ...]) -> dict | None:
-    """The memo of a ValueData for `filters` read from the whole-period summary (its strata table, sums,
-    resamples and who is present), or None where none applies: not DuckDB, no summary stored, dates that leave
-    someone's index date out, other unit costs or another bootstrap."""
+# ---------------------------------------------------------------------------------------------
+# Every stratum of a period, kept in memory
+
+PERIODS_KEPT = 4  # periods (with their unit costs) whose strata are kept: at a million people, 30 MB each
+_periods: OrderedDict = OrderedDict()  # key -> every stratum of a period (see _strata), least recently used first
+_periods_lock = threading.Lock()
+_period_locks: dict = {}  # key -> a lock, so a period is worked out once when sessions ask for it together
+
+# The selection's strata, or who is present, chosen from a table of them ({0}, its management option in {1}; in
+# the order of its first column, the stratum's number) as value_by_person chooses people: the macro
+# in_selection, the management options for budget holders only
+_CHOSEN = (
+    "select * from {0} where in_selection(site_code, $sites) "
+    "and (grp = 'comparison' or in_selection({1}, $management)) order by 1"
+)
+
+
+def _strata(con, filters: Filters, unit_costs: tuple[tuple[str, float], ...]) -> dict | None:
+    """The memo of a ValueData for `filters` (its strata table, sums, resamples and who is present) read from
+    every stratum of its period, for every site and management option, at these unit costs:
+    - a period taking in everyone's index date, at the unit costs the warehouse was built with, from the
+      whole-period summary stored at build (`store_whole_period`);
+    - any other dates or unit costs, worked out from the people the first time the period is asked for, with any
+      selection of sites and options.
+    Either is kept in memory (`_kept`) for the next selection. Each stratum's resamples are its own (its generator
+    is seeded from its name), so a selection's strata read from here are those worked out for it alone. None
+    where this does not apply: not DuckDB, a warehouse with no meta row, or no one in the period."""
     if getattr(con, "engine", "duckdb") != "duckdb":
         return None
+    version = _data_version(con)
+    if version is None:
+        return None
+    settings = tuple(_summary_key(unit_costs).items())
+    if _stored_applies(con, filters, unit_costs):
+        every = _kept((version, "whole period", settings), lambda: _read_stored(con))
+    else:
+        every = _kept(
+            (version, filters.date_from, filters.date_to, settings), lambda: _work_out(con, filters, unit_costs)
+        )
+    return None if every is None else _pick(con, every, filters)
+
+
+def _data_version(con: duckdb.DuckDBPyConnection) -> tuple | None:
+    """What the warehouse's figures are made from (its meta row: data version, when built, build signature), or
+    None where it has none."""
+    try:
+        row = con.cursor().execute("select data_version, built_at, build_signature from meta").fetchone()
+    except duckdb.Error:
+        return None
+    return None if row is None else tuple(str(v) for v in row)
+
+
+def _kept(key: tuple, read: Callable[[], dict | None]) -> dict | None:
+    """Every stratum of a period, from memory, or `read` and kept: the PERIODS_KEPT periods last asked for, keyed
+    on the warehouse's data version, the dates (or the whole period), the unit costs and the bootstrap's
+    settings. Sessions asking for the same period together wait for the one working it out."""
+    with _periods_lock:
+        lock = _period_locks.setdefault(key, threading.Lock())
+    with lock:
+        with _periods_lock:
+            if key in _periods:
+                _periods.move_to_end(key)
+                return _periods[key]
+        every = read()
+        with _periods_lock:
+            _periods[key] = every
+            while len(_periods) > PERIODS_KEPT:
+                gone, _ = _periods.popitem(last=False)
+                _period_locks.pop(gone, None)
+        return every
+
+
+def _stored_applies(con, filters: Filters, unit_costs: tuple[tuple[str, float], ...]) -> bool:
+    """Whether the whole-period summary stored at build holds `filters`' strata: there is one, its dates take in
+    everyone's index date, at the same unit costs and bootstrap."""
     try:
         keys = con.cursor().execute("select * from value_summary_key").df()
     except duckdb.CatalogException:
-        return None
+        return False
     if len(keys) != 1:
-        return None
+        return False
     key = keys.iloc[0]
     if any(key[k] != v for k, v in _summary_key(unit_costs).items()):
-        return None
-    if filters.date_from > key["first_index_date"].date() or filters.date_to < key["last_index_date"].date():
-        return None
-    params = filters.params()
-    chosen = {"sites": params["sites"], "management": params["management"]}
-    # the selection's strata and who is present, chosen as value_by_person chooses people: the macro in_selection,
-    # the management options for budget holders only
-    strata = (
-        con.cursor()
-        .sql(
-            "select * from value_summary where in_selection(site_code, $sites) "
-            "and (grp = 'comparison' or in_selection(option, $management)) order by stratum",
-            params=chosen,
-        )
-        .to_arrow_table()
-    )
-    present = (
-        con.cursor()
-        .execute(
-            "select * from value_summary_present where in_selection(site_code, $sites) "
-            "and (grp = 'comparison' or in_selection(management_option, $management))",
-            chosen,
-        )
-        .df()
-    )
-    n, width = strata.num_rows, len(COLUMNS)
+        return False
+    return filters.date_from <= key["first_index_date"].date() and filters.date_to >= key["last_index_date"].date()
+
+
+def _read_stored(con) -> dict:
+    """Every stratum of the whole-period summary stored at build, and who is present, read from the warehouse."""
+    strata = con.cursor().sql("select * from value_summary order by stratum").to_arrow_table()
+    n = strata.num_rows
 
     def grid(column: str, dtype) -> np.ndarray:
         flat = strata.column(column).combine_chunks().flatten().to_numpy(zero_copy_only=False)
         return flat.astype(dtype, copy=False).reshape(n, -1)
 
-    table = pd.DataFrame({c: strata.column(c).to_pandas().astype(object) for c in ("site_code", "grp", "option")})
-    sums = StratumSums(
-        people=strata.column("people").to_numpy().astype(np.int64),
-        total=grid("total", float),
-        contributors=grid("contributors", np.int64),
-        top=np.stack([grid("top1", float), grid("top2", float)], axis=2),
-        key_sum=grid("key_sum", np.int64),
-    )
-    resamples = grid("resamples", float).reshape(n, int(key["replicates"]), width)
     return {
-        "strata": (np.zeros(0, dtype=np.int64), table),
-        "sums": sums,
-        "resamples": resamples,
+        "table": pd.DataFrame({c: strata.column(c).to_pandas().astype(object) for c in ("site_code", "grp", "option")}),
+        "sums": StratumSums(
+            people=strata.column("people").to_numpy().astype(np.int64),
+            total=grid("total", float),
+            contributors=grid("contributors", np.int64),
+            top=np.stack([grid("top1", float), grid("top2", float)], axis=2),
+            key_sum=grid("key_sum", np.int64),
+        ),
+        "resamples": grid("resamples", float).reshape(n, REPLICATES, len(COLUMNS)),
+        "present": con.cursor().execute("select * from value_summary_present").df(),
+    }
+
+
+def _work_out(con, filters: Filters, unit_costs: tuple[tuple[str, float], ...]) -> dict | None:
+    """Every stratum of `filters`' period (all sites and options), and who is present, worked out from the
+    people; None where there is no one."""
+    data = load(con, Filters(None, filters.date_from, filters.date_to), dict(unit_costs))
+    table = data.strata()[1]
+    if len(table) == 0:
+        return None  # no one to estimate for: worked out from the (no) people, as before
+    return {
+        "table": pd.DataFrame({c: table[c].astype(str).astype(object) for c in ("site_code", "grp", "option")}),
+        "sums": data.sums(),
+        "resamples": data.resamples(),
+        "present": data.people[["site_code", "grp", "management_option"]]
+        .astype(object)
+        .drop_duplicates()
+        .reset_index(drop=True),
+    }
+
+
+def _pick(con, every: dict, filters: Filters) -> dict:
+    """The memo of a ValueData for the selection's strata among `every` stratum of its period (_CHOSEN)."""
+    params = filters.params()
+    chosen = {"sites": params["sites"], "management": params["management"]}
+    cur = con.cursor()
+    numbered = pd.concat([pd.Series(np.arange(len(every["table"])), name="stratum"), every["table"]], axis=1)
+    cur.register("phb_strata", numbered)
+    cur.register("phb_present", every["present"])
+    picked = cur.execute(_CHOSEN.format("phb_strata", "option"), chosen).df()["stratum"].to_numpy()
+    present = cur.execute(_CHOSEN.format("phb_present", "management_option"), chosen).df()
+    sums = every["sums"]
+    return {
+        "strata": (np.zeros(0, dtype=np.int64), every["table"].iloc[picked].reset_index(drop=True)),
+        "sums": StratumSums(
+            people=sums.people[picked],
+            total=sums.total[picked],
+            contributors=sums.contributors[picked],
+            top=sums.top[picked],
+            key_sum=sums.key_sum[picked],
+        ),
+        "resamples": every["resamples"][picked],
         "present": present,
         PAGE_ONLY: True,
     }

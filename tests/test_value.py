@@ -771,11 +771,24 @@ def test_the_whole_period_read_from_the_stored_strata_equals_the_people_worked_o
     assert estimated >= 5  # all sites, the larger sites and options: most site-and-option cells are too small
 
 
-def test_the_stored_strata_are_read_only_where_they_answer_the_selection(bundled_warehouse, tmp_path):
-    """The whole-period summary is not read, and the people are, where it would give other figures: dates that
-    leave out someone's index date, other unit costs, a caller that needs the people, or a summary made by another
-    bootstrap (a stored seed not the code's); and a ValueData read from it refuses anything that needs the
-    people rather than working it out from none."""
+@pytest.fixture
+def sources(monkeypatch):
+    """Which source each value.load(..., need_people=False) read its strata from: 'stored' (the whole-period summary
+    in the warehouse) or 'people' (worked out for the period); the memory of periods emptied first."""
+    value._periods.clear()
+    read = []
+    stored, work_out = value._read_stored, value._work_out
+    monkeypatch.setattr(value, "_read_stored", lambda *a: read.append("stored") or stored(*a))
+    monkeypatch.setattr(value, "_work_out", lambda *a: read.append("people") or work_out(*a))
+    yield read
+    value._periods.clear()
+
+
+def test_the_stored_strata_are_read_only_where_they_answer_the_selection(bundled_warehouse, tmp_path, sources):
+    """The whole-period summary is not read where it would give other figures: dates that leave out someone's index
+    date, other unit costs, or a summary made by another bootstrap (a stored seed not the code's); those periods'
+    strata are worked out from the people instead. A caller that needs the people gets them; and a ValueData read
+    from strata refuses anything that needs the people rather than working it out from none."""
     import shutil
     from dataclasses import replace
 
@@ -787,13 +800,13 @@ def test_the_stored_strata_are_read_only_where_they_answer_the_selection(bundled
         first, last = con.execute("select first_index_date, last_index_date from value_summary_key").fetchone()
         cut = [replace(whole, date_from=first + timedelta(days=1)), replace(whole, date_to=last - timedelta(days=1))]
         other_costs = {**DEFAULT_UNIT_COSTS_GBP, "mental_health": DEFAULT_UNIT_COSTS_GBP["mental_health"] + 1}
-        for data in [value.load(con, f, need_people=False) for f in cut] + [
-            value.load(con, whole, other_costs, need_people=False),
-            value.load(con, whole),
-        ]:
-            assert "present" not in data.memo and not data.people.empty
+        for f in cut:
+            value.load(con, f, need_people=False)
+        value.load(con, whole, other_costs, need_people=False)
+        assert sources == ["people"] * 3
+        assert not value.load(con, whole).people.empty and sources == ["people"] * 3
         stored = value.load(con, whole, need_people=False)
-        assert "present" in stored.memo
+        assert "present" in stored.memo and sources[-1] == "stored"
         with pytest.raises(ValueError, match="not the people"):
             _ = stored.eligible
     copy = tmp_path / "other.duckdb"
@@ -802,4 +815,68 @@ def test_the_stored_strata_are_read_only_where_they_answer_the_selection(bundled
         con.execute("update value_summary_key set seed = seed + 1")
     with connect(copy) as con:
         data = value.load(con, whole, need_people=False)
-        assert "present" not in data.memo and not data.people.empty
+        assert sources[-1] == "people" and data.people.empty
+
+
+def test_a_period_s_strata_are_worked_out_once_and_every_selection_in_it_equals_its_people(bundled_warehouse, sources):
+    """A period the stored summary does not cover (a calendar year; the first and last index dates less a day at
+    each end; the whole period at other unit costs) has its strata worked out for every site and option the first time any
+    selection in it is asked for, and kept: every selection a user can make in that period is then read from them,
+    without reading the people again, and must give exactly the headline estimate (with its resamples), budget
+    effect and by-site-and-option table worked out afresh from the selection's own people."""
+    from phb.facts import site_names
+
+    path, info = bundled_warehouse
+    other_costs = {**DEFAULT_UNIT_COSTS_GBP, "general_acute": DEFAULT_UNIT_COSTS_GBP["general_acute"] * 1.5}
+    checked = estimated = 0
+    with connect(path) as con:
+        first, last = con.execute("select first_index_date, last_index_date from value_summary_key").fetchone()
+        periods = [
+            ((date(2015, 1, 1), date(2015, 12, 31)), None),
+            ((first + timedelta(days=1), last - timedelta(days=1)), None),
+            ((info.period_start, info.period_end), other_costs),
+        ]
+        names = site_names(con)
+        for (start, end), costs in periods:
+            selections = _summary_selections(con, start, end)
+            for filters in selections:
+                kept = value.load(con, filters, costs, need_people=False)
+                fresh = value.load(con, filters, costs)
+                assert kept.people.empty and "present" in kept.memo, filters
+                page, expected = kept.for_page(names), fresh.for_page(names)
+                assert _same_estimate(page.headline, expected.headline), filters
+                assert page.effect == expected.effect, filters
+                pd.testing.assert_frame_equal(page.scopes(names), expected.scopes(names))
+                checked += 1
+                estimated += page.headline is not None
+    assert sources == ["people"] * len(periods)  # each period's strata worked out once, for all its selections
+    assert checked == 3 * len(selections) and estimated >= 10
+
+
+def test_the_periods_kept_are_the_latest_and_belong_to_their_warehouse(bundled_warehouse, tmp_path, sources):
+    """At most PERIODS_KEPT periods are kept, the least recently asked for going first; and a warehouse of other
+    data (another data version) never reads another's strata."""
+    path, info = bundled_warehouse
+    years = [Filters(None, date(y, 1, 1), date(y, 12, 31)) for y in range(2013, 2013 + value.PERIODS_KEPT + 1)]
+    with connect(path) as con:
+        for f in years[:-1]:
+            value.load(con, f, need_people=False)
+        value.load(con, years[0], need_people=False)  # asked for again: now the latest
+        assert sources == ["people"] * value.PERIODS_KEPT
+        value.load(con, years[-1], need_people=False)  # one more: the least recently asked for (2014) goes
+        value.load(con, years[0], need_people=False)
+        assert sources == ["people"] * (value.PERIODS_KEPT + 1)
+        value.load(con, years[1], need_people=False)  # 2014 again, worked out again; 2015 goes
+        assert sources == ["people"] * (value.PERIODS_KEPT + 2)
+        first = value.load(con, years[2], need_people=False).for_page({})  # 2015 worked out again
+    other = tmp_path / "other"
+    generate(other, seed=2)  # other people: another data version
+    rebuilt = tmp_path / "other.duckdb"
+    build(other, rebuilt)
+    with connect(rebuilt) as con:
+        again = value.load(con, years[2], need_people=False)
+        fresh = value.load(con, years[2]).for_page({})
+    # worked out from the other warehouse's people, not read from the first's kept strata
+    assert sources == ["people"] * (value.PERIODS_KEPT + 4) and len(value._periods) == value.PERIODS_KEPT
+    assert _same_estimate(again.for_page({}).headline, fresh.headline)
+    assert first.headline is not None
