@@ -592,6 +592,13 @@ def _arrow_safe(spec: dict) -> dict:
 
 
 def _export_buttons(chart: alt.Chart, key: str) -> None:
+    # an expander, not a popover: Streamlit draws a popover's buttons at the end of the page, where Tab does
+    # not reach them after its button; an expander's buttons come next in the keyboard's order. Its buttons are
+    # made only when it is opened (the page runs again, as for Show as table): three buttons with their tips
+    # under every chart took the browser 0.2 to 0.4 s to lay out on each visit though few open them.
+    box = st.expander("Download", icon=":material/download:", key=f"download-{key}", on_change="rerun")
+    if not box.open:
+        return
     context = page_context()
     meta = exports.meta_for(context.info, context.filters, context.site_names)
     stem = exports.file_stem(exports.title_text(chart))
@@ -604,11 +611,9 @@ def _export_buttons(chart: alt.Chart, key: str) -> None:
          lambda: exports.csv_bytes(exports.chart_data(chart), exports.title_text(chart), meta),
          "The figures drawn, after disclosure control, safe to open in Excel."),
     )  # fmt: skip
-    # an expander, not a popover: Streamlit draws a popover's buttons at the end of the page, where Tab does
-    # not reach them after its button; an expander's buttons come next in the keyboard's order. on_click
-    # "ignore": the file is made when asked for and the page does not run again, since a rerun started with
-    # the request could replace the file being made before the browser fetched it (nothing downloaded)
-    with st.expander("Download", icon=":material/download:"):
+    # on_click "ignore": the file is made when asked for and the page does not run again, since a rerun started
+    # with the request could replace the file being made before the browser fetched it (nothing downloaded)
+    with box:
         for label, suffix, mime, icon, make, tip in formats:
             st.download_button(
                 label,

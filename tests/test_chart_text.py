@@ -217,3 +217,41 @@ def test_a_charts_table_is_made_only_when_its_show_as_table_is_opened(bundled_en
         at.session_state[keys[0]] = False
         opened += 1
     assert opened >= 6
+
+
+def test_a_charts_download_buttons_are_made_only_when_its_download_is_opened(bundled_env):
+    """No chart's download buttons are sent with the page (three buttons with their tips under every chart cost
+    the browser time on each visit though few open them); each chart still has its Download, and opening one
+    (its expander's state, as the browser sets it) makes that chart's PNG, SVG and CSV buttons and no others,
+    named for the chart. Every page with charts."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.run()
+
+    def buttons() -> list:
+        """The charts' download buttons (not the briefing pack's own)."""
+        return [
+            n
+            for n in element_nodes(at._tree)
+            if getattr(n, "type", None) == "download_button" and str(n.key).startswith(("png-", "svg-", "csv-"))
+        ]
+
+    opened = 0
+    for page in PAGES:
+        at.switch_page(page).run()
+        assert not at.exception
+        charts = [n for n in element_nodes(at._tree) if getattr(n, "type", None) == "vega_lite_chart"]
+        boxes = [e for e in at.expander if e.label == "Download"]
+        keys = [k for k in at.session_state.keys() if str(k).startswith("download-")]
+        if not charts:
+            continue
+        assert len(boxes) == len(charts) == len(keys), page
+        assert buttons() == [], page
+        at.session_state[keys[-1]] = True
+        at.run()
+        shown = buttons()
+        assert [b.proto.label for b in shown] == ["PNG", "SVG", "Data (CSV)"], page
+        stem = keys[-1].removeprefix("download-")
+        assert [b.key for b in shown] == [f"{kind}-{stem}" for kind in ("png", "svg", "csv")], page
+        at.session_state[keys[-1]] = False
+        opened += 1
+    assert opened >= 6
