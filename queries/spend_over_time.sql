@@ -73,6 +73,17 @@ lines as (
             s.paid_on < (select whole_from from bounds)
             or s.paid_on >= (select greatest(whole_before, whole_from) from bounds)
         )
+        -- the same from the parameters alone, looser (a part period lies in the period holding $date_from or in
+        -- the one holding $date_to): DuckDB tests this against each row group's first and last dates and skips
+        -- the rest, where the test above, through a subquery, read every line's date (at a million people, one
+        -- site over the whole period: 38 ms to 10 ms)
+        and (
+            s.paid_on < cast(
+                date_trunc($grain, $date_from::date)
+                + case when $grain = 'month' then interval 1 month else interval 3 month end as date
+            )
+            or s.paid_on >= cast(date_trunc($grain, $date_to::date) as date)
+        )
         and in_selection(s.site_code, $sites)
         and in_selection(s.management_option, $management)
 ),
