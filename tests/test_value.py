@@ -820,10 +820,10 @@ def test_the_stored_strata_are_read_only_where_they_answer_the_selection(bundled
 
 def test_a_period_s_strata_are_worked_out_once_and_every_selection_in_it_equals_its_people(bundled_warehouse, sources):
     """A period the stored summary does not cover (a calendar year; the first and last index dates less a day at
-    each end; the whole period at other unit costs) has its strata worked out for every site and option the first time any
-    selection in it is asked for, and kept: every selection a user can make in that period is then read from them,
-    without reading the people again, and must give exactly the headline estimate (with its resamples), budget
-    effect and by-site-and-option table worked out afresh from the selection's own people."""
+    each end; the whole period at other unit costs) has its strata worked out for every site and option the first
+    time any selection in it is asked for, and kept: every selection a user can make in that period is then read
+    from them, without reading the people again, and must give exactly the headline estimate (with its resamples),
+    budget effect and by-site-and-option table worked out afresh from the selection's own people."""
     from phb.facts import site_names
 
     path, info = bundled_warehouse
