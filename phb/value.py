@@ -435,9 +435,12 @@ def _kept(key: tuple, read: Callable[[], dict | None]) -> dict | None:
         every = read()
         with _periods_lock:
             _periods[key] = every
+            _periods.move_to_end(key)
             while len(_periods) > PERIODS_KEPT:
                 gone, _ = _periods.popitem(last=False)
-                _period_locks.pop(gone, None)
+                # a lock in use stays (a session may be waiting on it), so a period is never worked out twice at once
+                if gone in _period_locks and not _period_locks[gone].locked():
+                    del _period_locks[gone]
         return every
 
 
@@ -456,10 +459,13 @@ def _stored_applies(con, filters: Filters, unit_costs: tuple[tuple[str, float], 
     return filters.date_from <= key["first_index_date"].date() and filters.date_to >= key["last_index_date"].date()
 
 
-def _read_stored(con) -> dict:
-    """Every stratum of the whole-period summary stored at build, and who is present, read from the warehouse."""
+def _read_stored(con) -> dict | None:
+    """Every stratum of the whole-period summary stored at build, and who is present, read from the warehouse;
+    None where it holds none."""
     strata = con.cursor().sql("select * from value_summary order by stratum").to_arrow_table()
     n = strata.num_rows
+    if n == 0:
+        return None  # no one to estimate for (no one with time in both windows): from the (no) people, as before
 
     def grid(column: str, dtype) -> np.ndarray:
         flat = strata.column(column).combine_chunks().flatten().to_numpy(zero_copy_only=False)
@@ -501,12 +507,15 @@ def _pick(con, every: dict, filters: Filters) -> dict:
     """The memo of a ValueData for the selection's strata among `every` stratum of its period (_CHOSEN)."""
     params = filters.params()
     chosen = {"sites": params["sites"], "management": params["management"]}
-    cur = con.cursor()
     numbered = pd.concat([pd.Series(np.arange(len(every["table"])), name="stratum"), every["table"]], axis=1)
-    cur.register("phb_strata", numbered)
-    cur.register("phb_present", every["present"])
-    picked = cur.execute(_CHOSEN.format("phb_strata", "option"), chosen).df()["stratum"].to_numpy()
-    present = cur.execute(_CHOSEN.format("phb_present", "management_option"), chosen).df()
+    cur = con.cursor()  # the frames are registered on this cursor's own connection, closed when picked
+    try:
+        cur.register("phb_strata", numbered)
+        cur.register("phb_present", every["present"])
+        picked = cur.execute(_CHOSEN.format("phb_strata", "option"), chosen).df()["stratum"].to_numpy()
+        present = cur.execute(_CHOSEN.format("phb_present", "management_option"), chosen).df()
+    finally:
+        cur.close()
     sums = every["sums"]
     return {
         "strata": (np.zeros(0, dtype=np.int64), every["table"].iloc[picked].reset_index(drop=True)),

@@ -12,7 +12,7 @@ with holders as (
         w.record_key,
         w.emergency_post,
         w.emergency_post_keys,
-        w.years_post
+        w.days_post
     from person_windows as w
     inner join people as p on p.person_id = w.person_id
     where w.grp = 'budget_holders'
@@ -29,7 +29,8 @@ final as (
         cast(sum(record_key) % 256 as integer) as holders_ckey,
         sum(emergency_post) as admissions,
         cast(sum(emergency_post_keys) % 256 as integer) as admissions_ckey,
-        sum(years_post) as years
+        -- whole days added (exact in any order, so the same on every run), then made person-years once
+        cast(sum(days_post) as double) / 365.25 as years
     from holders
     group by site_code, age_band
 )

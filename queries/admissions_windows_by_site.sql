@@ -23,8 +23,9 @@ final as (
         cast(sum(emergency_pre_keys) % 256 as integer) as emergency_pre_ckey,
         sum(emergency_post) as emergency_post,
         cast(sum(emergency_post_keys) % 256 as integer) as emergency_post_ckey,
-        sum(years_pre) as years_pre,
-        sum(years_post) as years_post
+        -- whole days added (exact in any order, so the same on every run), then made person-years once
+        cast(sum(days_pre) as double) / 365.25 as years_pre,
+        cast(sum(days_post) as double) / 365.25 as years_post
     from cohort
     group by site_code, grp
 )

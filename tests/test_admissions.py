@@ -375,3 +375,27 @@ def test_the_effect_summary_sums_whole_days_so_its_figures_are_exact(bundled_war
         got = summary.loc[(site, grp)]
         assert {k: got[k] for k in expected} == expected, (site, grp)
     assert len(summary) == rows.groupby(["site_code", "grp"]).ngroups >= 14
+
+
+def test_the_admission_rates_person_years_are_whole_days_added_exactly(bundled_warehouse):
+    """admissions_windows_by_site and admissions_after_by_site_age add whole days and make them person-years once,
+    as the effect model does, so the rates' person-years are the same on every run: each site's (and group's, or
+    age band's) person-years equal Python's whole-number sum of person_windows' days divided by 365.25, bit for
+    bit, over the whole period."""
+    warehouse, info = bundled_warehouse
+    params = {"sites": None, "date_from": info.period_start, "date_to": info.period_end, "management": None}
+    with connect(warehouse) as con:
+        rows = con.execute(
+            "select w.site_code, w.grp, p.age_band, w.days_pre, w.days_post from person_windows as w "
+            "join people as p using (person_id)"
+        ).df()
+        windows = run_query(con, "admissions_windows_by_site", **params).set_index(["site_code", "grp"])
+        after = run_query(con, "admissions_after_by_site_age", **params).set_index(["site_code", "age_band"])
+    for (site, grp), part in rows.groupby(["site_code", "grp"]):
+        got = windows.loc[(site, grp)]
+        assert got["years_pre"] == sum(int(d) for d in part["days_pre"]) / 365.25, (site, grp)
+        assert got["years_post"] == sum(int(d) for d in part["days_post"]) / 365.25, (site, grp)
+    holders = rows[rows["grp"] == "budget_holders"]
+    for (site, band), part in holders.groupby(["site_code", "age_band"]):
+        assert after.loc[(site, band), "years"] == sum(int(d) for d in part["days_post"]) / 365.25, (site, band)
+    assert len(windows) >= 14 and len(after) >= 14

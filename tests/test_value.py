@@ -880,3 +880,32 @@ def test_the_periods_kept_are_the_latest_and_belong_to_their_warehouse(bundled_w
     assert sources == ["people"] * (value.PERIODS_KEPT + 4) and len(value._periods) == value.PERIODS_KEPT
     assert _same_estimate(again.for_page({}).headline, fresh.headline)
     assert first.headline is not None
+
+
+def test_sessions_asking_for_one_period_together_work_it_out_once():
+    """_kept: eight threads asking for the same period at once wait for the one working it out (read once, every
+    thread given the same strata), while periods asked for alongside are evicted past PERIODS_KEPT without error."""
+    import threading
+    import time
+
+    value._periods.clear()
+    calls = []
+
+    def read():
+        calls.append(1)
+        time.sleep(0.2)
+        return {"strata": "the period's"}
+
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(value._kept(("a period",), read))) for _ in range(8)]
+    threads += [
+        threading.Thread(target=lambda n=n: value._kept((f"other {n}",), lambda: {"strata": n}))
+        for n in range(value.PERIODS_KEPT + 2)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and len(got) == 8 and all(g is got[0] for g in got)
+    assert len(value._periods) == value.PERIODS_KEPT
+    value._periods.clear()
