@@ -740,6 +740,17 @@ def _same_estimate(a, b) -> bool:
     )
 
 
+def _same_page(read, fresh, names: dict[str, str], filters) -> bool:
+    """Assert that a ValueData read from strata shows on the page exactly what one worked out afresh from the people
+    does: the headline estimate (with its resampled parts), the budget effect and the by-site-and-option table.
+    Whether there is a headline estimate."""
+    page, expected = read.for_page(names), fresh.for_page(names)
+    assert _same_estimate(page.headline, expected.headline), filters
+    assert page.effect == expected.effect, filters
+    pd.testing.assert_frame_equal(page.scopes(names), expected.scopes(names))
+    return page.headline is not None
+
+
 def test_the_whole_period_read_from_the_stored_strata_equals_the_people_worked_out_afresh(bundled_warehouse):
     """At build, value.store_whole_period keeps each stratum's sums and resamples for everyone in value_people; the
     page, the pack and `phb facts` (need_people=False) read a selection covering every index date from them. For
@@ -761,12 +772,8 @@ def test_the_whole_period_read_from_the_stored_strata_equals_the_people_worked_o
             fresh = value.load(con, filters)
             assert "present" in stored.memo and stored.people.empty, filters
             assert "present" not in fresh.memo and not fresh.people.empty, filters
-            page, expected = stored.for_page(names), fresh.for_page(names)
-            assert _same_estimate(page.headline, expected.headline), filters
-            assert page.effect == expected.effect, filters
-            pd.testing.assert_frame_equal(page.scopes(names), expected.scopes(names))
             checked += 1
-            estimated += page.headline is not None
+            estimated += _same_page(stored, fresh, names, filters)
     assert checked == expected_count
     assert estimated >= 5  # all sites, the larger sites and options: most site-and-option cells are too small
 
@@ -843,12 +850,8 @@ def test_a_period_s_strata_are_worked_out_once_and_every_selection_in_it_equals_
                 kept = value.load(con, filters, costs, need_people=False)
                 fresh = value.load(con, filters, costs)
                 assert kept.people.empty and "present" in kept.memo, filters
-                page, expected = kept.for_page(names), fresh.for_page(names)
-                assert _same_estimate(page.headline, expected.headline), filters
-                assert page.effect == expected.effect, filters
-                pd.testing.assert_frame_equal(page.scopes(names), expected.scopes(names))
                 checked += 1
-                estimated += page.headline is not None
+                estimated += _same_page(kept, fresh, names, filters)
     assert sources == ["people"] * len(periods)  # each period's strata worked out once, for all its selections
     assert checked == 3 * len(selections) and estimated >= 10
 
