@@ -15,11 +15,12 @@ and each management option, cold and warm, giving p50 and p95 over the repeats:
   each page's data, so a selection not seen before costs about this much.
 - warm: the same call again while another connection holds the warehouse open (DuckDB's buffers filled).
 
-Value for money keeps each period's strata (every site and option) in memory once worked out (`phb.value._strata`),
-as the app does for its sessions: its cold calls start with none kept, so they include working out the period's
-strata, which the first selection in a period not seen before costs; before each warm call the kept strata are
-emptied and filled by another selection of the same dates (all sites for a selection of sites, else one site), so
-the call timed is a selection's first in a period already seen, which picks its strata from those kept.
+Value for money keeps each site's strata in a period (every management option) in memory once worked out
+(`phb.value._strata`), as the app does for its sessions: its cold calls start with none kept, so they include
+working out the strata of the selection's sites, which a first choice of those sites in a period costs; before each
+warm call the kept strata are emptied and filled by another selection of the same dates and sites (another choice of
+management option), so the call timed is a selection's first whose sites were already chosen in that period, which
+picks its strata from those kept.
 
 A page's data is timed as the page gets it: a connection opened, the page module's load function run,
 and the figures the page's cached loader works out with it (`worked_out`: the headline and spending grids, the
@@ -171,7 +172,7 @@ def selections(sites: list[str], start: date, end: date) -> dict:
 
 def _time_page(warehouse: str, period: list[str], synthetic: bool, repeat: int, page: str, queue) -> None:
     """Time one page's data for each selection, smallest first, putting each result on `queue` as it comes."""
-    from phb import value
+    from phb import contract, value
     from phb.facts import site_names
     from phb.warehouse import connect
 
@@ -189,10 +190,11 @@ def _time_page(warehouse: str, period: list[str], synthetic: bool, repeat: int, 
             t = time.perf_counter()
             fn(filters)
             cold.append(time.perf_counter() - t)
-        # value for money's warm call is another selection's first in a period already seen: the kept strata are
-        # emptied and filled by a different selection of the same dates, so the call timed picks its strata from
-        # them and has not been made before (timing the same call again would time nothing worked out)
-        other = replace(filters, sites=None if filters.sites else (codes[0],), management=None)
+        # value for money's warm call is another selection's first whose sites were chosen before in the period: the
+        # kept strata are emptied and filled by another choice of management option at the same dates and sites, so
+        # the call timed picks its strata from them and has not been made before (timing the same call again would
+        # time nothing worked out)
+        other = replace(filters, management=None if filters.management else (contract.MANAGEMENT_OPTIONS[0],))
         with connect(path):  # held open, so the calls below find DuckDB's buffers filled
             fn(filters)
             for _ in range(repeat):

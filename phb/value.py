@@ -39,7 +39,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import duckdb
 import numpy as np
@@ -277,9 +277,10 @@ def load(
     selection whose dates take in everyone's index date, at the unit costs the warehouse was built with, is read
     from the whole-period summary stored at build (`store_whole_period`: each stratum's sums and resamples),
     without the people: the same figures, as every estimate is a sum of whole strata. Any other dates or unit
-    costs are read from that period's strata for every site and option, worked out the first time the period
-    is asked for and kept in memory (`_strata`), so choosing another site or option in a period already seen
-    reads its strata too. Anything that needs the people is then refused."""
+    costs are read from the strata of the selection's sites in that period (every management option of each), worked
+    out for the sites not yet kept the first time they are asked for in the period, and kept in memory (`_strata`),
+    so choosing another option, or sites already chosen, in a period already seen reads its strata too. Anything
+    that needs the people is then refused."""
     from phb.config import DEFAULT_UNIT_COSTS_GBP, PRICE_BASE
 
     costs = dict(unit_costs or DEFAULT_UNIT_COSTS_GBP)
@@ -373,9 +374,9 @@ def store_whole_period(con: duckdb.DuckDBPyConnection, unit_costs: dict[str, flo
 # Every stratum of a period, kept in memory
 
 PERIODS_KEPT = 4  # periods (with their unit costs) whose strata are kept: at a million people, 30 MB each
-_periods: OrderedDict = OrderedDict()  # key -> every stratum of a period (see _strata), least recently used first
+_periods: OrderedDict = OrderedDict()  # key -> each site's strata in a period (see _strata), least recently used first
 _periods_lock = threading.Lock()
-_period_locks: dict = {}  # key -> a lock, so a period is worked out once when sessions ask for it together
+_period_locks: dict = {}  # key -> a lock, so a site's strata are worked out once when sessions ask for them together
 
 # The selection's strata, or who is present, chosen from a table of them ({0}, its management option in {1}; in
 # the order of its first column, the stratum's number) as value_by_person chooses people: the macro
@@ -388,27 +389,33 @@ _CHOSEN = (
 
 def _strata(con, filters: Filters, unit_costs: tuple[tuple[str, float], ...]) -> dict | None:
     """The memo of a ValueData for `filters` (its strata table, sums, resamples and who is present) read from
-    every stratum of its period, for every site and management option, at these unit costs:
+    the strata of its period's sites, every management option of each, at these unit costs:
     - a period taking in everyone's index date, at the unit costs the warehouse was built with, from the
-      whole-period summary stored at build (`store_whole_period`);
-    - any other dates or unit costs, worked out from the people the first time the period is asked for, with any
-      selection of sites and options.
-    Either is kept in memory (`_kept`) for the next selection. Each stratum's resamples are its own (its generator
-    is seeded from its name), so a selection's strata read from here are those worked out for it alone. None
-    where this does not apply: not DuckDB, a warehouse with no meta row, or no one in the period."""
+      whole-period summary stored at build (`store_whole_period`), for every site at once;
+    - any other dates or unit costs, worked out from the people of the selection's sites not yet kept for that
+      period (so a first choice of one site works out that site alone, and all sites afterwards the others).
+    Each site's strata are kept in memory (`_kept`) for the next selection. A stratum's figures are its own people's
+    (its resamples' generator is seeded from its name), so strata worked out with other sites or alone are the same,
+    and a selection's strata read from here are those worked out for it alone. None where this does not apply: not
+    DuckDB, a warehouse with no meta row, or no one at the selection's sites in the period."""
     if getattr(con, "engine", "duckdb") != "duckdb":
         return None
     version = _data_version(con)
     if version is None:
         return None
+    every_site = tuple(run_query(con, "sites")["site_code"])
+    sites = tuple(filters.sites) if filters.sites else every_site
     settings = tuple(_summary_key(unit_costs).items())
     if _stored_applies(con, filters, unit_costs):
-        every = _kept((version, "whole period", settings), lambda: _read_stored(con))
+        parts = _kept((version, "whole period", settings), sites, lambda _: _by_site(_read_stored(con), every_site))
     else:
-        every = _kept(
-            (version, filters.date_from, filters.date_to, settings), lambda: _work_out(con, filters, unit_costs)
-        )
-    return None if every is None else _pick(con, every, filters)
+
+        def work_out(missing: tuple[str, ...]) -> dict:
+            chosen = None if set(missing) >= set(every_site) else missing
+            return _by_site(_work_out(con, replace(filters, sites=chosen), unit_costs), missing)
+
+        parts = _kept((version, filters.date_from, filters.date_to, settings), sites, work_out)
+    return _pick(con, [parts[site] for site in sorted(set(sites)) if parts.get(site) is not None], filters)
 
 
 def _data_version(con: duckdb.DuckDBPyConnection) -> tuple | None:
@@ -421,27 +428,31 @@ def _data_version(con: duckdb.DuckDBPyConnection) -> tuple | None:
     return None if row is None else tuple(str(v) for v in row)
 
 
-def _kept(key: tuple, read: Callable[[], dict | None]) -> dict | None:
-    """Every stratum of a period, from memory, or `read` and kept: the PERIODS_KEPT periods last asked for, keyed
-    on the warehouse's data version, the dates (or the whole period), the unit costs and the bootstrap's
-    settings. Sessions asking for the same period together wait for the one working it out."""
+def _kept(key: tuple, sites: tuple[str, ...], read: Callable[[tuple[str, ...]], dict]) -> dict:
+    """Each of `sites`' strata in a period ({site: its strata, or None where it has no one}), from memory, or for the
+    sites not yet kept `read(missing)` and kept with the rest: the PERIODS_KEPT periods last asked for, keyed on
+    the warehouse's data version, the dates (or the whole period), the unit costs and the bootstrap's settings.
+    Sessions asking for the same period together wait for the one working out its sites."""
     with _periods_lock:
         lock = _period_locks.setdefault(key, threading.Lock())
     with lock:
         with _periods_lock:
+            parts = _periods.get(key, {})
+            missing = tuple(site for site in dict.fromkeys(sites) if site not in parts)
             if key in _periods:
                 _periods.move_to_end(key)
-                return _periods[key]
-        every = read()
+            if not missing:
+                return parts
+        parts = {**parts, **read(missing)}
         with _periods_lock:
-            _periods[key] = every
+            _periods[key] = parts
             _periods.move_to_end(key)
             while len(_periods) > PERIODS_KEPT:
                 gone, _ = _periods.popitem(last=False)
-                # a lock in use stays (a session may be waiting on it), so a period is never worked out twice at once
+                # a lock in use stays (a session may be waiting on it), so a site is never worked out twice at once
                 if gone in _period_locks and not _period_locks[gone].locked():
                     del _period_locks[gone]
-        return every
+        return parts
 
 
 def _stored_applies(con, filters: Filters, unit_costs: tuple[tuple[str, float], ...]) -> bool:
@@ -486,9 +497,9 @@ def _read_stored(con) -> dict | None:
 
 
 def _work_out(con, filters: Filters, unit_costs: tuple[tuple[str, float], ...]) -> dict | None:
-    """Every stratum of `filters`' period (all sites and options), and who is present, worked out from the
-    people; None where there is no one."""
-    data = load(con, Filters(None, filters.date_from, filters.date_to), dict(unit_costs))
+    """Every stratum of `filters`' sites in its period (every management option), and who is present, worked out
+    from the people; None where there is no one."""
+    data = load(con, Filters(filters.sites, filters.date_from, filters.date_to), dict(unit_costs))
     table = data.strata()[1]
     if len(table) == 0:
         return None  # no one to estimate for: worked out from the (no) people, as before
@@ -503,30 +514,66 @@ def _work_out(con, filters: Filters, unit_costs: tuple[tuple[str, float], ...]) 
     }
 
 
-def _pick(con, every: dict, filters: Filters) -> dict:
-    """The memo of a ValueData for the selection's strata among `every` stratum of its period (_CHOSEN)."""
+def _rows(every: dict, rows: np.ndarray) -> dict:
+    """The strata `rows` (numbers in `every`'s table, in order) of `every`, with their sums and resamples (`every`
+    itself where they are all of its strata)."""
+    if np.array_equal(rows, np.arange(len(every["table"]))):
+        return every
+    sums = every["sums"]
+    return {
+        "table": every["table"].iloc[rows].reset_index(drop=True),
+        "sums": StratumSums(
+            people=sums.people[rows],
+            total=sums.total[rows],
+            contributors=sums.contributors[rows],
+            top=sums.top[rows],
+            key_sum=sums.key_sum[rows],
+        ),
+        "resamples": every["resamples"][rows],
+    }
+
+
+def _by_site(every: dict | None, sites: tuple[str, ...]) -> dict:
+    """`every` (strata of one or more sites, as `_work_out` gives them) split by site: {site: its strata and who is
+    present there}, None for each of `sites` with no one."""
+    parts = dict.fromkeys(sites)
+    if every is None:
+        return parts
+    codes = every["table"]["site_code"].to_numpy()
+    present = every["present"]
+    for site in dict.fromkeys(codes):
+        parts[site] = {
+            **_rows(every, np.flatnonzero(codes == site)),
+            "present": present[present["site_code"].to_numpy() == site].reset_index(drop=True),
+        }
+    return parts
+
+
+def _pick(con, parts: list[dict], filters: Filters) -> dict | None:
+    """The memo of a ValueData for the selection's strata among `parts` (the strata of its sites, in site order, as
+    one table numbered from the first; _CHOSEN), or None where there are none."""
+    if not parts:
+        return None  # no one at these sites in the period: worked out from the (no) people, as before
     params = filters.params()
     chosen = {"sites": params["sites"], "management": params["management"]}
-    numbered = pd.concat([pd.Series(np.arange(len(every["table"])), name="stratum"), every["table"]], axis=1)
+    table = pd.concat([p["table"] for p in parts], ignore_index=True)
+    numbered = pd.concat([pd.Series(np.arange(len(table)), name="stratum"), table], axis=1)
     cur = con.cursor()  # the frames are registered on this cursor's own connection, closed when picked
     try:
         cur.register("phb_strata", numbered)
-        cur.register("phb_present", every["present"])
+        cur.register("phb_present", pd.concat([p["present"] for p in parts], ignore_index=True))
         picked = cur.execute(_CHOSEN.format("phb_strata", "option"), chosen).df()["stratum"].to_numpy()
         present = cur.execute(_CHOSEN.format("phb_present", "management_option"), chosen).df()
     finally:
         cur.close()
-    sums = every["sums"]
+    starts = np.cumsum([0] + [len(p["table"]) for p in parts])
+    each = [_rows(p, picked[(picked >= lo) & (picked < hi)] - lo) for p, lo, hi in zip(parts, starts, starts[1:])]
     return {
-        "strata": (np.zeros(0, dtype=np.int64), every["table"].iloc[picked].reset_index(drop=True)),
+        "strata": (np.zeros(0, dtype=np.int64), table.iloc[picked].reset_index(drop=True)),
         "sums": StratumSums(
-            people=sums.people[picked],
-            total=sums.total[picked],
-            contributors=sums.contributors[picked],
-            top=sums.top[picked],
-            key_sum=sums.key_sum[picked],
+            **{f: np.concatenate([getattr(e["sums"], f) for e in each]) for f in StratumSums.__dataclass_fields__}
         ),
-        "resamples": every["resamples"][picked],
+        "resamples": np.concatenate([e["resamples"] for e in each]),
         "present": present,
         PAGE_ONLY: True,
     }
