@@ -1,0 +1,108 @@
+"""Benchmark: what each kind of element the dashboard draws costs a warm visit in the browser.
+
+    python -m benchmarks.browser_elements [--rounds 5]
+
+Starts a Streamlit page (the server pinned to one core, Chromium on the other, as benchmarks.national and
+benchmarks.browser_floor do) holding a title and one small Altair chart, the least any dashboard page draws, and
+below it, as the link asks, a number of one kind of element: the charts, tables, expanders, metrics and headings
+the pages are made of, drawn the way phb.ui draws them, and the sidebar's filters as the frame draws them. Each
+variant is visited `--rounds` times, interleaved, each visit in a new browser context after one visit to warm the
+server. It prints each variant's median time to finished (tests.serving.watch_script), what it adds to the bare
+page, and that divided by the number drawn: the cost of one more of that element. Nothing here reads the
+warehouse. Figures go in the notes, not in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+from pathlib import Path
+
+from benchmarks.browser_floor import visit
+from tests.serving import CHROMIUM, CHROMIUM_ARGS, app_server
+
+PAGE = """
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+st.set_page_config(page_title="Elements", layout="wide")
+ask = st.query_params
+n = int(ask.get("n", 0))
+kind = ask.get("kind", "")
+bars = pd.DataFrame({"x": list("abcdefgh"), "y": [3, 1, 2, 5, 4, 6, 2, 3]})
+rows = pd.DataFrame({"Site": [f"Site {i}" for i in range(8)], "Spending": [f"£{i * 1000:,}" for i in range(8)],
+                     "People": [str(i * 10) for i in range(8)]})
+st.title("Elements")
+st.vega_lite_chart(alt.Chart(bars).mark_bar().encode(x="x:O", y="y:Q").to_dict(), theme=None, width="stretch")
+if kind == "filters":  # the frame's sidebar: two multiselects, two selectboxes of months, a caption, two toggles
+    with st.sidebar:
+        st.header("Filters")
+        st.multiselect("Pilot sites", list("ABCDEFG"), placeholder="All seven sites", help="Leave empty.")
+        st.selectbox("From (month)", [f"Month {i}" for i in range(47)])
+        st.selectbox("To (month)", [f"Month {i}" for i in range(47)], help="Budgets in place.")
+        st.caption("Months run from the first to the last day.")
+        st.multiselect("Management option", list("ABC"), placeholder="All options", help="Applies.")
+        st.divider()
+        st.toggle("Presentation mode", help="Hides.")
+        st.toggle("Tables under every chart", help="Opens.")
+for i in range(n):
+    if kind == "chart":  # as phb.ui.show_chart draws one
+        spec = alt.Chart(bars).mark_bar().encode(x="x:O", y="y:Q").properties(title=f"Chart {i}").to_dict()
+        st.vega_lite_chart(spec, theme=None, width="stretch", key=f"chart{i}")
+    elif kind == "dataframe":  # as phb.ui.table draws one
+        st.dataframe(rows, hide_index=True, width="stretch")
+    elif kind == "table":
+        st.table(rows)
+    elif kind == "expander":  # Show as table and Download, closed, as under every chart
+        st.expander(f"Expander {i}", icon=":material/download:", key=f"expander{i}", on_change="rerun")
+    elif kind == "metric":
+        st.metric(f"Figure {i}", "£1,230", help="What the figure is.")
+    elif kind == "header":
+        st.header(f"Heading {i}")
+    elif kind == "caption":
+        st.caption(f"A note under a chart, with **bold** words, number {i}, long enough to wrap on a narrow screen.")
+"""
+VARIANTS = [("bare page", "", 0), ("sidebar filters", "filters", 1)] + [
+    (kind, kind, 6) for kind in ("chart", "dataframe", "table", "expander", "metric", "header", "caption")
+]
+
+
+def main(argv: list[str] | None = None) -> None:
+    from playwright.sync_api import sync_playwright
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args(argv)
+    cores = sorted(os.sched_getaffinity(0))
+    server_core, client_cores = cores[0], set(cores[1:] or cores)
+    times: dict[str, list[float]] = {label: [] for label, _, _ in VARIANTS}
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "elements.py"
+        script.write_text(PAGE)
+        with app_server(Path(tmp) / "unused.duckdb", cpus={server_core}, start_s=120, script=script) as (url, proc):
+            os.sched_setaffinity(0, client_cores)
+            try:
+                with sync_playwright() as pw:
+                    browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                    links = {label: f"{url}/?kind={kind}&n={n}" for label, kind, n in VARIANTS}
+                    for link in links.values():
+                        visit(browser, link, proc, need_chart=True)  # the server warm for each variant
+                    for _ in range(args.rounds):
+                        for label, link in links.items():
+                            times[label].append(visit(browser, link, proc, need_chart=True)["finished"])
+                    browser.close()
+            finally:
+                os.sched_setaffinity(0, set(cores))
+    bare = statistics.median(times["bare page"])
+    print(f"{'variant':18s} {'drawn':>5s} {'median (ms)':>12s} {'added (ms)':>11s} {'each (ms)':>10s}")
+    for label, _, n in VARIANTS:
+        median = statistics.median(times[label])
+        each = f"{(median - bare) / n:10.0f}" if n else f"{'':10s}"
+        print(f"{label:18s} {n:5d} {median:12.0f} {median - bare:11.0f} {each}")
+
+
+if __name__ == "__main__":
+    main()
