@@ -371,7 +371,7 @@ def store_whole_period(con: duckdb.DuckDBPyConnection, unit_costs: dict[str, flo
 
 
 # ---------------------------------------------------------------------------------------------
-# Every stratum of a period, kept in memory
+# Each site's strata in a period, kept in memory
 
 PERIODS_KEPT = 4  # periods (with their unit costs) whose strata are kept: at a million people, 30 MB each
 _periods: OrderedDict = OrderedDict()  # key -> each site's strata in a period (see _strata), least recently used first
@@ -397,7 +397,8 @@ def _strata(con, filters: Filters, unit_costs: tuple[tuple[str, float], ...]) ->
     Each site's strata are kept in memory (`_kept`) for the next selection. A stratum's figures are its own people's
     (its resamples' generator is seeded from its name), so strata worked out with other sites or alone are the same,
     and a selection's strata read from here are those worked out for it alone. None where this does not apply: not
-    DuckDB, a warehouse with no meta row, or no one at the selection's sites in the period."""
+    DuckDB, a warehouse with no meta row, or no stratum for the selection (no one at its sites and options with time
+    in both windows), which is then worked out from its (few) people."""
     if getattr(con, "engine", "duckdb") != "duckdb":
         return None
     version = _data_version(con)
@@ -407,7 +408,11 @@ def _strata(con, filters: Filters, unit_costs: tuple[tuple[str, float], ...]) ->
     sites = tuple(filters.sites) if filters.sites else every_site
     settings = tuple(_summary_key(unit_costs).items())
     if _stored_applies(con, filters, unit_costs):
-        parts = _kept((version, "whole period", settings), sites, lambda _: _by_site(_read_stored(con), every_site))
+        parts = _kept(
+            (version, "whole period", settings),
+            sites,
+            lambda missing: _by_site(_read_stored(con), tuple(dict.fromkeys(every_site + missing))),
+        )
     else:
 
         def work_out(missing: tuple[str, ...]) -> dict:
@@ -429,10 +434,10 @@ def _data_version(con: duckdb.DuckDBPyConnection) -> tuple | None:
 
 
 def _kept(key: tuple, sites: tuple[str, ...], read: Callable[[tuple[str, ...]], dict]) -> dict:
-    """Each of `sites`' strata in a period ({site: its strata, or None where it has no one}), from memory, or for the
-    sites not yet kept `read(missing)` and kept with the rest: the PERIODS_KEPT periods last asked for, keyed on
-    the warehouse's data version, the dates (or the whole period), the unit costs and the bootstrap's settings.
-    Sessions asking for the same period together wait for the one working out its sites."""
+    """Each of `sites`' strata in a period ({site: its strata and who is present, or None where no one is}), from
+    memory, or for the sites not yet kept `read(missing)` and kept with the rest: the PERIODS_KEPT periods last
+    asked for, keyed on the warehouse's data version, the dates (or the whole period), the unit costs and the
+    bootstrap's settings. Sessions asking for the same period together wait for the one working out its sites."""
     with _periods_lock:
         lock = _period_locks.setdefault(key, threading.Lock())
     with lock:
@@ -443,9 +448,10 @@ def _kept(key: tuple, sites: tuple[str, ...], read: Callable[[tuple[str, ...]], 
                 _periods.move_to_end(key)
             if not missing:
                 return parts
-        parts = {**parts, **read(missing)}
+        new = read(missing)
         with _periods_lock:
-            _periods[key] = parts
+            # merged with what is kept now, not what was kept before reading: nothing another session added is lost
+            parts = _periods[key] = {**_periods.get(key, {}), **new}
             _periods.move_to_end(key)
             while len(_periods) > PERIODS_KEPT:
                 gone, _ = _periods.popitem(last=False)
@@ -498,15 +504,25 @@ def _read_stored(con) -> dict | None:
 
 def _work_out(con, filters: Filters, unit_costs: tuple[tuple[str, float], ...]) -> dict | None:
     """Every stratum of `filters`' sites in its period (every management option), and who is present, worked out
-    from the people; None where there is no one."""
+    from the people; None where no one is present. Where people are present but none has time in both windows,
+    there are no strata (empty sums and resamples) but who is present is kept, as the by-site table lists them."""
     data = load(con, Filters(filters.sites, filters.date_from, filters.date_to), dict(unit_costs))
+    if data.people.empty:
+        return None
     table = data.strata()[1]
-    if len(table) == 0:
-        return None  # no one to estimate for: worked out from the (no) people, as before
+    width = len(COLUMNS)
     return {
         "table": pd.DataFrame({c: table[c].astype(str).astype(object) for c in ("site_code", "grp", "option")}),
-        "sums": data.sums(),
-        "resamples": data.resamples(),
+        "sums": data.sums()
+        if len(table)
+        else StratumSums(
+            people=np.zeros(0, dtype=np.int64),
+            total=np.zeros((0, width)),
+            contributors=np.zeros((0, width), dtype=np.int64),
+            top=np.zeros((0, width, 2)),
+            key_sum=np.zeros((0, width), dtype=np.int64),
+        ),
+        "resamples": data.resamples() if len(table) else np.zeros((0, REPLICATES, width)),
         "present": data.people[["site_code", "grp", "management_option"]]
         .astype(object)
         .drop_duplicates()
@@ -535,23 +551,25 @@ def _rows(every: dict, rows: np.ndarray) -> dict:
 
 def _by_site(every: dict | None, sites: tuple[str, ...]) -> dict:
     """`every` (strata of one or more sites, as `_work_out` gives them) split by site: {site: its strata and who is
-    present there}, None for each of `sites` with no one."""
+    present there}, for each of `sites` and each site present in `every`; None for a site where no one is present.
+    A site whose people are present but none has time in both windows has no strata but keeps who is present."""
     parts = dict.fromkeys(sites)
     if every is None:
         return parts
     codes = every["table"]["site_code"].to_numpy()
     present = every["present"]
-    for site in dict.fromkeys(codes):
+    at = present["site_code"].to_numpy()
+    for site in dict.fromkeys([*codes, *at]):
         parts[site] = {
             **_rows(every, np.flatnonzero(codes == site)),
-            "present": present[present["site_code"].to_numpy() == site].reset_index(drop=True),
+            "present": present[at == site].reset_index(drop=True),
         }
     return parts
 
 
 def _pick(con, parts: list[dict], filters: Filters) -> dict | None:
     """The memo of a ValueData for the selection's strata among `parts` (the strata of its sites, in site order, as
-    one table numbered from the first; _CHOSEN), or None where there are none."""
+    one table numbered from the first; _CHOSEN), or None where the selection has no stratum."""
     if not parts:
         return None  # no one at these sites in the period: worked out from the (no) people, as before
     params = filters.params()
@@ -566,6 +584,8 @@ def _pick(con, parts: list[dict], filters: Filters) -> dict | None:
         present = cur.execute(_CHOSEN.format("phb_present", "management_option"), chosen).df()
     finally:
         cur.close()
+    if len(picked) == 0:
+        return None  # no one chosen with time in both windows: worked out from the (few) people, as before
     starts = np.cumsum([0] + [len(p["table"]) for p in parts])
     each = [_rows(p, picked[(picked >= lo) & (picked < hi)] - lo) for p, lo, hi in zip(parts, starts, starts[1:])]
     return {

@@ -827,8 +827,8 @@ def test_the_stored_strata_are_read_only_where_they_answer_the_selection(bundled
 
 def test_a_period_s_strata_are_worked_out_once_and_every_selection_in_it_equals_its_people(bundled_warehouse, sources):
     """A period the stored summary does not cover (a calendar year; the first and last index dates less a day at
-    each end; the whole period at other unit costs) has its strata worked out for every site and option the first
-    time any selection in it is asked for, and kept: every selection a user can make in that period is then read
+    each end; the whole period at other unit costs) has its strata worked out for every site and option when all
+    sites are asked for first, and kept: every selection a user can make in that period is then read
     from them, without reading the people again, and must give exactly the headline estimate (with its resamples),
     budget effect and by-site-and-option table worked out afresh from the selection's own people."""
     from phb.facts import site_names
@@ -895,10 +895,12 @@ def test_sessions_asking_for_one_period_together_work_out_each_site_once():
 
     value._periods.clear()
     calls = []
+    others_done = threading.Event()
 
     def read(missing):
         calls.append(missing)
-        time.sleep(0.2)
+        others_done.wait(10)  # the other periods are kept, and evicted, while this one is being worked out
+        time.sleep(0.05)
         return {site: {"strata": f"{site}'s"} for site in missing}
 
     got = []
@@ -906,12 +908,15 @@ def test_sessions_asking_for_one_period_together_work_out_each_site_once():
         threading.Thread(target=lambda sites=sites: got.append(value._kept(("a period",), sites, read)))
         for sites in [("A",), ("A", "B")] * 4
     ]
-    threads += [
+    others = [
         threading.Thread(target=lambda n=n: value._kept((f"other {n}",), ("A",), lambda m: {"A": n}))
         for n in range(value.PERIODS_KEPT + 2)
     ]
-    for t in threads:
+    for t in threads + others:
         t.start()
+    for t in others:
+        t.join()
+    others_done.set()
     for t in threads:
         t.join()
     assert Counter(site for missing in calls for site in missing) == {"A": 1, "B": 1}
@@ -946,7 +951,8 @@ def test_a_first_choice_of_sites_works_out_those_sites_alone_and_all_sites_then_
         option = contract.MANAGEMENT_OPTIONS[0]
         steps = [
             (Filters((big,), start, end), [(big,)]),
-            (Filters(tuple(sorted((big, bigger))), start, end, (option,)), [(bigger,)]),
+            # the sites out of code order: the strata are put together in code order all the same
+            (Filters(tuple(sorted((big, bigger), reverse=True)), start, end, (option,)), [(bigger,)]),
             (Filters(None, start, end), [tuple(s for s in sites if s not in (big, bigger))]),
         ] + [(Filters((s,), start, end, (o,) if o else None), []) for s in sites for o in (None, option)]
         estimated = 0
@@ -957,4 +963,38 @@ def test_a_first_choice_of_sites_works_out_those_sites_alone_and_all_sites_then_
             assert kept.people.empty and "present" in kept.memo, filters
             estimated += _same_page(kept, value.load(con, filters), names, filters)
     assert len(value._periods) == 1 and estimated >= 3
+    value._periods.clear()
+
+
+def test_a_site_whose_people_have_no_time_in_both_windows_is_still_listed(bundled_warehouse, tmp_path):
+    """A site whose people are all present in the period but none has time before and after the index date has no
+    strata: the by-site-and-option table must still list it ("too few to estimate"), as worked out from the people,
+    whether the strata are read from the stored summary (the whole period) or worked out for a year, for all sites,
+    for that site with another, and for that site alone."""
+    import shutil
+
+    import duckdb
+
+    from phb.facts import site_names
+
+    path, _ = bundled_warehouse
+    copy = tmp_path / "no_time_after.duckdb"
+    shutil.copy(path, copy)
+    with duckdb.connect(str(copy)) as con:
+        site = con.execute("select site_code from value_people group by 1 order by count(*) limit 1").fetchone()[0]
+        con.execute("update value_people set years_post = 0 where site_code = ?", [site])
+        value.store_whole_period(con, DEFAULT_UNIT_COSTS_GBP)
+        first, last = con.execute("select min(index_date), max(index_date) from value_people").fetchone()
+    value._periods.clear()
+    with connect(copy) as con:
+        names = site_names(con)
+        other = next(s for s in names if s != site)
+        for start, end in [(first, last), (date(2015, 1, 1), date(2015, 12, 31))]:
+            for sites in [None, (other, site), (site,)]:
+                filters = Filters(sites, start, end)
+                kept = value.load(con, filters, need_people=False)
+                fresh = value.load(con, filters)
+                listed = fresh.for_page(names).scopes(names)
+                assert (listed["site"] == names[site]).any(), filters  # the people list the site ...
+                _same_page(kept, fresh, names, filters)  # ... and so do the kept strata, with every other figure
     value._periods.clear()
