@@ -17,7 +17,8 @@ and each management option, cold and warm, giving p50 and p95 over the repeats:
 
 Value for money keeps each site's strata in a period (every management option) in memory once worked out
 (`phb.value._strata`), as the app does for its sessions: its cold calls start with none kept, so they include
-working out the strata of the selection's sites, which a first choice of those sites in a period costs; before each
+reading the whole period's strata stored at build (a selection over the whole period) or working out the strata
+of the selection's sites (one year), which a first choice of those sites in a period costs; before each
 warm call the kept strata are emptied and filled by another selection of the same dates and sites (another choice of
 management option), so the call timed is a selection's first whose sites were already chosen in that period, which
 picks its strata from those kept.
