@@ -505,24 +505,15 @@ def _read_stored(con) -> dict | None:
 def _work_out(con, filters: Filters, unit_costs: tuple[tuple[str, float], ...]) -> dict | None:
     """Every stratum of `filters`' sites in its period (every management option), and who is present, worked out
     from the people; None where no one is present. Where people are present but none has time in both windows,
-    there are no strata (empty sums and resamples) but who is present is kept, as the by-site table lists them."""
+    there are no strata (sums and resamples of none) but who is present is kept, as the by-site table lists them."""
     data = load(con, Filters(filters.sites, filters.date_from, filters.date_to), dict(unit_costs))
     if data.people.empty:
         return None
     table = data.strata()[1]
-    width = len(COLUMNS)
     return {
         "table": pd.DataFrame({c: table[c].astype(str).astype(object) for c in ("site_code", "grp", "option")}),
-        "sums": data.sums()
-        if len(table)
-        else StratumSums(
-            people=np.zeros(0, dtype=np.int64),
-            total=np.zeros((0, width)),
-            contributors=np.zeros((0, width), dtype=np.int64),
-            top=np.zeros((0, width, 2)),
-            key_sum=np.zeros((0, width), dtype=np.int64),
-        ),
-        "resamples": data.resamples() if len(table) else np.zeros((0, REPLICATES, width)),
+        "sums": data.sums(),
+        "resamples": data.resamples(),
         "present": data.people[["site_code", "grp", "management_option"]]
         .astype(object)
         .drop_duplicates()
@@ -535,16 +526,9 @@ def _rows(every: dict, rows: np.ndarray) -> dict:
     itself where they are all of its strata)."""
     if np.array_equal(rows, np.arange(len(every["table"]))):
         return every
-    sums = every["sums"]
     return {
         "table": every["table"].iloc[rows].reset_index(drop=True),
-        "sums": StratumSums(
-            people=sums.people[rows],
-            total=sums.total[rows],
-            contributors=sums.contributors[rows],
-            top=sums.top[rows],
-            key_sum=sums.key_sum[rows],
-        ),
+        "sums": every["sums"].take(rows),
         "resamples": every["resamples"][rows],
     }
 
@@ -590,9 +574,7 @@ def _pick(con, parts: list[dict], filters: Filters) -> dict | None:
     each = [_rows(p, picked[(picked >= lo) & (picked < hi)] - lo) for p, lo, hi in zip(parts, starts, starts[1:])]
     return {
         "strata": (np.zeros(0, dtype=np.int64), table.iloc[picked].reset_index(drop=True)),
-        "sums": StratumSums(
-            **{f: np.concatenate([getattr(e["sums"], f) for e in each]) for f in StratumSums.__dataclass_fields__}
-        ),
+        "sums": StratumSums.joined([e["sums"] for e in each]),
         "resamples": np.concatenate([e["resamples"] for e in each]),
         "present": present,
         PAGE_ONLY: True,
@@ -710,6 +692,17 @@ class StratumSums:
     contributors: np.ndarray  # (strata, columns)
     top: np.ndarray  # (strata, columns, 2): the largest and the second largest size of contribution
     key_sum: np.ndarray  # (strata, columns), whole numbers
+
+    def take(self, rows: np.ndarray) -> StratumSums:
+        """The sums of the strata `rows` (their numbers here), in that order."""
+        return StratumSums(**{f: getattr(self, f)[rows] for f in self.__dataclass_fields__})
+
+    @staticmethod
+    def joined(parts: list[StratumSums]) -> StratumSums:
+        """The strata of `parts`, one after another."""
+        return StratumSums(
+            **{f: np.concatenate([getattr(p, f) for p in parts]) for f in StratumSums.__dataclass_fields__}
+        )
 
 
 def in_stratum_order(strata: np.ndarray) -> bool:
