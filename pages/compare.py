@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from phb import admissions, charts, compare, disclosure, ui, uptake, views
+from phb import formatting as fmt
 from phb.warehouse import connect
 
 
@@ -184,15 +185,14 @@ if picked:
 # Validity ------------------------------------------------------------------------------------------
 st.header("How far to trust these comparisons")
 notes = [
-    f"Seven sites are too few to estimate overdispersion well (fewer than {compare.FEW_SITES}); funnel limits are "
-    "not widened for it, so a site just outside the 95% limits may still differ only by chance.",
+    compare.limits_note(len(context.filters.sites or names)),
     "Uptake is measured against each site's own eligible population, which sites defined for themselves.",
     "The admissions ratio is standardised for age only; sites may differ in need in ways age does not capture.",
 ]
 small = ratios[(ratios["denominator"] < compare.SMALL_DENOMINATOR)]["site"].tolist() if len(ratios) else []
 if small:
     notes.append(
-        f"Small expected counts (under {compare.SMALL_DENOMINATOR}) at {uptake._and(small)}: their limits "
+        f"Small expected counts (under {compare.SMALL_DENOMINATOR}) at {fmt.listed(small)}: their limits "
         "are wide and a single admission moves the ratio a lot."
     )
 notes.append("SPC charts with fewer than 12 points have trial limits only.")

@@ -198,6 +198,7 @@ COLUMNS = {
     **dict.fromkeys(["cost_text", "days_text", "holders_text", "median_text", "q1_text", "q3_text"], "label"),
     **dict.fromkeys(["option_order", "referred_text", "rule_name", "setting", "share_text", "variation_name"], "label"),
     **dict.fromkeys(["characteristic", "finding", "direction", "differs"], "label"),
+    **dict.fromkeys(["status", "plan_text"], "label"),
     "referred": "count",
     "versus": "label",
     "eligible": "figure",
@@ -215,6 +216,7 @@ COLUMNS = {
     **dict.fromkeys(["centre", "lcl", "ucl"], "rate"),
     "label_y": "figure",
     **dict.fromkeys(["pct_of_referred", "share_pct", "conversion_pct", "rest_pct", "utilisation_pct"], "pct"),
+    "pct_of_plan": "pct",
     "uptake_pct": "uptake",
     "change_pct": "change",
 }
@@ -404,6 +406,49 @@ def budgets_against_plan(
         )
         .resolve_scale(y="independent")
         .properties(title=finding_title(title, subtitle, width=80))
+    )
+
+
+PLAN_COLOURS = {"passed plan": NHS_BLUE, "half of plan or more": MID_GREY, "below half of plan": ORANGE}
+
+
+@kept
+def plan_reached(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
+    """Budgets in place at each site's pilot end as a percentage of its plan (uptake.plan_reached): a bar per
+    site, the highest first, coloured and labelled with how far it got, and the plan marked at 100%. Drawn in
+    place of budgets_against_plan's small multiples when there are more sites than panels can show. A site
+    whose count is withheld has no bar, only its words."""
+    order = frame["site"].tolist()
+    # room to the right of the longest bar (or the plan) for its words
+    top = max([100.0, *frame["pct_of_plan"].dropna()]) * 1.35
+    base = _chart(frame).encode(
+        y=alt.Y("site:N", title=None, sort=order, axis=alt.Axis(labelFontSize=13, labelLimit=320)),
+        tooltip=[
+            alt.Tooltip("site:N", title="Site"),
+            alt.Tooltip("text:N", title="Budgets at pilot end as % of plan"),
+            alt.Tooltip("budgets_text:N", title="Budgets at pilot end"),
+            alt.Tooltip("plan_text:N", title="Planned budgets by pilot end"),
+        ],
+    )
+    bars = base.mark_bar(height=16).encode(
+        x=alt.X(
+            "pct_of_plan:Q",
+            title="Budgets in place at pilot end as % of plan",
+            axis=alt.Axis(tickCount=6, labelExpr="datum.label + '%'"),
+            scale=alt.Scale(domain=[0, top]),
+        ),
+        color=alt.Color(
+            "status:N", title=None, scale=alt.Scale(domain=list(PLAN_COLOURS), range=list(PLAN_COLOURS.values()))
+        ),
+    )
+    labels = base.mark_text(align="left", dx=4, color=TEXT).encode(x="x:Q", text="text:N")
+    plan = _chart(pd.DataFrame({"x": [100.0], "text": ["Plan"]}))
+    rule = plan.mark_rule(color=PINK, strokeDash=[6, 4], strokeWidth=1.5).encode(x="x:Q")
+    note = plan.mark_text(align="left", dx=4, dy=-6, color=TEXT, fontSize=12).encode(
+        x="x:Q", y=alt.value(0), text="text:N"
+    )
+    return alt.layer(bars, labels, rule, note).properties(
+        title=finding_title(title, subtitle, width=80), height=max(60, 22 * len(frame)), autosize=PLOT_ONLY
     )
 
 

@@ -15,6 +15,7 @@ import duckdb
 import pandas as pd
 
 from phb import disclosure, uptake
+from phb import formatting as fmt
 from phb.filters import Filters
 from phb.queries import run_query
 from phb.stats import (
@@ -185,6 +186,21 @@ def admissions_funnel(data: CompareData, site_names: dict[str, str]) -> tuple[pd
     return points, FunnelLimits("ratio", 1.0, start, max(1.15 * expected.max(), 2 * start))
 
 
+def limits_note(sites: int) -> str:
+    """What the funnel limits leave out, for `sites` sites chosen: they are never widened for overdispersion."""
+    if sites < FEW_SITES:
+        return (
+            f"{fmt.number_words(sites).capitalize()} site{'s are' if sites != 1 else ' is'} too few to estimate "
+            f"overdispersion well (fewer than {FEW_SITES}); funnel limits are not widened for it, so a site just "
+            "outside the 95% limits may still differ only by chance."
+        )
+    return (
+        "Funnel limits are not widened for overdispersion: where the dispersion ratio shows the sites differ by more "
+        "than chance, more of them fall outside the limits than chance alone would put there, so read a site "
+        "outside the 95% limits as worth a look, not as proof."
+    )
+
+
 def dispersion_note(points: pd.DataFrame) -> str:
     """Spiegelhalter's overdispersion check, and how far it can be trusted with this many sites."""
     z = points.loc[points["position"] != "too few to place", "z"].dropna()
@@ -197,9 +213,8 @@ def dispersion_note(points: pd.DataFrame) -> str:
         else "no sign the sites differ by more than chance"
     )
     caution = (
-        f" With only {uptake._words(len(z))} sites this estimate is unreliable, so the limits are not widened for it: "
-        "read a site "
-        "outside the 95% limits as worth a look, not as proof."
+        f" With only {fmt.number_words(len(z))} sites this estimate is unreliable, so the limits are not widened "
+        "for it: read a site outside the 95% limits as worth a look, not as proof."
         if len(z) < FEW_SITES
         else ""
     )
@@ -217,9 +232,9 @@ def funnel_title(points: pd.DataFrame, measure: str) -> str:
         return f"No site differs from all sites by more than chance ({measure})"
     parts = []
     if len(beyond):
-        parts.append(f"{uptake._and(beyond['site'].tolist())} beyond the 99.8% limits")
+        parts.append(f"{fmt.some_sites(beyond['site'].tolist(), len(points))} beyond the 99.8% limits")
     if len(between):
-        parts.append(f"{uptake._and(between['site'].tolist())} between the 95% and 99.8% limits")
+        parts.append(f"{fmt.some_sites(between['site'].tolist(), len(points))} between the 95% and 99.8% limits")
     return f"{measure.capitalize()}: " + "; ".join(parts)
 
 

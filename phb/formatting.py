@@ -76,3 +76,28 @@ def interval(ci, places: int = 1, unit: str = "%") -> str:
 def day(value: date) -> str:
     """A date as written in a brief: 1 Jul 2014."""
     return f"{value.day} {value:%b %Y}"
+
+
+NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven")
+NAMED = 3  # the most sites a finding title names; more are counted
+
+
+def number_words(n: int) -> str:
+    """A small count in words (up to seven), a larger one in figures: "three", "12"."""
+    return NUMBER_WORDS[n] if n < len(NUMBER_WORDS) else str(n)
+
+
+def listed(names: list[str]) -> str:
+    """Names as a sentence lists them: "Devon", "Devon and Dorset", "Devon, Dorset and Stockport"."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def some_sites(names: list[str], of: int) -> str:
+    """Some of `of` sites in a finding title: named, up to NAMED of them; else counted, as "all 14 sites" or
+    "12 of the 42 sites" (at national scale, a title naming every site that passed its plan would run to
+    hundreds of words)."""
+    if len(names) <= NAMED:
+        return listed(names)
+    if len(names) == of:
+        return f"all {number_words(of)} sites"
+    return f"{number_words(len(names))} of the {number_words(of)} sites"

@@ -394,9 +394,9 @@ def utilisation_title(frame: pd.DataFrame) -> str:
     over = sites.loc[sites["flag"] == "large overspend", "name"].tolist()
     text = f"Holders spent {overall['utilisation_pct'].iloc[0]:.0f}% of their budgets"
     if under:
-        text += f"; {', '.join(under)} {'is' if len(under) == 1 else 'are'} under {UNDERSPEND_PCT}%"
+        text += f"; {fmt.some_sites(under, len(sites))} {'is' if len(under) == 1 else 'are'} under {UNDERSPEND_PCT}%"
     if over:
-        text += f"; {', '.join(over)} {'is' if len(over) == 1 else 'are'} over {OVERSPEND_PCT}%"
+        text += f"; {fmt.some_sites(over, len(sites))} {'is' if len(over) == 1 else 'are'} over {OVERSPEND_PCT}%"
     return text
 
 

@@ -671,7 +671,7 @@ def show_view(view: views.View, data, names: dict[str, str], key: str | None = N
     if chart is None:
         st.info(views.sentence(view.why(data, names)), icon=":material/visibility_off:")
         return None
-    return show_chart(chart, view.alt_text, key=key, on_select=on_select)
+    return show_chart(chart, view.alt(data, names), key=key, on_select=on_select)
 
 
 def show_chart_or_say_why(values, why: str, chart: alt.Chart, alt_text: str) -> None:

@@ -12,6 +12,7 @@ import duckdb
 import pandas as pd
 
 from phb import contract, disclosure
+from phb import formatting as fmt
 from phb.filters import Filters
 from phb.queries import run_query
 from phb.stats import compare_to_rest, wilson_ci
@@ -37,7 +38,6 @@ GROUP_LABELS = {
     "psychosis": "Psychosis", "mood": "Mood disorder", "anxiety": "Anxiety", "personality": "Personality disorder",
     "substance_misuse": "Substance misuse",
 }  # fmt: skip
-NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven")
 ALL_SITES = "All selected sites"
 SMALLER_SITES = "Smaller sites combined"
 
@@ -64,14 +64,6 @@ def load(con: duckdb.DuckDBPyConnection, filters: Filters) -> UptakeData:
         management=run_query(con, "management_by_site", **params),
         groups=run_query(con, "conversion_by_group", **pathway_params),
     )
-
-
-def _words(n: int) -> str:
-    return NUMBER_WORDS[n] if n < len(NUMBER_WORDS) else str(n)
-
-
-def _and(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -203,19 +195,42 @@ def plan_title(progress: pd.DataFrame) -> str:
         return f"{row['site']} reached {row['pct_of_plan']:.0f}% of its plan by pilot end"
     parts = []
     if passed:
-        parts.append(f"{_and(passed)} passed {'its plan' if len(passed) == 1 else 'their plans'}")
+        parts.append(
+            f"{fmt.some_sites(passed, len(progress))} passed {'its plan' if len(passed) == 1 else 'their plans'}"
+        )
     if below:
         many = len(below) > 1
         parts.append(
-            f"{_words(len(below))} site{'s' if many else ''} {'are' if many else 'is'} below half of "
+            f"{fmt.number_words(len(below))} site{'s' if many else ''} {'are' if many else 'is'} below half of "
             f"{'theirs' if many else 'its'}"
             if passed
-            else f"{_and(below)} {'are' if many else 'is'} below half of plan"
+            else f"{fmt.some_sites(below, len(progress))} {'are' if many else 'is'} below half of plan"
         )
     if not parts:
         return "Every site reached at least half of its plan, none passed it"
     text = "; ".join(parts)
     return text[0].upper() + text[1:]
+
+
+def plan_reached(progress: pd.DataFrame) -> pd.DataFrame:
+    """Each site's budgets at pilot end as a percentage of its plan (`plan_progress`), for a bar per site: the
+    highest first, then the sites whose count is withheld (no bar, said in words) in code order. `x` places
+    each bar's words: at its end, or at 0 where there is no bar."""
+    pct = progress["pct_of_plan"].map(lambda v: float("nan") if v in (None, disclosure.SUPPRESSED) else float(v))
+    frame = progress.assign(
+        pct_of_plan=pct,
+        x=pct.fillna(0.0),
+        text=[
+            f"{v:.0f}% ({status})" if v == v else f"{status} (budgets withheld)"
+            for v, status in zip(pct, progress["status"], strict=True)
+        ],
+        budgets_text=[disclosure.FEWER if b == disclosure.SUPPRESSED else f"{b:,}" for b in progress["budgets"]],
+        plan_text=[disclosure.FEWER if p == disclosure.SUPPRESSED else f"{p:,}" for p in progress["plan"]],
+    )
+    frame = frame.assign(known=pct.notna()).sort_values(
+        ["known", "pct_of_plan", "site_code"], ascending=[False, False, True], kind="stable"
+    )
+    return frame[["site", "budgets_text", "plan_text", "pct_of_plan", "status", "text", "x"]].reset_index(drop=True)
 
 
 def budgets_against_plan(data: UptakeData, site_names: dict[str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -319,15 +334,15 @@ def uptake_title(frame: pd.DataFrame, overall: dict) -> str:
 
     def who(names: list[str]) -> str:
         if len(names) <= 2:
-            return _and(names)
-        return f"{_words(len(names)).capitalize()} sites"
+            return fmt.listed(names)
+        return f"{fmt.number_words(len(names)).capitalize()} sites"
 
     parts = []
     if above:
         parts.append(f"{who(above)} {'is' if len(above) == 1 else 'are'} above")
     if below:
         # after a long list of sites above, the sites below are counted rather than named
-        name = who(below) if not above or len(below) <= 2 else _words(len(below))
+        name = who(below) if not above or len(below) <= 2 else fmt.number_words(len(below))
         parts.append(f"{name} {'is' if len(below) == 1 else 'are'} below")
     return " and ".join(parts) + f" the all-sites uptake of {rate:.1f}%, beyond chance"
 
@@ -523,7 +538,7 @@ def reach_title(frame: pd.DataFrame) -> str:
     lower = differs[differs["direction"] == "lower"]
     chosen, word = (lower, "less") if len(lower) else (differs, "more")
     groups = [group_phrase(c, g) for c, g in zip(chosen["characteristic"], chosen["group"])]
-    return f"People {_and(groups[:3])} are {word} likely to get a budget once referred"
+    return f"People {fmt.listed(groups[:3])} are {word} likely to get a budget once referred"
 
 
 def facts_blocks(data: UptakeData) -> dict[str | None, dict]:

@@ -26,12 +26,15 @@ class View:
     source: str  # which loaded data it draws on: "uptake", "spending", "admissions", "compare", "value", "national"
     make: Callable[[Any, dict, str], alt.TopLevelMixin | None]
     subtitle: str  # may name {p0}, filled in by make
-    alt_text: str
+    alt_text: str | Callable[[Any, dict], str]  # what kind of chart it is, for its text alternative
     why_empty: str | Callable[[Any, dict], str]  # a phrase: the page starts it with a capital, the pack a label
     notes: Callable[[Any, dict], str]
 
     def chart(self, data, names: dict[str, str]) -> alt.TopLevelMixin | None:
         return self.make(data, names, self.subtitle)
+
+    def alt(self, data, names: dict[str, str]) -> str:
+        return self.alt_text(data, names) if callable(self.alt_text) else self.alt_text
 
     def why(self, data, names: dict[str, str]) -> str:
         return self.why_empty(data, names) if callable(self.why_empty) else self.why_empty
@@ -45,13 +48,30 @@ def sentence(phrase: str) -> str:
 # Budgets in place against plan ----------------------------------------------------------------
 
 
+MOST_PLAN_PANELS = 12  # sites drawn as small multiples against plan; more are drawn as a bar per site
+PLAN_REACHED_SUBTITLE = (
+    "Budgets in place at each site's pilot end (or the end of the selected period, if earlier) as a percentage "
+    "of the budgets it planned by its pilot end; the dashed line marks the plan"
+)
+
+
 def _budgets_against_plan(data, names, subtitle):
     progress = uptake.plan_progress(data, names)
     frame, targets = uptake.budgets_against_plan(data, names)
     if not frame["budgets"].notna().any():
         return None
+    title = uptake.plan_title(progress)
+    if len(progress) > MOST_PLAN_PANELS:
+        # dozens of panels (one per integrated care board) are slow to draw and too small to read
+        return charts.plan_reached(uptake.plan_reached(progress), title, PLAN_REACHED_SUBTITLE)
     panels = [uptake.ALL_SITES] * (len(progress) > 1) + progress.sort_values("site_code")["site"].tolist()
-    return charts.budgets_against_plan(frame, targets, panels, uptake.plan_title(progress), subtitle)
+    return charts.budgets_against_plan(frame, targets, panels, title, subtitle)
+
+
+def _budgets_against_plan_alt(data, names) -> str:
+    if len(data.sites) > MOST_PLAN_PANELS:
+        return "Bar chart of each site's budgets in place at pilot end as a percentage of its plan"
+    return "Small multiple line charts of budgets in place over time against each site's plan"
 
 
 def _budgets_against_plan_notes(data, names):
@@ -68,7 +88,7 @@ BUDGETS_AGAINST_PLAN = View(
     _budgets_against_plan,
     "Budgets in place at each month end (blue); the dashed line and diamond mark each site's plan by its "
     "pilot end. Each panel has its own scale.",
-    "Small multiple line charts of budgets in place over time against each site's plan",
+    _budgets_against_plan_alt,
     "no budgets were in place in this period at the sites chosen",
     _budgets_against_plan_notes,
 )

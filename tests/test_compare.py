@@ -107,3 +107,46 @@ def test_benchmark_withholds_a_site_whose_count_is_suppressed(data):
     markings = compare.facts_blocks(frame, names)
     assert set(markings) == set(names)
     assert markings["DOR"]["benchmark"]["uptake"] == "better"
+
+
+def _points(positions: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({"site": [f"Site {i:02d}" for i in range(len(positions))], "position": positions})
+
+
+@pytest.mark.parametrize(
+    ("positions", "expected"),
+    [
+        # up to three sites outside the limits are named, in the order given
+        (
+            ["beyond (above)", "within", "beyond (below)", "between (above)"] + ["within"] * 10,
+            "Uptake: Site 00 and Site 02 beyond the 99.8% limits; Site 03 between the 95% and 99.8% limits",
+        ),
+        # more are counted against the sites placed and not placed alike (all those on the chart)
+        (
+            ["beyond (above)"] * 4 + ["between (below)"] + ["within"] * 8 + ["too few to place"],
+            "Uptake: four of the 14 sites beyond the 99.8% limits; Site 04 between the 95% and 99.8% limits",
+        ),
+        (["beyond (above)"] * 5, "Uptake: all five sites beyond the 99.8% limits"),
+    ],
+)
+def test_funnel_title_names_three_sites_at_most(positions, expected):
+    """At national scale dozens of sites can sit outside the limits: the title counts them rather than naming
+    every one (at a million people over 42 sites it ran to 1,869 characters)."""
+    assert compare.funnel_title(_points(positions), "uptake") == expected
+
+
+@pytest.mark.parametrize(
+    ("sites", "start"),
+    [
+        (1, "One site is too few to estimate overdispersion well (fewer than 10)"),
+        (7, "Seven sites are too few to estimate overdispersion well (fewer than 10)"),
+        (9, "9 sites are too few to estimate overdispersion well (fewer than 10)"),
+        (10, "Funnel limits are not widened for overdispersion: where the dispersion ratio shows"),
+        (42, "Funnel limits are not widened for overdispersion: where the dispersion ratio shows"),
+    ],
+)
+def test_the_limits_note_counts_the_sites_chosen(sites, start):
+    """The Compare sites page's note said 'Seven sites' whatever was chosen; it now counts the sites chosen, and
+    from FEW_SITES on says only what the limits leave out (they are never widened)."""
+    assert compare.FEW_SITES == 10
+    assert compare.limits_note(sites).startswith(start)

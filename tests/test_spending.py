@@ -155,3 +155,33 @@ def test_quarters_are_read_only_where_months_would_withhold_a_cell(bundled_wareh
             assert (data.by_quarter is None) == (grain == "month"), filters
             grains.add(grain)
     assert grains == {"month", "quarter"}
+
+
+def _utilisation(flags: list[str]) -> pd.DataFrame:
+    from phb import spending
+
+    rows = [{"by": spending.ALL, "name": "All selected sites", "utilisation_pct": 91.0, "flag": "within range"}]
+    rows += [{"by": "Site", "name": f"Site {i:02d}", "utilisation_pct": 50.0, "flag": f} for i, f in enumerate(flags)]
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (
+            ["large underspend", "within range", "large overspend", "large underspend"],
+            "Holders spent 91% of their budgets; Site 00 and Site 03 are under 80%; Site 02 is over 110%",
+        ),
+        (
+            ["large underspend"] * 4 + ["within range"] * 10,
+            "Holders spent 91% of their budgets; four of the 14 sites are under 80%",
+        ),
+    ],
+)
+def test_utilisation_title_names_three_sites_at_most(flags, expected):
+    """The flagged sites are named up to three, else counted (at a million people over 42 sites the title ran to
+    852 characters)."""
+    from phb import spending
+
+    assert (spending.UNDERSPEND_PCT, spending.OVERSPEND_PCT) == (80, 110)
+    assert spending.utilisation_title(_utilisation(flags)) == expected

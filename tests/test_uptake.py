@@ -155,3 +155,110 @@ def test_plan_title_wording(rows, expected):
     """The plan finding reads as a sentence for one site, several, or none passing."""
     frame = pd.DataFrame([{"site": s, "status": st, "pct_of_plan": p} for s, st, p in rows])
     assert uptake.plan_title(frame) == expected
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        # more than three passing are counted, not named
+        (
+            [(f"Site {i}", "passed plan", 110) for i in range(4)] + [("Site 4", "below half of plan", 20)],
+            "Four of the five sites passed their plans; one site is below half of its",
+        ),
+        # three are still named
+        (
+            [(f"Site {i}", "passed plan", 110) for i in range(3)] + [("Site 3", "half of plan or more", 60)],
+            "Site 0, Site 1 and Site 2 passed their plans",
+        ),
+        # none passing and more than three below: counted, or all of them
+        (
+            [(f"Site {i}", "below half of plan", 20) for i in range(4)] + [("Site 4", "half of plan or more", 60)],
+            "Four of the five sites are below half of plan",
+        ),
+        ([(f"Site {i}", "below half of plan", 20) for i in range(14)], "All 14 sites are below half of plan"),
+    ],
+)
+def test_plan_title_counts_the_sites_when_more_than_three(rows, expected):
+    """At national scale (dozens of sites) a finding title would otherwise name every site that passed."""
+    frame = pd.DataFrame([{"site": s, "status": st, "pct_of_plan": p} for s, st, p in rows])
+    assert uptake.plan_title(frame) == expected
+
+
+def test_plan_reached_ranks_the_sites_and_says_which_are_withheld():
+    """Hand-made progress: the highest share of plan first, ties in code order, a withheld count last (no bar,
+    its words at 0), each bar's words giving its share and how far it got."""
+    progress = pd.DataFrame(
+        [
+            ("B", "Bravo", 50, 100, 50.0, "half of plan or more"),
+            ("C", "Charlie", disclosure.SUPPRESSED, 40, disclosure.SUPPRESSED, "below half of plan"),
+            ("D", "Delta", 130, 100, 130.0, "passed plan"),
+            ("A", "Alpha", 130, 100, 130.0, "passed plan"),
+            ("E", "Echo", 10, disclosure.SUPPRESSED, None, "too few to say"),
+        ],
+        columns=["site_code", "site", "budgets", "plan", "pct_of_plan", "status"],
+    )
+    frame = uptake.plan_reached(progress)
+    assert frame["site"].tolist() == ["Alpha", "Delta", "Bravo", "Charlie", "Echo"]
+    assert frame["text"].tolist() == [
+        "130% (passed plan)",
+        "130% (passed plan)",
+        "50% (half of plan or more)",
+        "below half of plan (budgets withheld)",
+        "too few to say (budgets withheld)",
+    ]
+    assert frame["x"].tolist() == [130.0, 130.0, 50.0, 0.0, 0.0]
+    assert frame["pct_of_plan"].isna().tolist() == [False, False, False, True, True]
+    assert frame["budgets_text"].tolist() == ["130", "130", "50", disclosure.FEWER, "10"]
+    assert frame["plan_text"].tolist() == ["100", "100", "100", "40", disclosure.FEWER]
+
+
+@pytest.fixture(scope="module")
+def national_uptake(tmp_path_factory):
+    """Uptake data from a 14-site national extract (benchmarks.national_extract, 1,400 people): more sites than
+    budgets against plan draws as small multiples."""
+    from benchmarks.national_extract import generate_national
+    from phb.warehouse import build, read_info
+
+    folder = tmp_path_factory.mktemp("national14")
+    generate_national(folder / "extract", people=1400, sites=14, chunk_people=700, seed=5)
+    build(folder / "extract", folder / "w.duckdb")
+    info = read_info(folder / "w.duckdb")
+    with connect(folder / "w.duckdb") as con:
+        names = dict(con.execute("select site_code, site_name from sites order by site_code").fetchall())
+        every = uptake.load(con, Filters(None, info.period_start, info.period_end))
+        twelve = uptake.load(con, Filters(tuple(list(names)[:12]), info.period_start, info.period_end))
+    return names, every, twelve
+
+
+def test_budgets_against_plan_is_a_bar_per_site_beyond_twelve_sites(national_uptake):
+    """14 sites: one bar per site in the order plan_reached ranks them, no facet, its own alt text and subtitle;
+    12 of them: the small multiples (13 panels with all selected sites), as on the pilot's seven sites."""
+    from phb import exports, views
+
+    names, every, twelve = national_uptake
+    view = views.BUDGETS_AGAINST_PLAN
+    spec = exports.spec(view.chart(every, names))
+    assert "facet" not in spec and [layer["mark"]["type"] for layer in spec["layer"]] == ["bar", "text", "rule", "text"]
+    ranked = uptake.plan_reached(uptake.plan_progress(every, names))
+    assert spec["layer"][0]["encoding"]["y"]["sort"] == ranked["site"].tolist() and len(ranked) == 14
+    assert view.alt(every, names).startswith("Bar chart of each site's budgets")
+    assert " ".join(spec["title"]["subtitle"]).startswith("Budgets in place at each site's pilot end")
+    small = exports.spec(view.chart(twelve, names))
+    assert small["facet"]["field"] == "site" and len(small["spec"]["layer"]) == 3
+    assert view.alt(twelve, names).startswith("Small multiple line charts")
+
+
+@pytest.mark.parametrize(
+    ("names", "of", "expected"),
+    [
+        (["Devon"], 7, "Devon"),
+        (["Devon", "Dorset", "Stockport"], 7, "Devon, Dorset and Stockport"),
+        (["A", "B", "C", "D"], 7, "four of the seven sites"),
+        (["A", "B", "C", "D"], 4, "all four sites"),
+        ([f"S{i}" for i in range(12)], 42, "12 of the 42 sites"),
+    ],
+)
+def test_some_sites_names_three_and_counts_more(names, of, expected):
+    from phb import formatting as fmt
+
+    assert fmt.some_sites(names, of) == expected
