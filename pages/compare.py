@@ -32,14 +32,15 @@ names = context.site_names
 st.title("Compare sites")
 ui.active_filters(context)
 st.caption(
-    "Seven sites of very different sizes: a ranked table would be mostly noise. A funnel plot shows each site against "
-    "how much chance variation its size allows; the benchmark table marks a site better or worse only where its 95% "
+    "Sites of very different sizes: a ranked table would be mostly noise. A funnel plot shows each site against how "
+    "much chance variation its size allows; the benchmark table marks a site better or worse only where its 95% "
     "interval excludes the all-sites value."
 )
 data = _load(str(context.warehouse), context.info.data_version, context.filters)
 if len(data.uptake.sites) < 2:
     st.info(
-        "One site chosen: it is compared with all seven sites. Choose more in the sidebar to see them side by side.",
+        f"One site chosen: it is compared with all {fmt.number_words(len(names))} sites. Choose more in the sidebar "
+        "to see them side by side.",
         icon=":material/compare_arrows:",
     )
 
@@ -192,8 +193,8 @@ notes = [
 small = ratios[(ratios["denominator"] < compare.SMALL_DENOMINATOR)]["site"].tolist() if len(ratios) else []
 if small:
     notes.append(
-        f"Small expected counts (under {compare.SMALL_DENOMINATOR}) at {fmt.listed(small)}: their limits "
-        "are wide and a single admission moves the ratio a lot."
+        f"Small expected counts (under {compare.SMALL_DENOMINATOR}) at {fmt.some_sites(small, len(ratios))}: their "
+        "limits are wide and a single admission moves the ratio a lot."
     )
 notes.append("SPC charts with fewer than 12 points have trial limits only.")
 st.markdown("\n".join(f"- {n}" for n in notes))

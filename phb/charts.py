@@ -190,7 +190,8 @@ COLUMNS = {
     **dict.fromkeys(["pilot_end", "position", "side", "site", "site_code", "step", "text", "value_text"], "label"),
     **dict.fromkeys(["group", "window", "grp", "month", "period", "option", "sites_in_bar", "note", "all"], "label"),
     **dict.fromkeys(["go_live", "spend_label", "rate_text", "interval_text", "flag", "by", "name"], "label"),
-    **dict.fromkeys(["shape", "spend_text", "tip", "admissions_text", "ci_text", "budgets_text"], "label"),
+    **dict.fromkeys(["shape", "spend_text", "tip", "admissions_text", "ci_text"], "label"),
+    "budgets_text": "count",  # budgets as shown (a count, or fewer than 8), in words
     "period_start": "label",
     **dict.fromkeys(["series", "source", "confidence"], "label"),  # value for money and the national picture
     "published": "figure",  # a published national figure (data/reference), not pilot data
@@ -198,7 +199,8 @@ COLUMNS = {
     **dict.fromkeys(["cost_text", "days_text", "holders_text", "median_text", "q1_text", "q3_text"], "label"),
     **dict.fromkeys(["option_order", "referred_text", "rule_name", "setting", "share_text", "variation_name"], "label"),
     **dict.fromkeys(["characteristic", "finding", "direction", "differs"], "label"),
-    **dict.fromkeys(["status", "plan_text"], "label"),
+    "status": "label",
+    "plan_text": "reference",  # a site's planned budgets as shown (disclosure.reference), in words
     "referred": "count",
     "versus": "label",
     "eligible": "figure",
@@ -415,17 +417,17 @@ PLAN_COLOURS = {"passed plan": NHS_BLUE, "half of plan or more": MID_GREY, "belo
 @kept
 def plan_reached(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
     """Budgets in place at each site's pilot end as a percentage of its plan (uptake.plan_reached): a bar per
-    site, the highest first, coloured and labelled with how far it got, and the plan marked at 100%. Drawn in
-    place of budgets_against_plan's small multiples when there are more sites than panels can show. A site
-    whose count is withheld has no bar, only its words."""
+    site in the frame's order, coloured by how far it got, labelled with its percentage, and the plan marked at
+    100%. Drawn in place of budgets_against_plan's small multiples when there are more sites than panels can
+    show. A site with no percentage (its count or plan withheld, or no plan) has no bar, only its words."""
     order = frame["site"].tolist()
-    # room to the right of the longest bar (or the plan) for its words
-    top = max([100.0, *frame["pct_of_plan"].dropna()]) * 1.35
+    top = max([100.0, *frame["pct_of_plan"].dropna()]) * 1.15  # room for the longest bar's words
     base = _chart(frame).encode(
         y=alt.Y("site:N", title=None, sort=order, axis=alt.Axis(labelFontSize=13, labelLimit=320)),
         tooltip=[
             alt.Tooltip("site:N", title="Site"),
             alt.Tooltip("text:N", title="Budgets at pilot end as % of plan"),
+            alt.Tooltip("status:N", title="How far"),
             alt.Tooltip("budgets_text:N", title="Budgets at pilot end"),
             alt.Tooltip("plan_text:N", title="Planned budgets by pilot end"),
         ],
@@ -441,13 +443,19 @@ def plan_reached(frame: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
             "status:N", title=None, scale=alt.Scale(domain=list(PLAN_COLOURS), range=list(PLAN_COLOURS.values()))
         ),
     )
-    labels = base.mark_text(align="left", dx=4, color=TEXT).encode(x="x:Q", text="text:N")
+    # each bar's words at its end, or at 0 where there is no bar (worked out in the browser: no figure of its own)
+    labels = (
+        base.transform_calculate(at="isValid(datum.pct_of_plan) ? datum.pct_of_plan : 0")
+        .mark_text(align="left", dx=4, color=TEXT)
+        .encode(x="at:Q", text="text:N")
+    )
     plan = _chart(pd.DataFrame({"x": [100.0], "text": ["Plan"]}))
     rule = plan.mark_rule(color=PINK, strokeDash=[6, 4], strokeWidth=1.5).encode(x="x:Q")
     note = plan.mark_text(align="left", dx=4, dy=-6, color=TEXT, fontSize=12).encode(
         x="x:Q", y=alt.value(0), text="text:N"
     )
-    return alt.layer(bars, labels, rule, note).properties(
+    # the plan's line first, so the bars and their words are drawn over it
+    return alt.layer(rule, bars, labels, note).properties(
         title=finding_title(title, subtitle, width=80), height=max(60, 22 * len(frame)), autosize=PLOT_ONLY
     )
 

@@ -159,27 +159,38 @@ def plan_progress(data: UptakeData, site_names: dict[str, str]) -> pd.DataFrame:
     for _, site in data.sites.iterrows():
         shown = disclosure.count(int(site["budgets_at_pilot_end"]), site["budgets_at_pilot_end_ckey"])
         plan = disclosure.reference(int(site["planned_budgets"]))
-        pct = disclosure.percent(shown, plan)
-        if pct == disclosure.SUPPRESSED or pct is None:
-            status = "below half of plan" if plan not in (0, disclosure.SUPPRESSED) and plan >= 16 else "too few to say"
-        elif pct >= 100:
-            status = "passed plan"
-        elif pct >= 50:
-            status = "half of plan or more"
-        else:
-            status = "below half of plan"
         rows.append(
             {
                 "site_code": site["site_code"],
                 "site": site_names[site["site_code"]],
                 "pilot_end": site["pilot_end"],
-                "budgets": shown,
-                "plan": plan,
-                "pct_of_plan": pct,
-                "status": status,
+                **_against_plan(shown, plan),
             }
         )
     return pd.DataFrame(rows)
+
+
+def _against_plan(shown, plan) -> dict:
+    """Budgets as shown against a plan as shown: the percentage reached and how far that is."""
+    pct = disclosure.percent(shown, plan)
+    if pct == disclosure.SUPPRESSED or pct is None:
+        # a withheld count is 1 to 7: below half of a plan of 16 or more
+        status = "below half of plan" if plan not in (0, disclosure.SUPPRESSED) and plan >= 16 else "too few to say"
+    elif pct >= 100:
+        status = "passed plan"
+    elif pct >= 50:
+        status = "half of plan or more"
+    else:
+        status = "below half of plan"
+    return {"budgets": shown, "plan": plan, "pct_of_plan": pct, "status": status}
+
+
+def plan_overall(data: UptakeData) -> dict:
+    """All selected sites together against the sum of their plans, as plan_progress does each site: the
+    budgets at each site's pilot end (or the period's end) counted as one total."""
+    shown = disclosure.total(data.sites, "budgets_at_pilot_end")
+    plan = disclosure.reference(int(data.sites["planned_budgets"].sum()))
+    return {"site_code": "", "site": ALL_SITES, **_against_plan(shown, plan)}
 
 
 def plan_title(progress: pd.DataFrame) -> str:
@@ -207,30 +218,51 @@ def plan_title(progress: pd.DataFrame) -> str:
             else f"{fmt.some_sites(below, len(progress))} {'are' if many else 'is'} below half of plan"
         )
     if not parts:
-        return "Every site reached at least half of its plan, none passed it"
+        half = progress.loc[progress["status"] == "half of plan or more", "site"].tolist()
+        if len(half) == len(progress):
+            return "Every site reached at least half of its plan, none passed it"
+        if not half:
+            return "Too few budgets, or plans too small, to say how far any site got against its plan"
+        # the rest are too few to say
+        others = len(progress) - len(half)
+        text = (
+            f"{fmt.some_sites(half, len(progress))} reached at least half of "
+            f"{'their plans' if len(half) > 1 else 'its plan'}; "
+            f"{'the others are' if others > 1 else 'the other is'} too few to say"
+        )
+        return text[0].upper() + text[1:]
     text = "; ".join(parts)
     return text[0].upper() + text[1:]
 
 
-def plan_reached(progress: pd.DataFrame) -> pd.DataFrame:
-    """Each site's budgets at pilot end as a percentage of its plan (`plan_progress`), for a bar per site: the
-    highest first, then the sites whose count is withheld (no bar, said in words) in code order. `x` places
-    each bar's words: at its end, or at 0 where there is no bar."""
-    pct = progress["pct_of_plan"].map(lambda v: float("nan") if v in (None, disclosure.SUPPRESSED) else float(v))
-    frame = progress.assign(
+def plan_reached(progress: pd.DataFrame, overall: dict | None = None) -> pd.DataFrame:
+    """Each site's budgets at pilot end as a percentage of its plan (`plan_progress`), for a bar per site: all
+    selected sites together first (`overall`, from `plan_overall`), then the sites, the highest first, then those
+    with no percentage in code order, each labelled with its percentage or why there is none."""
+    rows = pd.concat([pd.DataFrame([overall]) if overall else None, progress], ignore_index=True)
+    pct = rows["pct_of_plan"].map(lambda v: float("nan") if v in (None, disclosure.SUPPRESSED) else float(v))
+
+    def words(v, budgets, plan) -> str:
+        if v == v:
+            return f"{v:.0f}%"
+        if budgets == disclosure.SUPPRESSED:
+            return "budgets withheld"
+        return "plan withheld" if plan == disclosure.SUPPRESSED else "no plan"
+
+    frame = rows.assign(
         pct_of_plan=pct,
-        x=pct.fillna(0.0),
-        text=[
-            f"{v:.0f}% ({status})" if v == v else f"{status} (budgets withheld)"
-            for v, status in zip(pct, progress["status"], strict=True)
+        text=[words(*r) for r in zip(pct, rows["budgets"], rows["plan"], strict=True)],
+        budgets_text=[disclosure.FEWER if b == disclosure.SUPPRESSED else f"{b:,}" for b in rows["budgets"]],
+        plan_text=[
+            disclosure.FEWER if p == disclosure.SUPPRESSED else "–" if p in (None, 0) else f"{p:,}"
+            for p in rows["plan"]
         ],
-        budgets_text=[disclosure.FEWER if b == disclosure.SUPPRESSED else f"{b:,}" for b in progress["budgets"]],
-        plan_text=[disclosure.FEWER if p == disclosure.SUPPRESSED else f"{p:,}" for p in progress["plan"]],
+        first=[i == 0 and overall is not None for i in range(len(rows))],
     )
     frame = frame.assign(known=pct.notna()).sort_values(
-        ["known", "pct_of_plan", "site_code"], ascending=[False, False, True], kind="stable"
+        ["first", "known", "pct_of_plan", "site_code"], ascending=[False, False, False, True], kind="stable"
     )
-    return frame[["site", "budgets_text", "plan_text", "pct_of_plan", "status", "text", "x"]].reset_index(drop=True)
+    return frame[["site", "budgets_text", "plan_text", "pct_of_plan", "status", "text"]].reset_index(drop=True)
 
 
 def budgets_against_plan(data: UptakeData, site_names: dict[str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -63,7 +63,8 @@ def _budgets_against_plan(data, names, subtitle):
     title = uptake.plan_title(progress)
     if len(progress) > MOST_PLAN_PANELS:
         # dozens of panels (one per integrated care board) are slow to draw and too small to read
-        return charts.plan_reached(uptake.plan_reached(progress), title, PLAN_REACHED_SUBTITLE)
+        frame = uptake.plan_reached(progress, uptake.plan_overall(data))
+        return charts.plan_reached(frame, title, PLAN_REACHED_SUBTITLE)
     panels = [uptake.ALL_SITES] * (len(progress) > 1) + progress.sort_values("site_code")["site"].tolist()
     return charts.budgets_against_plan(frame, targets, panels, title, subtitle)
 

@@ -184,32 +184,64 @@ def test_plan_title_counts_the_sites_when_more_than_three(rows, expected):
     assert uptake.plan_title(frame) == expected
 
 
-def test_plan_reached_ranks_the_sites_and_says_which_are_withheld():
-    """Hand-made progress: the highest share of plan first, ties in code order, a withheld count last (no bar,
-    its words at 0), each bar's words giving its share and how far it got."""
-    progress = pd.DataFrame(
-        [
-            ("B", "Bravo", 50, 100, 50.0, "half of plan or more"),
-            ("C", "Charlie", disclosure.SUPPRESSED, 40, disclosure.SUPPRESSED, "below half of plan"),
-            ("D", "Delta", 130, 100, 130.0, "passed plan"),
-            ("A", "Alpha", 130, 100, 130.0, "passed plan"),
-            ("E", "Echo", 10, disclosure.SUPPRESSED, None, "too few to say"),
-        ],
-        columns=["site_code", "site", "budgets", "plan", "pct_of_plan", "status"],
-    )
-    frame = uptake.plan_reached(progress)
-    assert frame["site"].tolist() == ["Alpha", "Delta", "Bravo", "Charlie", "Echo"]
-    assert frame["text"].tolist() == [
-        "130% (passed plan)",
-        "130% (passed plan)",
-        "50% (half of plan or more)",
-        "below half of plan (budgets withheld)",
-        "too few to say (budgets withheld)",
-    ]
-    assert frame["x"].tolist() == [130.0, 130.0, 50.0, 0.0, 0.0]
-    assert frame["pct_of_plan"].isna().tolist() == [False, False, False, True, True]
-    assert frame["budgets_text"].tolist() == ["130", "130", "50", disclosure.FEWER, "10"]
-    assert frame["plan_text"].tolist() == ["100", "100", "100", "40", disclosure.FEWER]
+PROGRESS = pd.DataFrame(
+    [
+        ("B", "Bravo", 50, 100, 50.0, "half of plan or more"),
+        ("C", "Charlie", disclosure.SUPPRESSED, 40, disclosure.SUPPRESSED, "below half of plan"),
+        ("D", "Delta", 130, 100, 130.0, "passed plan"),
+        ("A", "Alpha", 130, 100, 130.0, "passed plan"),
+        ("F", "Foxtrot", 100, 0, None, "too few to say"),
+        ("E", "Echo", 10, disclosure.SUPPRESSED, disclosure.SUPPRESSED, "too few to say"),
+    ],
+    columns=["site_code", "site", "budgets", "plan", "pct_of_plan", "status"],
+)
+OVERALL = {"site_code": "", "site": "All selected sites", "budgets": 420, "plan": 340, "pct_of_plan": 124.0,
+           "status": "passed plan"}  # fmt: skip
+
+
+def test_plan_reached_ranks_the_sites_and_says_why_a_site_has_no_bar():
+    """Hand-made progress: all selected sites first, then the highest share of plan, ties in code order, then the
+    sites with no percentage in code order, each saying why: its budgets withheld, its plan withheld, or no plan."""
+    frame = uptake.plan_reached(PROGRESS, OVERALL)
+    assert frame["site"].tolist() == ["All selected sites", "Alpha", "Delta", "Bravo", "Charlie", "Echo", "Foxtrot"]
+    assert frame["text"].tolist() == ["124%", "130%", "130%", "50%", "budgets withheld", "plan withheld", "no plan"]
+    assert frame["pct_of_plan"].isna().tolist() == [False] * 4 + [True] * 3
+    assert frame["budgets_text"].tolist() == ["420", "130", "130", "50", disclosure.FEWER, "10", "100"]
+    assert frame["plan_text"].tolist() == ["340", "100", "100", "100", "40", disclosure.FEWER, "–"]
+    assert uptake.plan_reached(PROGRESS)["site"].tolist()[0] == "Alpha"  # without all sites
+
+
+def test_plan_reached_chart_carries_no_figure_of_its_own():
+    """The chart's table (its text alternative) and its CSV hold the frame's columns only: where each bar's words
+    sit is worked out in the browser, so a site with no percentage never reads as 0% of plan."""
+    from phb import alttext, charts, exports
+
+    chart = charts.plan_reached(uptake.plan_reached(PROGRESS, OVERALL), "t", "s")
+    assert list(exports.chart_data(chart).columns) == [
+        "site", "budgets_text", "plan_text", "pct_of_plan", "status", "text"
+    ]  # fmt: skip
+    table = alttext.read(chart, "Bar chart").table
+    assert "0" not in table.astype(str).to_numpy().ravel().tolist()
+    assert not any(column.lower() in ("at", "x") for column in table.columns)
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        (
+            [("Devon", "half of plan or more", 60), ("Dorset", "too few to say", None)],
+            "Devon reached at least half of its plan; the other is too few to say",
+        ),
+        (
+            [("Devon", "too few to say", None), ("Dorset", "too few to say", None)],
+            "Too few budgets, or plans too small, to say how far any site got against its plan",
+        ),
+    ],
+)
+def test_plan_title_when_some_sites_are_too_few_to_say(rows, expected):
+    """It said 'Every site reached at least half of its plan' when some were too few to say."""
+    frame = pd.DataFrame([{"site": s, "status": st, "pct_of_plan": p} for s, st, p in rows])
+    assert uptake.plan_title(frame) == expected
 
 
 @pytest.fixture(scope="module")
@@ -231,21 +263,34 @@ def national_uptake(tmp_path_factory):
 
 
 def test_budgets_against_plan_is_a_bar_per_site_beyond_twelve_sites(national_uptake):
-    """14 sites: one bar per site in the order plan_reached ranks them, no facet, its own alt text and subtitle;
-    12 of them: the small multiples (13 panels with all selected sites), as on the pilot's seven sites."""
+    """14 sites: one bar for all selected sites, then one per site, the highest share of plan first (worked out here
+    from each site's budgets and plan as shown), no facet, its own alt text and subtitle; 12 of them: the small
+    multiples (13 panels with all selected sites), as on the pilot's seven sites."""
     from phb import exports, views
 
     names, every, twelve = national_uptake
     view = views.BUDGETS_AGAINST_PLAN
     spec = exports.spec(view.chart(every, names))
-    assert "facet" not in spec and [layer["mark"]["type"] for layer in spec["layer"]] == ["bar", "text", "rule", "text"]
-    ranked = uptake.plan_reached(uptake.plan_progress(every, names))
-    assert spec["layer"][0]["encoding"]["y"]["sort"] == ranked["site"].tolist() and len(ranked) == 14
+    assert "facet" not in spec
+    assert [layer["mark"]["type"] for layer in spec["layer"]] == ["rule", "bar", "text", "text"]
+    progress = uptake.plan_progress(every, names)
+    share = {
+        r.site: 100 * r.budgets / r.plan if isinstance(r.budgets, int) and isinstance(r.plan, int) and r.plan else None
+        for r in progress.itertuples()
+    }
+    ranked = sorted((s for s in share if share[s] is not None), key=lambda s: (-round(share[s]), names_code(names, s)))
+    ranked += sorted((s for s in share if share[s] is None), key=lambda s: names_code(names, s))
+    assert spec["layer"][1]["encoding"]["y"]["sort"] == ["All selected sites", *ranked]
+    assert set(ranked) == set(names.values()) and len(ranked) == 14
     assert view.alt(every, names).startswith("Bar chart of each site's budgets")
     assert " ".join(spec["title"]["subtitle"]).startswith("Budgets in place at each site's pilot end")
     small = exports.spec(view.chart(twelve, names))
     assert small["facet"]["field"] == "site" and len(small["spec"]["layer"]) == 3
     assert view.alt(twelve, names).startswith("Small multiple line charts")
+
+
+def names_code(names: dict[str, str], site: str) -> str:
+    return next(code for code, name in names.items() if name == site)
 
 
 @pytest.mark.parametrize(
