@@ -14,6 +14,8 @@ warehouse. Figures go in the notes, not in tests.
 With --charts it measures the dashboard's own charts instead: every page is run once on the bundled data (AppTest
 through app.py, in a warehouse of its own), each chart's spec kept as the page hands it to Streamlit, and the bare
 page then draws one chart's spec 4 times; it prints each chart's cost, the dearest first, with the pages it is on.
+With --data DIR (and --warehouse FILE, that extract's warehouse already built) the pages are run on that extract
+instead: a national one from benchmarks.national_extract, say, whose charts have 42 sites.
 """
 
 from __future__ import annotations
@@ -86,10 +88,11 @@ DRAWN = 4  # each of the dashboard's charts drawn this many times (--charts)
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def dashboard_charts(folder: Path) -> dict[str, dict]:
-    """Every chart the dashboard's pages draw on the bundled data, as each page hands it to Streamlit: each page
-    run through app.py (AppTest) on a warehouse built in `folder`, each spec pickled there as N.pkl. Returns
-    {N: {"title": its title, "pages": the pages drawing it}}, one entry for a chart drawn alike on several pages."""
+def dashboard_charts(folder: Path, data: Path | None = None, warehouse: Path | None = None) -> dict[str, dict]:
+    """Every chart the dashboard's pages draw on the bundled data (or the extract in `data`, its warehouse
+    `warehouse` if given), as each page hands it to Streamlit: each page run through app.py (AppTest) on a
+    warehouse built in `folder` unless given, each spec pickled there as N.pkl. Returns {N: {"title": its
+    title, "pages": the pages drawing it}}, one entry for a chart drawn alike on several pages."""
     import streamlit
     from streamlit.runtime.pages_manager import PagesManager
     from streamlit.testing.v1 import AppTest
@@ -103,8 +106,10 @@ def dashboard_charts(folder: Path) -> dict[str, dict]:
         PagesManager.uses_pages_directory = False
 
     PagesManager.__init__ = navigation
-    os.environ["PHB_WAREHOUSE"] = str(folder / "phb.duckdb")
-    os.environ.pop("PHB_DATA", None)  # the bundled extract
+    os.environ["PHB_WAREHOUSE"] = str(warehouse or folder / "phb.duckdb")
+    os.environ.pop("PHB_DATA", None)  # the bundled extract, unless another is given
+    if data is not None:
+        os.environ["PHB_DATA"] = str(data)
     drawn: list[dict] = []
     plain = streamlit.vega_lite_chart
 
@@ -142,12 +147,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--charts", action="store_true", help="the dashboard's own charts, one by one")
+    parser.add_argument("--data", type=Path, help="with --charts: the charts drawn on this extract (default bundled)")
+    parser.add_argument("--warehouse", type=Path, help="with --data: its warehouse, already built (else built here)")
     args = parser.parse_args(argv)
     cores = sorted(os.sched_getaffinity(0))
     server_core, client_cores = cores[0], set(cores[1:] or cores)
     with tempfile.TemporaryDirectory() as tmp:
         if args.charts:
-            charts = dashboard_charts(Path(tmp))
+            charts = dashboard_charts(Path(tmp), args.data, args.warehouse)
             os.environ["PHB_BENCH_CHARTS"] = tmp  # where the page finds them (the server's environment is ours)
             variants = [("bare page", "", 0)] + [(n, f"drawn&chart={n}", DRAWN) for n in charts]
         else:
