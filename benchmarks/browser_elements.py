@@ -127,10 +127,10 @@ def dashboard_charts(folder: Path, data: Path | None = None, warehouse: Path | N
                 drawn.clear()  # the Overview's, drawn first
                 at.switch_page(f"pages/{page}.py").run()
             for spec in drawn:
-                data = pickle.dumps(spec)
-                same = hashlib.sha256(data).hexdigest()
+                pickled = pickle.dumps(spec)
+                same = hashlib.sha256(pickled).hexdigest()
                 if same not in charts:
-                    (folder / f"{len(charts)}.pkl").write_bytes(data)
+                    (folder / f"{len(charts)}.pkl").write_bytes(pickled)
                     title = spec.get("title", {})
                     text = title.get("text", "") if isinstance(title, dict) else title
                     text = " ".join(text) if isinstance(text, list) else str(text)
@@ -150,6 +150,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, help="with --charts: the charts drawn on this extract (default bundled)")
     parser.add_argument("--warehouse", type=Path, help="with --data: its warehouse, already built (else built here)")
     args = parser.parse_args(argv)
+    if (args.data or args.warehouse) and not args.charts:
+        parser.error("--data and --warehouse go with --charts")
+    if args.warehouse and not args.data:
+        # the app would rebuild the warehouse given from the bundled extract, in place
+        parser.error("--warehouse needs the extract it was built from, in --data")
     cores = sorted(os.sched_getaffinity(0))
     server_core, client_cores = cores[0], set(cores[1:] or cores)
     with tempfile.TemporaryDirectory() as tmp:

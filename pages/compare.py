@@ -39,8 +39,7 @@ st.caption(
 data = _load(str(context.warehouse), context.info.data_version, context.filters)
 if len(data.uptake.sites) < 2:
     st.info(
-        f"One site chosen: it is compared with all {fmt.number_words(len(names))} sites. Choose more in the sidebar "
-        "to see them side by side.",
+        "One site chosen: it is compared with all sites together. Choose more in the sidebar to see them side by side.",
         icon=":material/compare_arrows:",
     )
 
@@ -193,8 +192,8 @@ notes = [
 small = ratios[(ratios["denominator"] < compare.SMALL_DENOMINATOR)]["site"].tolist() if len(ratios) else []
 if small:
     notes.append(
-        f"Small expected counts (under {compare.SMALL_DENOMINATOR}) at {fmt.some_sites(small, len(ratios))}: their "
-        "limits are wide and a single admission moves the ratio a lot."
+        f"Small expected counts (under {compare.SMALL_DENOMINATOR}) at {fmt.some_sites(small, len(ratios))}: "
+        f"{'its' if len(small) == 1 else 'their'} limits are wide and a single admission moves the ratio a lot."
     )
 notes.append("SPC charts with fewer than 12 points have trial limits only.")
 st.markdown("\n".join(f"- {n}" for n in notes))

@@ -228,7 +228,7 @@ def plan_title(progress: pd.DataFrame) -> str:
         text = (
             f"{fmt.some_sites(half, len(progress))} reached at least half of "
             f"{'their plans' if len(half) > 1 else 'its plan'}; "
-            f"{'the others are' if others > 1 else 'the other is'} too few to say"
+            f"{'the others have' if others > 1 else 'the other has'} too few budgets, or too small a plan, to say"
         )
         return text[0].upper() + text[1:]
     text = "; ".join(parts)
@@ -246,7 +246,7 @@ def plan_reached(progress: pd.DataFrame, overall: dict | None = None) -> pd.Data
         if v == v:
             return f"{v:.0f}%"
         if budgets == disclosure.SUPPRESSED:
-            return "budgets withheld"
+            return "budgets and plan withheld" if plan == disclosure.SUPPRESSED else "budgets withheld"
         return "plan withheld" if plan == disclosure.SUPPRESSED else "no plan"
 
     frame = rows.assign(
@@ -257,7 +257,7 @@ def plan_reached(progress: pd.DataFrame, overall: dict | None = None) -> pd.Data
             disclosure.FEWER if p == disclosure.SUPPRESSED else "–" if p in (None, 0) else f"{p:,}"
             for p in rows["plan"]
         ],
-        first=[i == 0 and overall is not None for i in range(len(rows))],
+        first=[i == 0 and bool(overall) for i in range(len(rows))],
     )
     frame = frame.assign(known=pct.notna()).sort_values(
         ["first", "known", "pct_of_plan", "site_code"], ascending=[False, False, False, True], kind="stable"

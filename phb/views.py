@@ -51,7 +51,7 @@ def sentence(phrase: str) -> str:
 MOST_PLAN_PANELS = 12  # sites drawn as small multiples against plan; more are drawn as a bar per site
 PLAN_REACHED_SUBTITLE = (
     "Budgets in place at each site's pilot end (or the end of the selected period, if earlier) as a percentage "
-    "of the budgets it planned by its pilot end; the dashed line marks the plan"
+    "of the budgets it planned by its pilot end, all selected sites together first; the dashed line marks the plan"
 )
 
 

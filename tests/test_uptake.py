@@ -192,6 +192,7 @@ PROGRESS = pd.DataFrame(
         ("A", "Alpha", 130, 100, 130.0, "passed plan"),
         ("F", "Foxtrot", 100, 0, None, "too few to say"),
         ("E", "Echo", 10, disclosure.SUPPRESSED, disclosure.SUPPRESSED, "too few to say"),
+        ("G", "Golf", disclosure.SUPPRESSED, disclosure.SUPPRESSED, disclosure.SUPPRESSED, "too few to say"),
     ],
     columns=["site_code", "site", "budgets", "plan", "pct_of_plan", "status"],
 )
@@ -203,12 +204,26 @@ def test_plan_reached_ranks_the_sites_and_says_why_a_site_has_no_bar():
     """Hand-made progress: all selected sites first, then the highest share of plan, ties in code order, then the
     sites with no percentage in code order, each saying why: its budgets withheld, its plan withheld, or no plan."""
     frame = uptake.plan_reached(PROGRESS, OVERALL)
-    assert frame["site"].tolist() == ["All selected sites", "Alpha", "Delta", "Bravo", "Charlie", "Echo", "Foxtrot"]
-    assert frame["text"].tolist() == ["124%", "130%", "130%", "50%", "budgets withheld", "plan withheld", "no plan"]
-    assert frame["pct_of_plan"].isna().tolist() == [False] * 4 + [True] * 3
-    assert frame["budgets_text"].tolist() == ["420", "130", "130", "50", disclosure.FEWER, "10", "100"]
-    assert frame["plan_text"].tolist() == ["340", "100", "100", "100", "40", disclosure.FEWER, "–"]
+    assert frame["site"].tolist() == [
+        "All selected sites", "Alpha", "Delta", "Bravo", "Charlie", "Echo", "Foxtrot", "Golf"
+    ]  # fmt: skip
+    assert frame["text"].tolist() == [
+        "124%", "130%", "130%", "50%", "budgets withheld", "plan withheld", "no plan", "budgets and plan withheld"
+    ]  # fmt: skip
+    assert frame["pct_of_plan"].isna().tolist() == [False] * 4 + [True] * 4
+    assert frame["budgets_text"].tolist() == [
+        "420",
+        "130",
+        "130",
+        "50",
+        disclosure.FEWER,
+        "10",
+        "100",
+        disclosure.FEWER,
+    ]
+    assert frame["plan_text"].tolist() == ["340", "100", "100", "100", "40", disclosure.FEWER, "–", disclosure.FEWER]
     assert uptake.plan_reached(PROGRESS)["site"].tolist()[0] == "Alpha"  # without all sites
+    assert uptake.plan_reached(PROGRESS, {})["site"].tolist()[0] == "Alpha"  # an empty row is not put first
 
 
 def test_plan_reached_chart_carries_no_figure_of_its_own():
@@ -230,7 +245,7 @@ def test_plan_reached_chart_carries_no_figure_of_its_own():
     [
         (
             [("Devon", "half of plan or more", 60), ("Dorset", "too few to say", None)],
-            "Devon reached at least half of its plan; the other is too few to say",
+            "Devon reached at least half of its plan; the other has too few budgets, or too small a plan, to say",
         ),
         (
             [("Devon", "too few to say", None), ("Dorset", "too few to say", None)],
