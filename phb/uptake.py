@@ -239,8 +239,16 @@ def plan_reached(progress: pd.DataFrame, overall: dict | None = None) -> pd.Data
     """Each site's budgets at pilot end as a percentage of its plan (`plan_progress`), for a bar per site: all
     selected sites together first (`overall`, from `plan_overall`), then the sites, the highest first, then those
     with no percentage in code order, each labelled with its percentage or why there is none."""
-    rows = pd.concat([pd.DataFrame([overall]) if overall else None, progress], ignore_index=True)
-    pct = rows["pct_of_plan"].map(lambda v: float("nan") if v in (None, disclosure.SUPPRESSED) else float(v))
+
+    def number(v) -> float:
+        return float("nan") if v in (None, disclosure.SUPPRESSED) else float(v)
+
+    # the sites ranked (no percentage last, ties in code order), then all selected sites put on top
+    ranked = progress.assign(pct_of_plan=progress["pct_of_plan"].map(number)).sort_values(
+        ["pct_of_plan", "site_code"], ascending=[False, True], na_position="last", kind="stable"
+    )
+    rows = pd.concat([pd.DataFrame([overall]) if overall else None, ranked], ignore_index=True)
+    pct = rows["pct_of_plan"].map(number)
 
     def words(v, budgets, plan) -> str:
         if v == v:
@@ -257,10 +265,6 @@ def plan_reached(progress: pd.DataFrame, overall: dict | None = None) -> pd.Data
             disclosure.FEWER if p == disclosure.SUPPRESSED else "–" if p in (None, 0) else f"{p:,}"
             for p in rows["plan"]
         ],
-        first=[i == 0 and bool(overall) for i in range(len(rows))],
-    )
-    frame = frame.assign(known=pct.notna()).sort_values(
-        ["first", "known", "pct_of_plan", "site_code"], ascending=[False, False, False, True], kind="stable"
     )
     return frame[["site", "budgets_text", "plan_text", "pct_of_plan", "status", "text"]].reset_index(drop=True)
 

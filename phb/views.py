@@ -55,13 +55,18 @@ PLAN_REACHED_SUBTITLE = (
 )
 
 
+def _bar_per_site(data) -> bool:
+    """More sites than small multiples can show: the chart and its alt text switch together."""
+    return len(data.sites) > MOST_PLAN_PANELS
+
+
 def _budgets_against_plan(data, names, subtitle):
     progress = uptake.plan_progress(data, names)
     frame, targets = uptake.budgets_against_plan(data, names)
     if not frame["budgets"].notna().any():
         return None
     title = uptake.plan_title(progress)
-    if len(progress) > MOST_PLAN_PANELS:
+    if _bar_per_site(data):
         # dozens of panels (one per integrated care board) are slow to draw and too small to read
         frame = uptake.plan_reached(progress, uptake.plan_overall(data))
         return charts.plan_reached(frame, title, PLAN_REACHED_SUBTITLE)
@@ -70,7 +75,7 @@ def _budgets_against_plan(data, names, subtitle):
 
 
 def _budgets_against_plan_alt(data, names) -> str:
-    if len(data.sites) > MOST_PLAN_PANELS:
+    if _bar_per_site(data):
         return "Bar chart of each site's budgets in place at pilot end as a percentage of its plan"
     return "Small multiple line charts of budgets in place over time against each site's plan"
 
