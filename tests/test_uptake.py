@@ -259,55 +259,6 @@ def test_plan_title_when_some_sites_are_too_few_to_say(rows, expected):
     assert uptake.plan_title(frame) == expected
 
 
-@pytest.fixture(scope="module")
-def national_uptake(tmp_path_factory):
-    """Uptake data from a 14-site national extract (benchmarks.national_extract, 1,400 people): more sites than
-    budgets against plan draws as small multiples."""
-    from benchmarks.national_extract import generate_national
-    from phb.warehouse import build, read_info
-
-    folder = tmp_path_factory.mktemp("national14")
-    generate_national(folder / "extract", people=1400, sites=14, chunk_people=700, seed=5)
-    build(folder / "extract", folder / "w.duckdb")
-    info = read_info(folder / "w.duckdb")
-    with connect(folder / "w.duckdb") as con:
-        names = dict(con.execute("select site_code, site_name from sites order by site_code").fetchall())
-        every = uptake.load(con, Filters(None, info.period_start, info.period_end))
-        twelve = uptake.load(con, Filters(tuple(list(names)[:12]), info.period_start, info.period_end))
-    return names, every, twelve
-
-
-def test_budgets_against_plan_is_a_bar_per_site_beyond_twelve_sites(national_uptake):
-    """14 sites: one bar for all selected sites, then one per site, the highest share of plan first (worked out here
-    from each site's budgets and plan as shown), no facet, its own alt text and subtitle; 12 of them: the small
-    multiples (13 panels with all selected sites), as on the pilot's seven sites."""
-    from phb import exports, views
-
-    names, every, twelve = national_uptake
-    view = views.BUDGETS_AGAINST_PLAN
-    spec = exports.spec(view.chart(every, names))
-    assert "facet" not in spec
-    assert [layer["mark"]["type"] for layer in spec["layer"]] == ["rule", "bar", "text", "text"]
-    progress = uptake.plan_progress(every, names)
-    share = {
-        r.site: 100 * r.budgets / r.plan if isinstance(r.budgets, int) and isinstance(r.plan, int) and r.plan else None
-        for r in progress.itertuples()
-    }
-    ranked = sorted((s for s in share if share[s] is not None), key=lambda s: (-round(share[s]), names_code(names, s)))
-    ranked += sorted((s for s in share if share[s] is None), key=lambda s: names_code(names, s))
-    assert spec["layer"][1]["encoding"]["y"]["sort"] == ["All selected sites", *ranked]
-    assert set(ranked) == set(names.values()) and len(ranked) == 14
-    assert view.alt(every, names).startswith("Bar chart of each site's budgets")
-    assert " ".join(spec["title"]["subtitle"]).startswith("Budgets in place at each site's pilot end")
-    small = exports.spec(view.chart(twelve, names))
-    assert small["facet"]["field"] == "site" and len(small["spec"]["layer"]) == 3
-    assert view.alt(twelve, names).startswith("Small multiple line charts")
-
-
-def names_code(names: dict[str, str], site: str) -> str:
-    return next(code for code, name in names.items() if name == site)
-
-
 @pytest.mark.parametrize(
     ("names", "of", "expected"),
     [
