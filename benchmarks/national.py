@@ -31,9 +31,10 @@ It then runs the pandas baseline (benchmarks.baseline: the Overview's and Spendi
 way a typical Streamlit app does, checked equal to the dashboard's) and prints the ratio.
 
 With --browser (the default) it also starts the app on that extract (`streamlit run app.py`, pinned to
-one core, Chromium on the other, as tests/test_load.py does), opens each page in headless Chromium twice
-(the second visit warm: the app's caches hold the page's data) and reports the time to finished (the
-script's state notRunning, a title and a chart drawn) and the server's peak memory (VmHWM).
+one core, Chromium on the other, as tests/test_load.py does), opens each page in headless Chromium once
+cold and then once for each repeat warm (the app's caches hold the page's data; each visit a new session)
+and reports the time to finished (the script's state notRunning, a title and a chart drawn) of the first
+visit and the warm visits' p50 and p95, and the server's peak memory (VmHWM).
 
 Generation, build, page timings and the app each run in their own process, so each peak memory is its own.
 Timings on a busy machine are not meaningful: the load average is printed beside them.
@@ -255,17 +256,20 @@ def in_process(fn, *args):
 # The app in a browser
 
 
-def browser_times(data: Path, warehouse: Path, log: Path, timeout_s: float = 180) -> dict:
-    """Each page opened twice in headless Chromium (the first visit cold, the second warm); time to finished
-    for each and the server's peak memory. The first visit to the first page includes the app checking the
-    extract's hash (once per server)."""
+def browser_times(data: Path, warehouse: Path, log: Path, timeout_s: float = 180, warm_visits: int = 3) -> dict:
+    """Each page opened in headless Chromium once cold and then `warm_visits` times warm (the app's caches hold
+    the page's data; each visit a new browser context, so a new session with nothing in the browser's own
+    cache); time to finished for each, the warm visits' p50 and p95 (nearest rank), and the server's peak
+    memory. One warm visit is one sample of a time that varies by a tenth of a second or two from visit to
+    visit on this machine. The first visit to the first page includes the app checking the extract's hash
+    (once per server)."""
     from playwright.sync_api import sync_playwright
 
     from tests.serving import CHROMIUM, CHROMIUM_ARGS, app_server, watch_script
 
     cores = sorted(os.sched_getaffinity(0))
     server, clients = ({cores[0]}, set(cores[1:])) if len(cores) > 1 else (None, None)
-    out: dict = {"pages": {}}
+    out: dict = {"pages": {}, "warm_visits": warm_visits}
     with app_server(warehouse, log, cpus=server, data=data, start_s=120) as (url, proc):
         if clients:
             os.sched_setaffinity(0, clients)
@@ -274,7 +278,7 @@ def browser_times(data: Path, warehouse: Path, log: Path, timeout_s: float = 180
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 for path in BROWSER_PAGES:
                     times, cpu = [], []
-                    for _ in ("cold", "warm"):
+                    for _ in range(1 + warm_visits):
                         used = cpu_seconds(proc.pid)
                         context = browser.new_context(viewport={"width": 1400, "height": 1000})
                         context.add_init_script(watch_script(need_chart=path not in NO_CHART))
@@ -294,9 +298,13 @@ def browser_times(data: Path, warehouse: Path, log: Path, timeout_s: float = 180
                         context.close()
                         if state["failed"]:
                             break  # a warm visit after a failed one would measure nothing warm
+                    warm = times[1:]
+                    finished = None not in warm and len(warm) == warm_visits
                     out["pages"][path] = {
                         "cold": times[0],
-                        "warm": times[1] if len(times) > 1 else None,
+                        "warm_each": warm,
+                        "warm": nearest_rank(warm, 0.5) if finished else None,  # p50
+                        "warm_p95": nearest_rank(warm, 0.95) if finished else None,
                         "server_cpu_s": cpu,  # the server's CPU time during each visit
                     }
                 browser.close()
@@ -333,7 +341,9 @@ def measure(people: int, args, work: Path) -> dict:
         raise SystemExit(f"the pandas baseline's figures differ from the dashboard's: {result['baseline']}")
     if args.browser:
         print("  opening pages in Chromium...", flush=True)
-        result["browser"] = browser_times(folder, warehouse, work / f"server-{people}.log", args.browser_timeout)
+        result["browser"] = browser_times(
+            folder, warehouse, work / f"server-{people}.log", args.browser_timeout, warm_visits=args.repeat
+        )
     result["load_average_after"] = load_average()
     return result
 
@@ -401,16 +411,20 @@ def summary_rows(results: list[dict]) -> list[tuple[str, list[str]]]:
 
             def shown(r, path=path):
                 p = r["browser"]["pages"][path]
-                fmt = lambda s: "failed" if s is None else f"{s:.1f}"  # noqa: E731
-                return f"{fmt(p['cold'])} / {fmt(p['warm'])}"
+                fmt = lambda s: "failed" if s is None else f"{s:.2f}"  # noqa: E731
+                if "warm_p95" not in p:  # a --json file from before warm visits were repeated: one warm visit
+                    return f"{fmt(p['cold'])} / {fmt(p['warm'])}"
+                return f"{fmt(p['cold'])} / {fmt(p['warm'])} / {fmt(p['warm_p95'])}"
 
-            rows.append((f"browser {path} finished, first / warm (s)", each(shown)))
+            rows.append((f"browser {path} finished, first / warm p50 / warm p95 (s)", each(shown)))
 
             def server(r, path=path):
                 cpu = r["browser"]["pages"][path].get("server_cpu_s", [])
-                return " / ".join(f"{c:.1f}" for c in cpu) or "-"
+                if len(cpu) < 2:
+                    return " / ".join(f"{c:.2f}" for c in cpu) or "-"
+                return f"{cpu[0]:.2f} / {statistics.median(cpu[1:]):.2f}"
 
-            rows.append((f"  app CPU during {path}, first / warm (s)", each(server)))
+            rows.append((f"  app CPU during {path}, first / warm p50 (s)", each(server)))
         rows.append(("app peak memory (MB)", each(lambda r: f"{r['browser']['server_peak_mb']:,.0f}")))
     rows.append(
         ("load average before / after", each(lambda r: f"{r['load_average_before']} / {r['load_average_after']}"))
