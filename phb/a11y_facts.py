@@ -4,7 +4,7 @@ The browser test (tests/test_accessibility.py) installs this axe-core version an
 from datetime import date
 
 AXE_VERSION = "4.14.1"
-LAST_TESTED = date(2026, 11, 23)
+LAST_TESTED = date(2026, 12, 6)
 PAGES_TESTED = (
     "/",
     "/uptake",

@@ -43,6 +43,16 @@ def by_category(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFram
     return run_query(con, "spend_by_category", **filters.params())
 
 
+# The Spending page's sections (ui.sections: tabs, only the open one drawn), by their value in the link
+SECTIONS = {
+    "categories": "What budgets buy",
+    "sites": "By site",
+    "options": "By management option",
+    "refunds": "Refunds and recoveries",
+}
+SECTIONS_KEY = "spending_section"
+
+
 def load(
     con: duckdb.DuckDBPyConnection, filters: Filters, period_end: date, category_rows: pd.DataFrame | None = None
 ) -> SpendingData:
@@ -398,6 +408,27 @@ def utilisation_title(frame: pd.DataFrame) -> str:
     if over:
         text += f"; {fmt.some_sites(over, len(sites))} {'is' if len(over) == 1 else 'are'} over {OVERSPEND_PCT}%"
     return text
+
+
+def options_use_title(frame: pd.DataFrame) -> str:
+    """Which management options' holders spent the most of their budgets and which the least (utilisation's
+    management option rows, as shown; every option tied at either end named), e.g. 'Holders of third-party budgets
+    spent the most of their budgets (94%), holders of notional budgets the least (90%)'."""
+    shown = frame[frame["by"] == "Management option"].dropna(subset=["utilisation_pct"])
+    if shown.empty:
+        return "Too few budget holders to show utilisation by management option"
+    pct = shown["utilisation_pct"].round()
+
+    def holders_of(at: float) -> str:
+        names = [f"{n[:1].lower()}{n[1:]}s" for n in shown.loc[pct == at, "name"]]
+        return "holders of " + fmt.listed(names)
+
+    top, low = pct.max(), pct.min()
+    if top == low:
+        every = "every management option shown" if len(shown) > 1 else holders_of(top).removeprefix("holders of ")
+        return f"Holders of {every} spent {top:.0f}% of their budgets"
+    most, least = holders_of(top), holders_of(low)
+    return f"{most[:1].upper()}{most[1:]} spent the most of their budgets ({top:.0f}%), {least} the least ({low:.0f}%)"
 
 
 # ---------------------------------------------------------------------------------------------

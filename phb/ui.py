@@ -17,6 +17,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import altair as alt
 import pandas as pd
@@ -283,8 +284,9 @@ def _sidebar_filters(info: WarehouseInfo, names: dict[str, str]) -> Filters:
         st.toggle(
             "Tables under every chart",
             key=TABLES_KEY,
-            help="Opens every chart's text and table of figures, for reading with a screen reader or copying. "
-            "Without it, each chart's table is made when its Show as table is opened.",
+            help="Opens every chart's text and table of figures (on Spending, the charts of the section chosen), "
+            "for reading with a screen reader or copying. Without it, each chart's table is made when its Show as "
+            "table is opened.",
         )
     filters, problems = parse_filters(
         sites=sites,
@@ -682,7 +684,21 @@ def show_chart_or_say_why(values, why: str, chart: alt.Chart, alt_text: str) -> 
         st.info(why, icon=":material/visibility_off:")
 
 
-_PAGE_PARAMS = {"spc_measure", "spc_site", "detail"}  # URL parameters the pages own, not the sidebar filters
+_PAGE_PARAMS = {"spc_measure", "spc_site", "detail", "section"}  # URL parameters the pages own, not the filters
+
+
+def sections(labels: dict[str, str], key: str) -> dict[str, Any]:
+    """A page's sections as tabs, of which only the one open is drawn (a tab that is not open draws nothing
+    until it is chosen, when the page runs again): `labels` maps each section's URL value to its tab's label,
+    the first being the page's opening section. The section chosen is kept in the link (`?section=`, left out
+    for the first), so a copied link reopens it; an unknown one in a link is named and left out. Returns each
+    section's tab by its URL value: draw into it only `if tab.open`."""
+    url_choice("section", key, labels, "section")
+    first = next(iter(labels))
+    tabs = st.tabs(list(labels.values()), key=key, on_change="rerun", default=labels[first])
+    chosen = st.session_state.get(key, labels[first])
+    write_url_choice("section", next((v for v, label in labels.items() if label == chosen and v != first), None))
+    return dict(zip(labels, tabs, strict=True))
 
 
 def url_choice(param: str, key: str, options: dict, what: str) -> None:

@@ -199,3 +199,36 @@ def element_nodes(node):
     if isinstance(children, dict):
         for child in children.values():
             yield from element_nodes(child)
+
+
+def page_sections(page: str) -> tuple[str, dict[str, str]] | None:
+    """The session key and sections (URL value to label) of a page drawn one section at a time (ui.sections), for
+    `page` as "spending", "pages/spending.py" or "/spending"; None for a page drawn whole."""
+    from phb import spending
+
+    name = page.strip("/").removeprefix("pages/").removesuffix(".py")
+    return (spending.SECTIONS_KEY, spending.SECTIONS) if name == "spending" else None
+
+
+def each_section(at, page: str):
+    """Run an AppTest already on `page` with each of its sections open in turn (as a reader choosing each tab),
+    yielding each section's label, the one already open first (as it is); a page drawn whole is yielded once, as
+    it is, with None."""
+    sections = page_sections(page)
+    if sections is None:
+        yield None
+        return
+    key, labels = sections
+    assert not at.exception, at.exception  # a page that failed before its tabs: its error, not a missing tab
+    opened = at.session_state[key] if key in at.session_state else None
+    if opened in labels.values():  # the section already open is checked as it is, without running again
+        assert [t.label for t in at.tabs] == list(labels.values())
+        yield opened
+    for label in labels.values():
+        if label == opened:
+            continue
+        at.session_state[key] = label
+        at.run()
+        assert not at.exception, (label, at.exception)
+        assert [t.label for t in at.tabs] == list(labels.values())
+        yield label

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from phb.a11y_facts import AXE_VERSION, PAGES_TESTED
-from tests.conftest import CHROMIUM, launch_chromium
+from tests.conftest import CHROMIUM, launch_chromium, page_sections
 from tests.test_browser import app_server
 
 pytestmark = [
@@ -131,19 +131,27 @@ def outline_problems(page, path: str) -> list[str]:
 
 
 def test_no_serious_or_critical_axe_violation_on_any_page_mode_or_view(server, browser, axe_script):
-    """Every page, in normal and presentation mode, for all sites and for Dorset alone: axe-core's WCAG 2.0, 2.1
-    and 2.2 A and AA rules find nothing serious or critical (with every chart's table open in the normal, all-sites
-    view), and the heading outline, title and language are right."""
+    """Every page, in normal and presentation mode, for all sites and for Dorset alone, and each section of a page
+    drawn a section at a time: axe-core's WCAG 2.0, 2.1 and 2.2 A and AA rules find nothing serious or critical
+    (with every chart's table open in the normal, all-sites views), and the heading outline, title and language are
+    right."""
     assert set(TITLES) == set(PAGES_TESTED)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     failures, tables = [], 0
     for path in PAGES_TESTED:
+        # a page drawn a section at a time (ui.sections) is checked with each section open, all sites
+        sections = page_sections(path)
+        others = [f"section={value}" for value in list(sections[1])[1:]] if sections else []
         for mode in ("", "present=1"):
-            for view in ("", "site=DOR"):
+            for view in ("", "site=DOR", *others):
                 query = "&".join(q for q in (mode, view) if q)
                 page.goto(server + path + (f"?{query}" if query else ""), timeout=120_000)
                 settle(page)
-                if not mode and not view:
+                if view in others:  # the link opened its section, marked as the tab selected
+                    chosen = page.locator("[role='tab'][aria-selected='true']").inner_text().strip()
+                    if chosen != sections[1][view.removeprefix("section=")]:
+                        failures.append(f"{path}?{query}: the tab selected is {chosen!r}")
+                if not mode and view in ("", *others):
                     tables += open_tables(page)
                 bad = [v for v in axe(page, axe_script) if v["impact"] in ("serious", "critical")]
                 failures += [f"{path}?{query}: {v['id']} ({v['impact']}) at {v['nodes']}" for v in bad]
@@ -220,4 +228,28 @@ def test_each_page_works_from_the_keyboard_alone(server, browser, path, tmp_path
         download.value.save_as(saved)
         assert download.value.suggested_filename.endswith(".csv")
         assert "Selection:" in saved.read_text(encoding="utf-8-sig")
+    page.close()
+
+
+def test_spendings_sections_are_chosen_from_the_keyboard(server, browser):
+    """Spending's sections as a keyboard user meets them: Tab reaches the first section's tab with a visible focus;
+    the right arrow opens the next section (its headings replace the first's, the link names it) and the focus
+    stays on its tab, shown; Tab then moves on into the section."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(server + "/spending", timeout=120_000)
+    settle(page)
+    page.locator("body").focus()
+    first = tab_to(page, lambda f: f["lines"] == ["What budgets buy"])
+    assert not first["sidebar"]
+    page.keyboard.press("ArrowRight")
+    page.wait_for_url("**section=sites**", timeout=30_000)
+    settle(page)
+    page.get_by_role("heading", name="Spending per budget holder").wait_for(timeout=30_000)
+    headings = page.locator("[data-testid='stMain'] h2").all_inner_texts()
+    assert "Spending over time" not in headings, headings
+    focused = page.evaluate(FOCUSED)
+    assert focused and focused["lines"] == ["By site"] and (focused["outline"] or focused["shadow"]), focused
+    assert page.locator("[role='tab'][aria-selected='true']").inner_text().strip() == "By site"
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => !document.activeElement.closest('[role=tablist]')")
     page.close()

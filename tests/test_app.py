@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from phb import formatting as fmt
-from tests.conftest import ROOT, TINY, element_nodes
+from tests.conftest import ROOT, TINY, each_section, element_nodes
 from tests.test_facts import run_facts, shown_tiny_total
 
 PAGES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))
@@ -70,8 +70,9 @@ def test_every_page_runs_on_the_bundled_data_for_any_selection(bundled_env, page
     at.run()
     if page != "pages/overview.py":
         at.switch_page(page).run()
-    assert not at.exception
-    assert not at.error
+    for section in each_section(at, page):  # a page drawn a section at a time: each section
+        assert not at.exception, section
+        assert not at.error, section
     assert at.title[0].value == TITLES[page]
     assert any("Synthetic data: not real patients" in i.value for i in at.info)
     assert any("Showing:" in c.value for c in at.caption) or page == "pages/accessibility.py"  # no figures on it

@@ -91,6 +91,37 @@ def test_choosing_a_site_in_the_sidebar_updates_the_page_and_the_link(server, pa
     assert metric_value(page, "People referred") != before
 
 
+def test_choosing_a_section_of_spending_draws_it_and_puts_it_in_the_link(server, page):
+    """Spending opens on What budgets buy (its two charts); clicking By site draws that section's three charts and
+    headings in their place and puts section=sites in the address bar beside the filters; the link then reopens it,
+    and choosing the first section again takes section out of the link."""
+    url, _ = server
+    idle = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+    headings = "[data-testid='stMain'] h2"
+    page.goto(url + "/spending?site=DOR", timeout=90_000)
+    page.wait_for_selector(idle, timeout=90_000)
+    page.get_by_role("heading", name="Spending over time").wait_for(timeout=30_000)
+    assert page.locator(headings).all_inner_texts()[:2] == ["What budgets buy", "Spending over time"]
+    page.get_by_role("tab", name="By site").click()
+    page.wait_for_url("**section=sites**", timeout=30_000)
+    page.get_by_role("heading", name="Spending per budget holder").wait_for(timeout=30_000)
+    page.wait_for_selector(idle, timeout=30_000)
+    shown = page.locator(headings).all_inner_texts()
+    assert "What each site buys" in shown and "Spending over time" not in shown, shown
+    assert "site=DOR" in page.url
+    page.wait_for_function(
+        'document.querySelectorAll(\'[data-testid="stVegaLiteChart"] canvas, '
+        '[data-testid="stVegaLiteChart"] svg\').length >= 3',
+        timeout=30_000,
+    )
+    page.goto(page.url, timeout=90_000)  # the copied link
+    page.get_by_role("heading", name="Spending per budget holder").wait_for(timeout=60_000)
+    assert page.locator("[role='tab'][aria-selected='true']").inner_text().strip() == "By site"
+    page.get_by_role("tab", name="What budgets buy").click()
+    page.get_by_role("heading", name="Spending over time").wait_for(timeout=30_000)
+    page.wait_for_function("!location.search.includes('section=')", timeout=30_000)
+
+
 def test_clicking_a_site_on_a_funnel_plot_shows_its_detail(server, page):
     """Compare sites: hovering finds a site's point on the uptake funnel; clicking it opens that site's
     admissions SPC chart and pathway in the linked view."""

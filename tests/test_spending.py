@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from phb import disclosure
-from tests.conftest import DATA, ROOT, run_cli
+from phb import disclosure, spending
+from tests.conftest import DATA, ROOT, each_section, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +83,8 @@ def test_a_small_sites_per_holder_figures_are_withheld(env):
 
 
 def test_free_text_descriptions_never_reach_the_page_or_the_facts(env, lines, monkeypatch):
-    """No description from spend.csv appears in `phb facts` or anywhere on the Spending page."""
+    """No description from spend.csv appears in `phb facts` or anywhere on the Spending page (any section, its
+    charts' data included)."""
     descriptions = {d for d in lines["description"] if len(d) > 6}
     assert descriptions  # the bundled data has free text to leak
     text = json.dumps(facts(env))
@@ -92,9 +93,11 @@ def test_free_text_descriptions_never_reach_the_page_or_the_facts(env, lines, mo
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()
     at.switch_page("pages/spending.py").run()
-    assert not at.exception
-    text += " ".join(str(e.value) for e in [*at.markdown, *at.caption, *at.metric, *at.info, *at.title])
-    text += " ".join(df.value.to_csv() for df in at.dataframe)
+    for section in each_section(at, "spending"):  # every section of the page, each drawn when chosen
+        assert not at.exception, section
+        text += " ".join(str(e.value) for e in [*at.markdown, *at.caption, *at.metric, *at.info, *at.title])
+        text += " ".join(df.value.to_csv() for df in at.dataframe)
+        text += " ".join(c.proto.spec for c in at.get("vega_lite_chart"))
     assert not [d for d in descriptions if d in text]
 
 
@@ -185,3 +188,103 @@ def test_utilisation_title_names_three_sites_at_most(flags, expected):
 
     assert (spending.UNDERSPEND_PCT, spending.OVERSPEND_PCT) == (80, 110)
     assert spending.utilisation_title(_utilisation(flags)) == expected
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        (
+            [("Direct payment", 93.0), ("Notional budget", 90.0), ("Third-party budget", 94.0)],
+            "Holders of third-party budgets spent the most of their budgets (94%), holders of notional budgets the "
+            "least (90%)",
+        ),
+        (
+            [("Direct payment", float("nan")), ("Notional budget", 88.0), ("Third-party budget", 101.0)],
+            "Holders of third-party budgets spent the most of their budgets (101%), holders of notional budgets the "
+            "least (88%)",
+        ),
+        (  # a tie at either end names every option in it
+            [("Direct payment", 94.0), ("Notional budget", 90.0), ("Third-party budget", 90.0)],
+            "Holders of direct payments spent the most of their budgets (94%), holders of notional budgets and "
+            "third-party budgets the least (90%)",
+        ),
+        (
+            [("Direct payment", 93.0), ("Notional budget", float("nan"))],
+            "Holders of direct payments spent 93% of their budgets",
+        ),
+        (
+            [("Direct payment", 90.0), ("Notional budget", 90.0)],
+            "Holders of every management option shown spent 90% of their budgets",
+        ),
+        ([("Direct payment", float("nan"))], "Too few budget holders to show utilisation by management option"),
+    ],
+)
+def test_utilisation_by_management_option_is_titled_with_its_finding(rows, expected):
+    """Worked by hand: the option whose holders spent most of their budgets and the one whose holders spent least,
+    ties named, a withheld option left out; the sites' rows and all selected holders are not options."""
+    frame = pd.DataFrame(
+        [{"by": "Management option", "name": n, "utilisation_pct": p} for n, p in rows]
+        + [{"by": "Site", "name": "Devon", "utilisation_pct": 150.0}, {"by": "All selected", "name": "All selected",
+           "utilisation_pct": 10.0}]
+    )  # fmt: skip
+    assert spending.options_use_title(frame) == expected
+
+
+@pytest.mark.parametrize(
+    ("given", "opened", "in_link"),
+    [
+        (None, "What budgets buy", None),
+        ("sites", "By site", "sites"),
+        ("options", "By management option", "options"),
+        ("refunds", "Refunds and recoveries", "refunds"),
+        ("categories", "What budgets buy", None),  # the opening section is left out of the link
+        ("[x](https://example.org)<b>", "What budgets buy", None),  # unknown: named as text, left out
+    ],
+)
+def test_a_link_opens_its_section_of_spending(bundled_env, given, opened, in_link):
+    """?section= opens that section of the Spending page and only it (its headings, none of the others'); the link
+    keeps it beside the filters; an unknown value is named as plain text, left out, and the first section opens."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.query_params["site"] = "DOR"
+    if given is not None:
+        at.query_params["section"] = given
+    at.run()
+    at.switch_page("pages/spending.py").run()
+    assert not at.exception and not at.error
+    assert [t.label for t in at.tabs] == list(spending.SECTIONS.values())
+    assert at.session_state[spending.SECTIONS_KEY] == opened
+    headings = [h.value for h in at.header if h.value != "Filters"]  # the sidebar's own heading
+    own = {
+        "What budgets buy": ["What budgets buy", "Spending over time"],
+        "By site": ["What each site buys", "Spending per budget holder", "How much of their budgets holders spent"],
+        "By management option": [
+            "How each way of holding a budget was used",
+            "Do direct payments buy different things?",
+        ],
+        "Refunds and recoveries": ["Refunds and recoveries"],
+    }
+    assert headings == own[opened]
+    assert at.query_params.get("section") == in_link and at.query_params.get("site") == "DOR"
+    warned = [w.value for w in at.warning if "section" in w.value]
+    if given and in_link is None and given != "categories":
+        # shown as text: the link's brackets and the tag escaped, so they cannot become a link or markup
+        assert len(warned) == 1 and r"\[x\]\(https:" in warned[0] and r"\<b\>" in warned[0], warned
+    else:
+        assert not warned
+
+
+def test_a_section_stays_open_when_the_filters_change(bundled_env):
+    """With By site open, choosing another site keeps By site open and in the link beside the new site; the
+    section's charts are drawn again for the new selection (its grid names only that site)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.query_params["section"] = "sites"
+    at.run()
+    at.switch_page("pages/spending.py").run()
+    assert at.session_state[spending.SECTIONS_KEY] == "By site"
+    at.multiselect(key="f_sites").set_value(["KIN"]).run()
+    assert not at.exception and not at.error
+    assert at.session_state[spending.SECTIONS_KEY] == "By site"
+    assert at.query_params.get("section") == "sites" and at.query_params.get("site") == "KIN"
+    assert [h.value for h in at.header if h.value != "Filters"][0] == "What each site buys"
+    grid = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    assert grid["layer"][0]["encoding"]["y"]["sort"] == ["Kingston"], grid["layer"][0]["encoding"]["y"]
