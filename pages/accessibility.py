@@ -77,5 +77,5 @@ st.markdown(
     "- **Keyboard only:** on each page, a filter is changed and a chart's data is downloaded with the Tab, "
     "Enter, Space and arrow keys alone, with a visible focus; on Spending, a section is chosen with the arrow "
     "keys.\n\n"
-    "This statement was prepared on 23 November 2026."
+    "This statement was prepared on 23 November 2026. It was last reviewed on 6 December 2026."
 )

@@ -238,7 +238,8 @@ def test_the_accessibility_statement_has_the_regulations_sections(bundled_env):
         "How we tested this dashboard",
     ]
     text = " ".join(m.value for m in at.markdown)
-    assert "Last tested on 23 Nov 2026" in text and "axe-core 4.14.1" in text
+    assert "Last tested on 6 Dec 2026" in text and "axe-core 4.14.1" in text
+    assert "prepared on 23 November 2026" in text and "last reviewed on 6 December 2026" in text
 
 
 def test_the_overview_runs_each_of_its_queries_once(tiny_env, monkeypatch):
