@@ -419,16 +419,17 @@ def options_use_title(frame: pd.DataFrame) -> str:
         return "Too few budget holders to show utilisation by management option"
     pct = shown["utilisation_pct"].round()
 
-    def holders_of(at: float) -> str:
-        names = [f"{n[:1].lower()}{n[1:]}s" for n in shown.loc[pct == at, "name"]]
-        return "holders of " + fmt.listed(names)
+    def options_at(at: float) -> str:
+        return fmt.listed([f"{n[:1].lower()}{n[1:]}s" for n in shown.loc[pct == at, "name"]])
 
     top, low = pct.max(), pct.min()
     if top == low:
-        every = "every management option shown" if len(shown) > 1 else holders_of(top).removeprefix("holders of ")
+        every = "every management option shown" if len(shown) > 1 else options_at(top)
         return f"Holders of {every} spent {top:.0f}% of their budgets"
-    most, least = holders_of(top), holders_of(low)
-    return f"{most[:1].upper()}{most[1:]} spent the most of their budgets ({top:.0f}%), {least} the least ({low:.0f}%)"
+    return (
+        f"Holders of {options_at(top)} spent the most of their budgets ({top:.0f}%), "
+        f"holders of {options_at(low)} the least ({low:.0f}%)"
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -694,11 +694,11 @@ def sections(labels: dict[str, str], key: str) -> dict[str, Any]:
     for the first), so a copied link reopens it; an unknown one in a link is named and left out. Returns each
     section's tab by its URL value: draw into it only `if tab.open`."""
     url_choice("section", key, labels, "section")
-    first = next(iter(labels))
-    tabs = st.tabs(list(labels.values()), key=key, on_change="rerun", default=labels[first])
-    chosen = st.session_state.get(key, labels[first])
-    write_url_choice("section", next((v for v, label in labels.items() if label == chosen and v != first), None))
-    return dict(zip(labels, tabs, strict=True))
+    tabs = st.tabs(list(labels.values()), key=key, on_change="rerun")  # the first tab open unless one is chosen
+    values = list(labels)
+    chosen = next((v for v in values if labels[v] == st.session_state.get(key)), values[0])
+    write_url_choice("section", None if chosen == values[0] else chosen)
+    return dict(zip(values, tabs, strict=True))
 
 
 def url_choice(param: str, key: str, options: dict, what: str) -> None:
